@@ -1,0 +1,117 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { BridgeEvent } from '../src/event.js';
+import type { Logger } from '../src/log.js';
+
+/**
+ * The Connector API. A connector is one folder under `connectors/` exporting a
+ * {@link ConnectorPlugin}: a zod config schema, and a factory that builds a {@link Connector}.
+ * A connector only answers "delivered", "retry" or "give up"; backoff, attempts, dead letters,
+ * metrics and logging of attempts belong to the queue layer.
+ */
+
+/** What the queue hands a connector: exactly what was rendered at enqueue time. */
+export interface Delivery<TPayload = unknown> {
+  /** hash(event id, route, connector): the BullMQ job id and the sink's idempotency key. */
+  id: string;
+  event: BridgeEvent;
+  route: string;
+  connector: string;
+  payload: TPayload;
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+export type DeliveryResult =
+  | { status: 'delivered'; info?: Record<string, unknown> }
+  /** Try again later; `retryAfterMs` (from Retry-After & co.) delays without spending an attempt. */
+  | { status: 'retry'; reason: string; retryAfterMs?: number }
+  /** Never going to work (bad request, bad auth, unknown channel): straight to the dead letters. */
+  | { status: 'permanent'; reason: string; detail?: unknown };
+
+export const delivered = (info?: Record<string, unknown>): DeliveryResult => ({ status: 'delivered', ...(info ? { info } : {}) });
+export const retryable = (reason: string, retryAfterMs?: number): DeliveryResult => ({
+  status: 'retry',
+  reason,
+  ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+});
+export const permanent = (reason: string, detail?: unknown): DeliveryResult => ({ status: 'permanent', reason, ...(detail !== undefined ? { detail } : {}) });
+
+/** Renders one route's payload for an event at enqueue time. Throws `PayloadError` when it can never be sent. */
+export interface PayloadRenderer {
+  render(event: BridgeEvent): unknown;
+}
+
+export interface Connector<TPayload = unknown> {
+  /**
+   * Compiles the payload renderer for one route, with that route's per-connector overrides
+   * (`to: [{ connector: ops-slack, channel: "#x" }]`). Called once per config load; throws
+   * `InputError` for bad templates or override keys so `check` can report them.
+   */
+  renderer(overrides?: Record<string, unknown>): PayloadRenderer;
+  /** Sends one delivery. Must not throw for sink errors: classify them. `signal` aborts at the attempt timeout. */
+  deliver(delivery: Delivery<TPayload>, signal: AbortSignal): Promise<DeliveryResult>;
+  /** Optional: sends several deliveries at once (Sheets, Kinesis); one result per delivery, same order. */
+  deliverBatch?(deliveries: Delivery<TPayload>[], signal: AbortSignal): Promise<DeliveryResult[]>;
+  /** Queue options this sink needs unless the user overrides them (e.g. Slack: 1 message/s). */
+  readonly defaults?: Partial<DeliveryOptionsInput>;
+  close?(): Promise<void>;
+}
+
+export interface ConnectorContext {
+  /** The connector's name in config. */
+  name: string;
+  /** Shared ioredis connection for connector state (Slack thread ts, Sheets key index). */
+  redis: Redis;
+  /** Prefix for Redis keys: use `${keyPrefix}connector:${name}:…`. */
+  keyPrefix: string;
+  logger: Logger;
+}
+
+export interface ConnectorPlugin<S extends z.ZodObject = z.ZodObject> {
+  type: string;
+  /** Strict zod object with `type: z.literal(<type>)` and the connector's own fields, each `.describe()`d; secrets via `secretString()`. */
+  configSchema: S;
+  create(config: z.output<S>, ctx: ConnectorContext): Connector | Promise<Connector>;
+}
+
+const duration = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a duration like 500ms, 30s, 5m, 1h, 1d')])
+  .describe('milliseconds, or a duration string like 500ms, 30s, 5m, 1h');
+
+/**
+ * Delivery options every connector accepts next to its own fields (shared option group, declared once).
+ * The queue layer reads them; defaults here, connector `defaults` in between, user config on top.
+ */
+export const deliveryOptionsSchema = z.object({
+  concurrency: z.number().int().positive().optional().describe('Deliveries in flight at once for this connector. @defaultValue 10'),
+  rateLimit: z
+    .object({
+      max: z.number().int().positive().describe('Deliveries allowed per `duration`.'),
+      duration: duration.describe('Window of the rate limit.'),
+    })
+    .strict()
+    .optional()
+    .describe('At most `max` deliveries per `duration` (queue-wide, across replicas).'),
+  retry: z
+    .object({
+      maxAttempts: z.number().int().positive().optional().describe('Attempts before dead-lettering. @defaultValue 8'),
+      backoff: duration.optional().describe('Base delay of the exponential backoff (full jitter). @defaultValue 1s'),
+      maxBackoff: duration.optional().describe('Cap of one backoff delay. @defaultValue 5m'),
+      maxAge: duration.optional().describe('Give up (dead-letter) when a delivery is older than this. @defaultValue 24h'),
+    })
+    .strict()
+    .optional()
+    .describe('Retry policy for retryable failures.'),
+  timeout: duration.optional().describe('Timeout of one attempt. @defaultValue 30s'),
+  batch: z
+    .object({
+      maxSize: z.number().int().positive().optional().describe('Most deliveries in one batch call.'),
+      window: duration.optional().describe('How long to wait to fill a batch.'),
+    })
+    .strict()
+    .optional()
+    .describe('Batching, for connectors that implement deliverBatch.'),
+});
+export type DeliveryOptionsInput = z.input<typeof deliveryOptionsSchema>;
+export { duration as durationSchema };

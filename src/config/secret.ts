@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { registerSecret } from '../secrets.js';
+
+/**
+ * A secret config value: a string (usually `${ENV_VAR}`), or `{ file: /run/secrets/x }` read at
+ * load time (trailing newline trimmed). Every resolved value is registered for log redaction.
+ */
+export function secretString(description: string) {
+  return z
+    .union([z.string().min(1), z.object({ file: z.string().min(1).describe('Path of a file holding the secret.') }).strict()])
+    .transform((value, ctx) => {
+      let resolved: string;
+      if (typeof value === 'string') {
+        resolved = value;
+      } else {
+        try {
+          resolved = readFileSync(value.file, 'utf8').replace(/\r?\n$/, '');
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `cannot read secret file ${value.file}: ${(err as Error).message}` });
+          return z.NEVER;
+        }
+      }
+      registerSecret(resolved);
+      return resolved;
+    })
+    .describe(`${description} (secret: use \${ENV_VAR} or { file: path }; redacted from logs)`)
+    .meta({ secret: true });
+}

@@ -1,0 +1,189 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { BridgeError } from '../errors.js';
+
+export interface EmbeddedRedisOptions {
+  /** Data directory (AOF lives here). @defaultValue `./.data/redis` */
+  dataDir?: string;
+  /** Port to listen on (127.0.0.1 only). @defaultValue a free port */
+  port?: number;
+  /** `appendonly yes` with `appendfsync everysec`. @defaultValue true */
+  appendOnly?: boolean;
+  /** redis-server binary. @defaultValue `redis-server` from PATH */
+  binary?: string;
+  /** How long to wait for PING. @defaultValue 10000 */
+  startTimeoutMs?: number;
+}
+
+export const REDIS_MISSING_HINT =
+  "redis-server is not installed — install it with 'sudo apt-get install redis-server' (or 'brew install redis'), or set redis.url to an existing Redis.";
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort so a crashing parent never leaves an orphan behind (graceful stop uses stop()).
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGTERM');
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A child `redis-server` bound to 127.0.0.1 with AOF on, for `redis: embedded` and for tests.
+ * A pid file in the data dir lets the next start stop a server left behind by a killed parent.
+ */
+export class EmbeddedRedis {
+  readonly dataDir: string;
+  readonly appendOnly: boolean;
+  private readonly binary: string;
+  private readonly startTimeoutMs: number;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> | undefined;
+  port: number;
+
+  constructor(options: EmbeddedRedisOptions = {}) {
+    this.dataDir = resolve(options.dataDir ?? './.data/redis');
+    this.appendOnly = options.appendOnly ?? true;
+    this.binary = options.binary ?? 'redis-server';
+    this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.port = options.port ?? 0;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    if (spawnSync(this.binary, ['--version'], { stdio: 'ignore' }).error) {
+      throw new BridgeError('redis_missing', REDIS_MISSING_HINT);
+    }
+    mkdirSync(this.dataDir, { recursive: true });
+    this.stopLeftover();
+    if (!this.port) this.port = await freePort();
+    const args = [
+      '--port', String(this.port),
+      '--bind', '127.0.0.1',
+      '--dir', this.dataDir,
+      '--save', '',
+      '--appendonly', this.appendOnly ? 'yes' : 'no',
+      '--appendfsync', 'everysec',
+      '--daemonize', 'no',
+      '--protected-mode', 'yes',
+      '--loglevel', 'warning',
+    ];
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    live.add(child);
+    installExitHook();
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    this.exited = new Promise((res) => child.once('exit', () => {
+      live.delete(child);
+      res();
+    }));
+    writeFileSync(this.pidFile, String(child.pid));
+    const deadline = Date.now() + this.startTimeoutMs;
+    while (!(await this.ping())) {
+      if (child.exitCode !== null) throw new BridgeError('redis_start_failed', `redis-server exited with code ${child.exitCode}: ${stderr.trim() || 'no output'}`);
+      if (Date.now() > deadline) {
+        await this.stop();
+        throw new BridgeError('redis_start_failed', `redis-server did not answer PING on 127.0.0.1:${this.port} within ${this.startTimeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Stops the server (SIGTERM: Redis flushes the AOF) and waits for it to exit. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.pidFile, { force: true });
+  }
+
+  /** Kills the server without letting it flush (for chaos tests). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    child.kill('SIGKILL');
+    await this.exited;
+    rmSync(this.pidFile, { force: true });
+  }
+
+  /** Stop then start on the same port and data dir (AOF replays). */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  private get pidFile(): string {
+    return join(this.dataDir, 'moments-bridge-redis.pid');
+  }
+
+  private stopLeftover(): void {
+    if (!existsSync(this.pidFile)) return;
+    const pid = Number(readFileSync(this.pidFile, 'utf8'));
+    if (pid && isRunning(pid)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      const until = Date.now() + 5_000;
+      while (isRunning(pid) && Date.now() < until) spawnSync('sleep', ['0.05']);
+    }
+    rmSync(this.pidFile, { force: true });
+  }
+
+  private ping(): Promise<boolean> {
+    return new Promise((res) => {
+      const sock = connect(this.port, '127.0.0.1');
+      sock.setTimeout(500);
+      sock.once('connect', () => sock.write('PING\r\n'));
+      sock.once('data', (d) => {
+        sock.destroy();
+        res(d.toString().startsWith('+PONG'));
+      });
+      sock.once('error', () => res(false));
+      sock.once('timeout', () => {
+        sock.destroy();
+        res(false);
+      });
+    });
+  }
+}

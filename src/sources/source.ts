@@ -1,0 +1,55 @@
+import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import type { BridgeEvent } from '../event.js';
+import type { Logger } from '../log.js';
+
+/** What a source reports about its upstream connection (logs, metrics, /readyz). */
+export type SourceState =
+  | { status: 'starting' }
+  | { status: 'connected'; since: string }
+  | { status: 'reconnecting'; attempt: number; nextRetryInMs: number; lastError?: string }
+  | { status: 'auth_failed'; error: string }
+  | { status: 'stopped' };
+
+/** An upstream object that failed validation: kept for inspection, never silently dropped. */
+export interface QuarantinedItem {
+  source: string;
+  kind: string;
+  reason: string;
+  raw: unknown;
+}
+
+/** Everything a source may use. A source knows nothing of routes, queues or sinks. */
+export interface SourceContext {
+  /** The source's name in config (the `source` field of its events). */
+  name: string;
+  /** A dedicated ioredis connection for source state (cursor, dedup sets). */
+  redis: Redis;
+  /** Prefix for every Redis key this source writes, e.g. `mb:`. Use `${keyPrefix}source:${name}:…`. */
+  keyPrefix: string;
+  logger: Logger;
+  /**
+   * Hands one event to the pipeline. Resolves once the event's deliveries are safely enqueued in
+   * Redis; a source must await it before moving its cursor. Rejects if the pipeline could not take
+   * the event (e.g. Redis down) — the source keeps its cursor and retries/back-fills later.
+   */
+  emit(event: BridgeEvent): Promise<void>;
+  /** Keeps an invalid upstream object (capped Redis list + metric + log line). */
+  quarantine(item: Omit<QuarantinedItem, 'source'>): Promise<void>;
+}
+
+export interface Source {
+  /** Connects and starts emitting. Resolves once the first connection attempt has been made. */
+  start(): Promise<void>;
+  /** Stops intake: closes upstream connections, stops timers. */
+  stop(): Promise<void>;
+  state(): SourceState;
+}
+
+/** One entry of the source registry: its config schema and a factory. */
+export interface SourcePlugin<S extends z.ZodType = z.ZodType> {
+  type: string;
+  /** zod schema of the source's config block (a strict object with a literal `type`). */
+  configSchema: S;
+  create(config: z.output<S>, ctx: SourceContext): Source;
+}
