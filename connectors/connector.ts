@@ -66,6 +66,8 @@ export interface ConnectorContext {
   /** Prefix for Redis keys: use `${keyPrefix}connector:${name}:…`. */
   keyPrefix: string;
   logger: Logger;
+  /** Directory of the config file: resolve relative paths (key files, `type: module` paths) against it. */
+  configDir: string;
 }
 
 export interface ConnectorPlugin<S extends z.ZodObject = z.ZodObject> {

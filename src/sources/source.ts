@@ -28,6 +28,8 @@ export interface SourceContext {
   /** Prefix for every Redis key this source writes, e.g. `mb:`. Use `${keyPrefix}source:${name}:…`. */
   keyPrefix: string;
   logger: Logger;
+  /** Directory of the config file: resolve relative paths (e.g. an `sdk:` package) against it. */
+  configDir: string;
   /**
    * Hands one event to the pipeline. Resolves once the event's deliveries are safely enqueued in
    * Redis; a source must await it before moving its cursor. Rejects if the pipeline could not take
