@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigLoadError } from '../config/load-config.js';
+import { BridgeError, InputError, errorMessage } from '../errors.js';
+import { redactSecrets } from '../secrets.js';
+import { registerCheck } from './commands/check.js';
+import { registerRun } from './commands/run.js';
+import { registerSchema } from './commands/schema.js';
+
+/** Exit codes: 0 ok, 1 invalid input (config, rules, arguments), 2 runtime failure. */
+export const EXIT_OK = 0;
+export const EXIT_INVALID_INPUT = 1;
+export const EXIT_RUNTIME = 2;
+
+export function buildProgram(): Command {
+  const program = new Command('moments-bridge')
+    .description('Routes Moments Engine and Observer events through YAML rules into a BullMQ queue and delivers them to Slack, PagerDuty, Google Sheets, Kinesis and webhooks.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerRun(program);
+  registerCheck(program);
+  registerSchema(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help / --version exit 0; unknown commands and bad options are invalid input.
+      return err.exitCode === 0 ? EXIT_OK : EXIT_INVALID_INPUT;
+    }
+    if (err instanceof ConfigLoadError) {
+      process.stderr.write(`${redactSecrets(err.message)}\n`);
+      return EXIT_INVALID_INPUT;
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`moments-bridge: ${redactSecrets(err.message)}\n`);
+      return EXIT_INVALID_INPUT;
+    }
+    const code = err instanceof BridgeError ? ` [${err.code}]` : '';
+    process.stderr.write(`moments-bridge: ${redactSecrets(errorMessage(err))}${code}\n`);
+    return EXIT_RUNTIME;
+  }
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { connectorPlugins } from '../../connectors/registry.js';
+import { deliveryOptionsSchema, durationSchema } from '../../connectors/connector.js';
+import { sourcePlugins } from '../sources/registry.js';
+import { routeSchema } from '../routing/route-schema.js';
+import { secretString } from './secret.js';
+
+/**
+ * The whole configuration, assembled from the per-source and per-connector schemas in the
+ * registries: a new source or connector adds its own schema and appears here, in `check`, in
+ * `schema` and in docs/configuration.md.
+ */
+
+export const redisSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .default('embedded')
+      .describe('ioredis URL (`redis://`, `rediss://` for TLS, password in the URL or `password`), or `embedded`: the daemon starts a local redis-server with AOF on. @defaultValue embedded'),
+    password: secretString('Redis password, when not in the URL').optional(),
+    dataDir: z.string().default('./.data/redis').describe('Data directory of the embedded redis-server (AOF). @defaultValue ./.data/redis'),
+    keyPrefix: z.string().default('mb').describe('Prefix of every Redis key and BullMQ queue the bridge writes. @defaultValue mb'),
+    cluster: z.boolean().default(false).describe('Redis Cluster: queue names get hash tags so each queue stays in one slot. @defaultValue false'),
+  })
+  .describe('Where jobs, cursors and dedup state live.');
+
+export const serverSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Serve /healthz, /readyz, /metrics and the dashboard. @defaultValue true'),
+    host: z.string().default('127.0.0.1').describe('Bind address. Keep 127.0.0.1 unless a proxy with auth sits in front. @defaultValue 127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(9464).describe('HTTP port (0 = any free port). @defaultValue 9464'),
+    adminToken: secretString('Bearer token for the queue dashboard at /admin/queues; without it the dashboard is off').optional(),
+  })
+  .describe('The operations HTTP server.');
+
+export const logSchema = z
+  .strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('Log level. @defaultValue info'),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`auto`: pretty in a TTY, JSON otherwise. @defaultValue auto'),
+  })
+  .describe('Logging (pino).');
+
+export const shutdownSchema = z
+  .strictObject({
+    grace: durationSchema.default('10s').describe('How long SIGTERM/SIGINT waits for in-flight deliveries before handing them back to the queue. @defaultValue 10s'),
+  })
+  .describe('Graceful shutdown.');
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const nameKey = z.string().regex(NAME, 'names use letters, digits, "_", "-" and "."');
+
+function unionByType<T extends z.ZodObject>(schemas: T[], what: string): z.ZodType {
+  if (schemas.length === 0) return z.never().describe(`no ${what} types are registered`);
+  if (schemas.length === 1) return schemas[0]!;
+  return z.discriminatedUnion('type', schemas as [T, T, ...T[]]);
+}
+
+export function sourceConfigSchema(): z.ZodType {
+  return unionByType(
+    [...sourcePlugins.values()].map((p) => p.configSchema as z.ZodObject),
+    'source',
+  ).describe('One upstream subscription; `type` selects the kind.');
+}
+
+export function connectorConfigSchema(): z.ZodType {
+  return unionByType(
+    [...connectorPlugins.values()].map((p) => z.strictObject({ ...(p.configSchema as z.ZodObject).shape, ...deliveryOptionsSchema.shape })),
+    'connector',
+  ).describe('One sink; `type` selects the kind. Every connector also takes the delivery options (concurrency, rateLimit, retry, timeout, batch).');
+}
+
+export function configSchema() {
+  return z
+    .strictObject({
+      redis: redisSchema.prefault({}),
+      sources: z.record(nameKey, sourceConfigSchema()).default({}).describe('Upstream subscriptions, by name (the `source` of their events).'),
+      connectors: z.record(nameKey, connectorConfigSchema()).default({}).describe('Sinks, by name (what routes deliver `to`).'),
+      routes: z.array(routeSchema).default([]).describe('Rules, in order: which events go to which connectors, rendered how.'),
+      server: serverSchema.prefault({}),
+      log: logSchema.prefault({}),
+      shutdown: shutdownSchema.prefault({}),
+    })
+    .describe('moments-bridge configuration');
+}
+
+export type BridgeConfig = z.output<ReturnType<typeof configSchema>>;
+export type RedisConfig = z.output<typeof redisSchema>;
+export type ServerConfig = z.output<typeof serverSchema>;
+
+/** The configuration's JSON Schema (what `moments-bridge schema` prints). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema(), { io: 'input', unrepresentable: 'any' });
+}
