@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { durationSchema } from '../connector.js';
+import { secretString } from '../../src/config/secret.js';
+
+/**
+ * Google Sheets connector config: one connector writes rows to one sheet (tab) of one spreadsheet.
+ * See https://developers.google.com/workspace/sheets/api/reference/rest for the API it uses.
+ */
+export const sheetsConfigSchema = z
+  .object({
+    type: z.literal('sheets').describe('Connector type.'),
+    spreadsheetId: z.string().min(1).describe('The spreadsheet id (the long id in the spreadsheet URL, between /d/ and /edit).'),
+    sheet: z.string().min(1).default('Sheet1').describe('Title of the sheet (tab) rows go to; created with a header row when missing. @defaultValue Sheet1'),
+    columns: z
+      .record(z.string().min(1), z.string())
+      .refine((c) => Object.keys(c).length > 0, 'list at least one column: header → template')
+      .describe('Ordered map of column header → template rendered over the event, e.g. { Moment: "{{ data.moment }}" }. Columns are matched to the sheet by header, so reordering them in the sheet is safe.'),
+    key: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Template for the row identity (e.g. "{{ data.publicId }}"). Required for mode upsert; written to the `keyColumn` column.'),
+    keyColumn: z.string().min(1).default('Key').describe('Header of the column that holds the rendered `key` in upsert mode; the row index is rebuilt from it on start. @defaultValue Key'),
+    mode: z
+      .enum(['append', 'upsert'])
+      .default('append')
+      .describe('append: every delivery adds a row. upsert: a delivery whose key already has a row updates that row, so a re-run or replay never duplicates rows. @defaultValue append'),
+    serviceAccountKey: secretString('Service-account key JSON (the downloaded key file content; its `token_uri` is honoured)')
+      .optional()
+      .describe('Service-account key JSON, e.g. "${GOOGLE_SA_KEY}" or { file: /run/secrets/sa.json }. Share the spreadsheet with its client_email as an editor.'),
+    accessToken: secretString('A pre-issued OAuth 2 access token with the spreadsheets scope')
+      .optional()
+      .describe('A pre-issued OAuth 2 access token (tests, short jobs). Without it and without serviceAccountKey, Application Default Credentials are used.'),
+    scopes: z
+      .array(z.string().min(1))
+      .default(['https://www.googleapis.com/auth/spreadsheets'])
+      .describe('OAuth scopes requested for the service account (a JWT without scopes sends no Authorization). @defaultValue [https://www.googleapis.com/auth/spreadsheets]'),
+    rootUrl: z
+      .url()
+      .default('https://sheets.googleapis.com/')
+      .describe('Base URL of the Sheets API (proxies, tests); a path prefix is kept. @defaultValue https://sheets.googleapis.com/'),
+    valueInputOption: z
+      .enum(['RAW', 'USER_ENTERED'])
+      .default('RAW')
+      .describe('RAW stores values as given; USER_ENTERED parses them like typed input — which also turns upstream text starting with "=" into formulas. @defaultValue RAW'),
+    createSheet: z.boolean().default(true).describe('Create the sheet (tab) when it does not exist. @defaultValue true'),
+    writesPerMinute: z
+      .number()
+      .int()
+      .positive()
+      .default(60)
+      .describe('Most write requests this connector sends per sliding minute, across replicas (Google allows 60 per minute per user). @defaultValue 60'),
+    quotaRetryAfter: durationSchema
+      .default('30s')
+      .describe('How long the whole connector pauses after a 429 RESOURCE_EXHAUSTED without a Retry-After header (the quota is per minute). @defaultValue 30s'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.mode === 'upsert' && !c.key) {
+      ctx.addIssue({ code: 'custom', path: ['key'], message: 'mode upsert needs `key`: a template for the row identity, e.g. "{{ data.publicId }}"' });
+    }
+    if (c.serviceAccountKey && c.accessToken) {
+      ctx.addIssue({ code: 'custom', path: ['accessToken'], message: 'set either serviceAccountKey or accessToken, not both' });
+    }
+  });
+
+export type SheetsConfig = z.output<typeof sheetsConfigSchema>;

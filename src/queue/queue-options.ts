@@ -1,0 +1,63 @@
+import { deliveryOptionsSchema, type Connector, type DeliveryOptionsInput } from '../../connectors/connector.js';
+import { parseDuration } from '../duration.js';
+import type { RetryPolicy } from './backoff.js';
+
+/** Delivery options of one connector after defaults, in milliseconds. */
+export interface ResolvedDeliveryOptions {
+  concurrency: number;
+  rateLimit?: { max: number; durationMs: number };
+  retry: RetryPolicy;
+  timeoutMs: number;
+  /** Set only when the connector implements `deliverBatch`. */
+  batch?: { maxSize: number; windowMs: number };
+}
+
+/** The bridge's defaults (documented on `deliveryOptionsSchema`). */
+export const DEFAULT_DELIVERY_OPTIONS = {
+  concurrency: 10,
+  retry: { maxAttempts: 8, backoff: '1s', maxBackoff: '5m', maxAge: '24h' },
+  timeout: '30s',
+  batch: { maxSize: 50, window: '100ms' },
+} as const satisfies DeliveryOptionsInput;
+
+function merge(...layers: (DeliveryOptionsInput | undefined)[]): DeliveryOptionsInput {
+  const out: DeliveryOptionsInput = {};
+  for (const layer of layers) {
+    if (!layer) continue;
+    if (layer.concurrency !== undefined) out.concurrency = layer.concurrency;
+    if (layer.timeout !== undefined) out.timeout = layer.timeout;
+    // A rate limit is one unit: a user's { max, duration } replaces the connector's whole.
+    if (layer.rateLimit !== undefined) out.rateLimit = layer.rateLimit;
+    if (layer.retry !== undefined) out.retry = { ...out.retry, ...layer.retry };
+    if (layer.batch !== undefined) out.batch = { ...out.batch, ...layer.batch };
+  }
+  return out;
+}
+
+/**
+ * Resolves a connector's queue options: bridge defaults < `connector.defaults` < user config.
+ * The user's part is validated here too, so a bad value names the connector.
+ */
+export function resolveDeliveryOptions(connector: Pick<Connector, 'defaults' | 'deliverBatch'>, user: DeliveryOptionsInput = {}): ResolvedDeliveryOptions {
+  const parsedUser = deliveryOptionsSchema.parse(user);
+  const m = merge(DEFAULT_DELIVERY_OPTIONS, connector.defaults, parsedUser);
+  const retry = m.retry ?? {};
+  const resolved: ResolvedDeliveryOptions = {
+    concurrency: m.concurrency ?? DEFAULT_DELIVERY_OPTIONS.concurrency,
+    retry: {
+      maxAttempts: retry.maxAttempts ?? DEFAULT_DELIVERY_OPTIONS.retry.maxAttempts,
+      backoffMs: parseDuration(retry.backoff ?? DEFAULT_DELIVERY_OPTIONS.retry.backoff),
+      maxBackoffMs: parseDuration(retry.maxBackoff ?? DEFAULT_DELIVERY_OPTIONS.retry.maxBackoff),
+      maxAgeMs: parseDuration(retry.maxAge ?? DEFAULT_DELIVERY_OPTIONS.retry.maxAge),
+    },
+    timeoutMs: parseDuration(m.timeout ?? DEFAULT_DELIVERY_OPTIONS.timeout),
+  };
+  if (m.rateLimit) resolved.rateLimit = { max: m.rateLimit.max, durationMs: parseDuration(m.rateLimit.duration) };
+  if (connector.deliverBatch) {
+    resolved.batch = {
+      maxSize: m.batch?.maxSize ?? DEFAULT_DELIVERY_OPTIONS.batch.maxSize,
+      windowMs: parseDuration(m.batch?.window ?? DEFAULT_DELIVERY_OPTIONS.batch.window),
+    };
+  }
+  return resolved;
+}

@@ -1,0 +1,34 @@
+import type { BridgeEvent } from '../event.js';
+
+/**
+ * One delivery the router produced: the payload is already rendered for `connector`.
+ * (Declared here until `src/routing/router.ts` exports it; the shapes must stay identical.)
+ */
+export interface RoutedDelivery {
+  event: BridgeEvent;
+  route: string;
+  connector: string;
+  payload: unknown;
+}
+
+/** A BullMQ job's data: exactly what will be sent, plus the id the sink sees. */
+export interface DeliveryJobData {
+  deliveryId: string;
+  event: BridgeEvent;
+  route: string;
+  connector: string;
+  payload: unknown;
+  /** Set by `dlq retry`: retry.maxAge counts from here instead of the first enqueue. */
+  redrivenAt?: number;
+}
+
+/** One line of a job's attempt log (BullMQ job logs): the dead letter's history. */
+export interface AttemptRecord {
+  attempt: number;
+  /** Epoch ms when the attempt ended. */
+  at: number;
+  outcome: 'retry' | 'rate-limited' | 'permanent' | 'gave-up' | 'timeout' | 'interrupted';
+  reason: string;
+  retryAfterMs?: number;
+  delayMs?: number;
+}
