@@ -35,3 +35,16 @@ export function networkFailure(err: unknown): DeliveryResult {
   const code = e.cause?.code ?? e.code ?? e.name ?? 'error';
   return retryable(`network error (${code}): ${e.message ?? String(err)}`);
 }
+
+/**
+ * The body of a sink's answer for classification and dead letters: at most `limit` characters,
+ * and never a throw (a connection dropped mid-body reads as empty).
+ */
+export async function readResponseText(response: Response, limit = 4096): Promise<string> {
+  try {
+    const text = await response.text();
+    return text.length > limit ? text.slice(0, limit) : text;
+  } catch {
+    return '';
+  }
+}

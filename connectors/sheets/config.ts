@@ -25,12 +25,12 @@ export const sheetsConfigSchema = z
       .enum(['append', 'upsert'])
       .default('append')
       .describe('append: every delivery adds a row. upsert: a delivery whose key already has a row updates that row, so a re-run or replay never duplicates rows. @defaultValue append'),
-    serviceAccountKey: secretString('Service-account key JSON (the downloaded key file content; its `token_uri` is honoured)')
-      .optional()
-      .describe('Service-account key JSON, e.g. "${GOOGLE_SA_KEY}" or { file: /run/secrets/sa.json }. Share the spreadsheet with its client_email as an editor.'),
-    accessToken: secretString('A pre-issued OAuth 2 access token with the spreadsheets scope')
-      .optional()
-      .describe('A pre-issued OAuth 2 access token (tests, short jobs). Without it and without serviceAccountKey, Application Default Credentials are used.'),
+    serviceAccountKey: secretString(
+      'Service-account key JSON, e.g. "${GOOGLE_SA_KEY}" or { file: /run/secrets/sa.json }; its token_uri is honoured. Share the spreadsheet with its client_email as an editor',
+    ).optional(),
+    accessToken: secretString(
+      'A pre-issued OAuth 2 access token with the spreadsheets scope (tests, short jobs). Without it and without serviceAccountKey, Application Default Credentials are used',
+    ).optional(),
     scopes: z
       .array(z.string().min(1))
       .default(['https://www.googleapis.com/auth/spreadsheets'])

@@ -1,0 +1,255 @@
+import { Queue, type JobsOptions, type KeepJobs } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Connector, DeliveryOptionsInput } from '../../connectors/connector.js';
+import { InputError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { deliveryId } from './delivery-id.js';
+import { DEFAULT_LOCK_OPTIONS, DeliveryWorker, type LockOptions } from './delivery-worker.js';
+import { queueMetrics } from './queue-metrics.js';
+import { queueName } from './queue-names.js';
+import { resolveDeliveryOptions, type ResolvedDeliveryOptions } from './queue-options.js';
+import type { DeliveryJobData, RoutedDelivery } from './routed-delivery.js';
+
+export interface RetentionOptions {
+  /** Delivered jobs kept for inspection, newest first. @defaultValue 1000 */
+  completedCount?: number;
+  /** Delivered jobs older than this are trimmed. @defaultValue 3600000 (1 h) */
+  completedAgeMs?: number;
+  /** Dead letters kept at most. @defaultValue 100000 */
+  deadLetterCount?: number;
+  /** Dead letters older than this are trimmed. @defaultValue 2592000000 (30 d) */
+  deadLetterAgeMs?: number;
+}
+
+export interface DeliveryQueuesOptions {
+  /** Redis URL or ioredis options. */
+  connection: RedisOptions | string;
+  /** Key prefix of every queue (BullMQ `prefix`). */
+  prefix: string;
+  /** `redis.cluster`: queue names get hash tags. @defaultValue false */
+  cluster?: boolean;
+  connectors: ReadonlyMap<string, { connector: Connector; options: DeliveryOptionsInput }>;
+  logger: Logger;
+  /** Serialized job (event + payload) larger than this is rejected at enqueue. @defaultValue 524288 (512 KiB) */
+  maxPayloadBytes?: number;
+  retention?: RetentionOptions;
+  /**
+   * How long a delivery id stays claimed after its first enqueue, so a replay or back-fill inside
+   * this window is a duplicate even after the delivered job was trimmed. Costs ~150 bytes of Redis
+   * per delivery for this long. @defaultValue 86400000 (24 h)
+   */
+  dedupTtlMs?: number;
+  lock?: Partial<LockOptions>;
+}
+
+export interface EnqueueResult {
+  enqueued: number;
+  duplicates: number;
+  rejected: number;
+}
+
+export type QueueDepth = Record<'waiting' | 'active' | 'delayed' | 'failed' | 'completed' | 'prioritized', number>;
+
+/** Bounds a job's attempts in BullMQ; the real limit (retry.maxAttempts) is checked by the worker so config changes apply to queued jobs. */
+const ATTEMPTS_GUARD = 1000;
+
+interface ConnectorQueue {
+  name: string;
+  queue: Queue<DeliveryJobData>;
+  connector: Connector;
+  options: ResolvedDeliveryOptions;
+  worker?: DeliveryWorker;
+}
+
+/**
+ * The queue side of delivery: one BullMQ queue per connector, exactly one job per
+ * (event, route, connector), and the workers that drain them.
+ *
+ * Deduplication: the job id is the delivery id, and every job is added with BullMQ's
+ * `deduplication: { id, ttl: dedupTtlMs }`. The job-id guard alone is not enough: once a delivered
+ * job is trimmed (removeOnComplete) its id is free again and a back-fill would deliver twice.
+ * BullMQ's dedup key is set inside the same Lua script that adds the job (so two processes racing
+ * get one job, and a crash cannot leave a claim without a job), survives trimming, and expires
+ * after the TTL. A separate `SET NX` claim would need a second round trip and could outlive a
+ * crashed enqueue, losing the delivery. `dlq purge` (queue.clean) does drop the claim.
+ */
+export class DeliveryQueues {
+  private readonly producer: Redis;
+  private workerConnection: Redis | undefined;
+  private readonly queues = new Map<string, ConnectorQueue>();
+  private readonly maxPayloadBytes: number;
+  private readonly dedupTtlMs: number;
+  private readonly lock: LockOptions;
+  private readonly removeOnComplete: KeepJobs;
+  private readonly removeOnFail: KeepJobs;
+  private readonly jobOptions: JobsOptions;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: DeliveryQueuesOptions) {
+    this.log = opts.logger.child({ component: 'queue' });
+    this.maxPayloadBytes = opts.maxPayloadBytes ?? 512 * 1024;
+    this.dedupTtlMs = opts.dedupTtlMs ?? 86_400_000;
+    if (this.dedupTtlMs <= 0) throw new InputError('queue_dedup_ttl_invalid', `dedupTtlMs must be positive (got ${this.dedupTtlMs})`);
+    this.lock = { ...DEFAULT_LOCK_OPTIONS, ...opts.lock };
+    if (this.lock.stalledIntervalMs > this.lock.durationMs) {
+      throw new InputError('queue_lock_invalid', `lock.stalledIntervalMs (${this.lock.stalledIntervalMs}) must not exceed lock.durationMs (${this.lock.durationMs})`);
+    }
+    const r = opts.retention ?? {};
+    this.removeOnComplete = { count: r.completedCount ?? 1000, age: Math.ceil((r.completedAgeMs ?? 3_600_000) / 1000) };
+    this.removeOnFail = { count: r.deadLetterCount ?? 100_000, age: Math.ceil((r.deadLetterAgeMs ?? 2_592_000_000) / 1000) };
+    this.jobOptions = { attempts: ATTEMPTS_GUARD, backoff: { type: 'bridge' }, stackTraceLimit: 1 };
+    // Enqueue must fail fast when Redis is down, so the source keeps its cursor and retries.
+    this.producer = this.connect({ maxRetriesPerRequest: 1 });
+    for (const [name, { connector, options }] of opts.connectors) {
+      let resolved: ResolvedDeliveryOptions;
+      try {
+        resolved = resolveDeliveryOptions(connector, options);
+      } catch (err) {
+        throw new InputError('queue_options_invalid', `connectors.${name}: invalid delivery options: ${(err as Error).message}`, { cause: err });
+      }
+      const qn = queueName(name, { cluster: opts.cluster ?? false });
+      const queue = new Queue<DeliveryJobData>(qn, { connection: this.producer, prefix: opts.prefix, defaultJobOptions: this.jobOptions });
+      queue.on('error', (err) => this.log.error({ connector: name, err: err.message }, 'queue connection error'));
+      this.queues.set(name, { name, queue, connector, options: resolved });
+    }
+  }
+
+  /** Resolved options per connector (for `check` and docs). */
+  deliveryOptions(connector: string): ResolvedDeliveryOptions | undefined {
+    return this.queues.get(connector)?.options;
+  }
+
+  /**
+   * Adds deliveries: one pipelined existence check and one addBulk per connector queue.
+   * Throws when Redis does not answer, so the caller keeps its cursor and tries again.
+   * `duplicates` is exact for repeats already in Redis; two processes racing on the same new
+   * delivery both count it as enqueued, though Redis holds one job.
+   */
+  async enqueue(deliveries: RoutedDelivery[]): Promise<EnqueueResult> {
+    let rejected = 0;
+    let duplicates = 0;
+    const seen = new Set<string>();
+    const candidates: { q: ConnectorQueue; data: DeliveryJobData; key: string }[] = [];
+    for (const d of deliveries) {
+      const q = this.queues.get(d.connector);
+      if (!q) {
+        rejected++;
+        queueMetrics.rejected.inc({ connector: d.connector, reason: 'unknown_connector' });
+        this.log.error({ eventId: d.event.id, route: d.route, connector: d.connector }, `route "${d.route}" sends to connector "${d.connector}", which is not configured: delivery rejected; add it under connectors`);
+        continue;
+      }
+      const id = deliveryId(d.event.id, d.route, d.connector);
+      if (seen.has(`${d.connector}\u0000${id}`)) {
+        duplicates++;
+        queueMetrics.duplicates.inc({ connector: d.connector });
+        continue;
+      }
+      seen.add(`${d.connector}\u0000${id}`);
+      const data: DeliveryJobData = { deliveryId: id, event: d.event, route: d.route, connector: d.connector, payload: d.payload };
+      const bytes = Buffer.byteLength(JSON.stringify(data));
+      if (bytes > this.maxPayloadBytes) {
+        rejected++;
+        queueMetrics.rejected.inc({ connector: d.connector, reason: 'too_large' });
+        this.log.error(
+          { eventId: d.event.id, route: d.route, connector: d.connector, bytes, limit: this.maxPayloadBytes },
+          `delivery of ${bytes} bytes exceeds the ${this.maxPayloadBytes}-byte limit: rejected; shrink the route's payload template or raise the queue's maxPayloadBytes`,
+        );
+        continue;
+      }
+      candidates.push({ q, data, key: `${q.queue.qualifiedName}:de:${id}` });
+    }
+    if (candidates.length === 0) return { enqueued: 0, duplicates, rejected };
+
+    const pipeline = this.producer.pipeline();
+    for (const c of candidates) pipeline.exists(c.key);
+    const exists = await pipeline.exec();
+    if (!exists) throw new Error('Redis pipeline returned nothing');
+    const byQueue = new Map<ConnectorQueue, DeliveryJobData[]>();
+    candidates.forEach((c, i) => {
+      const [err, n] = exists[i]!;
+      if (err) throw err;
+      if (n === 1) {
+        duplicates++;
+        queueMetrics.duplicates.inc({ connector: c.q.name });
+        return;
+      }
+      let list = byQueue.get(c.q);
+      if (!list) byQueue.set(c.q, (list = []));
+      list.push(c.data);
+    });
+
+    let enqueued = 0;
+    await Promise.all(
+      [...byQueue].map(async ([q, list]) => {
+        await q.queue.addBulk(
+          list.map((data) => ({
+            name: q.name,
+            data,
+            opts: { ...this.jobOptions, jobId: data.deliveryId, deduplication: { id: data.deliveryId, ttl: this.dedupTtlMs } },
+          })),
+        );
+        enqueued += list.length;
+        queueMetrics.enqueued.inc({ connector: q.name }, list.length);
+      }),
+    );
+    return { enqueued, duplicates, rejected };
+  }
+
+  async startWorkers(): Promise<void> {
+    // Workers tolerate Redis outages (they retry forever): maxRetriesPerRequest must be null for BullMQ.
+    this.workerConnection ??= this.connect({ maxRetriesPerRequest: null });
+    for (const q of this.queues.values()) {
+      q.worker ??= new DeliveryWorker({
+        connection: this.workerConnection,
+        prefix: this.opts.prefix,
+        queue: q.queue,
+        connectorName: q.name,
+        connector: q.connector,
+        options: q.options,
+        logger: this.opts.logger,
+        lock: this.lock,
+        removeOnComplete: this.removeOnComplete,
+        removeOnFail: this.removeOnFail,
+      });
+      q.worker.start();
+    }
+  }
+
+  /** Graceful: stop fetching, let in-flight deliveries finish within `graceMs`, hand the rest back. */
+  async stopWorkers(graceMs: number): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.worker?.stop(graceMs)));
+  }
+
+  async depth(): Promise<Record<string, QueueDepth>> {
+    const out: Record<string, QueueDepth> = {};
+    await Promise.all(
+      [...this.queues.values()].map(async (q) => {
+        const c = await q.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+        const d: QueueDepth = {
+          waiting: c.waiting ?? 0,
+          active: c.active ?? 0,
+          delayed: c.delayed ?? 0,
+          failed: c.failed ?? 0,
+          completed: c.completed ?? 0,
+          prioritized: c.prioritized ?? 0,
+        };
+        for (const [state, n] of Object.entries(d)) queueMetrics.depth.set({ connector: q.name, state }, n);
+        out[q.name] = d;
+      }),
+    );
+    return out;
+  }
+
+  /** Stops workers at once (in-flight jobs return via the stalled check) and closes every connection. */
+  async close(): Promise<void> {
+    await this.stopWorkers(0);
+    await Promise.all([...this.queues.values()].map((q) => q.queue.close()));
+    this.producer.disconnect();
+    this.workerConnection?.disconnect();
+  }
+
+  private connect(extra: RedisOptions): Redis {
+    const c = this.opts.connection;
+    return typeof c === 'string' ? new Redis(c, extra) : new Redis({ ...c, ...extra });
+  }
+}

@@ -1,0 +1,233 @@
+import { DelayedError, UnrecoverableError, Worker, type Job, type KeepJobs, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { retryable, type Connector, type Delivery, type DeliveryResult } from '../../connectors/connector.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { Batcher } from './batcher.js';
+import { decideRetry } from './backoff.js';
+import { queueMetrics } from './queue-metrics.js';
+import type { ResolvedDeliveryOptions } from './queue-options.js';
+import type { AttemptRecord, DeliveryJobData } from './routed-delivery.js';
+
+/**
+ * Crash-recovery tuning (documented in docs and the report):
+ * - `durationMs`: a job's lock lives this long without renewal; the worker renews it every half.
+ *   After a SIGKILL the lock expires within this time. Too short and a long event-loop stall
+ *   (GC, a slow synchronous render) looks like a crash and the job runs twice.
+ * - `stalledIntervalMs`: how often a worker looks for active jobs whose lock expired and puts them
+ *   back in `wait`. BullMQ marks on one check and moves on the next, so a killed job is retried
+ *   within about durationMs + 2 × stalledIntervalMs.
+ * - `maxStalledCount`: stalls a job may survive before it is dead-lettered (a delivery that kills
+ *   its worker every time must not loop forever, but one crash is not the delivery's fault).
+ */
+export interface LockOptions {
+  /** @defaultValue 15000 */
+  durationMs: number;
+  /** @defaultValue 5000 */
+  stalledIntervalMs: number;
+  /** @defaultValue 3 */
+  maxStalledCount: number;
+}
+
+export const DEFAULT_LOCK_OPTIONS: LockOptions = { durationMs: 15_000, stalledIntervalMs: 5_000, maxStalledCount: 3 };
+
+export interface DeliveryWorkerOptions {
+  /** Shared connection for non-blocking commands (BullMQ duplicates it for the blocking one). */
+  connection: Redis;
+  prefix: string;
+  queue: Queue<DeliveryJobData>;
+  connectorName: string;
+  connector: Connector;
+  options: ResolvedDeliveryOptions;
+  logger: Logger;
+  lock: LockOptions;
+  removeOnComplete: KeepJobs;
+  removeOnFail: KeepJobs;
+}
+
+/** Carries the delay the backoff decided; BullMQ's backoff strategy hook reads it. */
+class RetryDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryDeliveryError';
+  }
+}
+
+/** Rate limit large enough never to bite: BullMQ honours a manual rate limit only when a limiter is set. */
+const UNLIMITED = { max: 1_000_000_000, duration: 1000 };
+
+interface InFlight {
+  ac: AbortController;
+  interrupted: boolean;
+}
+
+/**
+ * The worker side of one connector's queue: calls the connector, classifies the result, and turns
+ * it into BullMQ's retry semantics (backoff delay, queue-wide rate limit, dead letter).
+ */
+export class DeliveryWorker {
+  private worker: Worker<DeliveryJobData> | undefined;
+  private readonly inFlight = new Set<InFlight>();
+  private readonly batcher: Batcher | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly o: DeliveryWorkerOptions) {
+    this.log = o.logger.child({ connector: o.connectorName });
+    const { connector, options } = o;
+    if (options.batch && connector.deliverBatch) {
+      const deliverBatch = connector.deliverBatch.bind(connector);
+      this.batcher = new Batcher(deliverBatch, { ...options.batch, timeoutMs: options.timeoutMs });
+    }
+  }
+
+  start(): void {
+    if (this.worker) return;
+    const { options, lock } = this.o;
+    // A batch only fills if that many jobs can be active at once.
+    const concurrency = Math.max(options.concurrency, options.batch?.maxSize ?? 0);
+    const limiter = options.rateLimit ? { max: options.rateLimit.max, duration: options.rateLimit.durationMs } : UNLIMITED;
+    this.worker = new Worker<DeliveryJobData>(this.o.queue.name, (job, token) => this.process(job, token), {
+      connection: this.o.connection,
+      prefix: this.o.prefix,
+      concurrency,
+      limiter,
+      lockDuration: lock.durationMs,
+      stalledInterval: lock.stalledIntervalMs,
+      maxStalledCount: lock.maxStalledCount,
+      removeOnComplete: this.o.removeOnComplete,
+      removeOnFail: this.o.removeOnFail,
+      settings: { backoffStrategy: (_attempts, _type, err) => (err instanceof RetryDeliveryError ? err.delayMs : 1000) },
+    });
+    this.worker.on('error', (err) => this.log.error({ err: errorMessage(err) }, 'queue worker error (will keep retrying the Redis connection)'));
+    this.worker.on('failed', (job, err) => {
+      // BullMQ itself fails jobs that stalled more than maxStalledCount times.
+      if (job && /stalled more than allowable limit/.test(err.message)) {
+        queueMetrics.deadLettered.inc({ connector: this.o.connectorName });
+        this.log.error({ deliveryId: job.id, reason: err.message }, 'delivery dead-lettered: its worker crashed too often while sending it');
+      }
+    });
+  }
+
+  /** Stops fetching; in-flight deliveries get `graceMs` to finish, then are handed back to the queue. */
+  async stop(graceMs: number): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    const closing = worker.close();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    clearTimeout(timer);
+    if (!finished) {
+      const reason = new Error('shutting down');
+      for (const f of this.inFlight) {
+        f.interrupted = true;
+        f.ac.abort(reason);
+      }
+      this.batcher?.abortAll(reason);
+      await closing;
+    }
+    this.worker = undefined;
+  }
+
+  private async process(job: Job<DeliveryJobData>, token: string | undefined): Promise<void> {
+    const data = job.data;
+    const connectorName = this.o.connectorName;
+    const attempt = job.attemptsMade + 1;
+    const delivery: Delivery = { id: data.deliveryId, event: data.event, route: data.route, connector: data.connector, payload: data.payload, attempt };
+    const result = await this.attempt(delivery, job, token);
+    if (result === undefined) return; // handed back during shutdown (DelayedError thrown inside)
+
+    if (result.status === 'delivered') {
+      queueMetrics.completed.inc({ connector: connectorName });
+      const eventTime = Date.parse(data.event.time);
+      if (Number.isFinite(eventTime)) queueMetrics.latency.observe({ connector: connectorName }, Math.max(0, Date.now() - eventTime) / 1000);
+      return;
+    }
+
+    const now = Date.now();
+    const origin = data.redrivenAt ?? job.timestamp;
+    const policy = this.o.options.retry;
+    const base = { deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, attempt };
+
+    if (result.status === 'permanent') {
+      await this.record(job, { attempt, at: now, outcome: 'permanent', reason: result.reason });
+      queueMetrics.failed.inc({ connector: connectorName, outcome: 'permanent' });
+      queueMetrics.deadLettered.inc({ connector: connectorName });
+      this.log.warn({ ...base, reason: result.reason }, 'delivery failed permanently: dead-lettered (inspect with `moments-bridge dlq show`)');
+      throw new UnrecoverableError(result.reason);
+    }
+
+    const outcome: AttemptRecord['outcome'] = result.reason.startsWith('attempt timed out') ? 'timeout' : 'retry';
+    if (result.retryAfterMs !== undefined && result.retryAfterMs >= 0) {
+      const retryAfterMs = Math.ceil(result.retryAfterMs);
+      if (now + retryAfterMs - origin <= policy.maxAgeMs) {
+        // Retry-After: pause the whole queue (every replica sees the limiter key) and put the job
+        // back in `wait` without spending an attempt.
+        await this.record(job, { attempt, at: now, outcome: 'rate-limited', reason: result.reason, retryAfterMs });
+        queueMetrics.failed.inc({ connector: connectorName, outcome: 'rate-limited' });
+        queueMetrics.rateLimited.inc({ connector: connectorName });
+        this.log.info({ ...base, retryAfterMs, reason: result.reason }, 'sink asked to retry later: pausing this connector queue');
+        await this.o.queue.rateLimit(retryAfterMs);
+        throw Worker.RateLimitError();
+      }
+    }
+
+    const decision = decideRetry(policy, attempt, origin, now);
+    queueMetrics.failed.inc({ connector: connectorName, outcome });
+    if (!decision.retry) {
+      const reason = `${decision.reason}; last error: ${result.reason}`;
+      await this.record(job, { attempt, at: now, outcome: 'gave-up', reason: result.reason });
+      queueMetrics.deadLettered.inc({ connector: connectorName });
+      this.log.warn({ ...base, reason }, 'delivery dead-lettered after retries');
+      throw new UnrecoverableError(reason);
+    }
+    await this.record(job, { attempt, at: now, outcome, reason: result.reason, delayMs: decision.delayMs });
+    queueMetrics.retried.inc({ connector: connectorName });
+    this.log.debug({ ...base, delayMs: decision.delayMs, reason: result.reason }, 'delivery failed: will retry');
+    throw new RetryDeliveryError(result.reason, decision.delayMs);
+  }
+
+  /** One attempt, bounded by the timeout; a throwing connector is a retryable failure (it should classify instead). */
+  private async attempt(delivery: Delivery, job: Job<DeliveryJobData>, token: string | undefined): Promise<DeliveryResult | undefined> {
+    const timeoutMs = this.o.options.timeoutMs;
+    const entry: InFlight = { ac: new AbortController(), interrupted: false };
+    const signal = entry.ac.signal;
+    this.inFlight.add(entry);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      entry.ac.abort(new Error(`attempt timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    let result: DeliveryResult;
+    try {
+      const sending = this.batcher ? this.batcher.deliver(delivery) : this.o.connector.deliver(delivery, signal);
+      // The race makes the timeout and shutdown hold even for a connector that ignores `signal`.
+      result = await Promise.race([
+        sending,
+        new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })),
+      ]);
+    } catch (err) {
+      result = timedOut ? retryable(`attempt timed out after ${timeoutMs} ms`) : retryable(`connector threw: ${errorMessage(err)}`);
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(entry);
+    }
+    if (entry.interrupted) {
+      // Shutdown grace ran out: hand the job back now (no attempt spent) instead of waiting for the stalled check.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError('handed back to the queue at shutdown');
+    }
+    return result;
+  }
+
+  private async record(job: Job<DeliveryJobData>, rec: AttemptRecord): Promise<void> {
+    try {
+      await job.log(JSON.stringify(rec));
+    } catch (err) {
+      // The attempt history is for humans; failing to write it must not change the delivery's fate.
+      this.log.warn({ deliveryId: job.id, err: errorMessage(err) }, 'could not record the attempt in the job log');
+    }
+  }
+}

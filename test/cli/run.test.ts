@@ -1,0 +1,43 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startCli } from '../helpers/cli.js';
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('moments-bridge run', () => {
+  it('starts with embedded redis, logs one line per component, and exits 0 on SIGTERM leaving no redis-server', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mb-run-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      ['redis: { url: embedded, dataDir: ./redis }', 'server: { port: 0 }', 'log: { format: json }', 'shutdown: { grace: 3s }', ''].join('\n'),
+    );
+    const cli = startCli(['run', '-c', join(dir, 'config.yaml')]);
+    await cli.waitFor('moments-bridge running');
+    const lines = cli
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { component?: string; msg: string; pid?: number });
+    const components = lines.map((l) => l.component).filter(Boolean);
+    for (const c of ['redis', 'connectors', 'router', 'workers', 'http']) expect(components).toContain(c);
+    const redisPid = lines.find((l) => l.component === 'redis')!.pid!;
+    expect(isRunning(redisPid)).toBe(true);
+
+    const started = Date.now();
+    cli.child.kill('SIGTERM');
+    const result = await cli.exited;
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3_000 + 2_000);
+    expect(isRunning(redisPid)).toBe(false);
+    expect(result.stdout).toContain('"msg":"stopped"');
+  });
+});

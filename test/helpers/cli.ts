@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Everything printed so far. */
+  output(): string;
+  /** Resolves when the output contains `text` (rejects after timeoutMs). */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<CliResult>;
+}
+
+/** Starts `moments-bridge <args>` from source in a child process. */
+export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { match: string | RegExp; resolve: () => void }[] = [];
+  const check = () => {
+    const all = stdout + stderr;
+    for (const w of [...waiters]) {
+      if (typeof w.match === 'string' ? all.includes(w.match) : w.match.test(all)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    check();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    check();
+  });
+  const exited = new Promise<CliResult>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  return {
+    child,
+    output: () => stdout + stderr,
+    waitFor(match, timeoutMs = 20_000) {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(match)}; output so far:\n${stdout}${stderr}`)), timeoutMs);
+        waiters.push({ match, resolve: () => (clearTimeout(timer), resolve()) });
+        check();
+      });
+    },
+    exited,
+  };
+}
+
+/** Runs `moments-bridge <args>` to completion. */
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return startCli(args, options).exited;
+}
