@@ -56,12 +56,18 @@ export const sheetsConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.mode === 'upsert' && !c.key) {
-      ctx.addIssue({ code: 'custom', path: ['key'], message: 'mode upsert needs `key`: a template for the row identity, e.g. "{{ data.publicId }}"' });
-    }
-    if (c.serviceAccountKey && c.accessToken) {
-      ctx.addIssue({ code: 'custom', path: ['accessToken'], message: 'set either serviceAccountKey or accessToken, not both' });
-    }
+    for (const problem of sheetsConfigProblems(c)) ctx.addIssue({ code: 'custom', ...problem });
   });
 
 export type SheetsConfig = z.output<typeof sheetsConfigSchema>;
+
+/**
+ * Cross-field checks. Also run by the connector's constructor: the assembled config schema
+ * reuses only this schema's shape, so refinements here would not reach `check` on their own.
+ */
+export function sheetsConfigProblems(c: Pick<SheetsConfig, 'mode' | 'key' | 'serviceAccountKey' | 'accessToken'>): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  if (c.mode === 'upsert' && !c.key) problems.push({ path: ['key'], message: 'mode upsert needs `key`: a template for the row identity, e.g. "{{ data.publicId }}"' });
+  if (c.serviceAccountKey && c.accessToken) problems.push({ path: ['accessToken'], message: 'set either serviceAccountKey or accessToken, not both' });
+  return problems;
+}

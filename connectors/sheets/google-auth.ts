@@ -1,4 +1,4 @@
-import { GoogleAuth, JWT, OAuth2Client, type AuthClient } from 'google-auth-library';
+import { GoogleAuth, JWT, OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
 import { InputError } from '../../src/errors.js';
 
@@ -16,7 +16,7 @@ const serviceAccountKeySchema = z
   .loose();
 
 export interface SheetsAuth {
-  client: AuthClient | GoogleAuth;
+  client: OAuth2Client | GoogleAuth;
   /** The service account's e-mail, named in "share the spreadsheet with …" errors. */
   clientEmail?: string;
 }

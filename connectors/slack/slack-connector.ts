@@ -166,7 +166,7 @@ function renderSlackPayload(event: BridgeEvent, c: CompiledSlack, where: string)
   if (!channel) throw new PayloadError(`${where}: the channel template rendered empty for event ${event.id}`);
   // Templates see every upstream string already escaped for mrkdwn: an athlete called
   // "<!channel>" cannot ping anyone or forge a link. The template's own text is trusted config.
-  const safe = c.text || c.blocks ? escapeDeep(event) : event;
+  const safe = (c.text || c.blocks ? escapeDeep(event) : event) as object;
   const text = c.text ? c.text.render(safe) : defaultText(event);
   let blocks: SlackBlock[] | undefined;
   if (c.blocks) {

@@ -73,9 +73,14 @@ export class DeliveryWorker {
   private readonly inFlight = new Set<InFlight>();
   private readonly batcher: Batcher | undefined;
   private readonly log: Logger;
+  /** Label-bound children: the hot path skips prom-client's label hashing. */
+  private readonly completed;
+  private readonly latency;
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     this.log = o.logger.child({ connector: o.connectorName });
+    this.completed = queueMetrics.completed.labels({ connector: o.connectorName });
+    this.latency = queueMetrics.latency.labels({ connector: o.connectorName });
     const { connector, options } = o;
     if (options.batch && connector.deliverBatch) {
       const deliverBatch = connector.deliverBatch.bind(connector);
@@ -140,9 +145,9 @@ export class DeliveryWorker {
     if (result === undefined) return; // handed back during shutdown (DelayedError thrown inside)
 
     if (result.status === 'delivered') {
-      queueMetrics.completed.inc({ connector: connectorName });
+      this.completed.inc();
       const eventTime = Date.parse(data.event.time);
-      if (Number.isFinite(eventTime)) queueMetrics.latency.observe({ connector: connectorName }, Math.max(0, Date.now() - eventTime) / 1000);
+      if (Number.isFinite(eventTime)) this.latency.observe(Math.max(0, Date.now() - eventTime) / 1000);
       return;
     }
 

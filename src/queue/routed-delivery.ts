@@ -1,15 +1,7 @@
 import type { BridgeEvent } from '../event.js';
 
-/**
- * One delivery the router produced: the payload is already rendered for `connector`.
- * (Declared here until `src/routing/router.ts` exports it; the shapes must stay identical.)
- */
-export interface RoutedDelivery {
-  event: BridgeEvent;
-  route: string;
-  connector: string;
-  payload: unknown;
-}
+/** One delivery the router produced, its payload already rendered for `connector`. */
+export type { RoutedDelivery } from '../routing/router.js';
 
 /** A BullMQ job's data: exactly what will be sent, plus the id the sink sees. */
 export interface DeliveryJobData {

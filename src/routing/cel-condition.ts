@@ -50,7 +50,11 @@ export function compileCelCondition(expression: string): CelCondition {
   const checked = fn.check();
   if (!checked.valid) {
     const e = checked.error as Error | undefined;
-    throw new CelConditionError(`CEL type error${pointer(e, expression)}: ${oneLine(e?.message ?? 'invalid expression')}`, { cause: e });
+    const message = oneLine(e?.message ?? 'invalid expression');
+    const hint = /no matching overload/.test(message)
+      ? ' (an unknown function, or arguments of the wrong type; CEL has e.g. size, contains, startsWith, endsWith, matches, exists, all, has, int, double, string, timestamp)'
+      : '';
+    throw new CelConditionError(`CEL type error${pointer(e, expression)}: ${message}${hint}`, { cause: e });
   }
   const type = String(checked.type);
   if (type !== 'bool' && type !== 'dyn') {
@@ -59,12 +63,19 @@ export function compileCelCondition(expression: string): CelCondition {
   return {
     source: expression,
     evaluate(event) {
+      // A missing key is an exception in cel-js, and capturing its stack costs far more than
+      // the evaluation; the message alone is all we report, so skip the stack (restored below).
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
       try {
         const value: unknown = fn({ id: event.id, source: event.source, kind: event.kind, time: event.time, data: event.data });
         if (typeof value !== 'boolean') return { ok: false, error: `result is ${typeof value}, not a boolean` };
         return { ok: true, value };
       } catch (err) {
-        return { ok: false, error: oneLine((err as Error).message) };
+        const e = err as Error & { summary?: unknown };
+        return { ok: false, error: typeof e.summary === 'string' ? e.summary : oneLine(e.message) };
+      } finally {
+        Error.stackTraceLimit = limit;
       }
     },
   };

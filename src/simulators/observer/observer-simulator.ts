@@ -79,6 +79,8 @@ export interface SimulatorState {
   frames: Array<{ session: string; frameId: string; kind: string; stream: string }>;
   calls: SimCall[];
   requests: Record<string, number>;
+  /** requestId of the last request received (shows which client implementation is talking). */
+  lastRequestId: string | undefined;
 }
 
 function streamKey(kind: string, a: string, b?: string): string {
@@ -129,6 +131,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
   private readonly walks = new Map<string, ClientStatsWalk>();
   private readonly sessions = new Set<Session>();
   private readonly requestCounts: Record<string, number> = {};
+  private lastRequestId: string | undefined;
   private faults: Fault[] = [];
   private refusing: { status: number } | undefined;
   private pongsMuted = false;
@@ -366,6 +369,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
       frames: [...this.sessions].flatMap((s) => [...s.frames.values()].map((f) => ({ session: s.id, frameId: f.frameId, kind: f.kind, stream: f.stream }))),
       calls: [...this.calls.values()].map((c) => ({ ...c, clients: [...c.clients] })),
       requests: { ...this.requestCounts },
+      lastRequestId: this.lastRequestId,
     };
   }
 
@@ -407,6 +411,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
     }
     const { requestId, method, params } = message;
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1;
+    this.lastRequestId = requestId;
     const fault = this.takeFault(method);
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     if (fault?.error) return this.send(session, { type: 'error', requestId, error: fault.error });
@@ -486,7 +491,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
     const action = path.slice('/_control/'.length);
     if (req.method === 'GET' && action === 'state') return reply(200, this.state());
     if (req.method !== 'POST') return reply(405, { error: 'use POST' });
-    let body: Record<string, unknown> = {};
+    let body: Record<string, unknown>;
     try {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);

@@ -223,7 +223,9 @@ function writeCells(sheet: SimulatedSheet, startRow: number, startCol: number, v
     while (sheet.rows.length <= r) sheet.rows.push([]);
     const target = sheet.rows[r]!;
     row.forEach((value, j) => {
-      target[startCol + j] = value === null || value === undefined ? '' : (value as CellValue);
+      // Like the real API: null leaves the cell as it is.
+      if (value === null || value === undefined) return;
+      target[startCol + j] = value as CellValue;
       cells += 1;
       endCol = Math.max(endCol, startCol + j);
     });

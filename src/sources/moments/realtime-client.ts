@@ -219,7 +219,8 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
     });
     socket.on('message', (raw) => this.onMessage(socket, raw));
     socket.on('error', (err) => {
-      this.lastError = err.message;
+      // Keep the first, more specific reason (e.g. the refused handshake) over ws's follow-up error.
+      this.lastError ||= err.message;
     });
     socket.on('close', (code, reason) => {
       if (socket !== this.socket) return;

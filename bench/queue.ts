@@ -1,0 +1,134 @@
+/**
+ * bench/queue: deliveries per second through the bridge's queue layer (DeliveryQueues.enqueue →
+ * DeliveryWorker → no-op connector) next to raw BullMQ (Queue.addBulk → no-op Worker), same Redis,
+ * same run, same job count, payload size, worker concurrency and completed-job retention.
+ * The router is not in the loop yet (its owner adds it). Prints one JSON object.
+ * Usage: tsx bench/queue.ts [jobs=20000] [concurrency=100] [rounds=3]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { delivered, type Connector } from '../connectors/connector.js';
+import type { BridgeEvent } from '../src/event.js';
+import { silentLogger } from '../src/log.js';
+import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
+import { DeliveryQueues } from '../src/queue/delivery-queues.js';
+import type { RoutedDelivery } from '../src/queue/routed-delivery.js';
+
+const JOBS = Number(process.argv[2] ?? 20_000);
+const CONCURRENCY = Number(process.argv[3] ?? 100);
+const ROUNDS = Number(process.argv[4] ?? 3);
+const CHUNK = 1000;
+const RETENTION = { count: 1000, age: 3600 };
+
+function event(i: number): BridgeEvent {
+  // ≈ 200 bytes of event data, like a small moment.
+  return { id: `moments:moment:${i}`, source: 'moments', kind: 'moment', time: new Date().toISOString(), data: { publicId: `m-${i}`, athleteId: 'a-17', value: 181, note: 'x'.repeat(90) } };
+}
+
+function waitFor(check: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setInterval(() => {
+      if (check()) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 5);
+  });
+}
+
+const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
+
+async function raw(url: string, round: number): Promise<{ enqueuePerSec: number; processPerSec: number }> {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue('raw', { connection, prefix: `rawbench${round}` });
+  const t0 = performance.now();
+  for (let i = 0; i < JOBS; i += CHUNK) {
+    await queue.addBulk(Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => ({ name: 'd', data: { event: event(i + k), payload: { text: `moment ${i + k}` } } })));
+  }
+  const enqueueMs = performance.now() - t0;
+  let done = 0;
+  const t1 = performance.now();
+  const worker = new Worker('raw', async () => undefined, { connection, prefix: `rawbench${round}`, concurrency: CONCURRENCY, removeOnComplete: RETENTION });
+  worker.on('completed', () => done++);
+  await waitFor(() => done >= JOBS);
+  const processMs = performance.now() - t1;
+  await worker.close();
+  await queue.close();
+  connection.disconnect();
+  return { enqueuePerSec: rate(JOBS, enqueueMs), processPerSec: rate(JOBS, processMs) };
+}
+
+async function bridge(url: string, round: number): Promise<{ enqueuePerSec: number; processPerSec: number }> {
+  let done = 0;
+  const noop: Connector = {
+    renderer: () => ({ render: (e) => e.data }),
+    deliver: async () => {
+      done++;
+      return delivered();
+    },
+  };
+  const queues = new DeliveryQueues({
+    connection: url,
+    prefix: `bridgebench${round}`,
+    connectors: new Map([['noop', { connector: noop, options: { concurrency: CONCURRENCY } }]]),
+    logger: silentLogger(),
+    retention: { completedCount: RETENTION.count, completedAgeMs: RETENTION.age * 1000 },
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < JOBS; i += CHUNK) {
+    const batch: RoutedDelivery[] = Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => ({ event: event(i + k), route: 'r', connector: 'noop', payload: { text: `moment ${i + k}` } }));
+    await queues.enqueue(batch);
+  }
+  const enqueueMs = performance.now() - t0;
+  const t1 = performance.now();
+  await queues.startWorkers();
+  await waitFor(() => done >= JOBS);
+  const processMs = performance.now() - t1;
+  await queues.close();
+  return { enqueuePerSec: rate(JOBS, enqueueMs), processPerSec: rate(JOBS, processMs) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mb-bench-'));
+const redis = new EmbeddedRedis({ dataDir: dir, appendOnly: false });
+await redis.start();
+try {
+  // The machine is shared and noisy: alternate raw and bridge rounds and report each side's median.
+  const rawRuns: Awaited<ReturnType<typeof raw>>[] = [];
+  const bridgeRuns: Awaited<ReturnType<typeof bridge>>[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    rawRuns.push(await raw(redis.url, round));
+    bridgeRuns.push(await bridge(redis.url, round));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const summarize = (runs: { enqueuePerSec: number; processPerSec: number }[]) => ({
+    enqueuePerSec: median(runs.map((r) => r.enqueuePerSec)),
+    processPerSec: median(runs.map((r) => r.processPerSec)),
+    runs,
+  });
+  const rawRes = summarize(rawRuns);
+  const bridgeRes = summarize(bridgeRuns);
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        bench: 'queue',
+        jobs: JOBS,
+        rounds: ROUNDS,
+        concurrency: CONCURRENCY,
+        node: process.version,
+        raw: rawRes,
+        bridge: bridgeRes,
+        ratio: { enqueue: ratio(bridgeRes.enqueuePerSec, rawRes.enqueuePerSec), process: ratio(bridgeRes.processPerSec, rawRes.processPerSec) },
+        goal: 'bridge >= 0.8 x raw',
+      },
+      null,
+      2,
+    )}\n`,
+  );
+} finally {
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

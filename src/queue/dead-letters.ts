@@ -1,0 +1,166 @@
+import { Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BridgeEvent } from '../event.js';
+import { connectorOfQueue, queueMetaPattern, queueName } from './queue-names.js';
+import type { AttemptRecord, DeliveryJobData } from './routed-delivery.js';
+
+/**
+ * Dead letters are the BullMQ `failed` set of each connector queue: the job keeps its data
+ * (event, route, connector, rendered payload) and its log holds one JSON {@link AttemptRecord}
+ * per failed attempt. These functions back `moments-bridge dlq …`; they take a Redis connection
+ * and the key prefix and return data (printing is the CLI's business).
+ */
+export interface DeadLetterScope {
+  prefix: string;
+  /** Only this connector's queue. */
+  connector?: string;
+  /**
+   * Connector names to look in. Without it the queues are discovered with SCAN, which sees one
+   * node only: pass the configured connectors when `cluster` is set.
+   */
+  connectors?: readonly string[];
+  cluster?: boolean;
+}
+
+export interface DeadLetterSummary {
+  id: string;
+  connector: string;
+  route: string;
+  eventId: string;
+  /** Epoch ms of the first enqueue. */
+  enqueuedAt: number;
+  /** Epoch ms it was dead-lettered. */
+  failedAt: number | undefined;
+  attempts: number;
+  reason: string;
+}
+
+export interface DeadLetter extends DeadLetterSummary {
+  event: BridgeEvent;
+  payload: unknown;
+  history: AttemptRecord[];
+}
+
+async function connectorNames(redis: Redis, scope: DeadLetterScope): Promise<string[]> {
+  if (scope.connector) return [scope.connector];
+  if (scope.connectors) return [...scope.connectors];
+  const names = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', queueMetaPattern(scope.prefix), 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const name = connectorOfQueue(key.slice(scope.prefix.length + 1, -':meta'.length));
+      if (name !== undefined) names.add(name);
+    }
+  } while (cursor !== '0');
+  return [...names].sort();
+}
+
+async function withQueues<T>(redis: Redis, scope: DeadLetterScope, fn: (queue: Queue<DeliveryJobData>, connector: string) => Promise<T>): Promise<T[]> {
+  const names = await connectorNames(redis, scope);
+  const out: T[] = [];
+  for (const name of names) {
+    const queue = new Queue<DeliveryJobData>(queueName(name, { cluster: scope.cluster ?? false }), { connection: redis, prefix: scope.prefix });
+    try {
+      out.push(await fn(queue, name));
+    } finally {
+      await queue.close();
+    }
+  }
+  return out;
+}
+
+function summary(job: Job<DeliveryJobData>, connector: string, attempts: number): DeadLetterSummary {
+  return {
+    id: job.id ?? job.data.deliveryId,
+    connector,
+    route: job.data.route,
+    eventId: job.data.event.id,
+    enqueuedAt: job.timestamp,
+    failedAt: job.finishedOn,
+    attempts,
+    reason: job.failedReason,
+  };
+}
+
+async function history(queue: Queue<DeliveryJobData>, id: string): Promise<AttemptRecord[]> {
+  const { logs } = await queue.getJobLogs(id, 0, -1, true);
+  return logs.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as AttemptRecord];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Dead letters, newest first; `limit` per connector. */
+export async function listDeadLetters(redis: Redis, scope: DeadLetterScope & { limit?: number }): Promise<DeadLetterSummary[]> {
+  const limit = scope.limit ?? 100;
+  const perQueue = await withQueues(redis, scope, async (queue, connector) => {
+    const jobs = await queue.getJobs(['failed'], 0, limit - 1, false);
+    const counts = await Promise.all(jobs.map((j) => queue.getJobLogs(j.id!, 0, -1).then((l) => l.count)));
+    return jobs.map((j, i) => summary(j, connector, Math.max(counts[i]!, j.attemptsMade)));
+  });
+  return perQueue.flat().sort((a, b) => (b.failedAt ?? 0) - (a.failedAt ?? 0));
+}
+
+/** One dead letter with its event, payload and attempt history, or undefined. */
+export async function showDeadLetter(redis: Redis, scope: DeadLetterScope & { id: string }): Promise<DeadLetter | undefined> {
+  const found = await withQueues(redis, scope, async (queue, connector) => {
+    const job = await queue.getJob(scope.id);
+    if (!job || !(await job.isFailed())) return undefined;
+    const h = await history(queue, scope.id);
+    return { ...summary(job, connector, Math.max(h.length, job.attemptsMade)), event: job.data.event, payload: job.data.payload, history: h } satisfies DeadLetter;
+  });
+  return found.find((d) => d !== undefined);
+}
+
+export interface RetryResult {
+  retried: string[];
+  /** Requested ids that are not dead letters (unknown, or already retried). */
+  missing: string[];
+}
+
+/**
+ * Puts dead letters back in their queue with a fresh attempt budget; retry.maxAge counts from now.
+ * The job keeps its id, so the sink's idempotency key is unchanged.
+ */
+export async function retryDeadLetters(redis: Redis, scope: DeadLetterScope & ({ ids: readonly string[] } | { all: true })): Promise<RetryResult> {
+  const retried: string[] = [];
+  const wanted = 'ids' in scope ? new Set(scope.ids) : undefined;
+  const now = Date.now();
+  await withQueues(redis, scope, async (queue) => {
+    const jobs: Job<DeliveryJobData>[] = [];
+    if (wanted) {
+      for (const id of wanted) {
+        const job = await queue.getJob(id);
+        if (job && (await job.isFailed())) jobs.push(job);
+      }
+    } else {
+      const total = await queue.getFailedCount();
+      for (let start = 0; start < total; start += 500) jobs.push(...(await queue.getJobs(['failed'], start, start + 499, true)));
+    }
+    for (const job of jobs) {
+      await job.updateData({ ...job.data, redrivenAt: now });
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      retried.push(job.id!);
+    }
+  });
+  const missing = wanted ? [...wanted].filter((id) => !retried.includes(id)) : [];
+  return { retried, missing };
+}
+
+/** Deletes dead letters older than `olderThanMs` (all when 0); returns how many. */
+export async function purgeDeadLetters(redis: Redis, scope: DeadLetterScope & { olderThanMs?: number }): Promise<number> {
+  const counts = await withQueues(redis, scope, async (queue) => {
+    let removed = 0;
+    for (;;) {
+      const ids = await queue.clean(scope.olderThanMs ?? 0, 1000, 'failed');
+      removed += ids.length;
+      if (ids.length < 1000) return removed;
+    }
+  });
+  return counts.reduce((a, b) => a + b, 0);
+}

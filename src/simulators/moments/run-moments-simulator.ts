@@ -1,0 +1,45 @@
+import type { Logger } from '../../log.js';
+import { createLogger } from '../../log.js';
+import { startMomentsSimulator, type MomentsSimulator } from './moments-simulator.js';
+
+export interface RunMomentsSimulatorOptions {
+  /** @defaultValue 4510 */
+  port?: number;
+  /** @defaultValue 127.0.0.1 */
+  host?: string;
+  /** Generated moments per second; 0 disables the generator. @defaultValue 1 */
+  rate?: number;
+  /** @defaultValue 10 */
+  athletes?: number;
+  /** @defaultValue 3600 */
+  tokenTtlSeconds?: number;
+  logger?: Logger;
+}
+
+/**
+ * `moments-bridge simulate moments`: starts the simulator with the generator and prints the
+ * source config that points the bridge at it. Resolves with the running simulator; the caller
+ * stops it on SIGINT/SIGTERM.
+ */
+export async function runMomentsSimulator(opts: RunMomentsSimulatorOptions = {}): Promise<MomentsSimulator> {
+  const logger = opts.logger ?? createLogger();
+  const rate = opts.rate ?? 1;
+  const sim = await startMomentsSimulator({
+    port: opts.port ?? 4510,
+    host: opts.host,
+    tokenTtlSeconds: opts.tokenTtlSeconds,
+    logger,
+    generator: rate > 0 ? { rate, athletes: opts.athletes ?? 10 } : undefined,
+  });
+  logger.info(
+    {
+      cognitoEndpoint: sim.cognitoEndpoint,
+      graphqlUrl: sim.graphqlUrl,
+      realtimeUrl: sim.realtimeUrl,
+      control: `${sim.url}/_control/ (POST moments, triggers, drop-sockets, keepalives/pause, fail-next, expire-tokens, generator/start …; GET stats)`,
+      rate,
+    },
+    'Moments Engine simulator running. Source config: { type: moments, cognitoEndpoint, clientId: sim-client, username: demo, password: demo-password, graphqlUrl }',
+  );
+  return sim;
+}

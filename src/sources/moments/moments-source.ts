@@ -1,0 +1,326 @@
+import { eventId, type BridgeEvent } from '../../event.js';
+import { errorMessage } from '../../errors.js';
+import { counter, gauge } from '../../metrics.js';
+import type { Source, SourceContext, SourceState } from '../source.js';
+import type { RawItem } from './graphql-client.js';
+import { MomentCursor, normalizeIso } from './moment-cursor.js';
+import { MomentsClient, type MomentsApi, type MomentsClientOptions, type MomentsConnectionState, type Unsubscribe } from './moments-client.js';
+import { MomentsAuthError } from './moments-errors.js';
+import { momentSchema, triggerSchema, type MomentEventData, type Trigger } from './moments-schemas.js';
+import { loadMomentsSdk } from './sdk-loader.js';
+import type { MomentsSourceConfig } from './source-config.js';
+
+const eventsEmitted = counter('mb_moments_events_total', 'Events emitted by the moments source', ['source', 'kind']);
+const duplicates = counter('mb_moments_duplicates_total', 'Moments dropped because their publicId was already emitted', ['source']);
+const backfilled = counter('mb_moments_backfilled_total', 'Moments emitted by back-fill (not by the live stream)', ['source']);
+const connectedGauge = gauge('mb_moments_connected', '1 while the moments source has a live real-time connection', ['source']);
+
+/** Live moments kept while a back-fill runs; beyond this the back-fill itself will find them. */
+const MAX_BUFFER = 10_000;
+
+/**
+ * Turns the Moments Engine into `moment`, `trigger.created` and `trigger.updated` events, with no
+ * moment lost: one serial lane processes moments (validate → dedup → emit → advance cursor);
+ * at start and after every reconnect it back-fills from the cursor while live moments wait in a
+ * buffer, then drains the buffer and trusts the live stream again.
+ */
+export class MomentsSource implements Source {
+  private readonly config: MomentsSourceConfig;
+  private readonly ctx: SourceContext;
+  private readonly cursor: MomentCursor;
+  private readonly triggers = new Map<string, Trigger>();
+  private api: MomentsApi | undefined;
+  private currentState: SourceState = { status: 'starting' };
+  private unsubscribes: Unsubscribe[] = [];
+  private lane: Promise<void> = Promise.resolve();
+  private backfilling = false;
+  private backfillQueued = false;
+  private buffer: RawItem[] = [];
+  private bufferOverflowed = false;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private retryAttempt = 0;
+  private stopped = false;
+  private triggersLoaded = false;
+
+  constructor(config: MomentsSourceConfig, ctx: SourceContext) {
+    this.config = config;
+    this.ctx = ctx;
+    this.cursor = new MomentCursor(ctx.redis, `${ctx.keyPrefix}source:${ctx.name}:`, config.dedupTtl);
+  }
+
+  state(): SourceState {
+    return this.currentState;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const options: MomentsClientOptions = {
+      cognitoEndpoint: this.config.cognitoEndpoint,
+      clientId: this.config.clientId,
+      clientSecret: this.config.clientSecret,
+      graphqlUrl: this.config.graphqlUrl,
+      realtimeUrl: this.config.realtimeUrl,
+      realtimeAuth: this.config.realtimeAuth,
+      documents: this.config.subscriptions,
+      logger: this.ctx.logger,
+      reconnect: { initialDelayMs: this.config.reconnect.initialDelay, maxDelayMs: this.config.reconnect.maxDelay },
+    };
+    this.api = this.config.sdk ? await loadMomentsSdk(this.config.sdk, this.ctx.configDir, options) : new MomentsClient(options);
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    for (const unsubscribe of this.unsubscribes) unsubscribe();
+    this.unsubscribes = [];
+    await this.api?.close();
+    await this.lane;
+    this.setState({ status: 'stopped' });
+  }
+
+  /** Log in, load triggers, subscribe; the `subscribed` notification starts the back-fill. */
+  private async connect(): Promise<void> {
+    const api = this.api;
+    if (!api || this.stopped) return;
+    try {
+      await api.login(this.config.username, this.config.password);
+    } catch (err) {
+      if (err instanceof MomentsAuthError && !err.retryable) {
+        // Wrong credentials do not fix themselves: report once and stay down, no retry storm.
+        this.setState({ status: 'auth_failed', error: err.message });
+        return;
+      }
+      this.scheduleRetry(() => this.connect(), `login failed: ${errorMessage(err)}`);
+      return;
+    }
+    await this.refreshTriggers(false);
+    if (api.onConnectionStateChange) this.unsubscribes.push(api.onConnectionStateChange((s) => this.onConnectionState(s)));
+    this.unsubscribes.push(
+      api.onMoments((raw) => this.onLiveMoment(raw)),
+      api.onTriggerCreated((raw) => this.enqueue(() => this.processTrigger('trigger.created', raw))),
+      api.onTriggerUpdated((raw) => this.enqueue(() => this.processTrigger('trigger.updated', raw))),
+    );
+    if (!api.onConnectionStateChange) {
+      // An SDK without connection notifications: back-fill once now; gaps after its own reconnects cannot be seen.
+      this.ctx.logger.warn({ source: this.ctx.name }, 'Moments SDK has no onConnectionStateChange: back-fill runs only at start');
+      this.setState({ status: 'connected', since: new Date().toISOString() });
+      this.requestBackfill('start');
+    }
+  }
+
+  private onConnectionState(s: MomentsConnectionState): void {
+    if (this.stopped) return;
+    switch (s.status) {
+      case 'subscribed':
+        this.setState({ status: 'connected', since: new Date().toISOString() });
+        if (s.reconnect) void this.refreshTriggers(true);
+        this.requestBackfill(s.reconnect ? 'reconnect' : 'start');
+        return;
+      case 'reconnecting':
+        this.setState({ status: 'reconnecting', attempt: s.attempt, nextRetryInMs: s.nextRetryInMs, lastError: s.lastError });
+        return;
+      case 'auth_failed':
+        this.setState({ status: 'auth_failed', error: s.error });
+        return;
+      default:
+        // connecting / connected-without-subscriptions / idle: not a change worth reporting.
+        return;
+    }
+  }
+
+  private setState(state: SourceState): void {
+    const previous = this.currentState;
+    this.currentState = state;
+    connectedGauge.set({ source: this.ctx.name }, state.status === 'connected' ? 1 : 0);
+    const changed = previous.status !== state.status || (state.status === 'reconnecting' && previous.status === 'reconnecting' && previous.attempt !== state.attempt);
+    if (!changed) return;
+    const log = { source: this.ctx.name, state };
+    if (state.status === 'auth_failed') this.ctx.logger.error(log, `moments source ${this.ctx.name}: authentication failed, not retrying: ${state.error}`);
+    else if (state.status === 'reconnecting') this.ctx.logger.warn(log, `moments source ${this.ctx.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`);
+    else this.ctx.logger.info(log, `moments source ${this.ctx.name}: ${state.status}`);
+  }
+
+  /** Runs tasks one at a time, in arrival order; a failing task never blocks the lane. */
+  private enqueue(task: () => Promise<void>): void {
+    this.lane = this.lane.then(task).catch((err: unknown) => {
+      this.ctx.logger.error({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: ${errorMessage(err)}`);
+    });
+  }
+
+  private onLiveMoment(raw: RawItem): void {
+    if (this.stopped) return;
+    if (this.backfilling) {
+      if (this.buffer.length < MAX_BUFFER) this.buffer.push(raw);
+      else this.bufferOverflowed = true;
+      return;
+    }
+    this.enqueue(async () => {
+      // A failure earlier in the lane switched to back-fill: this moment must wait behind it.
+      if (this.backfilling) {
+        this.onLiveMoment(raw);
+        return;
+      }
+      try {
+        await this.processMoment(raw, false);
+      } catch (err) {
+        // The cursor did not move past this moment: a back-fill from the cursor will bring it back.
+        this.ctx.logger.warn({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`);
+        this.backfilling = true;
+        this.scheduleRetry(async () => this.requestBackfill('emit failure'), errorMessage(err));
+      }
+    });
+  }
+
+  private requestBackfill(reason: string): void {
+    if (this.stopped) return;
+    this.backfilling = true;
+    if (this.backfillQueued) return;
+    this.backfillQueued = true;
+    this.enqueue(async () => {
+      this.backfillQueued = false;
+      try {
+        await this.backfill(reason);
+        this.retryAttempt = 0;
+      } catch (err) {
+        this.scheduleRetry(async () => this.requestBackfill(reason), `back-fill failed: ${errorMessage(err)}`);
+      }
+    });
+  }
+
+  private async backfill(reason: string): Promise<void> {
+    const api = this.api;
+    if (!api || this.stopped) return;
+    const position = await this.cursor.load();
+    const since = position?.createdAt ?? new Date(Date.now() - this.config.backfill).toISOString();
+    this.bufferOverflowed = false;
+    let count = 0;
+    let nextToken: string | null | undefined;
+    do {
+      const page = await api.listMoments({
+        // `ge`, not `gt`: moments can share a timestamp; the seen set drops the ones already sent.
+        filter: { createdAt: { ge: since } },
+        orderBy: [{ createdAt: 'ASC' }],
+        limit: this.config.pageSize,
+        nextToken,
+      });
+      for (const raw of page.items) {
+        if (this.stopped) return;
+        if (await this.processMoment(raw, true)) count += 1;
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    // Live moments that arrived meanwhile, oldest first; new arrivals join the buffer until it is empty.
+    while (this.buffer.length && !this.stopped) {
+      this.buffer.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
+      const raw = this.buffer.shift();
+      if (raw) await this.processMoment(raw, false);
+    }
+    if (this.bufferOverflowed) throw new Error(`more than ${MAX_BUFFER} live moments arrived during back-fill; back-filling again`);
+    this.backfilling = false;
+    this.ctx.logger.info({ source: this.ctx.name, since, emitted: count, reason }, `moments source ${this.ctx.name}: back-fill (${reason}) from ${since} emitted ${count} moment(s); live`);
+  }
+
+  /** Validates, de-duplicates, emits and advances the cursor. Returns true if an event was emitted; throws if emit failed. */
+  private async processMoment(raw: RawItem, fromBackfill: boolean): Promise<boolean> {
+    const parsed = momentSchema.safeParse(raw);
+    if (!parsed.success) {
+      await this.ctx.quarantine({ kind: 'moment', reason: parsed.error.message, raw });
+      return false;
+    }
+    const moment = parsed.data;
+    if (await this.cursor.seen(moment.publicId)) {
+      duplicates.inc({ source: this.ctx.name });
+      return false;
+    }
+    const data: MomentEventData = { ...moment };
+    const trigger = await this.triggerFor(moment.triggerPublicId);
+    if (trigger) {
+      data.triggerName ??= trigger.name;
+      data.triggerMarker ??= trigger.marker;
+      data.labels ??= trigger.labels;
+    }
+    const event: BridgeEvent<MomentEventData> = { id: eventId(this.ctx.name, 'moment', moment.publicId), source: this.ctx.name, kind: 'moment', time: normalizeIso(moment.createdAt), data };
+    await this.ctx.emit(event);
+    await this.cursor.commit(moment.publicId, moment.createdAt);
+    eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' });
+    if (fromBackfill) backfilled.inc({ source: this.ctx.name });
+    return true;
+  }
+
+  private async triggerFor(publicId: string | null | undefined): Promise<Trigger | undefined> {
+    if (!publicId) return undefined;
+    const cached = this.triggers.get(publicId);
+    if (cached || !this.api) return cached;
+    try {
+      const raw = await this.api.getTrigger(publicId);
+      const parsed = triggerSchema.safeParse(raw);
+      if (parsed.success) this.triggers.set(publicId, parsed.data);
+      return parsed.success ? parsed.data : undefined;
+    } catch (err) {
+      // Enrichment is best effort: the moment still goes out, without labels.
+      this.ctx.logger.debug({ source: this.ctx.name, err: errorMessage(err) }, `getTrigger ${publicId} failed`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Fills the trigger cache. After a reconnect (`announce`), triggers created or changed while the
+   * socket was down are emitted as events, since their live notifications were missed.
+   */
+  private async refreshTriggers(announce: boolean): Promise<void> {
+    const api = this.api;
+    if (!api) return;
+    try {
+      let nextToken: string | null | undefined;
+      do {
+        const page = await api.listTriggers({ limit: 100, nextToken });
+        for (const raw of page.items) {
+          if (announce && this.triggersLoaded) {
+            const known = this.triggers.get(String(raw.publicId));
+            if (!known) this.enqueue(() => this.processTrigger('trigger.created', raw));
+            else if (known.updatedAt !== raw.updatedAt) this.enqueue(() => this.processTrigger('trigger.updated', raw));
+            continue;
+          }
+          const parsed = triggerSchema.safeParse(raw);
+          if (parsed.success) this.triggers.set(parsed.data.publicId, parsed.data);
+          else await this.ctx.quarantine({ kind: 'trigger', reason: parsed.error.message, raw });
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
+      this.triggersLoaded = true;
+    } catch (err) {
+      this.ctx.logger.warn({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: listTriggers failed, moment events may lack trigger labels until the next reconnect: ${errorMessage(err)}`);
+    }
+  }
+
+  private async processTrigger(kind: 'trigger.created' | 'trigger.updated', raw: RawItem): Promise<void> {
+    const parsed = triggerSchema.safeParse(raw);
+    if (!parsed.success) {
+      await this.ctx.quarantine({ kind, reason: parsed.error.message, raw });
+      return;
+    }
+    const trigger = parsed.data;
+    // Each update is its own event: the id carries updatedAt.
+    const upstreamId = kind === 'trigger.created' ? trigger.publicId : `${trigger.publicId}@${normalizeIso(trigger.updatedAt)}`;
+    const time = normalizeIso(kind === 'trigger.created' ? trigger.createdAt : trigger.updatedAt);
+    await this.ctx.emit({ id: eventId(this.ctx.name, kind, upstreamId), source: this.ctx.name, kind, time, data: trigger });
+    this.triggers.set(trigger.publicId, trigger);
+    eventsEmitted.inc({ source: this.ctx.name, kind });
+  }
+
+  private scheduleRetry(task: () => Promise<void>, reason: string): void {
+    if (this.stopped) return;
+    this.retryAttempt += 1;
+    const cap = Math.min(this.config.reconnect.maxDelay, this.config.reconnect.initialDelay * 2 ** (this.retryAttempt - 1));
+    const delay = Math.round(Math.random() * cap);
+    this.ctx.logger.warn({ source: this.ctx.name, attempt: this.retryAttempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
+    if (this.currentState.status !== 'connected') this.setState({ status: 'reconnecting', attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason });
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      void task();
+    }, delay);
+    this.retryTimers.add(timer);
+  }
+}

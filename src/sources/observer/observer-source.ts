@@ -1,0 +1,472 @@
+import type { z } from 'zod';
+import { eventId, type BridgeEvent } from '../../event.js';
+import { counter, gauge } from '../../metrics.js';
+import type { Source, SourceContext, SourceState } from '../source.js';
+import type { DataFrameLike, ObserverClientLike, ObserverRow } from './observer-api.js';
+import { ObserverClient } from './observer-client.js';
+import { ObserverError } from './observer-errors.js';
+import type { MalformedMessage } from './observer-protocol.js';
+import { callSnapshotRow, clientSnapshotRow, databaseRow, ongoingCallsResult, summaryStats, type OngoingCall } from './observer-schemas.js';
+import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';
+import type { ObserverSourceConfig } from './source-config.js';
+
+const metrics = {
+  framesOpen: gauge('mb_observer_frames_open', 'Observer data frames currently open', ['source']),
+  rows: counter('mb_observer_rows_total', 'Observer rows turned into events', ['source', 'frame']),
+  duplicateRows: counter('mb_observer_duplicate_rows_total', 'Observer rows dropped because their id was already emitted', ['source']),
+  invalidRows: counter('mb_observer_invalid_rows_total', 'Observer rows that failed schema validation (quarantined)', ['source', 'frame']),
+  malformed: counter('mb_observer_malformed_frames_total', 'Messages from the Observer service that could not be decoded (skipped)', ['source']),
+  reconnects: counter('mb_observer_reconnects_total', 'Successful Observer reconnections after a drop', ['source']),
+  connectFailures: counter('mb_observer_connect_failures_total', 'Failed Observer connection attempts', ['source', 'code']),
+  requestErrors: counter('mb_observer_request_errors_total', 'Failed Observer requests (timeouts, error answers, invalid results)', ['source', 'method', 'code']),
+  emitFailures: counter('mb_observer_emit_failures_total', 'Observer events the pipeline could not take (retried)', ['source']),
+};
+
+type FrameKind = 'callSnapshots' | 'clientSnapshots' | 'database';
+
+interface FrameSpec {
+  kind: FrameKind;
+  callId?: string;
+  clientId?: string;
+  resource?: string;
+  conditions?: Record<string, unknown>;
+  /** Opened for a call found by ongoingCalls discovery: closed when the call ends. */
+  discovered: boolean;
+}
+
+interface OpenFrame {
+  spec: FrameSpec;
+  frame?: DataFrameLike;
+  closing: boolean;
+}
+
+const ROW_SCHEMAS: Record<FrameKind, z.ZodType<ObserverRow>> = {
+  callSnapshots: callSnapshotRow,
+  clientSnapshots: clientSnapshotRow,
+  database: databaseRow,
+};
+
+function frameKey(spec: FrameSpec): string {
+  if (spec.kind === 'database') return `database:${spec.resource}`;
+  if (spec.kind === 'callSnapshots') return `callSnapshots:${spec.callId}`;
+  return `clientSnapshots:${spec.callId}:${spec.clientId}`;
+}
+
+function isoTime(ms: unknown): string {
+  return typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : new Date().toISOString();
+}
+
+function errorCode(err: unknown): string {
+  return err instanceof ObserverError ? err.code : 'observer_error';
+}
+
+/** Retry delay for rows the pipeline could not take. */
+const EMIT_RETRY_MS = 2_000;
+/** Rows held for retry at most; beyond, the oldest wait for the next reconnect's update(). */
+const MAX_RETRY_ROWS = 10_000;
+
+export interface ObserverSourceOptions {
+  /** Builds the client; defaults to the built-in client or the `sdk:` package. */
+  createClient?: ObserverClientFactory;
+}
+
+/**
+ * Follows the Observer frames named in config and turns every new row into one `observer.row`
+ * event. Owns its connection: reconnects with exponential backoff and full jitter, re-opens every
+ * frame and pulls each frame's rows (`update()`) so rows published during the outage arrive;
+ * row ids remembered in Redis keep a re-sent row from being emitted twice.
+ */
+export class ObserverSource implements Source {
+  private current: SourceState = { status: 'starting' };
+  private factory: ObserverClientFactory | undefined;
+  private client: ObserverClientLike | undefined;
+  /** Incremented per connection attempt; callbacks of an older connection are ignored. */
+  private generation = 0;
+  private connectedGeneration: number | undefined;
+  private everConnected = false;
+  private attempt = 0;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly frames = new Map<string, OpenFrame>();
+  private rowChain: Promise<void> = Promise.resolve();
+  private retryRows: Array<{ spec: FrameSpec; row: ObserverRow }> = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+
+  constructor(
+    private readonly config: ObserverSourceConfig,
+    private readonly ctx: SourceContext,
+    private readonly options: ObserverSourceOptions = {},
+  ) {}
+
+  state(): SourceState {
+    return this.current;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.factory =
+      this.options.createClient ??
+      (this.config.sdk ? await loadObserverSdk(this.config.sdk, this.ctx.configDir) : (options) => new ObserverClient(options));
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.retryTimer);
+    this.clearTimers();
+    this.connectedGeneration = undefined;
+    for (const entry of this.frames.values()) entry.closing = true;
+    this.frames.clear();
+    this.updateFramesGauge();
+    const client = this.client;
+    this.client = undefined;
+    await Promise.resolve(client?.close()).catch(() => undefined);
+    await this.rowChain;
+    this.current = { status: 'stopped' };
+  }
+
+  // ---- connection ------------------------------------------------------------------------------
+
+  private key(suffix: string): string {
+    return `${this.ctx.keyPrefix}source:${this.ctx.name}:${suffix}`;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped || !this.factory) return;
+    const generation = ++this.generation;
+    let client: ObserverClientLike;
+    try {
+      client = this.factory({
+        url: this.config.url,
+        getAccessToken: () => this.config.accessToken,
+        requestTimeoutMs: this.config.requestTimeout,
+        pingIntervalMs: this.config.pingInterval,
+      });
+    } catch (err) {
+      this.current = { status: 'auth_failed', error: (err as Error).message };
+      throw err; // a broken sdk is a config error: fail start()
+    }
+    this.client = client;
+    client.on?.('close', () => this.onDisconnect(generation, 'connection closed'));
+    client.on?.('malformed', (message) => this.onMalformed(message as MalformedMessage));
+    try {
+      await client.connect();
+    } catch (err) {
+      await Promise.resolve(client.close()).catch(() => undefined);
+      if (generation === this.generation) this.scheduleReconnect(err);
+      return;
+    }
+    if (this.stopped || generation !== this.generation) {
+      await Promise.resolve(client.close()).catch(() => undefined);
+      return;
+    }
+    this.connectedGeneration = generation;
+    this.attempt = 0;
+    this.current = { status: 'connected', since: new Date().toISOString() };
+    if (this.everConnected) metrics.reconnects.inc({ source: this.ctx.name });
+    this.ctx.logger.info({ source: this.ctx.name, url: this.config.url, reconnect: this.everConnected }, 'observer: connected');
+    this.everConnected = true;
+    this.openConfiguredFrames(generation);
+  }
+
+  private onDisconnect(generation: number, reason: string): void {
+    if (this.stopped || generation !== this.connectedGeneration) return;
+    this.connectedGeneration = undefined;
+    this.clearTimers();
+    // The service forgets frames with the connection; they are re-created after reconnecting.
+    for (const entry of this.frames.values()) entry.closing = true;
+    this.frames.clear();
+    this.updateFramesGauge();
+    this.ctx.logger.warn({ source: this.ctx.name, reason }, 'observer: connection lost, reconnecting');
+    this.scheduleReconnect(new ObserverError('observer_disconnected', `Observer connection lost: ${reason}`));
+  }
+
+  private scheduleReconnect(err: unknown): void {
+    if (this.stopped) return;
+    this.attempt += 1;
+    const code = errorCode(err);
+    metrics.connectFailures.inc({ source: this.ctx.name, code });
+    const message = (err as Error)?.message ?? String(err);
+    const { initialDelay, maxDelay } = this.config.reconnect;
+    let delay: number;
+    if (err instanceof ObserverError && err.isAuthFailure) {
+      // Retrying a rejected token quickly only hammers the service: wait the longest delay.
+      delay = maxDelay;
+      this.current = { status: 'auth_failed', error: message };
+      this.ctx.logger.error({ source: this.ctx.name, code, retryInMs: delay }, `observer: ${message}`);
+    } else {
+      // Full jitter (a random delay up to the exponential bound) spreads replicas' reconnects.
+      const bound = Math.min(maxDelay, initialDelay * 2 ** Math.min(this.attempt - 1, 30));
+      delay = Math.max(10, Math.round(Math.random() * bound));
+      this.current = { status: 'reconnecting', attempt: this.attempt, nextRetryInMs: delay, lastError: message };
+      this.ctx.logger.warn({ source: this.ctx.name, code, attempt: this.attempt, retryInMs: delay }, `observer: ${message}`);
+    }
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect().catch((e) => this.ctx.logger.error({ err: e }, 'observer: reconnect failed')), delay);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  private onMalformed(message: MalformedMessage): void {
+    metrics.malformed.inc({ source: this.ctx.name });
+    this.ctx.logger.warn(
+      { source: this.ctx.name, reason: message.reason, preview: message.preview },
+      'observer: skipped a malformed message from the service (protocol mismatch or a server bug; the connection stays up)',
+    );
+  }
+
+  private requestFailed(method: string, err: unknown): void {
+    const code = errorCode(err);
+    metrics.requestErrors.inc({ source: this.ctx.name, method, code });
+    const message = (err as Error)?.message ?? String(err);
+    this.ctx.logger.warn({ source: this.ctx.name, method, code }, `observer: ${method} failed: ${message}`);
+    // A client that does not emit 'close' (some SDKs) still shows a drop through its requests.
+    if (code === 'observer_disconnected' && this.connectedGeneration !== undefined) this.onDisconnect(this.connectedGeneration, message);
+  }
+
+  // ---- frames ------------------------------------------------------------------------------------
+
+  private openConfiguredFrames(generation: number): void {
+    for (const [index, frame] of this.config.frames.entries()) {
+      if ('ongoingCalls' in frame) {
+        const poll = () => void this.pollOngoingCalls(generation, frame.ongoingCalls.frames);
+        poll();
+        this.timers.push(setInterval(poll, frame.ongoingCalls.pollEvery));
+      } else if ('callSnapshots' in frame) {
+        void this.openFrame(generation, { kind: 'callSnapshots', callId: frame.callSnapshots.callId, discovered: false });
+      } else if ('clientSnapshots' in frame) {
+        void this.openFrame(generation, { kind: 'clientSnapshots', ...frame.clientSnapshots, discovered: false });
+      } else if ('database' in frame) {
+        void this.openFrame(generation, { kind: 'database', resource: frame.database.resource, conditions: frame.database.conditions, discovered: false });
+      } else {
+        const { every, params } = frame.summaryStats;
+        this.timers.push(setInterval(() => void this.emitSummary(generation, index, every, params), every));
+      }
+    }
+  }
+
+  private async openFrame(generation: number, spec: FrameSpec): Promise<void> {
+    const client = this.client;
+    const key = frameKey(spec);
+    if (!client || generation !== this.connectedGeneration || this.frames.has(key)) return;
+    const entry: OpenFrame = { spec, closing: false };
+    this.frames.set(key, entry); // reserved now so a concurrent poll does not open it twice
+    let frame: DataFrameLike;
+    try {
+      if (spec.kind === 'callSnapshots') frame = await client.createCallSnapshotsFrame(spec.callId!);
+      else if (spec.kind === 'clientSnapshots') frame = await client.createClientSnapshotsFrame({ callId: spec.callId!, clientId: spec.clientId! });
+      else frame = await client.createDatabaseFrame(spec.resource!, spec.conditions ?? {}, false);
+    } catch (err) {
+      if (this.frames.get(key) === entry) this.frames.delete(key);
+      this.requestFailed('createFrame', err);
+      return;
+    }
+    if (entry.closing || generation !== this.connectedGeneration) {
+      await Promise.resolve(frame.close()).catch(() => undefined);
+      return;
+    }
+    entry.frame = frame;
+    this.updateFramesGauge();
+    this.ctx.logger.debug({ source: this.ctx.name, frame: key }, 'observer: frame opened');
+    frame.on('newrow', (row) => this.enqueueRow(spec, row));
+    frame.on('error', (err) => this.requestFailed('frame', err));
+    frame.on('close', (reason) => {
+      if (this.frames.get(key) !== entry) return;
+      this.frames.delete(key);
+      this.updateFramesGauge();
+      // 'disconnected' is the connection's close, handled (and logged) by onDisconnect.
+      if (!entry.closing && reason !== 'disconnected') this.ctx.logger.info({ source: this.ctx.name, frame: key, reason: String(reason ?? '') }, 'observer: frame closed by the service');
+    });
+    try {
+      // Rows an SDK may already hold (e.g. from updateOnCreate), then a pull: after a reconnect
+      // this is what delivers rows published while the bridge was away.
+      if (frame[Symbol.asyncIterator]) for await (const row of frame as AsyncIterable<ObserverRow>) this.enqueueRow(spec, row);
+      await frame.update();
+    } catch (err) {
+      this.requestFailed('updateFrame', err);
+    }
+  }
+
+  private async closeFrame(key: string): Promise<void> {
+    const entry = this.frames.get(key);
+    if (!entry) return;
+    entry.closing = true;
+    this.frames.delete(key);
+    this.updateFramesGauge();
+    this.ctx.logger.debug({ source: this.ctx.name, frame: key }, 'observer: frame closed');
+    await Promise.resolve(entry.frame?.close()).catch(() => undefined);
+  }
+
+  private updateFramesGauge(): void {
+    let open = 0;
+    for (const entry of this.frames.values()) if (entry.frame) open += 1;
+    metrics.framesOpen.set({ source: this.ctx.name }, open);
+  }
+
+  /** Open frames by key (`callSnapshots:<callId>`, `clientSnapshots:<callId>:<clientId>`, `database:<resource>`). */
+  openFrames(): string[] {
+    return [...this.frames.entries()].filter(([, e]) => e.frame).map(([k]) => k);
+  }
+
+  // ---- discovery -----------------------------------------------------------------------------------
+
+  private async pollOngoingCalls(generation: number, kinds: ReadonlyArray<'callSnapshots' | 'clientSnapshots'>): Promise<void> {
+    const client = this.client;
+    if (this.polling || !client || generation !== this.connectedGeneration) return;
+    this.polling = true;
+    try {
+      let calls: OngoingCall[];
+      try {
+        const raw = await client.fetchOngoingCalls();
+        const parsed = ongoingCallsResult.safeParse(raw);
+        if (!parsed.success) throw new ObserverError('observer_invalid_response', `fetchOngoingCalls returned an unexpected result: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        calls = parsed.data;
+      } catch (err) {
+        this.requestFailed('fetchOngoingCalls', err);
+        return;
+      }
+      if (generation !== this.connectedGeneration) return;
+      const current = new Map(calls.map((c) => [c.callId, c]));
+      const callsKey = this.key('calls');
+      const known = await this.ctx.redis.hgetall(callsKey);
+
+      for (const call of calls) {
+        if (!(call.callId in known)) {
+          const event = { id: eventId(this.ctx.name, 'observer.call.started', call.callId), source: this.ctx.name, kind: 'observer.call.started', time: isoTime(call.startedAt), data: call };
+          if (!(await this.tryEmit(event))) continue; // retried on the next poll
+          await this.ctx.redis.hset(callsKey, call.callId, JSON.stringify(call));
+        }
+        if (kinds.includes('callSnapshots')) void this.openFrame(generation, { kind: 'callSnapshots', callId: call.callId, discovered: true });
+        if (kinds.includes('clientSnapshots')) {
+          for (const c of call.clients) void this.openFrame(generation, { kind: 'clientSnapshots', callId: call.callId, clientId: c.clientId, discovered: true });
+        }
+      }
+
+      for (const [key, entry] of [...this.frames.entries()]) {
+        const { spec } = entry;
+        if (!spec.discovered) continue;
+        const call = current.get(spec.callId!);
+        const gone = !call || (spec.kind === 'clientSnapshots' && !call.clients.some((c) => c.clientId === spec.clientId));
+        if (gone) await this.closeFrame(key);
+      }
+
+      for (const [callId, json] of Object.entries(known)) {
+        if (current.has(callId)) continue;
+        let last: Record<string, unknown> = { callId };
+        try {
+          last = JSON.parse(json) as Record<string, unknown>;
+        } catch {
+          // keep the bare id
+        }
+        const now = new Date().toISOString();
+        const event = { id: eventId(this.ctx.name, 'observer.call.ended', callId), source: this.ctx.name, kind: 'observer.call.ended', time: now, data: { ...last, endedAt: now } };
+        if (await this.tryEmit(event)) await this.ctx.redis.hdel(callsKey, callId);
+      }
+    } catch (err) {
+      this.ctx.logger.error({ source: this.ctx.name, err }, 'observer: call discovery failed; retrying on the next poll');
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async emitSummary(generation: number, index: number, every: number, params: Record<string, unknown>): Promise<void> {
+    const client = this.client;
+    if (!client || generation !== this.connectedGeneration) return;
+    let stats: Record<string, unknown>;
+    try {
+      const parsed = summaryStats.safeParse(await client.getSummaryStats(params));
+      if (!parsed.success) throw new ObserverError('observer_invalid_response', 'getSummaryStats returned something that is not an object');
+      stats = parsed.data;
+    } catch (err) {
+      this.requestFailed('getSummaryStats', err);
+      return;
+    }
+    // One id per period: replicas polling the same period produce the same event.
+    const bucket = Math.floor(Date.now() / every) * every;
+    await this.tryEmit({
+      id: eventId(this.ctx.name, 'observer.summary', `summaryStats:${index}:${bucket}`),
+      source: this.ctx.name,
+      kind: 'observer.summary',
+      time: new Date(bucket).toISOString(),
+      data: { ...stats, params },
+    });
+  }
+
+  // ---- rows ---------------------------------------------------------------------------------------
+
+  private enqueueRow(spec: FrameSpec, row: ObserverRow): void {
+    // One chain keeps rows in arrival order and makes stop() wait for rows in flight.
+    this.rowChain = this.rowChain.then(() => this.handleRow(spec, row));
+  }
+
+  private async handleRow(spec: FrameSpec, raw: ObserverRow): Promise<void> {
+    if (this.stopped) return;
+    const parsed = ROW_SCHEMAS[spec.kind].safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const reason = `row of frame ${frameKey(spec)} does not match the ${spec.kind} row schema${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`;
+      metrics.invalidRows.inc({ source: this.ctx.name, frame: spec.kind });
+      this.ctx.logger.warn({ source: this.ctx.name, frame: frameKey(spec) }, `observer: quarantined a row: ${reason}`);
+      await this.ctx.quarantine({ kind: 'observer.row', reason, raw }).catch((err) => this.ctx.logger.error({ err }, 'observer: quarantine failed'));
+      return;
+    }
+    const row = parsed.data;
+    const callId = spec.callId ?? (typeof row.callId === 'string' ? row.callId : undefined);
+    const clientId = spec.clientId ?? (typeof row.clientId === 'string' ? row.clientId : undefined);
+    const rowIdent = row.id ?? row.timestamp;
+    const scope = spec.kind === 'database' ? spec.resource : callId;
+    const upstreamId = `${spec.kind}:${scope ?? ''}:${clientId ?? ''}:${String(rowIdent)}`;
+    const seenKey = this.key(`seen:${upstreamId}`);
+    try {
+      if ((await this.ctx.redis.exists(seenKey)) === 1) {
+        metrics.duplicateRows.inc({ source: this.ctx.name });
+        return;
+      }
+      const event: BridgeEvent = {
+        id: eventId(this.ctx.name, 'observer.row', upstreamId),
+        source: this.ctx.name,
+        kind: 'observer.row',
+        time: isoTime(row.timestamp),
+        data: { ...row, frame: spec.kind, callId, clientId, ...(spec.kind === 'database' ? { resource: spec.resource } : {}) },
+      };
+      await this.ctx.emit(event);
+      // Marked only after the pipeline took it: a crash in between re-emits (same id), never loses.
+      await this.ctx.redis.set(seenKey, '1', 'PX', this.config.dedupTtl);
+      metrics.rows.inc({ source: this.ctx.name, frame: spec.kind });
+    } catch (err) {
+      metrics.emitFailures.inc({ source: this.ctx.name });
+      this.ctx.logger.error({ source: this.ctx.name, frame: frameKey(spec), err: (err as Error).message }, 'observer: could not hand a row to the pipeline; retrying');
+      this.retryLater(spec, raw);
+    }
+  }
+
+  private retryLater(spec: FrameSpec, row: ObserverRow): void {
+    if (this.retryRows.length >= MAX_RETRY_ROWS) this.retryRows.shift();
+    this.retryRows.push({ spec, row });
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const rows = this.retryRows;
+      this.retryRows = [];
+      for (const r of rows) this.enqueueRow(r.spec, r.row);
+    }, EMIT_RETRY_MS);
+  }
+
+  /** Emits a discovery or summary event; false when the pipeline refused it (caller retries later). */
+  private async tryEmit(event: BridgeEvent): Promise<boolean> {
+    try {
+      await this.ctx.emit(event);
+      return true;
+    } catch (err) {
+      metrics.emitFailures.inc({ source: this.ctx.name });
+      this.ctx.logger.error({ source: this.ctx.name, kind: event.kind, err: (err as Error).message }, 'observer: could not hand an event to the pipeline; will retry');
+      return false;
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { secretString } from '../../config/secret.js';
+import { parseDuration } from '../../duration.js';
+
+/** A duration field: `500ms`, `30s`, `5m`, … or milliseconds; parsed to milliseconds. */
+function duration(description: string, defaultValue: string) {
+  return z
+    .union([z.number().int().positive(), z.string().min(1)])
+    .default(defaultValue)
+    .transform((value, ctx) => {
+      try {
+        return parseDuration(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .describe(`${description} (e.g. 500ms, 30s, 5m; default ${defaultValue})`);
+}
+
+const record = z.record(z.string(), z.unknown());
+
+const ongoingCallsOptions = z
+  .object({
+    pollEvery: duration('How often to call fetchOngoingCalls to discover new and ended calls', '30s'),
+    frames: z
+      .array(z.enum(['callSnapshots', 'clientSnapshots']))
+      .min(1)
+      .default(['callSnapshots'])
+      .describe('Frames to open for every ongoing call: callSnapshots (one per call) and/or clientSnapshots (one per client in the call). Default [callSnapshots].'),
+  })
+  .strict();
+
+const ongoingCallsFrame = z
+  .object({
+    ongoingCalls: z
+      .union([z.literal(true).transform(() => ongoingCallsOptions.parse({})), ongoingCallsOptions])
+      .describe('Follow every ongoing call: `true` for the defaults, or { pollEvery, frames }. Emits observer.call.started / observer.call.ended.'),
+  })
+  .strict();
+
+const callSnapshotsFrame = z
+  .object({
+    callSnapshots: z.object({ callId: z.string().min(1).describe('Id of the call to follow.') }).strict().describe('Follow the call snapshots of one call.'),
+  })
+  .strict();
+
+const clientSnapshotsFrame = z
+  .object({
+    clientSnapshots: z
+      .object({
+        callId: z.string().min(1).describe('Id of the call.'),
+        clientId: z.string().min(1).describe('Id of the client in that call.'),
+      })
+      .strict()
+      .describe('Follow the WebRTC stats snapshots of one client.'),
+  })
+  .strict();
+
+const databaseFrame = z
+  .object({
+    database: z
+      .object({
+        resource: z.string().min(1).describe('Database resource id (createDatabaseFrame resourceId).'),
+        conditions: record.default({}).describe('Conditions passed to createDatabaseFrame; default {} (all rows).'),
+      })
+      .strict()
+      .describe('Follow the rows of a database resource.'),
+  })
+  .strict();
+
+const summaryStatsFrame = z
+  .object({
+    summaryStats: z
+      .object({
+        every: duration('How often to call getSummaryStats', '1m'),
+        params: record.default({}).describe('Parameters passed to getSummaryStats; default {}.'),
+      })
+      .strict()
+      .describe('Emit an observer.summary event with getSummaryStats(params) every `every`.'),
+  })
+  .strict();
+
+export const observerFrameSchema = z
+  .union([ongoingCallsFrame, callSnapshotsFrame, clientSnapshotsFrame, databaseFrame, summaryStatsFrame])
+  .describe('One thing to follow: exactly one of ongoingCalls, callSnapshots, clientSnapshots, database, summaryStats.');
+export type ObserverFrameConfig = z.output<typeof observerFrameSchema>;
+
+export const observerSourceConfigSchema = z
+  .object({
+    type: z.literal('observer').describe('Observer WebRTC call monitoring (docs/observer-protocol.md).'),
+    url: z
+      .string()
+      .regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL')
+      .describe('WebSocket URL of the Observer service, e.g. wss://observer.example.com/ws.'),
+    accessToken: secretString('Access token sent when connecting (read again on every reconnect)'),
+    frames: z.array(observerFrameSchema).min(1).prefault([{ ongoingCalls: true }]).describe('What to follow. Default [{ ongoingCalls: true }].'),
+    requestTimeout: duration('How long a request may wait for its answer before it fails (the source keeps running)', '10s'),
+    pingInterval: duration('Liveness ping interval; a connection silent for two intervals is dropped and re-opened', '15s'),
+    reconnect: z
+      .object({
+        initialDelay: duration('Upper bound of the first reconnect delay (full jitter: a random delay up to the bound)', '500ms'),
+        maxDelay: duration('Cap of the exponentially growing reconnect delay; also the retry delay after an auth failure', '30s'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Reconnect backoff after a dropped or refused connection.'),
+    dedupTtl: duration('How long row ids are remembered in Redis so a row re-sent after a reconnect is not emitted twice', '24h'),
+    sdk: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Load this package (e.g. "@huddle01/observer-client-sdk"), resolved from the config file directory, instead of the built-in client.'),
+  })
+  .strict();
+
+export type ObserverSourceConfig = z.output<typeof observerSourceConfigSchema>;

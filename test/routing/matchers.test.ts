@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { compileFieldMatcher, compileMatchers, fieldGetter } from '../../src/routing/matchers.js';
+import type { MatchValue } from '../../src/routing/route-schema.js';
+
+const event = {
+  id: 'moments:moment:m1',
+  source: 'moments',
+  kind: 'moment',
+  time: '2025-03-04T10:00:00.000Z',
+  data: {
+    triggerName: 'HR > 170',
+    athleteId: 'a-7',
+    eventId: 7,
+    heartRate: 182.5,
+    labels: ['critical', 'team-a'],
+    matches: [{ metric: 'heartrate', value: 181 }],
+    nothing: null,
+  },
+};
+
+describe('field paths', () => {
+  it.each([
+    ['kind', 'moment'],
+    ['data.triggerName', 'HR > 170'],
+    ['data.matches.0.metric', 'heartrate'],
+    ['data.matches.0.value', 181],
+    ['data.missing', undefined],
+    ['data.missing.deeper.still', undefined],
+    ['data.constructor', undefined],
+    ['data.labels.length', 2], // an own property of arrays: `data.labels.length: { gt: 0 }` works
+    ['data.triggerName.length', undefined],
+  ])('%s → %j', (path, expected) => {
+    expect(fieldGetter(path)(event)).toEqual(expected);
+  });
+});
+
+const table: [string, string, MatchValue, boolean][] = [
+  // equality
+  ['string equality', 'kind', 'moment', true],
+  ['string equality (no)', 'kind', 'trigger.created', false],
+  ['number equality', 'data.eventId', 7, true],
+  ['number vs numeric string is strict', 'data.eventId', '7', false],
+  ['null equality', 'data.nothing', null, true],
+  ['boolean equality on missing field', 'data.flag', true, false],
+  // list membership
+  ['list membership', 'data.athleteId', ['a-1', 'a-7'], true],
+  ['list membership (no)', 'data.athleteId', ['a-1', 'a-2'], false],
+  ['long list membership', 'data.athleteId', ['a-1', 'a-2', 'a-3', 'a-4', 'a-5', 'a-6', 'a-7'], true],
+  ['in op', 'data.eventId', { in: [6, 7] }, true],
+  ['notIn op', 'data.eventId', { notIn: [6, 7] }, false],
+  ['notIn on missing field', 'data.missing', { notIn: [1] }, false],
+  // regex
+  ['regex literal', 'data.triggerName', '/^hr\\s*>/i', true],
+  ['regex literal (no)', 'data.triggerName', '/^speed/', false],
+  ['regex op bare body', 'data.athleteId', { regex: '^a-\\d+$' }, true],
+  ['regex on a number is false', 'data.eventId', '/7/', false],
+  ['eq escapes a regex-looking string', 'data.athleteId', { eq: '/a-7/' }, false],
+  // numeric ops
+  ['gt', 'data.heartRate', { gt: 170 }, true],
+  ['gt (no)', 'data.heartRate', { gt: 190 }, false],
+  ['ge boundary', 'data.eventId', { ge: 7 }, true],
+  ['lt', 'data.eventId', { lt: 7 }, false],
+  ['le boundary', 'data.eventId', { le: 7 }, true],
+  ['ne', 'data.eventId', { ne: 8 }, true],
+  ['ne on missing field', 'data.missing', { ne: 8 }, false],
+  ['eq op', 'data.eventId', { eq: 7 }, true],
+  ['range (gt and lt)', 'data.heartRate', { gt: 180, lt: 185 }, true],
+  ['range (out)', 'data.heartRate', { gt: 183, lt: 185 }, false],
+  ['numeric op on a string is false', 'data.athleteId', { gt: 1 }, false],
+  ['string comparison for ISO times', 'time', { ge: '2025-01-01T00:00:00Z' }, true],
+  // exists / contains
+  ['exists', 'data.athleteId', { exists: true }, true],
+  ['exists on null', 'data.nothing', { exists: true }, false],
+  ['not exists', 'data.missing', { exists: false }, true],
+  ['contains in a list', 'data.labels', { contains: 'critical' }, true],
+  ['contains in a string', 'data.triggerName', { contains: '170' }, true],
+  ['contains (no)', 'data.labels', { contains: 'minor' }, false],
+];
+
+describe('matchers', () => {
+  it.each(table)('%s: %s %j → %s', (_name, path, value, expected) => {
+    expect(compileFieldMatcher(path, value).test(event)).toBe(expected);
+  });
+
+  it('exposes equality values to the index only for pure equality', () => {
+    expect(compileFieldMatcher('kind', 'moment').equalityValues).toEqual(['moment']);
+    expect(compileFieldMatcher('kind', ['a', 'b']).equalityValues).toEqual(['a', 'b']);
+    expect(compileFieldMatcher('kind', { in: ['a'] }).equalityValues).toEqual(['a']);
+    expect(compileFieldMatcher('kind', '/mom/').equalityValues).toBeUndefined();
+    expect(compileFieldMatcher('data.x', { gt: 1 }).equalityValues).toBeUndefined();
+    expect(compileFieldMatcher('data.x', { eq: 1, ne: 2 }).equalityValues).toBeUndefined();
+  });
+
+  it('describes what it expects', () => {
+    expect(compileFieldMatcher('data.x', { gt: 170 }).expected).toBe('> 170');
+    expect(compileFieldMatcher('data.x', '/^HR/i').expected).toBe('~ /^HR/i');
+  });
+
+  it('reports every regex that cannot compile and empty operator objects, by key', () => {
+    const { matchers, errors } = compileMatchers({ kind: 'moment', 'data.a': '/(unclosed/', 'data.b': { regex: '[z-a]' }, 'data.c': {} });
+    expect(matchers.map((m) => m.path)).toEqual(['kind']);
+    expect(errors.map((e) => e.key)).toEqual(['data.a', 'data.b', 'data.c']);
+    expect(errors[0]!.message).toMatch(/regular expression "\/\(unclosed\/" does not compile/);
+    expect(errors[2]!.message).toMatch(/at least one of/);
+  });
+
+  it('drops the stateful g/y flags so repeated tests agree', () => {
+    const m = compileFieldMatcher('kind', '/mom/g');
+    expect([m.test(event), m.test(event), m.test(event)]).toEqual([true, true, true]);
+  });
+});

@@ -1,0 +1,70 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BridgeEvent } from '../../src/event.js';
+import { silentLogger } from '../../src/log.js';
+import { activeTimeSchema, routeSchema } from '../../src/routing/route-schema.js';
+import { Router } from '../../src/routing/router.js';
+import { compileSchedule } from '../../src/routing/schedule.js';
+import { CollectConnector } from '../helpers/collect-connector.js';
+
+const lazyRedis = new Redis({ lazyConnect: true, port: 1, enableOfflineQueue: false });
+afterAll(() => lazyRedis.disconnect());
+
+const at = (iso: string) => Date.parse(iso);
+const windows = (...w: unknown[]) => compileSchedule(w.map((x) => activeTimeSchema.parse(x)));
+
+describe('activeTimes', () => {
+  const office = windows({ days: ['mon-fri'], from: '08:00', to: '20:00', tz: 'Europe/London' });
+
+  it.each([
+    ['2025-03-04T07:59:00Z', false], // Tue 07:59 GMT
+    ['2025-03-04T08:00:00Z', true],
+    ['2025-03-04T19:59:59Z', true],
+    ['2025-03-04T20:00:00Z', false], // `to` is exclusive
+    ['2025-03-08T12:00:00Z', false], // Saturday
+    ['2025-07-01T07:30:00Z', true], // 08:30 BST: the zone's summer time is honoured
+    ['2025-07-01T19:30:00Z', false], // 20:30 BST
+  ])('office hours at %s → %s', (iso, active) => {
+    expect(office.isActive(at(iso))).toBe(active);
+  });
+
+  it('overnight windows run into the next day, by the day they start', () => {
+    const night = windows({ days: ['fri'], from: '22:00', to: '06:00', tz: 'UTC' });
+    expect(night.isActive(at('2025-03-07T23:00:00Z'))).toBe(true); // Fri 23:00
+    expect(night.isActive(at('2025-03-08T05:59:00Z'))).toBe(true); // Sat 05:59
+    expect(night.isActive(at('2025-03-08T06:00:00Z'))).toBe(false);
+    expect(night.isActive(at('2025-03-06T23:00:00Z'))).toBe(false); // Thu
+  });
+
+  it('day ranges wrap around the week and several windows combine', () => {
+    const weekend = windows({ days: ['sat-sun'] }, { days: ['wed'], from: '12:00', to: '13:00', tz: 'Asia/Tokyo' });
+    expect(weekend.isActive(at('2025-03-09T10:00:00Z'))).toBe(true); // Sunday
+    expect(weekend.isActive(at('2025-03-05T03:30:00Z'))).toBe(true); // Wed 12:30 JST
+    expect(weekend.isActive(at('2025-03-05T05:30:00Z'))).toBe(false);
+  });
+});
+
+describe('quiet hours route with a fixed clock', () => {
+  const clock = { now: 0 };
+  const pager = new CollectConnector({ summary: '{{ data.triggerName }}' });
+  const slack = new CollectConnector({ text: 'quiet hours: {{ data.triggerName }}' });
+  const router = Router.compile(
+    [
+      { name: 'page-in-office-hours', match: { kind: 'moment' }, to: ['pager'], activeTimes: [{ days: ['mon-fri'], from: '08:00', to: '20:00', tz: 'Europe/London' }] },
+      { name: 'fallback', match: { kind: 'moment' }, to: ['slack'] },
+    ].map((r) => routeSchema.parse(r)),
+    { redis: lazyRedis, keyPrefix: 't:', logger: silentLogger(), connectors: new Map([['pager', pager], ['slack', slack]]), now: () => clock.now },
+  );
+  const e: BridgeEvent = { id: 'm:moment:1', source: 'm', kind: 'moment', time: '2025-03-04T10:00:00Z', data: { triggerName: 'HR' } };
+
+  it('inside the window the pager gets it; outside, the event falls through to the fallback', async () => {
+    clock.now = at('2025-03-04T10:00:00Z');
+    expect((await router.route(e)).map((d) => d.connector)).toEqual(['pager']);
+    clock.now = at('2025-03-04T22:00:00Z');
+    expect((await router.route(e)).map((d) => [d.connector, d.payload])).toEqual([['slack', { text: 'quiet hours: HR' }]]);
+    const why = router.explain(e).routes[0]!;
+    expect(why.status).toBe('no-match');
+    expect(why.reason).toBe('activeTimes: 2025-03-04T22:00:00.000Z is outside mon-fri 08:00-20:00 Europe/London');
+    expect(router.explain(e, { now: at('2025-03-04T09:00:00Z') }).routes[0]!.status).toBe('matched');
+  });
+});

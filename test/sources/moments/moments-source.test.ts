@@ -1,0 +1,307 @@
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BridgeEvent } from '../../../src/event.js';
+import { createLogger } from '../../../src/log.js';
+import type { QuarantinedItem, Source, SourceContext } from '../../../src/sources/source.js';
+import { momentsSource } from '../../../src/sources/moments/index.js';
+import { startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../../src/simulators/moments/moments-simulator.js';
+import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
+
+let redis: TestRedis;
+let sim: MomentsSimulator;
+let events: BridgeEvent[];
+let quarantined: Array<Omit<QuarantinedItem, 'source'>>;
+let logLines: string[];
+let failEmits: boolean;
+const sources: Source[] = [];
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+beforeEach(async () => {
+  await redis.flush();
+  events = [];
+  quarantined = [];
+  logLines = [];
+  failEmits = false;
+});
+afterEach(async () => {
+  await Promise.all(sources.splice(0).map((s) => s.stop()));
+  await sim?.stop();
+});
+
+async function startSim(options: MomentsSimulatorOptions = {}): Promise<MomentsSimulator> {
+  sim = await startMomentsSimulator({ connectionTimeoutMs: 2000, keepAliveIntervalMs: 300, ...options });
+  return sim;
+}
+
+function context(configDir = process.cwd()): SourceContext {
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logLines.push(chunk.toString());
+      cb();
+    },
+  });
+  return {
+    name: 'moments',
+    redis: redis.client(),
+    keyPrefix: 'mb:',
+    logger: createLogger({ destination, level: 'debug', format: 'json' }),
+    configDir,
+    async emit(event) {
+      // Resolve "once safely enqueued": yield to the event loop like a Redis round trip would.
+      await new Promise((r) => setImmediate(r));
+      if (failEmits) throw new Error('redis unavailable (test)');
+      events.push(event);
+    },
+    async quarantine(item) {
+      quarantined.push(item);
+    },
+  };
+}
+
+function createSource(overrides: Record<string, unknown> = {}, configDir?: string): Source {
+  const config = momentsSource.configSchema.parse({
+    type: 'moments',
+    cognitoEndpoint: sim.cognitoEndpoint,
+    clientId: 'sim-client',
+    username: 'demo',
+    password: 'demo-password',
+    graphqlUrl: sim.graphqlUrl,
+    reconnect: { initialDelay: '50ms', maxDelay: '300ms' },
+    pageSize: 7,
+    ...overrides,
+  });
+  const source = momentsSource.create(config, context(configDir));
+  sources.push(source);
+  return source;
+}
+
+const momentIds = () => events.filter((e) => e.kind === 'moment').map((e) => e.id);
+
+describe('moments source', () => {
+  it('gap test: 100 moments, two socket drops, 30 made while disconnected, one restart → exactly 100 events', async () => {
+    await startSim();
+    const created: string[] = [];
+    const make = (n: number, live = true) => {
+      for (let i = 0; i < n; i++) created.push(sim.control.createMoment({ athleteId: `a-${created.length}` }, { live }).publicId);
+    };
+    const waitFor = (n: number) => vi.waitFor(() => expect(momentIds().length).toBe(n), { timeout: 8000, interval: 20 });
+
+    let source = createSource();
+    await source.start();
+    await vi.waitFor(() => expect(source.state().status).toBe('connected'));
+    make(20);
+    await waitFor(20);
+
+    // Drop 1: the endpoint stays down while 10 moments are made (their live notifications are lost).
+    sim.control.refuseRealtime(true);
+    sim.control.dropSockets();
+    make(10);
+    await vi.waitFor(() => expect(source.state().status).toBe('reconnecting'));
+    sim.control.refuseRealtime(false);
+    await waitFor(30);
+    make(20);
+    await waitFor(50);
+
+    // Restart: a new source on the same Redis picks up from the stored cursor.
+    await source.stop();
+    make(10);
+    source = createSource();
+    await source.start();
+    await waitFor(60);
+    make(15);
+    await waitFor(75);
+
+    // Drop 2, and live moments keep coming while the back-fill runs (they are buffered, then drained).
+    sim.control.refuseRealtime(true);
+    sim.control.dropSockets();
+    make(10);
+    await vi.waitFor(() => expect(source.state().status).toBe('reconnecting'));
+    sim.control.refuseRealtime(false);
+    for (let i = 0; i < 15; i++) {
+      make(1);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await waitFor(100);
+    await new Promise((r) => setTimeout(r, 300)); // nothing late or twice
+
+    const ids = momentIds();
+    expect(created).toHaveLength(100);
+    expect(ids).toHaveLength(100);
+    expect(new Set(ids).size).toBe(100);
+    expect(new Set(ids)).toEqual(new Set(created.map((id) => `moments:moment:${id}`)));
+    // Order holds too: every event is at or after the previous one.
+    const times = events.map((e) => e.time);
+    expect([...times].sort()).toEqual(times);
+    // The 30 moments whose live notifications were lost can only have come from back-fill.
+    const backfills = logLines.map((l) => JSON.parse(l) as { msg: string; emitted?: number; reason?: string }).filter((l) => l.msg.includes('back-fill ('));
+    expect(backfills.filter((l) => l.reason === 'reconnect')).toHaveLength(2);
+    expect(backfills.reduce((n, l) => n + (l.emitted ?? 0), 0)).toBeGreaterThanOrEqual(30);
+  });
+
+  it('bounds the first back-fill by `backfill` and resumes from the cursor afterwards', async () => {
+    await startSim();
+    const old = sim.control.createMoment({ createdAt: new Date(Date.now() - 60 * 60_000).toISOString() }, { live: false });
+    const recent = sim.control.createMoment({ createdAt: new Date(Date.now() - 60_000).toISOString() }, { live: false });
+    const source = createSource({ backfill: '15m' });
+    await source.start();
+    await vi.waitFor(() => expect(momentIds()).toEqual([`moments:moment:${recent.publicId}`]));
+    expect(momentIds()).not.toContain(`moments:moment:${old.publicId}`);
+    const cursor = await redis.client().hgetall('mb:source:moments:cursor');
+    expect(cursor).toEqual({ createdAt: recent.createdAt, ids: JSON.stringify([recent.publicId]) });
+    expect(await redis.client().zscore('mb:source:moments:seen', recent.publicId)).not.toBeNull();
+    expect(await redis.client().pttl('mb:source:moments:seen')).toBeGreaterThan(23 * 3600_000);
+  });
+
+  it('keeps the cursor when emit fails and delivers everything once the pipeline is back', async () => {
+    await startSim();
+    const source = createSource();
+    await source.start();
+    await vi.waitFor(() => expect(source.state().status).toBe('connected'));
+    const first = sim.control.createMoment();
+    await vi.waitFor(() => expect(momentIds()).toHaveLength(1));
+    failEmits = true;
+    const during = [sim.control.createMoment(), sim.control.createMoment(), sim.control.createMoment()];
+    await vi.waitFor(() => expect(logLines.join('')).toMatch(/could not hand a moment to the pipeline, will back-fill/));
+    expect((await redis.client().hget('mb:source:moments:cursor', 'createdAt'))).toBe(first.createdAt);
+    failEmits = false;
+    await vi.waitFor(() => expect(momentIds()).toHaveLength(4), { timeout: 5000 });
+    expect(momentIds().slice(1)).toEqual(during.map((m) => `moments:moment:${m.publicId}`));
+  });
+
+  it('fills in trigger name, marker and labels, and emits trigger.created / trigger.updated', async () => {
+    await startSim();
+    const known = sim.control.createTrigger({ name: 'HR > 170', marker: '❤️', labels: ['physio'] });
+    const source = createSource();
+    await source.start();
+    await vi.waitFor(() => expect(source.state().status).toBe('connected'));
+    sim.control.createMoment({ triggerPublicId: known.publicId });
+    // A trigger the cache has never seen is fetched with getTrigger.
+    const hidden = sim.control.createTrigger({ name: 'Speed > 35', marker: '⚡', labels: ['speed'] }, { live: false });
+    sim.control.createMoment({ triggerPublicId: hidden.publicId, triggerName: 'Speed (own name)' });
+    const fresh = sim.control.createTrigger({ name: 'Power > 400 W' });
+    const updated = sim.control.updateTrigger(fresh.publicId, { isActive: 0, updatedAt: new Date(Date.now() + 1000).toISOString() });
+    await vi.waitFor(() => expect(events).toHaveLength(4));
+    const moments = events.filter((e) => e.kind === 'moment');
+    expect(moments[0]!.data).toMatchObject({ triggerName: 'HR > 170', triggerMarker: '❤️', labels: ['physio'] });
+    expect(moments[1]!.data).toMatchObject({ triggerName: 'Speed (own name)', triggerMarker: '⚡', labels: ['speed'] });
+    expect(events.find((e) => e.kind === 'trigger.created')).toMatchObject({ id: `moments:trigger.created:${fresh.publicId}`, time: fresh.createdAt, data: { name: 'Power > 400 W', isActive: 1 } });
+    expect(events.find((e) => e.kind === 'trigger.updated')).toMatchObject({ id: `moments:trigger.updated:${fresh.publicId}@${updated.updatedAt}`, time: updated.updatedAt, data: { isActive: 0 } });
+  });
+
+  it('quarantines invalid moments instead of dropping them silently', async () => {
+    await startSim();
+    const source = createSource();
+    await source.start();
+    await vi.waitFor(() => expect(source.state().status).toBe('connected'));
+    sim.control.createMoment({ publicId: '' });
+    const good = sim.control.createMoment();
+    await vi.waitFor(() => expect(momentIds()).toEqual([`moments:moment:${good.publicId}`]));
+    expect(quarantined).toEqual([expect.objectContaining({ kind: 'moment', raw: expect.objectContaining({ publicId: '' }), reason: expect.stringMatching(/publicId/) })]);
+  });
+
+  it('a wrong password → auth_failed, one error line, no retry storm', async () => {
+    await startSim();
+    const source = createSource({ password: 'not-the-password' });
+    await source.start();
+    expect(source.state()).toMatchObject({ status: 'auth_failed', error: expect.stringMatching(/NotAuthorizedException: Incorrect username or password/) });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sim.control.stats().failedLogins).toBe(1);
+    const errors = logLines.filter((l) => l.includes('authentication failed'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).not.toContain('not-the-password');
+  });
+
+  it('reports reconnecting (attempt, next try) and connected, one log line per change', async () => {
+    await startSim();
+    const source = createSource();
+    await source.start();
+    await vi.waitFor(() => expect(source.state().status).toBe('connected'));
+    sim.control.refuseRealtime(true);
+    sim.control.dropSockets();
+    await vi.waitFor(() => expect(source.state()).toMatchObject({ status: 'reconnecting', attempt: 2 }));
+    expect(source.state()).toMatchObject({ nextRetryInMs: expect.any(Number), lastError: expect.stringMatching(/HTTP 503/) });
+    sim.control.refuseRealtime(false);
+    await vi.waitFor(() => expect(source.state().status).toBe('connected'));
+    const stateLines = logLines.map((l) => JSON.parse(l) as { msg: string }).map((l) => l.msg).filter((m) => /moments source moments: (connected|reconnecting)/.test(m));
+    expect(stateLines[0]).toBe('moments source moments: connected');
+    expect(stateLines[1]).toMatch(/reconnecting \(attempt 1, next try in \d+ ms\)/);
+    expect(stateLines.at(-1)).toBe('moments source moments: connected');
+  });
+
+  it('uses the official SDK named in `sdk:`, resolved from the config directory', async () => {
+    await startSim();
+    const configDir = join(process.cwd(), 'test/fixtures/moments-sdk');
+    const source = createSource({ sdk: '@dataworks-technology/moments' }, configDir);
+    await source.start();
+    const before = sim.control.createMoment({ createdAt: new Date(Date.now() - 1000).toISOString() }, { live: false });
+    const live = sim.control.createMoment();
+    await vi.waitFor(() => expect(new Set(momentIds())).toEqual(new Set([before, live].map((m) => `moments:moment:${m.publicId}`))), { timeout: 5000 });
+    const sdk = (await import(join(configDir, 'node_modules/@dataworks-technology/moments/index.js'))) as { MomentsClient: { instances: Array<{ calls: string[] }> } };
+    expect(sdk.MomentsClient.instances.at(-1)!.calls).toEqual(expect.arrayContaining(['login', 'listTriggers', 'onMoments', 'listMoments']));
+    expect(sim.control.stats().realtimeConnections).toBe(0);
+    expect(momentIds()).toHaveLength(2);
+  });
+
+  it('names a missing SDK package clearly', async () => {
+    await startSim();
+    const source = createSource({ sdk: '@dataworks-technology/moments' }, '/tmp');
+    await expect(source.start()).rejects.toMatchObject({ code: 'moments_sdk_invalid', message: expect.stringMatching(/not installed where \/tmp can see it: run `npm install @dataworks-technology\/moments` there/) });
+  });
+
+  it('after a reconnect, emits triggers created or changed while the socket was down', async () => {
+    await startSim();
+    const existing = sim.control.createTrigger({ name: 'HR > 170' });
+    const source = createSource();
+    await source.start();
+    await vi.waitFor(() => expect(source.state().status).toBe('connected'));
+    expect(events).toEqual([]); // triggers known at start fill the cache; they are not news
+    sim.control.refuseRealtime(true);
+    sim.control.dropSockets();
+    const missed = sim.control.createTrigger({ name: 'Missed while down' }, { live: false });
+    const changed = sim.control.updateTrigger(existing.publicId, { name: 'HR > 175', updatedAt: new Date(Date.now() + 5).toISOString() }, { live: false });
+    sim.control.refuseRealtime(false);
+    await vi.waitFor(() => expect(events.map((e) => e.id).sort()).toEqual([`moments:trigger.created:${missed.publicId}`, `moments:trigger.updated:${existing.publicId}@${changed.updatedAt}`].sort()), { timeout: 5000 });
+  });
+
+  it('retries a login that failed for a retryable reason (Cognito 500)', async () => {
+    await startSim();
+    sim.control.failNext(2, 'cognito', 500);
+    const source = createSource();
+    await source.start();
+    expect(source.state()).toMatchObject({ status: 'reconnecting', lastError: expect.stringMatching(/InternalErrorException/) });
+    await vi.waitFor(() => expect(source.state().status).toBe('connected'), { timeout: 5000 });
+    const m = sim.control.createMoment();
+    await vi.waitFor(() => expect(momentIds()).toEqual([`moments:moment:${m.publicId}`]));
+  });
+});
+
+describe('moments source config', () => {
+  const base = { type: 'moments', cognitoEndpoint: 'https://cognito-idp.eu-west-1.amazonaws.com/', clientId: 'abc', username: 'u', password: 'p4ssw0rd', graphqlUrl: 'https://x.appsync-api.eu-west-1.amazonaws.com/graphql' };
+
+  it('fills defaults and converts durations', () => {
+    const config = momentsSource.configSchema.parse(base);
+    expect(config).toMatchObject({ realtimeAuth: 'subprotocol', backfill: 900_000, dedupTtl: 86_400_000, pageSize: 100, reconnect: { initialDelay: 500, maxDelay: 30_000 } });
+    expect(config.subscriptions.moments).toMatch(/onCreateMoment/);
+    expect(config.subscriptions.triggerUpdated).toMatch(/onUpdateTrigger/);
+  });
+
+  it.each([
+    [{ backfill: 'soon' }, 'backfill', /not a duration/],
+    [{ realtimeAuth: 'cookie' }, 'realtimeAuth', /subprotocol|query/],
+    [{ graphqlUrl: 'ftp://x' }, 'graphqlUrl', /http\(s\) URL/],
+    [{ realtimeUrl: 'https://x' }, 'realtimeUrl', /ws\(s\) URL/],
+    [{ pasword: 'typo' }, '', /pasword/],
+  ])('rejects %j with a message at %s', (override, path, message) => {
+    const result = momentsSource.configSchema.safeParse({ ...base, ...override });
+    expect(result.success).toBe(false);
+    const issue = result.error!.issues[0]!;
+    expect(issue.path.join('.')).toBe(path);
+    expect(JSON.stringify(result.error!.issues)).toMatch(message);
+  });
+});
