@@ -3,8 +3,10 @@ import { ConfigLoadError } from '../config/load-config.js';
 import { BridgeError, InputError, errorMessage } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import { registerCheck } from './commands/check.js';
+import { registerRoute } from './commands/route.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
+import { registerTest } from './commands/test-rules.js';
 
 /** Exit codes: 0 ok, 1 invalid input (config, rules, arguments), 2 runtime failure. */
 export const EXIT_OK = 0;
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerRun(program);
   registerCheck(program);
   registerSchema(program);
+  registerTest(program);
+  registerRoute(program);
   return program;
 }
 

@@ -30,6 +30,7 @@ export class ConfigLoadError extends InputError {
   readonly issues: LocatedIssue[];
 
   constructor(issues: LocatedIssue[]) {
+    issues = [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
     super('config_invalid', `${issues.length} problem${issues.length === 1 ? '' : 's'} in config:\n${issues.map(formatIssue).join('\n')}`);
     this.name = 'ConfigLoadError';
     this.issues = issues;

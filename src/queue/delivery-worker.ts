@@ -177,6 +177,13 @@ export class DeliveryWorker {
         await this.o.queue.rateLimit(retryAfterMs);
         throw Worker.RateLimitError();
       }
+      // Retrying sooner than the sink asked would only hammer it: the delivery cannot make it in time.
+      const reason = `the sink asked to wait ${retryAfterMs} ms, past retry.maxAge (${policy.maxAgeMs} ms); last error: ${result.reason}`;
+      await this.record(job, { attempt, at: now, outcome: 'gave-up', reason: result.reason, retryAfterMs });
+      queueMetrics.failed.inc({ connector: connectorName, outcome: 'rate-limited' });
+      queueMetrics.deadLettered.inc({ connector: connectorName });
+      this.log.warn({ ...base, reason }, 'delivery dead-lettered: Retry-After beyond its maximum age');
+      throw new UnrecoverableError(reason);
     }
 
     const decision = decideRetry(policy, attempt, origin, now);

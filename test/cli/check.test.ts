@@ -22,7 +22,7 @@ describe('moments-bridge check', () => {
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n').slice(1);
     expect(lines).toEqual([
-      `${file}:2:3  server.prot  unknown key "prot" — did you mean "port"?`.replace(':2:3', ':2:9'),
+      `${file}:2:9  server.prot  unknown key "prot" — did you mean "port"?`,
       `${file}:3:9  server.port  Invalid input: expected number, received string`,
       expect.stringMatching(new RegExp(`^${file}:4:15  log\\.level  Invalid option: expected one of "trace"\\|"debug"`)),
     ]);

@@ -101,6 +101,19 @@ describe('DeliveryQueues', () => {
     expect(await metric('mb_queue_jobs_rate_limited_total', { connector: 'sink' })).toBeGreaterThanOrEqual(1);
   });
 
+  it('a Retry-After beyond retry.maxAge dead-letters instead of retrying early', async () => {
+    const sink = new ScriptedConnector();
+    sink.script('moments:moment:late', [{ do: 'retry', reason: 'HTTP 429', retryAfterMs: 60_000 }]);
+    const prefix = nextPrefix();
+    const q = track(makeQueues(redis.url, prefix, { sink: { connector: sink, options: { retry: { maxAge: '5s' } } } }));
+    await q.enqueue([routed('late')]);
+    await q.startWorkers();
+    await until(async () => (await listDeadLetters(redis.client(), { prefix })).length === 1, 5000, 'dead letter');
+    expect(sink.calls).toHaveLength(1);
+    const [dl] = await listDeadLetters(redis.client(), { prefix });
+    expect(dl!.reason).toMatch(/asked to wait 60000 ms, past retry.maxAge/);
+  });
+
   it('permanent failure: dead letter at once with event, route, connector, payload and the attempt history; dlq retry re-delivers', async () => {
     const sink = new ScriptedConnector();
     sink.script('moments:moment:p', [{ do: 'permanent', reason: 'channel_not_found' }]);
