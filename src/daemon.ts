@@ -10,6 +10,7 @@ import { enableDefaultMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { quarantine } from './quarantine.js';
 import { DeliveryQueues } from './queue/delivery-queues.js';
+import type { AttemptReport } from './queue/delivery-worker.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
 import type { Router } from './routing/router.js';
 import { sourcePlugins } from './sources/registry.js';
@@ -20,6 +21,8 @@ export interface DaemonOptions {
   logger: Logger;
   /** Start the sources (false: only workers, e.g. a delivery-only replica or tests). @defaultValue true */
   sources?: boolean;
+  /** Told about every finished delivery attempt (the demo prints a line per delivery). */
+  onAttempt?: (attempt: AttemptReport) => void;
 }
 
 /**
@@ -41,6 +44,7 @@ export class Daemon {
   private constructor(
     private readonly loaded: LoadedConfig,
     private readonly logger: Logger,
+    private readonly onAttempt?: (attempt: AttemptReport) => void,
   ) {}
 
   get config(): BridgeConfig {
@@ -64,7 +68,7 @@ export class Daemon {
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
-    const daemon = new Daemon(options.loaded, options.logger);
+    const daemon = new Daemon(options.loaded, options.logger, options.onAttempt);
     try {
       await daemon.startAll(options.sources ?? true);
     } catch (err) {
@@ -107,6 +111,7 @@ export class Daemon {
       cluster: config.redis.cluster,
       connectors: this.connectors,
       logger: log.child({ component: 'queue' }),
+      ...(this.onAttempt ? { onAttempt: this.onAttempt } : {}),
     });
     this.pipeline = new Pipeline(this.router, this.queues, log.child({ component: 'pipeline' }));
     await this.queues.startWorkers();

@@ -3,6 +3,7 @@ import { ConfigLoadError } from '../config/load-config.js';
 import { BridgeError, InputError, errorMessage } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import { registerCheck } from './commands/check.js';
+import { register as registerDlq } from './commands/dlq.js';
 import { registerRoute } from './commands/route.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerSchema(program);
   registerTest(program);
   registerRoute(program);
+  registerDlq(program);
   return program;
 }
 

@@ -4,7 +4,7 @@ import type { Connector, DeliveryOptionsInput } from '../../connectors/connector
 import { InputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { deliveryId } from './delivery-id.js';
-import { DEFAULT_LOCK_OPTIONS, DeliveryWorker, type LockOptions } from './delivery-worker.js';
+import { DEFAULT_LOCK_OPTIONS, DeliveryWorker, type DeliveryWorkerOptions, type LockOptions } from './delivery-worker.js';
 import { queueMetrics } from './queue-metrics.js';
 import { queueName } from './queue-names.js';
 import { resolveDeliveryOptions, type ResolvedDeliveryOptions } from './queue-options.js';
@@ -40,6 +40,8 @@ export interface DeliveryQueuesOptions {
    */
   dedupTtlMs?: number;
   lock?: Partial<LockOptions>;
+  /** Told about every finished delivery attempt (see DeliveryWorkerOptions.onAttempt). */
+  onAttempt?: DeliveryWorkerOptions['onAttempt'];
 }
 
 export interface EnqueueResult {
@@ -210,6 +212,7 @@ export class DeliveryQueues {
         lock: this.lock,
         removeOnComplete: this.removeOnComplete,
         removeOnFail: this.removeOnFail,
+        ...(this.opts.onAttempt ? { onAttempt: this.opts.onAttempt } : {}),
       });
       q.worker.start();
     }

@@ -43,6 +43,20 @@ export interface DeliveryWorkerOptions {
   lock: LockOptions;
   removeOnComplete: KeepJobs;
   removeOnFail: KeepJobs;
+  /** Told about every finished attempt (the demo's live lines, tests). Must not throw. */
+  onAttempt?: (attempt: AttemptReport) => void;
+}
+
+/** One finished attempt, as reported to `onAttempt` listeners. */
+export interface AttemptReport {
+  deliveryId: string;
+  eventId: string;
+  route: string;
+  connector: string;
+  attempt: number;
+  result: DeliveryResult;
+  /** Event time → this attempt's end, in ms. */
+  latencyMs: number;
 }
 
 /** Carries the delay the backoff decided; BullMQ's backoff strategy hook reads it. */
@@ -143,6 +157,7 @@ export class DeliveryWorker {
     const delivery: Delivery = { id: data.deliveryId, event: data.event, route: data.route, connector: data.connector, payload: data.payload, attempt };
     const result = await this.attempt(delivery, job, token);
     if (result === undefined) return; // handed back during shutdown (DelayedError thrown inside)
+    this.o.onAttempt?.({ deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, connector: connectorName, attempt, result, latencyMs: Date.now() - Date.parse(data.event.time) });
 
     if (result.status === 'delivered') {
       this.completed.inc();

@@ -87,9 +87,10 @@ export class MomentsSource implements Source {
     try {
       await api.login(this.config.username, this.config.password);
     } catch (err) {
-      if (err instanceof MomentsAuthError && !err.retryable) {
+      // An SDK's own error classes are unknown here: its message naming Cognito's type is enough.
+      if ((err instanceof MomentsAuthError && !err.retryable) || (!(err instanceof MomentsAuthError) && /NotAuthorizedException|UserNotFoundException/.test(errorMessage(err)))) {
         // Wrong credentials do not fix themselves: report once and stay down, no retry storm.
-        this.setState({ status: 'auth_failed', error: err.message });
+        this.setState({ status: 'auth_failed', error: errorMessage(err) });
         return;
       }
       this.scheduleRetry(() => this.connect(), `login failed: ${errorMessage(err)}`);

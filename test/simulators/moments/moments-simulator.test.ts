@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CognitoAuth } from '../../../src/sources/moments/cognito-auth.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
 import { hydrate, matchesFilter } from '../../../src/simulators/moments/moments-store.js';
+import { runMomentsSimulator } from '../../../src/simulators/moments/run-moments-simulator.js';
+import { silentLogger } from '../../../src/log.js';
 
 let sim: MomentsSimulator;
 
@@ -92,5 +94,15 @@ describe('moments simulator', () => {
     expect(matchesFilter(item, { or: [{ eventId: { eq: 8 } }, { athleteId: { beginsWith: 'a-' } }] })).toBe(true);
     expect(matchesFilter(item, { not: { eventId: { between: [1, 9] } } })).toBe(false);
     expect(hydrate('{{ athleteId }} at {{value}} bpm{{missing}}', { athleteId: 'a-1', value: 181 })).toBe('a-1 at 181 bpm');
+  });
+
+  it('runMomentsSimulator (the `simulate moments` command) starts the generator', async () => {
+    const running = await runMomentsSimulator({ port: 0, rate: 40, athletes: 2, logger: silentLogger() });
+    try {
+      expect(running.graphqlUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      await vi.waitFor(() => expect(running.control.stats().generated).toBeGreaterThanOrEqual(3), { timeout: 3000 });
+    } finally {
+      await running.stop();
+    }
   });
 });

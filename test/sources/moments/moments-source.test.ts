@@ -249,6 +249,16 @@ describe('moments source', () => {
     expect(momentIds()).toHaveLength(2);
   });
 
+  it('an SDK refusing the password also ends in auth_failed without retries', async () => {
+    await startSim();
+    const configDir = join(process.cwd(), 'test/fixtures/moments-sdk');
+    const source = createSource({ sdk: '@dataworks-technology/moments', password: 'wrong-password' }, configDir);
+    await source.start();
+    expect(source.state()).toMatchObject({ status: 'auth_failed', error: expect.stringMatching(/NotAuthorizedException/) });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sim.control.stats().failedLogins).toBe(1);
+  });
+
   it('names a missing SDK package clearly', async () => {
     await startSim();
     const source = createSource({ sdk: '@dataworks-technology/moments' }, '/tmp');
