@@ -1,12 +1,15 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { compileRouter, createConnectors, type ConnectorEntry } from './assemble.js';
-import type { LoadedConfig } from './config/load-config.js';
+import { ConfigLoadError, formatIssue, type LoadedConfig } from './config/load-config.js';
 import type { BridgeConfig } from './config/schema.js';
 import { parseDuration } from './duration.js';
+import { ConfigValidationError } from './config/config-error.js';
 import { errorMessage } from './errors.js';
 import { OpsServer, type Readiness } from './http/ops-server.js';
+import { DASHBOARD_PATH, QueueDashboard } from './http/queue-dashboard.js';
 import type { Logger } from './log.js';
-import { enableDefaultMetrics } from './metrics.js';
+import { counter, enableDefaultMetrics, gauge } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { quarantine } from './quarantine.js';
 import { DeliveryQueues } from './queue/delivery-queues.js';
@@ -15,6 +18,25 @@ import { EmbeddedRedis } from './redis/embedded-redis.js';
 import type { Router } from './routing/router.js';
 import { sourcePlugins } from './sources/registry.js';
 import type { Source } from './sources/source.js';
+import { loadValidatedConfig } from './cli/load-validated-config.js';
+
+const opsMetrics = {
+  sourceConnected: gauge('mb_source_connected', '1 while the source has a live upstream connection, 0 otherwise (refreshed on scrape).', ['source']),
+  redisUp: gauge('mb_redis_up', '1 while the daemon\'s Redis connection is ready (refreshed on scrape).'),
+  workerRunning: gauge('mb_worker_running', '1 while the connector queue\'s worker runs (refreshed on scrape).', ['connector']),
+  reloads: counter('mb_config_reloads_total', 'Config reloads (SIGHUP, --watch), by result (applied, rejected, failed).', ['result']),
+};
+
+/** What a reload did (or why it did not). */
+export interface ReloadResult {
+  ok: boolean;
+  /** Every problem found, `file:line:col  path  message` where located. */
+  errors: string[];
+  /** What changed, e.g. `routes: 2 → 3`, `connector hooks: changed`, `source calls: restarted`. */
+  changes: string[];
+  /** Settings that changed in the file but only apply after a restart. */
+  needsRestart: string[];
+}
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -37,12 +59,15 @@ export class Daemon {
   private queues: DeliveryQueues | undefined;
   private readonly sources = new Map<string, Source>();
   private server: OpsServer | undefined;
+  private dashboard: QueueDashboard | undefined;
   private stopping: Promise<void> | undefined;
+  /** Reloads run one at a time, in order. */
+  private reloading: Promise<unknown> = Promise.resolve();
   pipeline: Pipeline | undefined;
   redisUrl = '';
 
   private constructor(
-    private readonly loaded: LoadedConfig,
+    private loaded: LoadedConfig,
     private readonly logger: Logger,
     private readonly onAttempt?: (attempt: AttemptReport) => void,
   ) {}
@@ -105,14 +130,7 @@ export class Daemon {
     log.info({ component: 'router', routes: config.routes.length }, `router: ${config.routes.length} route(s) compiled`);
 
     // 3. Queue and workers
-    this.queues = new DeliveryQueues({
-      connection: this.redisUrl,
-      prefix: config.redis.keyPrefix,
-      cluster: config.redis.cluster,
-      connectors: this.connectors,
-      logger: log.child({ component: 'queue' }),
-      ...(this.onAttempt ? { onAttempt: this.onAttempt } : {}),
-    });
+    this.queues = this.createQueues(config, this.connectors);
     this.pipeline = new Pipeline(this.router, this.queues, log.child({ component: 'pipeline' }));
     await this.queues.startWorkers();
     this.router.start();
@@ -120,50 +138,230 @@ export class Daemon {
 
     // 4. Sources
     if (withSources) {
-      for (const [name, raw] of Object.entries(config.sources)) {
-        const cfg = raw as { type: string };
-        const plugin = sourcePlugins.get(cfg.type)!;
-        const redis = this.redis;
-        const pipeline = this.pipeline;
-        const slog = log.child({ source: name });
-        const source = plugin.create(cfg, {
-          name,
-          redis,
-          keyPrefix: this.keyPrefix,
-          logger: slog,
-          configDir: this.loaded.configDir,
-          emit: (event) => pipeline.accept(event),
-          quarantine: (item) => quarantine(redis, this.keyPrefix, slog, { ...item, source: name }),
-        });
-        this.sources.set(name, source);
-        await source.start();
-        log.info({ component: 'source', source: name, type: cfg.type, state: source.state() }, `source ${name} (${cfg.type}): ${source.state().status}`);
-      }
+      for (const [name, raw] of Object.entries(config.sources)) await this.startSource(name, raw as { type: string });
     }
 
     // 5. Operations HTTP server
     if (config.server.enabled) {
-      this.server = new OpsServer({ host: config.server.host, port: config.server.port, logger: log, readiness: () => this.readiness() });
+      this.dashboard = this.createDashboard(config);
+      this.server = new OpsServer({
+        host: config.server.host,
+        port: config.server.port,
+        logger: log,
+        readiness: () => this.readiness(),
+        beforeMetrics: () => this.refreshGauges(),
+        extra: (req, res) => this.serveDashboard(req, res),
+      });
       await this.server.start();
       const a = this.server.address;
-      log.info({ component: 'http', host: a.host, port: a.port }, `http: /healthz /readyz /metrics on http://${a.host}:${a.port}`);
+      const admin = this.dashboard ? ` ${DASHBOARD_PATH} (admin token)` : '';
+      log.info({ component: 'http', host: a.host, port: a.port }, `http: /healthz /readyz /metrics${admin} on http://${a.host}:${a.port}`);
     }
   }
 
+  private createQueues(config: BridgeConfig, connectors: ReadonlyMap<string, ConnectorEntry>): DeliveryQueues {
+    return new DeliveryQueues({
+      connection: this.redisUrl,
+      prefix: config.redis.keyPrefix,
+      cluster: config.redis.cluster,
+      connectors,
+      logger: this.logger.child({ component: 'queue' }),
+      ...(this.onAttempt ? { onAttempt: this.onAttempt } : {}),
+    });
+  }
+
+  private async startSource(name: string, cfg: { type: string }): Promise<void> {
+    const plugin = sourcePlugins.get(cfg.type)!;
+    const redis = this.redis!;
+    const slog = this.logger.child({ source: name });
+    const source = plugin.create(cfg, {
+      name,
+      redis,
+      keyPrefix: this.keyPrefix,
+      logger: slog,
+      configDir: this.loaded.configDir,
+      // Looked up on every event, so a hot reload's new pipeline takes over without touching the source.
+      emit: (event) => this.pipeline!.accept(event),
+      quarantine: (item) => quarantine(redis, this.keyPrefix, slog, { ...item, source: name }),
+    });
+    this.sources.set(name, source);
+    await source.start();
+    this.logger.info({ component: 'source', source: name, type: cfg.type, state: source.state() }, `source ${name} (${cfg.type}): ${source.state().status}`);
+  }
+
+  private createDashboard(config: BridgeConfig): QueueDashboard | undefined {
+    const token = config.server.adminToken;
+    if (!token || !this.queues) return undefined;
+    return new QueueDashboard({ token, queues: this.queues.bullQueues() });
+  }
+
+  private async serveDashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (this.dashboard) return this.dashboard.handle(req, res);
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path !== DASHBOARD_PATH && !path.startsWith(`${DASHBOARD_PATH}/`)) return false;
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('the queue dashboard is off: set server.adminToken to turn it on\n');
+    return true;
+  }
+
+  /** Redis answers PING within 1 s, every source is connected, every connector's worker runs. */
   async readiness(): Promise<Readiness> {
     const checks: Readiness['checks'] = {};
-    try {
-      await this.redis?.ping();
-      checks.redis = { ok: this.redis?.status === 'ready' };
-    } catch (err) {
-      checks.redis = { ok: false, detail: errorMessage(err) };
+    const redis = this.redis;
+    if (!redis || redis.status !== 'ready') {
+      checks.redis = { ok: false, detail: `connection ${redis?.status ?? 'not started'}` };
+    } else {
+      try {
+        await withTimeout(redis.ping(), 1_000, 'PING took longer than 1 s');
+        checks.redis = { ok: true };
+      } catch (err) {
+        checks.redis = { ok: false, detail: errorMessage(err) };
+      }
     }
     for (const [name, source] of this.sources) {
       const state = source.state();
       checks[`source:${name}`] = { ok: state.status === 'connected', detail: state };
     }
-    checks.workers = { ok: this.queues !== undefined && !this.stopping };
+    const workers = this.queues?.workerStates() ?? {};
+    const stopped = Object.entries(workers).filter(([, running]) => !running).map(([c]) => c);
+    checks.workers = {
+      ok: this.queues !== undefined && !this.stopping && stopped.length === 0,
+      detail: stopped.length ? { stopped } : { running: Object.keys(workers).length },
+    };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  /** Gauges read from other components, refreshed on every /metrics scrape. Never throws. */
+  private async refreshGauges(): Promise<void> {
+    for (const [name, source] of this.sources) opsMetrics.sourceConnected.set({ source: name }, source.state().status === 'connected' ? 1 : 0);
+    opsMetrics.redisUp.set(this.redis?.status === 'ready' ? 1 : 0);
+    for (const [connector, running] of Object.entries(this.queues?.workerStates() ?? {})) opsMetrics.workerRunning.set({ connector }, running ? 1 : 0);
+    // Depth needs Redis: with Redis down the scrape still answers, with the last known depth.
+    if (this.queues && this.redis?.status === 'ready') {
+      await withTimeout(this.queues.depth(), 1_000, 'queue depth timed out').catch((err: unknown) => this.logger.debug({ err: errorMessage(err) }, 'could not refresh the queue depth gauge'));
+    }
+  }
+
+  /**
+   * Re-reads the config file and, if it is valid, swaps routes, templates and connectors in place:
+   * queued jobs stay in Redis and are picked up by the new workers; unchanged connectors and
+   * sources are kept (sources are not reconnected). An invalid file changes nothing: every error
+   * is logged and returned. Changes to `redis`, `server` host/port and `log` need a restart.
+   */
+  reload(): Promise<ReloadResult> {
+    const run = this.reloading.then(() => this.reloadNow());
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(): Promise<ReloadResult> {
+    const log = this.logger.child({ component: 'reload' });
+    const result: ReloadResult = { ok: false, errors: [], changes: [], needsRestart: [] };
+    if (this.stopping) {
+      result.errors.push('the daemon is stopping');
+      return result;
+    }
+    let next: LoadedConfig;
+    try {
+      next = await loadValidatedConfig(this.loaded.file);
+    } catch (err) {
+      result.errors = err instanceof ConfigLoadError ? err.issues.map(formatIssue) : [errorMessage(err)];
+      for (const e of result.errors) log.error({ file: this.loaded.file }, `config reload rejected: ${e}`);
+      log.error({ file: this.loaded.file, errors: result.errors.length }, `config reload rejected (${result.errors.length} problem(s)); still running the previous config`);
+      opsMetrics.reloads.inc({ result: 'rejected' });
+      return result;
+    }
+    const prev = this.config;
+    const cfg = next.config;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(prev.redis, cfg.redis)) result.needsRestart.push('redis');
+    if (prev.server.enabled !== cfg.server.enabled || prev.server.host !== cfg.server.host || prev.server.port !== cfg.server.port) result.needsRestart.push('server.host/port/enabled');
+    if (!same(prev.log, cfg.log)) result.needsRestart.push('log');
+    // The running Redis settings stay in force until a restart.
+    cfg.redis = prev.redis;
+
+    // Connectors: keep the instances whose config did not change (no re-auth, no new clients).
+    const kept = new Map<string, ConnectorEntry>();
+    const changed: BridgeConfig['connectors'] = {};
+    for (const [name, c] of Object.entries(cfg.connectors)) {
+      const old = this.connectors.get(name);
+      if (old && same(prev.connectors[name], c)) kept.set(name, old);
+      else changed[name] = c;
+    }
+    const deps = { redis: this.redis!, keyPrefix: this.keyPrefix, logger: this.logger, configDir: next.configDir };
+    let created: Map<string, ConnectorEntry>;
+    let router: Router;
+    let queues: DeliveryQueues;
+    try {
+      created = await createConnectors({ ...cfg, connectors: changed }, deps);
+    } catch (err) {
+      return this.reloadFailed(result, next, err, log);
+    }
+    const connectors = new Map([...Object.keys(cfg.connectors)].map((n) => [n, (kept.get(n) ?? created.get(n))!]));
+    try {
+      router = compileRouter(cfg, connectors, deps);
+      queues = this.createQueues(cfg, connectors);
+      await queues.startWorkers();
+    } catch (err) {
+      await Promise.all([...created.values()].map((e) => e.connector.close?.())).catch(() => undefined);
+      return this.reloadFailed(result, next, err, log);
+    }
+
+    // Swap: new events go to the new pipeline at once; the old workers finish what they hold.
+    const old = { router: this.router, queues: this.queues, connectors: this.connectors };
+    this.router = router;
+    this.queues = queues;
+    this.connectors = connectors;
+    this.pipeline = new Pipeline(router, queues, this.logger.child({ component: 'pipeline' }));
+    this.loaded = next;
+    router.start();
+    this.dashboard?.setQueues(queues.bullQueues());
+    if (!same(prev.server.adminToken, cfg.server.adminToken) && this.server) this.dashboard = this.createDashboard(cfg);
+
+    if (prev.routes.length !== cfg.routes.length || !same(prev.routes, cfg.routes)) result.changes.push(`routes: ${prev.routes.length} → ${cfg.routes.length}`);
+    for (const n of Object.keys(changed)) result.changes.push(`connector ${n}: ${prev.connectors[n] ? 'changed' : 'added'}`);
+    for (const n of Object.keys(prev.connectors)) if (!(n in cfg.connectors)) result.changes.push(`connector ${n}: removed`);
+
+    const graceMs = parseDuration(cfg.shutdown.grace);
+    await old.router?.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'previous router did not stop cleanly'));
+    await old.queues?.stopWorkers(graceMs);
+    await old.queues?.close();
+    for (const [name, e] of old.connectors) {
+      if (connectors.get(name) !== e) await Promise.resolve(e.connector.close?.()).catch((err: unknown) => log.warn({ connector: name, err: errorMessage(err) }, 'previous connector did not close cleanly'));
+    }
+
+    // Sources: only removed, added or changed ones are touched.
+    if (this.sources.size > 0 || Object.keys(prev.sources).length === 0) {
+      for (const [name, source] of [...this.sources]) {
+        if (!(name in cfg.sources) || !same(prev.sources[name], cfg.sources[name])) {
+          await source.stop().catch((err: unknown) => log.warn({ source: name, err: errorMessage(err) }, 'source did not stop cleanly'));
+          this.sources.delete(name);
+          if (!(name in cfg.sources)) result.changes.push(`source ${name}: removed`);
+        }
+      }
+      for (const [name, raw] of Object.entries(cfg.sources)) {
+        if (this.sources.has(name)) continue;
+        result.changes.push(`source ${name}: ${name in prev.sources ? 'restarted' : 'added'}`);
+        try {
+          await this.startSource(name, raw as { type: string });
+        } catch (err) {
+          log.error({ source: name, err: errorMessage(err) }, `source ${name} could not start after the reload: ${errorMessage(err)}`);
+        }
+      }
+    }
+    for (const what of result.needsRestart) log.warn({ section: what }, `config reload: ${what} changed; it applies after a restart`);
+    result.ok = true;
+    opsMetrics.reloads.inc({ result: 'applied' });
+    log.info({ changes: result.changes }, `config reloaded from ${next.file}: ${result.changes.length ? result.changes.join('; ') : 'no changes'}`);
+    return result;
+  }
+
+  private reloadFailed(result: ReloadResult, next: LoadedConfig, err: unknown, log: Logger): ReloadResult {
+    const issues = err instanceof ConfigValidationError ? err.issues : [{ path: [] as (string | number)[], message: errorMessage(err) }];
+    result.errors = issues.map((i) => (i.path.length ? formatIssue({ ...i, file: next.file, ...next.locate(i.path) }) : `${next.file}  ${i.message}`));
+    for (const e of result.errors) log.error({ file: next.file }, `config reload failed: ${e}`);
+    log.error({ file: next.file }, 'config reload failed; still running the previous config');
+    opsMetrics.reloads.inc({ result: 'failed' });
+    return result;
   }
 
   /** Graceful stop, in reverse order. Idempotent. */
@@ -198,6 +396,14 @@ export class Daemon {
   private resolvePath(p: string): string {
     return p.startsWith('/') ? p : `${this.loaded.configDir}/${p}`;
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function withPassword(url: string, password: string | undefined): string {

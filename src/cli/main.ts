@@ -3,10 +3,12 @@ import { ConfigLoadError } from '../config/load-config.js';
 import { BridgeError, InputError, errorMessage } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import { registerCheck } from './commands/check.js';
+import { registerDemo } from './commands/demo.js';
 import { register as registerDlq } from './commands/dlq.js';
 import { registerRoute } from './commands/route.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerTest } from './commands/test-rules.js';
 
 /** Exit codes: 0 ok, 1 invalid input (config, rules, arguments), 2 runtime failure. */
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerTest(program);
   registerRoute(program);
   registerDlq(program);
+  registerSimulate(program);
+  registerDemo(program);
   return program;
 }
 

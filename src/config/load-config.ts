@@ -63,15 +63,18 @@ export async function parseConfig(text: string, file: string, options: LoadConfi
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
-    throw new ConfigLoadError(
-      doc.errors.map((e) => ({
+    // Later syntax errors usually cascade from the first one: report that one, and how many follow.
+    const first = doc.errors[0]!;
+    const more = doc.errors.length - 1;
+    throw new ConfigLoadError([
+      {
         file,
-        line: e.linePos?.[0]?.line ?? 1,
-        col: e.linePos?.[0]?.col ?? 1,
+        line: first.linePos?.[0]?.line ?? 1,
+        col: first.linePos?.[0]?.col ?? 1,
         path: [],
-        message: `YAML syntax error: ${e.message}`,
-      })),
-    );
+        message: `YAML syntax error: ${first.message}${more ? `\n(${more} more syntax error${more === 1 ? '' : 's'} after it, probably caused by this one)` : ''}`,
+      },
+    ]);
   }
   const locate = locator(doc, lineCounter);
   const at = (issue: ConfigIssue): LocatedIssue => ({ ...issue, file, ...locate(issue.path) });

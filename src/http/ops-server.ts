@@ -15,6 +15,8 @@ export interface OpsServerOptions {
   readiness: () => Promise<Readiness>;
   /** Extra routes (e.g. the queue dashboard); return true when handled. */
   extra?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+  /** Refreshes gauges read from elsewhere (queue depth, source state) before a scrape. Must not throw. */
+  beforeMetrics?: () => Promise<void>;
 }
 
 /** `/healthz` (process up), `/readyz` (JSON detail, 503 when not ready), `/metrics` (Prometheus). */
@@ -63,6 +65,7 @@ export class OpsServer {
       return;
     }
     if (path === '/metrics') {
+      await this.options.beforeMetrics?.();
       const body = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType }).end(body);
       return;

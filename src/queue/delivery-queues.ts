@@ -116,6 +116,16 @@ export class DeliveryQueues {
     }
   }
 
+  /** The BullMQ queue of each connector, by connector name (the dashboard lists them). */
+  bullQueues(): Map<string, Queue<DeliveryJobData>> {
+    return new Map([...this.queues].map(([name, q]) => [name, q.queue]));
+  }
+
+  /** Whether each connector's worker is running (for /readyz). */
+  workerStates(): Record<string, boolean> {
+    return Object.fromEntries([...this.queues].map(([name, q]) => [name, q.worker?.running() ?? false]));
+  }
+
   /** Resolved options per connector (for `check` and docs). */
   deliveryOptions(connector: string): ResolvedDeliveryOptions | undefined {
     return this.queues.get(connector)?.options;

@@ -130,6 +130,11 @@ export class DeliveryWorker {
     });
   }
 
+  /** True between start() and stop() while BullMQ's worker loop runs. */
+  running(): boolean {
+    return this.worker?.isRunning() ?? false;
+  }
+
   /** Stops fetching; in-flight deliveries get `graceMs` to finish, then are handed back to the queue. */
   async stop(graceMs: number): Promise<void> {
     const worker = this.worker;

@@ -1,0 +1,80 @@
+/**
+ * bench/e2e: sustained deliveries per second end to end — Moments simulator (real AppSync
+ * real-time socket) → `moments-bridge run` (a child process: source → router → BullMQ) → a no-op
+ * connector, and → the webhook connector posting to a local HTTP receiver — next to raw BullMQ
+ * (addBulk + no-op Worker running at the same time, same Redis, same job count and concurrency)
+ * in the same run. Each figure is first publish → last delivery. Prints one JSON object.
+ * Usage: tsx bench/e2e.ts [--events 10000] [--concurrency 100]
+ */
+import { startMomentsSimulator } from '../src/simulators/moments/moments-simulator.js';
+import { startWebhookReceiver } from '../src/simulators/sinks/webhook-receiver.js';
+import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
+import { flag, machine, printJson, rate, round2, waitFor } from './lib/measure.js';
+import { rawBullmq } from './lib/raw-bullmq.js';
+
+const EVENTS = flag('events', 10_000);
+const CONCURRENCY = flag('concurrency', 100);
+
+interface BridgeRun {
+  deliveriesPerSec: number;
+  publishPerSec: number;
+  delivered: number;
+}
+
+/** One daemon, one simulator, one sink; returns first publish → last delivery. */
+async function bridgeRun(redis: BenchRedis, sink: 'noop' | 'http'): Promise<BridgeRun> {
+  const sim = await startMomentsSimulator();
+  const receiver = sink === 'http' ? await startWebhookReceiver() : undefined;
+  const port = await freePort();
+  const keyPrefix = `e2e${sink}`;
+  const connector =
+    sink === 'noop'
+      ? { type: 'module', path: NOOP_CONNECTOR, options: { type: 'noop' }, concurrency: CONCURRENCY }
+      : { type: 'webhook', url: `${receiver!.url}/hook`, allowPrivateNetworks: true, concurrency: CONCURRENCY };
+  const { file } = writeBridgeConfig({
+    redisUrl: redis.url,
+    keyPrefix,
+    port,
+    sources: { moments: momentsSourceConfig(sim) },
+    connectors: { sink: connector },
+    routes: [{ name: 'all-moments', match: { kind: 'moment' }, to: ['sink'] }],
+  });
+  const bridge = await startBridge(file, port);
+  try {
+    const delivered = async () => (sink === 'noop' ? Number((await redis.client.get(`${keyPrefix}:bench:noop`)) ?? 0) : receiver!.received.length);
+    const t0 = performance.now();
+    const pub = await publishMoments(sim, EVENTS, Infinity, (i) => ({ publicId: `e2e-${sink}-${i}`, athleteId: `athlete-${i % 40}` }));
+    await waitFor(async () => (await delivered()) >= EVENTS, 300_000, `${EVENTS} deliveries to ${sink}`, 10);
+    const ms = performance.now() - t0;
+    return { deliveriesPerSec: rate(EVENTS, ms), publishPerSec: rate(EVENTS, pub.elapsedMs), delivered: await delivered() };
+  } finally {
+    await bridge.kill('SIGTERM');
+    await receiver?.stop();
+    await sim.stop();
+  }
+}
+
+const redis = await startBenchRedis();
+try {
+  const raw = await rawBullmq(redis.url, {
+    jobs: EVENTS,
+    concurrency: CONCURRENCY,
+    prefix: 'e2eraw',
+    overlap: true,
+    data: (i) => ({ event: { id: `moments:moment:e2e-${i}`, source: 'moments', kind: 'moment', time: new Date().toISOString(), data: { publicId: `e2e-${i}`, athleteId: `athlete-${i % 40}`, moment: 'athlete heart rate at 181 bpm (> 170)' } }, payload: { id: `moments:moment:e2e-${i}` } }),
+  });
+  const noop = await bridgeRun(redis, 'noop');
+  const http = await bridgeRun(redis, 'http');
+  printJson({
+    bench: 'e2e',
+    events: EVENTS,
+    concurrency: CONCURRENCY,
+    machine: machine(),
+    rawBullmq: raw,
+    bridge: { noop, http },
+    ratio: { noopVsRaw: round2(noop.deliveriesPerSec / raw.endToEndPerSec), httpVsRaw: round2(http.deliveriesPerSec / raw.endToEndPerSec) },
+    goal: { noopVsRaw: 0.8, met: noop.deliveriesPerSec / raw.endToEndPerSec >= 0.8 },
+  });
+} finally {
+  await redis.stop();
+}

@@ -1,0 +1,162 @@
+/**
+ * The parts every end-to-end bench (and the chaos suite) assembles: a Redis on a free port, a
+ * bridge config file, the Moments simulator as the source, and `moments-bridge run` in a child
+ * process (a real daemon, with its own event loop and core), plus memory probes.
+ */
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { EmbeddedRedis, freePort } from '../../src/redis/embedded-redis.js';
+import type { MomentsSimulator } from '../../src/simulators/moments/moments-simulator.js';
+import type { SimMoment } from '../../src/simulators/moments/moments-store.js';
+import { startCli, type RunningCli } from '../../test/helpers/cli.js';
+import { sleep, waitFor } from './measure.js';
+
+export const NOOP_CONNECTOR = fileURLToPath(new URL('./noop-connector.js', import.meta.url));
+
+export interface BenchRedis {
+  url: string;
+  server: EmbeddedRedis;
+  client: Redis;
+  usedMemory(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchRedis(options: { appendOnly?: boolean } = {}): Promise<BenchRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'mb-bench-redis-'));
+  const server = new EmbeddedRedis({ dataDir: dir, appendOnly: options.appendOnly ?? false });
+  await server.start();
+  const client = new Redis(server.url, { maxRetriesPerRequest: null });
+  return {
+    url: server.url,
+    server,
+    client,
+    async usedMemory() {
+      const info = await client.info('memory');
+      return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+    },
+    async stop() {
+      client.disconnect();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The `sources.moments` block pointing at a simulator. */
+export function momentsSourceConfig(sim: MomentsSimulator, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'moments',
+    cognitoEndpoint: sim.cognitoEndpoint,
+    clientId: 'sim-client',
+    username: 'demo',
+    password: 'demo-password',
+    graphqlUrl: sim.graphqlUrl,
+    reconnect: { initialDelay: '50ms', maxDelay: '500ms' },
+    pageSize: 1000,
+    ...extra,
+  };
+}
+
+export interface BridgeConfigInput {
+  redisUrl: string;
+  keyPrefix?: string;
+  sources?: Record<string, unknown>;
+  connectors: Record<string, unknown>;
+  routes: unknown[];
+  /** Ops server port (readiness is polled there). */
+  port: number;
+  logLevel?: string;
+  grace?: string;
+}
+
+/** Writes a config file into a fresh temp dir; returns its path. */
+export function writeBridgeConfig(input: BridgeConfigInput): { file: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mb-bench-cfg-'));
+  const file = join(dir, 'bridge.yaml');
+  const config = {
+    redis: { url: input.redisUrl, keyPrefix: input.keyPrefix ?? 'mb' },
+    sources: input.sources ?? {},
+    connectors: input.connectors,
+    routes: input.routes,
+    server: { enabled: true, host: '127.0.0.1', port: input.port },
+    log: { level: input.logLevel ?? 'warn', format: 'json' },
+    shutdown: { grace: input.grace ?? '5s' },
+  };
+  writeFileSync(file, stringify(config));
+  return { file, dir };
+}
+
+export interface BridgeProcess {
+  cli: RunningCli;
+  pid: number;
+  port: number;
+  /** Resident set size of the daemon process, bytes (Linux /proc). */
+  rss(): number;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `moments-bridge run -c file` and waits for /readyz (sources connected, workers up). */
+export async function startBridge(file: string, port: number, options: { noSources?: boolean; timeoutMs?: number } = {}): Promise<BridgeProcess> {
+  const cli = startCli(['run', '-c', file, ...(options.noSources ? ['--no-sources'] : [])]);
+  const pid = cli.child.pid!;
+  let exited = false;
+  void cli.exited.then(() => (exited = true));
+  try {
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`the bridge exited before it was ready:\n${cli.output().slice(-3000)}`);
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+          return res.status === 200;
+        } catch {
+          return false;
+        }
+      },
+      options.timeoutMs ?? 30_000,
+      'the bridge to be ready',
+      100,
+    );
+  } catch (err) {
+    cli.child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    cli,
+    pid,
+    port,
+    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) * 1024,
+    async kill(signal = 'SIGTERM') {
+      if (exited) return;
+      cli.child.kill(signal);
+      await cli.exited;
+    },
+  };
+}
+
+export { freePort };
+
+/**
+ * Publishes `total` moments at `perSecond` (ticks of 10 ms); `create` makes moment i.
+ * perSecond = Infinity publishes as fast as the simulator can, yielding every 200 moments.
+ */
+export async function publishMoments(sim: MomentsSimulator, total: number, perSecond: number, create: (i: number) => Partial<SimMoment> & { value?: number }): Promise<{ elapsedMs: number }> {
+  const t0 = performance.now();
+  if (!Number.isFinite(perSecond)) {
+    for (let i = 0; i < total; i++) {
+      sim.control.createMoment(create(i));
+      if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+    }
+    return { elapsedMs: performance.now() - t0 };
+  }
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * perSecond) + 1);
+    while (sent < due) sim.control.createMoment(create(sent++));
+    await sleep(10);
+  }
+  return { elapsedMs: performance.now() - t0 };
+}
