@@ -63,6 +63,8 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   /** Reloads run one at a time, in order. */
   private reloading: Promise<unknown> = Promise.resolve();
+  /** `run --no-sources` starts none, and a reload starts none either. */
+  private withSources = true;
   pipeline: Pipeline | undefined;
   redisUrl = '';
 
@@ -106,6 +108,7 @@ export class Daemon {
   private async startAll(withSources: boolean): Promise<void> {
     const { config } = this;
     const log = this.logger;
+    this.withSources = withSources;
     enableDefaultMetrics();
 
     // 1. Redis
@@ -330,7 +333,7 @@ export class Daemon {
     }
 
     // Sources: only removed, added or changed ones are touched.
-    if (this.sources.size > 0 || Object.keys(prev.sources).length === 0) {
+    if (this.withSources) {
       for (const [name, source] of [...this.sources]) {
         if (!(name in cfg.sources) || !same(prev.sources[name], cfg.sources[name])) {
           await source.stop().catch((err: unknown) => log.warn({ source: name, err: errorMessage(err) }, 'source did not stop cleanly'));

@@ -43,7 +43,8 @@ const STALE_THREAD_ERRORS = new Set(['thread_not_found', 'message_not_found', 'i
 
 export class SlackConnector implements Connector<SlackPayload> {
   /** Slack allows about one message per second per channel (https://docs.slack.dev/apis/web-api/rate-limits). */
-  readonly defaults = { rateLimit: { max: 1, duration: 1000 } };
+  // One message per second per channel (Slack's documented limit), one at a time so a channel reads in event order.
+  readonly defaults = { rateLimit: { max: 1, duration: 1000 }, concurrency: 1 };
 
   private readonly client: WebClient;
   private readonly attemptSignal = new AsyncLocalStorage<AbortSignal>();
