@@ -8,14 +8,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { delivered, type Connector } from '../connectors/connector.js';
 import type { BridgeEvent } from '../src/event.js';
 import { silentLogger } from '../src/log.js';
 import { EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { DeliveryQueues } from '../src/queue/delivery-queues.js';
 import type { RoutedDelivery } from '../src/queue/routed-delivery.js';
+import { median, rate, waitFor } from './lib/measure.js';
+import { rawBullmq } from './lib/raw-bullmq.js';
 
 const JOBS = Number(process.argv[2] ?? 20_000);
 const CONCURRENCY = Number(process.argv[3] ?? 100);
@@ -28,37 +28,9 @@ function event(i: number): BridgeEvent {
   return { id: `moments:moment:${i}`, source: 'moments', kind: 'moment', time: new Date().toISOString(), data: { publicId: `m-${i}`, athleteId: 'a-17', value: 181, note: 'x'.repeat(90) } };
 }
 
-function waitFor(check: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setInterval(() => {
-      if (check()) {
-        clearInterval(t);
-        resolve();
-      }
-    }, 5);
-  });
-}
-
-const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
-
 async function raw(url: string, round: number): Promise<{ enqueuePerSec: number; processPerSec: number }> {
-  const connection = new Redis(url, { maxRetriesPerRequest: null });
-  const queue = new Queue('raw', { connection, prefix: `rawbench${round}` });
-  const t0 = performance.now();
-  for (let i = 0; i < JOBS; i += CHUNK) {
-    await queue.addBulk(Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => ({ name: 'd', data: { event: event(i + k), payload: { text: `moment ${i + k}` } } })));
-  }
-  const enqueueMs = performance.now() - t0;
-  let done = 0;
-  const t1 = performance.now();
-  const worker = new Worker('raw', async () => undefined, { connection, prefix: `rawbench${round}`, concurrency: CONCURRENCY, removeOnComplete: RETENTION });
-  worker.on('completed', () => done++);
-  await waitFor(() => done >= JOBS);
-  const processMs = performance.now() - t1;
-  await worker.close();
-  await queue.close();
-  connection.disconnect();
-  return { enqueuePerSec: rate(JOBS, enqueueMs), processPerSec: rate(JOBS, processMs) };
+  const r = await rawBullmq(url, { jobs: JOBS, concurrency: CONCURRENCY, prefix: `rawbench${round}`, chunk: CHUNK, data: (i) => ({ event: event(i), payload: { text: `moment ${i}` } }) });
+  return { enqueuePerSec: r.enqueuePerSec, processPerSec: r.processPerSec };
 }
 
 async function bridge(url: string, round: number): Promise<{ enqueuePerSec: number; processPerSec: number }> {
@@ -85,7 +57,7 @@ async function bridge(url: string, round: number): Promise<{ enqueuePerSec: numb
   const enqueueMs = performance.now() - t0;
   const t1 = performance.now();
   await queues.startWorkers();
-  await waitFor(() => done >= JOBS);
+  await waitFor(() => done >= JOBS, 600_000, `${JOBS} bridge deliveries`);
   const processMs = performance.now() - t1;
   await queues.close();
   return { enqueuePerSec: rate(JOBS, enqueueMs), processPerSec: rate(JOBS, processMs) };
@@ -102,7 +74,6 @@ try {
     rawRuns.push(await raw(redis.url, round));
     bridgeRuns.push(await bridge(redis.url, round));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const summarize = (runs: { enqueuePerSec: number; processPerSec: number }[]) => ({
     enqueuePerSec: median(runs.map((r) => r.enqueuePerSec)),
     processPerSec: median(runs.map((r) => r.processPerSec)),

@@ -26,8 +26,11 @@ export class Pipeline {
     received.inc({ source: event.source, kind: event.kind });
     const deliveries = await this.router.route(event);
     if (deliveries.length === 0) {
-      unrouted.inc({ source: event.source, kind: event.kind });
-      this.logger.debug({ event: event.id }, 'event matched no route');
+      // No delivery also means throttled, deduplicated or grouped; only count events no route matched.
+      if (this.router.match(event).length === 0) {
+        unrouted.inc({ source: event.source, kind: event.kind });
+        this.logger.debug({ event: event.id }, 'event matched no route');
+      }
       return;
     }
     await this.queues.enqueue(deliveries);

@@ -82,7 +82,10 @@ export async function parseConfig(text: string, file: string, options: LoadConfi
   const issues: ConfigIssue[] = interpolateEnv(doc, options.env ?? process.env);
   const raw: unknown = doc.toJS() ?? {};
   const parsed = configSchema().safeParse(raw, { error: (iss) => friendlyMessage(iss) });
-  if (!parsed.success) issues.push(...parsed.error.issues.flatMap(toConfigIssues));
+  if (!parsed.success) {
+    // Report broken references too, so one run shows every problem it can.
+    issues.push(...parsed.error.issues.flatMap(toConfigIssues), ...crossReferenceIssues(raw));
+  }
   if (issues.length) throw new ConfigLoadError(issues.map(at));
 
   const config = parsed.data as BridgeConfig;
@@ -140,23 +143,33 @@ function toConfigIssues(issue: ZodIssue): ConfigIssue[] {
   return [{ path, message: issue.message }];
 }
 
-/** Routes naming a source or connector that does not exist. */
-function crossReferenceIssues(config: BridgeConfig): ConfigIssue[] {
+/** Routes naming a source or connector that does not exist (works on raw, unvalidated input too). */
+function crossReferenceIssues(input: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const sources = Object.keys(config.sources);
-  const connectors = Object.keys(config.connectors);
-  config.routes.forEach((route, i) => {
-    const r = route as { from?: string[]; to?: unknown[] };
-    (r.from ?? []).forEach((name, j) => {
-      if (!sources.includes(name)) issues.push({ path: ['routes', i, 'from', j], message: missing('source', name, sources) });
-    });
-    (r.to ?? []).forEach((target, j) => {
-      const name = typeof target === 'string' ? target : (target as { connector?: string }).connector;
-      const path = typeof target === 'string' ? ['routes', i, 'to', j] : ['routes', i, 'to', j, 'connector'];
-      if (name !== undefined && !connectors.includes(name)) issues.push({ path, message: missing('connector', name, connectors) });
-    });
+  const root = isRecord(input) ? input : {};
+  const sources = isRecord(root.sources) ? Object.keys(root.sources) : [];
+  const connectors = isRecord(root.connectors) ? Object.keys(root.connectors) : [];
+  const routes = Array.isArray(root.routes) ? root.routes : [];
+  routes.forEach((route: unknown, i) => {
+    if (!isRecord(route)) return;
+    if (Array.isArray(route.from)) {
+      route.from.forEach((name: unknown, j) => {
+        if (typeof name === 'string' && !sources.includes(name)) issues.push({ path: ['routes', i, 'from', j], message: missing('source', name, sources) });
+      });
+    }
+    if (Array.isArray(route.to)) {
+      route.to.forEach((target: unknown, j) => {
+        const name = typeof target === 'string' ? target : isRecord(target) && typeof target.connector === 'string' ? target.connector : undefined;
+        const path = typeof target === 'string' ? ['routes', i, 'to', j] : ['routes', i, 'to', j, 'connector'];
+        if (name !== undefined && !connectors.includes(name)) issues.push({ path, message: missing('connector', name, connectors) });
+      });
+    }
   });
   return issues;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function missing(what: string, name: string, known: string[]): string {

@@ -18,8 +18,6 @@ async function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): Promise<stri
 
 describe('loadConfig', () => {
   it('reports a typo, a wrong type and a route naming a missing connector in one run, each with line:col and path', async () => {
-    // The typo and wrong type are schema errors; the missing connector is a cross-reference
-    // error found after the schema passes — so the first two are reported first, then fixed.
     const text = [
       'redis:',
       '  url: embedded',
@@ -28,13 +26,14 @@ describe('loadConfig', () => {
       '  port: "nine"', // line 5: wrong type
       'routes:',
       '  - name: r1',
-      '    to: [nowhere]',
+      '    to: [nowhere]', // line 8: missing connector
       '',
     ].join('\n');
     const issues = await issuesOf(text);
     expect(issues).toEqual([
       `${FILE}:3:13  redis.keyPrefx  unknown key "keyPrefx" — did you mean "keyPrefix"?`,
       `${FILE}:5:9  server.port  Invalid input: expected number, received string`,
+      `${FILE}:8:10  routes[0].to[0]  no connector named "nowhere" (none defined under connectors:)`,
     ]);
   });
 

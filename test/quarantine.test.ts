@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/log.js';
+import { registry } from '../src/metrics.js';
+import { QUARANTINE_CAP, listQuarantined, quarantine, quarantineKey } from '../src/quarantine.js';
+import { startTestRedis, type TestRedis } from './helpers/redis.js';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(() => redis.stop());
+
+async function counted(source: string, kind: string): Promise<number> {
+  const metric = (await registry.getSingleMetric('mb_events_quarantined_total')!.get()).values;
+  return metric.find((v) => v.labels.source === source && v.labels.kind === kind)?.value ?? 0;
+}
+
+describe('quarantine', () => {
+  it('keeps an invalid upstream object with its reason in Redis and counts it', async () => {
+    const client = redis.client();
+    const before = await counted('moments', 'moment');
+    await quarantine(client, 'mbq:', silentLogger(), { source: 'moments', kind: 'moment', reason: 'athleteId: required', raw: { publicId: 'm1' } });
+    const [item] = await listQuarantined(client, 'mbq:');
+    expect(item).toMatchObject({ source: 'moments', kind: 'moment', reason: 'athleteId: required', raw: { publicId: 'm1' } });
+    expect(Date.parse(item!.at)).not.toBeNaN();
+    expect(await counted('moments', 'moment')).toBe(before + 1);
+  });
+
+  it('caps the list at the newest entries while the counter keeps counting', async () => {
+    const client = redis.client();
+    const extra = 5;
+    const pipeline = client.pipeline();
+    for (let i = 0; i < QUARANTINE_CAP; i++) pipeline.lpush(quarantineKey('mbcap:'), JSON.stringify({ i }));
+    await pipeline.exec();
+    const before = await counted('calls', 'observer.row');
+    for (let i = 0; i < extra; i++) await quarantine(client, 'mbcap:', silentLogger(), { source: 'calls', kind: 'observer.row', reason: `bad ${i}`, raw: i });
+    expect(await client.llen(quarantineKey('mbcap:'))).toBe(QUARANTINE_CAP);
+    const newest = await listQuarantined(client, 'mbcap:', 1);
+    expect(newest[0]!.reason).toBe(`bad ${extra - 1}`);
+    expect(await counted('calls', 'observer.row')).toBe(before + extra);
+  });
+
+  it('never throws when Redis is unreachable: the item goes to the log instead', async () => {
+    const client = redis.client();
+    client.disconnect();
+    await expect(quarantine(client, 'mbq:', silentLogger(), { source: 's', kind: 'k', reason: 'r', raw: null })).resolves.toBeUndefined();
+  });
+});
