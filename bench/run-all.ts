@@ -41,7 +41,7 @@ function runBench(name: string, args: string[]): Promise<unknown> {
   });
 }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- reading other benches' JSON
+type Json = Record<string, any>;
 
 function summary(results: Record<string, Json>): string[][] {
   const rows: string[][] = [['bench', 'figure', 'value', 'goal']];

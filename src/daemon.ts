@@ -303,13 +303,14 @@ export class Daemon {
     try {
       router = compileRouter(cfg, connectors, deps);
       queues = this.createQueues(cfg, connectors);
-      await queues.startWorkers();
     } catch (err) {
       await Promise.all([...created.values()].map((e) => e.connector.close?.())).catch(() => undefined);
       return this.reloadFailed(result, next, err, log);
     }
 
-    // Swap: new events go to the new pipeline at once; the old workers finish what they hold.
+    // Swap: new events go to the new pipeline at once. The old workers finish what they hold
+    // (with the old connectors) before the new ones start, so each job meets exactly one config;
+    // jobs arriving meanwhile wait in Redis.
     const old = { router: this.router, queues: this.queues, connectors: this.connectors };
     this.router = router;
     this.queues = queues;
@@ -328,6 +329,7 @@ export class Daemon {
     await old.router?.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'previous router did not stop cleanly'));
     await old.queues?.stopWorkers(graceMs);
     await old.queues?.close();
+    await queues.startWorkers();
     for (const [name, e] of old.connectors) {
       if (connectors.get(name) !== e) await Promise.resolve(e.connector.close?.()).catch((err: unknown) => log.warn({ connector: name, err: errorMessage(err) }, 'previous connector did not close cleanly'));
     }
