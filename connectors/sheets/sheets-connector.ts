@@ -21,6 +21,7 @@ import {
 import { classifyHttpResponse, networkFailure, parseRetryAfter } from '../http-result.js';
 import { sheetsConfigProblems, type SheetsConfig } from './config.js';
 import { createSheetsAuth } from './google-auth.js';
+import { runLua } from '../../src/redis/run-lua.js';
 
 /** What a route renders at enqueue time: the row's identity and its cells by header. */
 export interface SheetsPayload {
@@ -446,6 +447,6 @@ export class SheetsConnector implements Connector<SheetsPayload> {
 
   private async releaseLock(token: string): Promise<void> {
     // Delete only our own lock (it may have expired and been taken by another replica).
-    await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, this.lockKey, token);
+    await runLua(this.redis, "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, this.lockKey, token);
   }
 }

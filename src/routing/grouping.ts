@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BridgeEvent } from '../event.js';
+import { runLua } from '../redis/run-lua.js';
 
 /**
  * Pending group digests, stored in Redis so a restart (or another replica) flushes what one
@@ -116,7 +117,8 @@ export class GroupStore {
     const { events, last } = this.keysOf(member);
     // Long enough to outlive any flush of this event; short enough not to grow forever.
     const seenTtl = Math.max(3_600_000, 2 * (settings.waitMs + settings.intervalMs));
-    const added = await this.redis.eval(
+    const added = await runLua(
+      this.redis,
       ADD,
       5,
       events,
@@ -137,7 +139,7 @@ export class GroupStore {
 
   /** Claims groups whose digest is due (or whose flush was abandoned) and reads up to `maxOf(route)` events of each. */
   async claimDue(nowMs: number, leaseMs: number, maxOf: (route: string) => number, limit = 100): Promise<PendingGroup[]> {
-    const members = (await this.redis.eval(CLAIM, 2, `${this.base}due`, `${this.base}leases`, String(nowMs), String(leaseMs), String(limit))) as string[];
+    const members = (await runLua(this.redis, CLAIM, 2, `${this.base}due`, `${this.base}leases`, String(nowMs), String(leaseMs), String(limit))) as string[];
     const groups: PendingGroup[] = [];
     for (const member of members) {
       const [route, groupKey] = JSON.parse(member) as [string, string];
@@ -150,13 +152,13 @@ export class GroupStore {
   /** The digest of `sent` events went out: trim them, schedule the rest `interval` later. Returns events left. */
   async complete(group: PendingGroup, sent: number, settings: GroupSettings, nowMs: number): Promise<number> {
     const { events, last } = this.keysOf(group.member);
-    const left = await this.redis.eval(COMPLETE, 4, events, `${this.base}due`, `${this.base}leases`, last, group.member, String(sent), String(nowMs), String(settings.intervalMs), String(settings.max));
+    const left = await runLua(this.redis, COMPLETE, 4, events, `${this.base}due`, `${this.base}leases`, last, group.member, String(sent), String(nowMs), String(settings.intervalMs), String(settings.max));
     return Number(left);
   }
 
   /** The flush failed (or the route is gone): try again at `retryAtMs`. */
   async reschedule(group: PendingGroup, retryAtMs: number): Promise<void> {
-    await this.redis.eval(RESCHEDULE, 2, `${this.base}due`, `${this.base}leases`, group.member, String(retryAtMs));
+    await runLua(this.redis, RESCHEDULE, 2, `${this.base}due`, `${this.base}leases`, group.member, String(retryAtMs));
   }
 
   /** Groups waiting, for metrics and tests. */

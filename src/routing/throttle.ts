@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { runLua } from '../redis/run-lua.js';
 
 /**
  * "At most one per key per window", shared by every replica through one Redis key per
@@ -18,7 +19,7 @@ return 0
 
 /** true when `holder` owns `key` for this window (it claimed it now, or had claimed it). */
 export async function claimWindow(redis: Redis, key: string, holder: string, windowMs: number): Promise<boolean> {
-  const result = await redis.eval(CLAIM, 1, key, holder, String(Math.max(1, windowMs)));
+  const result = await runLua(redis, CLAIM, 1, key, holder, String(Math.max(1, windowMs)));
   return result === 1;
 }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { runLua } from '../../redis/run-lua.js';
 
 /** The newest moment instant the source has emitted, and the moment ids at that instant. */
 export interface CursorPosition {
@@ -67,7 +68,7 @@ export class MomentCursor {
 
   /** Call only after the moment's event was accepted by the pipeline. */
   async commit(publicId: string, createdAt: string): Promise<void> {
-    await this.redis.eval(COMMIT_SCRIPT, 2, this.cursorKey, this.seenKey, publicId, normalizeIso(createdAt), Date.now(), this.ttlMs);
+    await runLua(this.redis, COMMIT_SCRIPT, 2, this.cursorKey, this.seenKey, publicId, normalizeIso(createdAt), Date.now(), this.ttlMs);
   }
 }
 
