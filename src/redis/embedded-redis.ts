@@ -20,6 +20,8 @@ export interface EmbeddedRedisOptions {
 export const REDIS_MISSING_HINT =
   "redis-server is not installed — install it with 'sudo apt-get install redis-server' (or 'brew install redis'), or set redis.url to an existing Redis.";
 
+const PORT_FILE = 'moments-bridge-redis.json';
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 function installExitHook(): void {
@@ -110,6 +112,8 @@ export class EmbeddedRedis {
       res();
     }));
     writeFileSync(this.pidFile, String(child.pid));
+    // Lets CLI tools (`dlq`, `replay`, `backfill`) find the running server from the same config.
+    writeFileSync(this.portFile, JSON.stringify({ pid: child.pid, port: this.port }));
     const deadline = Date.now() + this.startTimeoutMs;
     while (!(await this.ping())) {
       if (child.exitCode !== null) throw new BridgeError('redis_start_failed', `redis-server exited with code ${child.exitCode}: ${stderr.trim() || 'no output'}`);
@@ -133,6 +137,7 @@ export class EmbeddedRedis {
       clearTimeout(timer);
     }
     rmSync(this.pidFile, { force: true });
+    rmSync(this.portFile, { force: true });
   }
 
   /** Kills the server without letting it flush (for chaos tests). */
@@ -143,12 +148,33 @@ export class EmbeddedRedis {
     child.kill('SIGKILL');
     await this.exited;
     rmSync(this.pidFile, { force: true });
+    rmSync(this.portFile, { force: true });
   }
 
   /** Stop then start on the same port and data dir (AOF replays). */
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  /**
+   * The embedded server another process (a running daemon) started on `dataDir`, if it is still
+   * alive: its URL and pid. Read from the file `start()` writes.
+   */
+  static findRunning(dataDir: string): { url: string; port: number; pid: number } | undefined {
+    const file = join(resolve(dataDir), PORT_FILE);
+    if (!existsSync(file)) return undefined;
+    try {
+      const { pid, port } = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; port?: unknown };
+      if (typeof pid !== 'number' || typeof port !== 'number' || !isRunning(pid)) return undefined;
+      return { url: `redis://127.0.0.1:${port}`, port, pid };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private get portFile(): string {
+    return join(this.dataDir, PORT_FILE);
   }
 
   private get pidFile(): string {

@@ -46,6 +46,13 @@ export interface Source {
   /** Stops intake: closes upstream connections, stops timers. */
   stop(): Promise<void>;
   state(): SourceState;
+  /**
+   * Optional: the upstream's past events created in [since, until), oldest first, with the same
+   * ids the live stream gives them (so the queue's dedup makes a back-fill over already-delivered
+   * events a no-op). Used by `moments-bridge backfill`. May be called on a source that was never
+   * started; must not move the live cursor or emit through the context.
+   */
+  history?(since: Date, until: Date): AsyncIterable<BridgeEvent>;
 }
 
 /** One entry of the source registry: its config schema and a factory. */

@@ -156,8 +156,8 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
             }
             break;
           default:
-            // A moment the upstream publishes but that fails the bridge's schema (bad createdAt, no matches).
-            rig.sim.control.createMoment({ publicId: `invalid-${bad}`, createdAt: 'not-a-date', matches: 'nope' as unknown as [] });
+            // A moment the upstream publishes but that fails the bridge's schema (its createdAt is not a date).
+            rig.sim.control.createMoment({ publicId: `invalid-${bad}`, createdAt: 'not-a-date' });
             kinds.schemaInvalid++;
         }
       }

@@ -5,6 +5,7 @@ import { parseDuration } from '../../duration.js';
 import { InputError } from '../../errors.js';
 import { listDeadLetters, purgeDeadLetters, retryDeadLetters, showDeadLetter, type DeadLetterScope } from '../../queue/dead-letters.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
+import { connectToolRedis } from '../connect-redis.js';
 
 interface CommonOptions {
   config?: string;
@@ -16,15 +17,11 @@ type Out = Pick<NodeJS.WriteStream, 'write'>;
 
 /** Connects to the configured Redis (or `--redis`) and runs `fn` with the dead-letter scope. */
 async function withRedis<T>(opts: CommonOptions, fn: (redis: Redis, scope: DeadLetterScope) => Promise<T>): Promise<T> {
-  const { config } = await loadConfig(resolveConfigPath(opts.config));
-  const url = opts.redis ?? config.redis.url;
-  if (url === 'embedded') {
-    throw new InputError(
-      'dlq_embedded_redis',
-      'redis.url is "embedded": the dead letters live in the daemon\'s own redis-server. Pass --redis redis://127.0.0.1:<port> (the daemon logs the URL when it starts).',
-    );
-  }
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, ...(config.redis.password ? { password: config.redis.password } : {}) });
+  const loaded = await loadConfig(resolveConfigPath(opts.config));
+  const { config } = loaded;
+  // redis: embedded → the running daemon's server, or one started on its data dir for this command.
+  const target = await connectToolRedis(loaded, opts.redis);
+  const redis = new Redis(target.url, { maxRetriesPerRequest: 1, lazyConnect: true, ...(config.redis.password ? { password: config.redis.password } : {}) });
   try {
     await redis.connect();
     const scope: DeadLetterScope = {
@@ -37,6 +34,7 @@ async function withRedis<T>(opts: CommonOptions, fn: (redis: Redis, scope: DeadL
     return await fn(redis, scope);
   } finally {
     redis.disconnect();
+    await target.close();
   }
 }
 

@@ -1,5 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { stat, statSync, type Stats } from 'node:fs';
 import type { Command } from 'commander';
 import { Daemon } from '../../daemon.js';
 import { parseDuration } from '../../duration.js';
@@ -15,7 +14,12 @@ export function registerRun(program: Command): void {
     .option('--no-sources', 'deliver queued jobs only; do not subscribe to sources (extra delivery replicas)')
     .option('-w, --watch', 'reload the config when the file changes (as on SIGHUP)')
     .action(async (opts: { config?: string; sources: boolean; watch?: boolean }) => {
-      const loaded = await loadValidatedConfig(resolveConfigPath(opts.config));
+      const file = resolveConfigPath(opts.config);
+      // With --watch the file's status is taken before it is read, so no write after that is missed.
+      let onFileChange: (() => void) | undefined;
+      let changedEarly = false;
+      const watcher = opts.watch ? watchConfigFile(file, () => (onFileChange ? onFileChange() : (changedEarly = true))) : undefined;
+      const loaded = await loadValidatedConfig(file);
       const logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
       process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (bug): please report it with this line'));
       const daemon = await Daemon.start({ loaded, logger, sources: opts.sources });
@@ -27,7 +31,8 @@ export function registerRun(program: Command): void {
       };
       const onHup = () => reload('SIGHUP');
       process.on('SIGHUP', onHup);
-      const watcher = opts.watch ? watchFile(loaded.file, () => reload('config file changed')) : undefined;
+      onFileChange = () => reload('config file changed');
+      if (changedEarly) onFileChange();
       await waitForStopSignal(logger);
       process.off('SIGHUP', onHup);
       watcher?.close();
@@ -43,19 +48,31 @@ export function registerRun(program: Command): void {
 }
 
 /**
- * Watches the config file's directory (editors replace files by rename, which a watch on the file
- * itself would miss) and calls `onChange` once per burst of writes.
+ * Polls the config file's status every 500 ms against the status it had when the daemon loaded it:
+ * unlike inotify (fs.watch) this sees editors that replace the file by rename, bind mounts and
+ * network file systems, and cannot miss a write made right after start-up. Calls `onChange` once
+ * per burst of writes.
  */
-function watchFile(file: string, onChange: () => void): FSWatcher {
-  let timer: NodeJS.Timeout | undefined;
-  const name = basename(file);
-  const watcher = watch(dirname(file), (_event, changed) => {
-    if (changed !== null && changed !== name) return;
-    clearTimeout(timer);
-    timer = setTimeout(onChange, 300);
-  });
-  watcher.unref();
-  return watcher;
+function watchConfigFile(file: string, onChange: () => void): { close(): void } {
+  const signature = (s: Stats | undefined) => (s ? `${s.ino}:${s.size}:${s.mtimeMs}` : 'missing');
+  let last = signature(statSync(file, { throwIfNoEntry: false }));
+  let debounce: NodeJS.Timeout | undefined;
+  const poll = setInterval(() => {
+    stat(file, (_err, s) => {
+      const now = signature(s);
+      if (now === last) return;
+      last = now;
+      clearTimeout(debounce);
+      debounce = setTimeout(onChange, 200);
+    });
+  }, 500);
+  poll.unref();
+  return {
+    close() {
+      clearInterval(poll);
+      clearTimeout(debounce);
+    },
+  };
 }
 
 function waitForStopSignal(logger: ReturnType<typeof createLogger>): Promise<void> {

@@ -120,6 +120,9 @@ export class MomentsSource implements Source {
         this.requestBackfill(s.reconnect ? 'reconnect' : 'start');
         return;
       case 'reconnecting':
+        // Hold live moments from the next socket until the back-fill after resubscribing ran:
+        // one processed first would move the cursor past the moments missed in the gap.
+        this.backfilling = true;
         this.setState({ status: 'reconnecting', attempt: s.attempt, nextRetryInMs: s.nextRetryInMs, lastError: s.lastError });
         return;
       case 'auth_failed':

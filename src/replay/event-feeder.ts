@@ -1,0 +1,109 @@
+import { Redis } from 'ioredis';
+import { compileRouter, createConnectors, type ConnectorEntry } from '../assemble.js';
+import { connectToolRedis, type ToolRedis } from '../cli/connect-redis.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import { InputError } from '../errors.js';
+import type { BridgeEvent } from '../event.js';
+import type { Logger } from '../log.js';
+import { DeliveryQueues } from '../queue/delivery-queues.js';
+import type { Router } from '../routing/router.js';
+
+export interface EventFeederOptions {
+  loaded: LoadedConfig;
+  logger: Logger;
+  /** Print decisions only: no Redis, no queue. */
+  dryRun: boolean;
+  /** Only these routes, as if they were the only ones in the config. */
+  routes?: string[];
+  /** Redis URL instead of the config's (`--redis`). */
+  redis?: string;
+}
+
+export interface FeedResult {
+  /** Deliveries the routes decided (dry run: what they would decide with no throttle window open). */
+  deliveries: { route: string; connector: string }[];
+  enqueued: number;
+  duplicates: number;
+}
+
+/**
+ * Pushes stored or historical events through the same router and queue as the daemon, without
+ * workers: the running daemon (or the next one started) delivers the jobs. Job ids are delivery
+ * ids, so an event already queued or delivered within the dedup window is a duplicate, and
+ * re-running a replay or back-fill is safe.
+ */
+export class EventFeeder {
+  private constructor(
+    /** The Redis handle (offline in a dry run), e.g. for sources' history reads. */
+    readonly redis: Redis,
+    private readonly router: Router,
+    private readonly queues: DeliveryQueues | undefined,
+    private readonly cleanup: () => Promise<void>,
+  ) {}
+
+  static async open(o: EventFeederOptions): Promise<EventFeeder> {
+    const { config } = o.loaded;
+    if (o.routes?.length) {
+      const known = config.routes.map((r) => r.name);
+      const unknown = o.routes.filter((r) => !known.includes(r));
+      if (unknown.length) throw new InputError('route_unknown', `no route named ${unknown.map((r) => `"${r}"`).join(', ')} (routes: ${known.join(', ') || 'none'})`);
+    }
+    const routes = o.routes?.length ? config.routes.filter((r) => o.routes!.includes(r.name)) : config.routes;
+    let target: ToolRedis | undefined;
+    const redis = o.dryRun
+      ? new Redis({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+      : new Redis((target = await connectToolRedis(o.loaded, o.redis)).url, { maxRetriesPerRequest: 1, lazyConnect: true, ...(config.redis.password ? { password: config.redis.password } : {}) });
+    let connectors = new Map<string, ConnectorEntry>();
+    let queues: DeliveryQueues | undefined;
+    const cleanup = async () => {
+      await queues?.close();
+      await Promise.all([...connectors.values()].map((e) => e.connector.close?.()));
+      redis.disconnect();
+      await target?.close();
+    };
+    try {
+      if (target) {
+        await redis.connect();
+        if (target.origin === 'started') o.logger.info(`no daemon is running on ${config.redis.dataDir}: started its embedded redis-server; the jobs are delivered when the daemon runs`);
+      }
+      const deps = { redis, keyPrefix: `${config.redis.keyPrefix}:`, logger: o.logger, configDir: o.loaded.configDir };
+      connectors = await createConnectors(config, deps);
+      const router = compileRouter({ ...config, routes }, connectors, deps);
+      if (target) {
+        const url = target.url;
+        queues = new DeliveryQueues({
+          connection: withPassword(url, config.redis.password),
+          prefix: config.redis.keyPrefix,
+          cluster: config.redis.cluster,
+          connectors,
+          logger: o.logger,
+        });
+      }
+      return new EventFeeder(redis, router, queues, cleanup);
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+  }
+
+  async feed(event: BridgeEvent): Promise<FeedResult> {
+    if (!this.queues) {
+      const x = this.router.explain(event);
+      return { deliveries: x.deliveries.map((d) => ({ route: d.route, connector: d.connector })), enqueued: 0, duplicates: 0 };
+    }
+    const deliveries = await this.router.route(event);
+    const res = deliveries.length ? await this.queues.enqueue(deliveries) : { enqueued: 0, duplicates: 0 };
+    return { deliveries: deliveries.map((d) => ({ route: d.route, connector: d.connector })), enqueued: res.enqueued, duplicates: res.duplicates };
+  }
+
+  close(): Promise<void> {
+    return this.cleanup();
+  }
+}
+
+function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const u = new URL(url);
+  if (!u.password) u.password = password;
+  return u.toString();
+}
