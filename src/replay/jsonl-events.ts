@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
@@ -21,11 +22,11 @@ function openLines(file: string) {
 }
 
 async function checkReadable(file: string): Promise<void> {
-  const { stream } = openLines(file);
-  await new Promise<void>((resolve, reject) => {
-    stream.once('readable', () => resolve());
-    stream.once('error', (err) => reject(new InputError('replay_file_unreadable', `cannot read ${file}: ${err.message}`, { cause: err })));
-  }).finally(() => stream.destroy());
+  try {
+    await access(file, constants.R_OK);
+  } catch (err) {
+    throw new InputError('replay_file_unreadable', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Non-empty lines in the file (the progress bar's total). */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueName } from '../../src/queue/queue-names.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/simulators/sinks/webhook-receiver.js';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { until } from '../helpers/daemon-kit.js';
@@ -46,7 +47,7 @@ describe('moments-bridge replay', () => {
     expect(first.stderr).toMatch(/replay: 4\/4 events .* done in/);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('replay: 4 event(s): 3 deliveries enqueued, 0 already queued or delivered (duplicates), 1 with no delivery');
-    const queue = new Queue('hooks', { connection: redis.client(), prefix: 'rp' });
+    const queue = new Queue(queueName('hooks'), { connection: redis.client(), prefix: 'rp' });
     expect(await queue.getJobCountByTypes('waiting')).toBe(3);
 
     const second = await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl')]);

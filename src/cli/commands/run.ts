@@ -16,9 +16,12 @@ export function registerRun(program: Command): void {
     .action(async (opts: { config?: string; sources: boolean; watch?: boolean }) => {
       const file = resolveConfigPath(opts.config);
       // With --watch the file's status is taken before it is read, so no write after that is missed.
-      let onFileChange: (() => void) | undefined;
+      let running = false;
       let changedEarly = false;
-      const watcher = opts.watch ? watchConfigFile(file, () => (onFileChange ? onFileChange() : (changedEarly = true))) : undefined;
+      const watcher = opts.watch ? watchConfigFile(file, () => (running ? reload('config file changed') : (changedEarly = true))) : undefined;
+      // Handled from the start: SIGHUP's default action would kill a daemon still starting.
+      const onHup = () => (running ? reload('SIGHUP') : (changedEarly = true));
+      process.on('SIGHUP', onHup);
       const loaded = await loadValidatedConfig(file);
       const logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
       process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (bug): please report it with this line'));
@@ -29,10 +32,8 @@ export function registerRun(program: Command): void {
         logger.info({ component: 'reload', trigger: why }, `${why}: reloading ${loaded.file}`);
         void daemon.reload();
       };
-      const onHup = () => reload('SIGHUP');
-      process.on('SIGHUP', onHup);
-      onFileChange = () => reload('config file changed');
-      if (changedEarly) onFileChange();
+      running = true;
+      if (changedEarly) reload('changed while starting');
       await waitForStopSignal(logger);
       process.off('SIGHUP', onHup);
       watcher?.close();
