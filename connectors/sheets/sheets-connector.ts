@@ -90,9 +90,10 @@ interface GoogleErrorShape {
  */
 export class SheetsConnector implements Connector<SheetsPayload> {
   readonly defaults: Partial<DeliveryOptionsInput> = {
-    // One flush per second at most: with ≤ 2 writes per flush and the write budget, ≤ 60 writes/min.
+    // Rows accumulate for 2 s into one flush (≤ 2 writes). The ≤ 60 writes/min budget is the
+    // connector's own (writesPerMinute, shared in Redis): a queue rateLimit would count jobs, i.e.
+    // rows, and cap the sync at one row per second.
     batch: { maxSize: 500, window: '2s' },
-    rateLimit: { max: 1, duration: 1000 },
     concurrency: 1,
   };
 

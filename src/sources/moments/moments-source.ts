@@ -54,6 +54,11 @@ export class MomentsSource implements Source {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.api = await this.createApi();
+    await this.connect();
+  }
+
+  private async createApi(): Promise<MomentsApi> {
     const options: MomentsClientOptions = {
       cognitoEndpoint: this.config.cognitoEndpoint,
       clientId: this.config.clientId,
@@ -65,8 +70,42 @@ export class MomentsSource implements Source {
       logger: this.ctx.logger,
       reconnect: { initialDelayMs: this.config.reconnect.initialDelay, maxDelayMs: this.config.reconnect.maxDelay },
     };
-    this.api = this.config.sdk ? await loadMomentsSdk(this.config.sdk, this.ctx.configDir, options) : new MomentsClient(options);
-    await this.connect();
+    return this.config.sdk ? loadMomentsSdk(this.config.sdk, this.ctx.configDir, options) : new MomentsClient(options);
+  }
+
+  /**
+   * Moments created in [since, until), oldest first, as the same events the live stream emits
+   * (same ids, trigger enrichment). For `backfill`: it neither moves the cursor nor emits, and
+   * works on a source that was never started (it logs in for the duration of the read).
+   */
+  async *history(since: Date, until: Date): AsyncIterable<BridgeEvent> {
+    const ownApi = this.api === undefined;
+    const api = this.api ?? (await this.createApi());
+    try {
+      if (ownApi) {
+        this.api = api;
+        await api.login(this.config.username, this.config.password);
+      }
+      let nextToken: string | null | undefined;
+      do {
+        const page = await api.listMoments({
+          filter: { and: [{ createdAt: { ge: since.toISOString() } }, { createdAt: { lt: until.toISOString() } }] },
+          orderBy: [{ createdAt: 'ASC' }],
+          limit: this.config.pageSize,
+          nextToken,
+        });
+        for (const raw of page.items) {
+          const event = await this.toMomentEvent(raw);
+          if (event) yield event;
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
+    } finally {
+      if (ownApi) {
+        this.api = undefined;
+        await api.close();
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -228,16 +267,28 @@ export class MomentsSource implements Source {
 
   /** Validates, de-duplicates, emits and advances the cursor. Returns true if an event was emitted; throws if emit failed. */
   private async processMoment(raw: RawItem, fromBackfill: boolean): Promise<boolean> {
-    const parsed = momentSchema.safeParse(raw);
-    if (!parsed.success) {
-      await this.ctx.quarantine({ kind: 'moment', reason: parsed.error.message, raw });
-      return false;
-    }
-    const moment = parsed.data;
-    if (await this.cursor.seen(moment.publicId)) {
+    const publicId = typeof raw.publicId === 'string' ? raw.publicId : undefined;
+    if (publicId && (await this.cursor.seen(publicId))) {
       duplicates.inc({ source: this.ctx.name });
       return false;
     }
+    const event = await this.toMomentEvent(raw);
+    if (!event) return false;
+    await this.ctx.emit(event);
+    await this.cursor.commit(event.data.publicId, event.data.createdAt);
+    eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' });
+    if (fromBackfill) backfilled.inc({ source: this.ctx.name });
+    return true;
+  }
+
+  /** Validates (invalid → quarantine, undefined) and enriches one upstream moment into its event. */
+  private async toMomentEvent(raw: RawItem): Promise<BridgeEvent<MomentEventData> | undefined> {
+    const parsed = momentSchema.safeParse(raw);
+    if (!parsed.success) {
+      await this.ctx.quarantine({ kind: 'moment', reason: parsed.error.message, raw });
+      return undefined;
+    }
+    const moment = parsed.data;
     const data: MomentEventData = { ...moment };
     const trigger = await this.triggerFor(moment.triggerPublicId);
     if (trigger) {
@@ -245,12 +296,7 @@ export class MomentsSource implements Source {
       data.triggerMarker ??= trigger.marker;
       data.labels ??= trigger.labels;
     }
-    const event: BridgeEvent<MomentEventData> = { id: eventId(this.ctx.name, 'moment', moment.publicId), source: this.ctx.name, kind: 'moment', time: normalizeIso(moment.createdAt), data };
-    await this.ctx.emit(event);
-    await this.cursor.commit(moment.publicId, moment.createdAt);
-    eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' });
-    if (fromBackfill) backfilled.inc({ source: this.ctx.name });
-    return true;
+    return { id: eventId(this.ctx.name, 'moment', moment.publicId), source: this.ctx.name, kind: 'moment', time: normalizeIso(moment.createdAt), data };
   }
 
   private async triggerFor(publicId: string | null | undefined): Promise<Trigger | undefined> {
