@@ -1,0 +1,17 @@
+import { startChaosRig } from './chaos-rig.js';
+import { sleep } from '../../bench/lib/measure.js';
+const rig = await startChaosRig('kill', { sinkDelayMs: 20 });
+const first = await rig.startDaemon();
+const load = rig.publish(5000, 250);
+await sleep(8000);
+await first.kill('SIGKILL');
+const second = await rig.startDaemon();
+await load;
+const t = await rig.settle(60000);
+console.log(JSON.stringify(t));
+const missing = rig.ids.map((id, i) => [id, i] as const).filter(([id]) => !rig.sink.receipts.has(id)).map(([, i]) => i);
+console.log('missing', missing.length, missing.slice(0, 5), missing.slice(-5), 'published', rig.ids.length);
+const fmt = (s: string) => s.split('\n').filter((l) => l.trim()).map((l) => { try { const j = JSON.parse(l); return `${j.time} ${j.level} ${j.msg}`; } catch { return l; } }).join('\n');
+console.log('FIRST\n', fmt(first.cli.output()).slice(-3000));
+console.log('SECOND\n', fmt(second.cli.output()).slice(-5000));
+await rig.stop();
