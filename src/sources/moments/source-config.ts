@@ -1,23 +1,7 @@
 import { z } from 'zod';
 import { secretString } from '../../config/secret.js';
-import { parseDuration } from '../../duration.js';
 import { ON_CREATE_MOMENT, ON_CREATE_TRIGGER, ON_UPDATE_TRIGGER } from './graphql-documents.js';
-
-/** `30s`, `15m`, `1h` or milliseconds → milliseconds, with a config error naming the field. */
-function duration(description: string, defaultValue: string) {
-  return z
-    .union([z.string(), z.number().nonnegative()])
-    .default(defaultValue)
-    .transform((value, ctx) => {
-      try {
-        return parseDuration(value);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    })
-    .describe(`${description} (duration, e.g. 30s, 15m, 1h). Default ${defaultValue}.`);
-}
+import { durationMsField } from '../../config/duration-field.js';
 
 const httpUrl = (description: string) =>
   z
@@ -43,13 +27,13 @@ export const momentsSourceConfigSchema = z
       .enum(['subprotocol', 'query'])
       .default('subprotocol')
       .describe('How the real-time auth header is sent: `subprotocol` (header-<base64url>, keeps tokens out of URLs) or the older `query` (?header=…&payload=e30=). Default subprotocol.'),
-    backfill: duration('On first start, how far back to fetch moments that were created before the bridge ran', '15m'),
-    dedupTtl: duration('How long a seen moment id is remembered for de-duplication across back-fill, live stream and replicas', '24h'),
+    backfill: durationMsField('On first start, how far back to fetch moments that were created before the bridge ran', '15m'),
+    dedupTtl: durationMsField('How long a seen moment id is remembered for de-duplication across back-fill, live stream and replicas', '24h'),
     pageSize: z.number().int().min(1).max(1000).default(100).describe('Moments per listMoments page during back-fill. Default 100.'),
     reconnect: z
       .strictObject({
-        initialDelay: duration('Upper bound of the first reconnect delay (full jitter, doubling per attempt)', '500ms'),
-        maxDelay: duration('Largest reconnect delay', '30s'),
+        initialDelay: durationMsField('Upper bound of the first reconnect delay (full jitter, doubling per attempt)', '500ms'),
+        maxDelay: durationMsField('Largest reconnect delay', '30s'),
       })
       .prefault({})
       .describe('Reconnect backoff of the real-time socket.'),

@@ -1,28 +1,12 @@
 import { z } from 'zod';
 import { secretString } from '../../config/secret.js';
-import { parseDuration } from '../../duration.js';
-
-/** A duration field: `500ms`, `30s`, `5m`, … or milliseconds; parsed to milliseconds. */
-function duration(description: string, defaultValue: string) {
-  return z
-    .union([z.number().int().positive(), z.string().min(1)])
-    .default(defaultValue)
-    .transform((value, ctx) => {
-      try {
-        return parseDuration(value);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    })
-    .describe(`${description} (e.g. 500ms, 30s, 5m; default ${defaultValue})`);
-}
+import { durationMsField } from '../../config/duration-field.js';
 
 const record = z.record(z.string(), z.unknown());
 
 const ongoingCallsOptions = z
   .object({
-    pollEvery: duration('How often to call fetchOngoingCalls to discover new and ended calls', '30s'),
+    pollEvery: durationMsField('How often to call fetchOngoingCalls to discover new and ended calls', '30s'),
     frames: z
       .array(z.enum(['callSnapshots', 'clientSnapshots']))
       .min(1)
@@ -73,7 +57,7 @@ const summaryStatsFrame = z
   .object({
     summaryStats: z
       .object({
-        every: duration('How often to call getSummaryStats', '1m'),
+        every: durationMsField('How often to call getSummaryStats', '1m'),
         params: record.default({}).describe('Parameters passed to getSummaryStats; default {}.'),
       })
       .strict()
@@ -95,17 +79,17 @@ export const observerSourceConfigSchema = z
       .describe('WebSocket URL of the Observer service, e.g. wss://observer.example.com/ws.'),
     accessToken: secretString('Access token sent when connecting (read again on every reconnect)'),
     frames: z.array(observerFrameSchema).min(1).prefault([{ ongoingCalls: true }]).describe('What to follow. Default [{ ongoingCalls: true }].'),
-    requestTimeout: duration('How long a request may wait for its answer before it fails (the source keeps running)', '10s'),
-    pingInterval: duration('Liveness ping interval; a connection silent for two intervals is dropped and re-opened', '15s'),
+    requestTimeout: durationMsField('How long a request may wait for its answer before it fails (the source keeps running)', '10s'),
+    pingInterval: durationMsField('Liveness ping interval; a connection silent for two intervals is dropped and re-opened', '15s'),
     reconnect: z
       .object({
-        initialDelay: duration('Upper bound of the first reconnect delay (full jitter: a random delay up to the bound)', '500ms'),
-        maxDelay: duration('Cap of the exponentially growing reconnect delay; also the retry delay after an auth failure', '30s'),
+        initialDelay: durationMsField('Upper bound of the first reconnect delay (full jitter: a random delay up to the bound)', '500ms'),
+        maxDelay: durationMsField('Cap of the exponentially growing reconnect delay; also the retry delay after an auth failure', '30s'),
       })
       .strict()
       .prefault({})
       .describe('Reconnect backoff after a dropped or refused connection.'),
-    dedupTtl: duration('How long row ids are remembered in Redis so a row re-sent after a reconnect is not emitted twice', '24h'),
+    dedupTtl: durationMsField('How long row ids are remembered in Redis so a row re-sent after a reconnect is not emitted twice', '24h'),
     sdk: z
       .string()
       .min(1)
