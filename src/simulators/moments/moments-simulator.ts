@@ -58,6 +58,8 @@ export interface MomentsSimulatorControl {
   dropSockets(): number;
   pauseKeepAlives(): void;
   resumeKeepAlives(): void;
+  /** Answers `start` for subscriptions to `field` (e.g. onUpdateTrigger) only after `ms`: other subscriptions already get data meanwhile. */
+  delayStartAck(field: string, ms: number): void;
   /** The next `count` calls to `target` fail with `status` (default 500). */
   failNext(count: number, target: FailTarget, status?: number): void;
   /** Every token issued so far stops working (with `refresh`, refresh tokens too). */
@@ -337,6 +339,7 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
     send(state, { type: 'error', id: frame.id, payload: { errors: [{ errorType: 'UnsupportedOperation', message: `Unknown message type ${JSON.stringify(frame.type)}` }] } });
   };
 
+  const startAckDelays = new Map<string, number>();
   const onStart = (state: SocketState, id: string | undefined, payload: { data?: string; extensions?: { authorization?: Record<string, unknown> } } | undefined): void => {
     stats.startsReceived += 1;
     const fail = (errorType: string, message: string) => send(state, { type: 'error', id, payload: { errors: [{ errorType, message }] } });
@@ -364,7 +367,9 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
     const first = operation.selectionSet.selections[0];
     const field = first?.kind === 'Field' ? first.name.value : '';
     state.subs.set(id, { document, field, variables: request.variables ?? {} });
-    send(state, { type: 'start_ack', id });
+    const delay = startAckDelays.get(field);
+    if (delay) setTimeout(() => send(state, { type: 'start_ack', id }), delay);
+    else send(state, { type: 'start_ack', id });
   };
 
   // ---- HTTP routing ----
@@ -415,6 +420,9 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
     },
     pauseKeepAlives() {
       keepAlivesPaused = true;
+    },
+    delayStartAck(field, ms) {
+      startAckDelays.set(field, ms);
     },
     resumeKeepAlives() {
       keepAlivesPaused = false;

@@ -54,6 +54,9 @@ export class MomentsSource implements Source {
 
   async start(): Promise<void> {
     this.stopped = false;
+    // Live moments may arrive before every subscription is acknowledged; hold them until the
+    // start back-fill ran, or the first one would move the cursor past the moments made while down.
+    this.backfilling = true;
     this.api = await this.createApi();
     await this.connect();
   }

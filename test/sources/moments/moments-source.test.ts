@@ -84,6 +84,22 @@ function createSource(overrides: Record<string, unknown> = {}, configDir?: strin
 const momentIds = () => events.filter((e) => e.kind === 'moment').map((e) => e.id);
 
 describe('moments source', () => {
+  it('holds live moments that arrive before every subscription is acknowledged until the start back-fill ran', async () => {
+    // Moments made while the bridge was down, then live ones on the new socket while one
+    // subscription is still unacknowledged: processing a live one first would move the cursor
+    // past the older ones, and the back-fill from that cursor would never see them.
+    await startSim();
+    const base = Date.now() - 60_000;
+    const older = Array.from({ length: 10 }, (_, i) => sim.control.createMoment({ athleteId: `old-${i}`, createdAt: new Date(base + i * 1000).toISOString() }, { live: false }).publicId);
+    sim.control.delayStartAck('onUpdateTrigger', 600);
+    const source = createSource();
+    await source.start();
+    await vi.waitFor(() => expect(sim.control.stats().activeSubscriptions).toBeGreaterThanOrEqual(1), { timeout: 5000, interval: 10 });
+    const live = Array.from({ length: 5 }, (_, i) => sim.control.createMoment({ athleteId: `live-${i}` }).publicId);
+    await vi.waitFor(() => expect(momentIds()).toHaveLength(15), { timeout: 8000, interval: 20 });
+    expect(momentIds()).toEqual([...older, ...live].map((id) => `moments:moment:${id}`));
+  });
+
   it('gap test: 100 moments, two socket drops, 30 made while disconnected, one restart → exactly 100 events', async () => {
     await startSim();
     const created: string[] = [];
