@@ -167,6 +167,7 @@ export class Daemon {
       connection: this.redisUrl,
       prefix: config.redis.keyPrefix,
       cluster: config.redis.cluster,
+      dedupTtlMs: config.redis.dedupTtl,
       connectors,
       logger: this.logger.child({ component: 'queue' }),
       ...(this.onAttempt ? { onAttempt: this.onAttempt } : {}),
@@ -185,6 +186,7 @@ export class Daemon {
       configDir: this.loaded.configDir,
       // Looked up on every event, so a hot reload's new pipeline takes over without touching the source.
       emit: (event) => this.pipeline!.accept(event),
+      emitBatch: (events) => this.pipeline!.acceptBatch(events),
       quarantine: (item) => quarantine(redis, this.keyPrefix, slog, { ...item, source: name }),
     });
     this.sources.set(name, source);

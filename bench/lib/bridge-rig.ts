@@ -100,8 +100,8 @@ export interface BridgeProcess {
 }
 
 /** Starts `moments-bridge run -c file` and waits for /readyz (sources connected, workers up). */
-export async function startBridge(file: string, port: number, options: { noSources?: boolean; timeoutMs?: number } = {}): Promise<BridgeProcess> {
-  const cli = startCli(['run', '-c', file, ...(options.noSources ? ['--no-sources'] : [])]);
+export async function startBridge(file: string, port: number, options: { noSources?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<BridgeProcess> {
+  const cli = startCli(['run', '-c', file, ...(options.noSources ? ['--no-sources'] : [])], options.env ? { env: options.env } : {});
   const pid = cli.child.pid!;
   let exited = false;
   void cli.exited.then(() => (exited = true));

@@ -4,6 +4,7 @@ import { deliveryOptionsSchema, durationSchema } from '../../connectors/connecto
 import { sourcePlugins } from '../sources/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
 import { secretString } from './secret.js';
+import { parseDuration } from '../duration.js';
 
 /**
  * The whole configuration, assembled from the per-source and per-connector schemas in the
@@ -21,6 +22,22 @@ export const redisSchema = z
     dataDir: z.string().default('./.data/redis').describe('Data directory of the embedded redis-server (AOF). @defaultValue ./.data/redis'),
     keyPrefix: z.string().default('mb').describe('Prefix of every Redis key and BullMQ queue the bridge writes. @defaultValue mb'),
     cluster: z.boolean().default(false).describe('Redis Cluster: queue names get hash tags so each queue stays in one slot. @defaultValue false'),
+    dedupTtl: z
+      .union([z.number().positive(), z.string().min(1)])
+      .default('24h')
+      .transform((value, ctx) => {
+        try {
+          const ms = parseDuration(value);
+          if (ms < 1000) ctx.addIssue({ code: 'custom', message: `must be at least 1s (got ${ms} ms)` });
+          return ms;
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      })
+      .describe(
+        'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate (duration, e.g. 1h). Costs Redis ~190 bytes per delivery for this long: lower it at high rates (see docs/operations.md, memory sizing). @defaultValue 24h',
+      ),
   })
   .describe('Where jobs, cursors and dedup state live.');
 

@@ -75,6 +75,8 @@ export class EventFeeder {
           connection: withPassword(url, config.redis.password),
           prefix: config.redis.keyPrefix,
           cluster: config.redis.cluster,
+          // The same claim window as the daemon, so a replay inside it is a duplicate there too.
+          dedupTtlMs: config.redis.dedupTtl,
           connectors,
           logger: o.logger,
         });

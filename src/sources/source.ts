@@ -36,6 +36,14 @@ export interface SourceContext {
    * the event (e.g. Redis down) — the source keeps its cursor and retries/back-fills later.
    */
   emit(event: BridgeEvent): Promise<void>;
+  /**
+   * Optional: hands several events to the pipeline at once, in order, with the same promise as
+   * `emit` for all of them (resolves once every delivery is enqueued; rejects if any could not
+   * be, in which case none may be treated as accepted). One queue round trip for the whole batch
+   * instead of one per event, which is what lets a busy source keep up. A source that uses it
+   * falls back to `emit` per event when it is absent.
+   */
+  emitBatch?(events: BridgeEvent[]): Promise<void>;
   /** Keeps an invalid upstream object (capped Redis list + metric + log line). */
   quarantine(item: Omit<QuarantinedItem, 'source'>): Promise<void>;
 }

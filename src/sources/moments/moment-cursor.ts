@@ -7,28 +7,46 @@ export interface CursorPosition {
   publicIds: string[];
 }
 
+/** One emitted moment, as the cursor records it. */
+export interface CommittedMoment {
+  publicId: string;
+  createdAt: string;
+}
+
 /*
- * One script so that "remember the id" and "advance the cursor" happen together, and so that two
- * replicas racing can never move the cursor backwards (ISO-8601 UTC strings compare as text).
- * KEYS: cursor hash, seen zset. ARGV: publicId, createdAt, now ms, ttl ms.
+ * One script so that "remember the ids" and "advance the cursor" happen together for a whole
+ * batch (a crash leaves either all of it or none recorded), and so that two replicas racing can
+ * never move the cursor backwards (ISO-8601 UTC strings compare as text).
+ * KEYS: cursor hash, seen zset. ARGV: now ms, ttl ms, then publicId, createdAt pairs.
+ * The cursor lands on the newest instant of the batch (or stays, if it is already newer) and
+ * lists every id at that instant, from this batch and from earlier commits at the same instant.
  */
 const COMMIT_SCRIPT = `
-local now = tonumber(ARGV[3])
-local ttl = tonumber(ARGV[4])
-redis.call('ZADD', KEYS[2], now, ARGV[1])
+local now = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local newest = nil
+for i = 3, #ARGV, 2 do
+  redis.call('ZADD', KEYS[2], now, ARGV[i])
+  if (not newest) or ARGV[i + 1] > newest then newest = ARGV[i + 1] end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
+if not newest then return 0 end
 local cur = redis.call('HGET', KEYS[1], 'createdAt')
-if (not cur) or ARGV[2] > cur then
-  redis.call('HSET', KEYS[1], 'createdAt', ARGV[2], 'ids', cjson.encode({ARGV[1]}))
-elseif ARGV[2] == cur then
-  local ids = cjson.decode(redis.call('HGET', KEYS[1], 'ids') or '[]')
-  for _, id in ipairs(ids) do
-    if id == ARGV[1] then return 0 end
-  end
-  table.insert(ids, ARGV[1])
-  redis.call('HSET', KEYS[1], 'ids', cjson.encode(ids))
+if cur and newest < cur then return 0 end
+local ids = {}
+local known = {}
+if cur == newest then
+  ids = cjson.decode(redis.call('HGET', KEYS[1], 'ids') or '[]')
+  for _, id in ipairs(ids) do known[id] = true end
 end
+for i = 3, #ARGV, 2 do
+  if ARGV[i + 1] == newest and not known[ARGV[i]] then
+    known[ARGV[i]] = true
+    table.insert(ids, ARGV[i])
+  end
+end
+redis.call('HSET', KEYS[1], 'createdAt', newest, 'ids', cjson.encode(ids))
 return 1
 `;
 
@@ -40,6 +58,8 @@ return 1
 export class MomentCursor {
   private readonly cursorKey: string;
   private readonly seenKey: string;
+  /** Set once Redis answered that it has no ZMSCORE (before 6.2). */
+  private noZmscore = false;
 
   constructor(
     private readonly redis: Redis,
@@ -63,12 +83,48 @@ export class MomentCursor {
   }
 
   async seen(publicId: string): Promise<boolean> {
-    return (await this.redis.zscore(this.seenKey, publicId)) !== null;
+    return (await this.seenMany([publicId]))[0]!;
+  }
+
+  /**
+   * Which of `publicIds` were already emitted, in one command (ZMSCORE; on a Redis older than 6.2,
+   * which lacks it, pipelined ZSCOREs: still one round trip). Throws if Redis does not answer.
+   */
+  async seenMany(publicIds: readonly string[]): Promise<boolean[]> {
+    if (publicIds.length === 0) return [];
+    if (!this.noZmscore) {
+      try {
+        const scores = await this.redis.zmscore(this.seenKey, ...publicIds);
+        return scores.map((score) => score !== null);
+      } catch (err) {
+        if (!(err instanceof Error) || !/unknown command/i.test(err.message)) throw err;
+        this.noZmscore = true;
+      }
+    }
+    const pipeline = this.redis.pipeline();
+    for (const id of publicIds) pipeline.zscore(this.seenKey, id);
+    const replies = await pipeline.exec();
+    if (!replies) throw new Error('Redis pipeline returned nothing');
+    return replies.map(([err, score]) => {
+      if (err) throw err;
+      return score !== null;
+    });
   }
 
   /** Call only after the moment's event was accepted by the pipeline. */
   async commit(publicId: string, createdAt: string): Promise<void> {
-    await runLua(this.redis, COMMIT_SCRIPT, 2, this.cursorKey, this.seenKey, publicId, normalizeIso(createdAt), Date.now(), this.ttlMs);
+    await this.commitMany([{ publicId, createdAt }]);
+  }
+
+  /**
+   * Records a batch of emitted moments and moves the cursor to the newest of them, atomically.
+   * Call only after every moment in the batch was accepted by the pipeline.
+   */
+  async commitMany(moments: readonly CommittedMoment[]): Promise<void> {
+    if (moments.length === 0) return;
+    const args: (string | number)[] = [Date.now(), this.ttlMs];
+    for (const m of moments) args.push(m.publicId, normalizeIso(m.createdAt));
+    await runLua(this.redis, COMMIT_SCRIPT, 2, this.cursorKey, this.seenKey, ...args);
   }
 }
 

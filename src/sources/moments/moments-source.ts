@@ -17,12 +17,25 @@ const connectedGauge = gauge('mb_moments_connected', '1 while the moments source
 
 /** Live moments kept while a back-fill runs; beyond this the back-fill itself will find them. */
 const MAX_BUFFER = 10_000;
+/**
+ * Moments handled together at most: one seen check, one hand-over to the pipeline (one queue
+ * round trip) and one cursor commit per batch instead of per moment. Large enough that a burst
+ * costs a few round trips, small enough that one Lua commit stays short on Redis.
+ */
+const MAX_BATCH = 500;
+
+type MomentEvent = BridgeEvent<MomentEventData>;
 
 /**
  * Turns the Moments Engine into `moment`, `trigger.created` and `trigger.updated` events, with no
- * moment lost: one serial lane processes moments (validate → dedup → emit → advance cursor);
- * at start and after every reconnect it back-fills from the cursor while live moments wait in a
- * buffer, then drains the buffer and trusts the live stream again.
+ * moment lost: one serial lane processes moments in arrival order (validate → dedup → emit →
+ * advance cursor); at start and after every reconnect it back-fills from the cursor while live
+ * moments wait in a buffer, then drains the buffer and trusts the live stream again.
+ *
+ * Moments go through the lane in micro-batches: live moments that arrive while the lane is busy
+ * join one open batch (up to MAX_BATCH), handled as a unit — the cursor moves only once the whole
+ * batch is enqueued. No timer: an idle lane takes a lone moment at once, so batching costs no
+ * latency and a burst costs a few round trips instead of four per moment.
  */
 export class MomentsSource implements Source {
   private readonly config: MomentsSourceConfig;
@@ -36,6 +49,14 @@ export class MomentsSource implements Source {
   private backfilling = false;
   private backfillQueued = false;
   private buffer: RawItem[] = [];
+  /** Live moments waiting for a lane task that is already queued; closed when anything else is queued. */
+  private liveBatch: RawItem[] | undefined;
+  /** Whether the newest live batch handed over was accepted by the pipeline (false once one failed). */
+  private emitted: Promise<boolean> = Promise.resolve(true);
+  /** Settles once the newest batch's cursor commit finished; commits run in batch order. */
+  private committed: Promise<void> = Promise.resolve();
+  /** Ids prepared or handed over but not yet in the Redis seen set: later batches dedup against them too. */
+  private readonly inFlight = new Set<string>();
   private bufferOverflowed = false;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private retryAttempt = 0;
@@ -119,6 +140,7 @@ export class MomentsSource implements Source {
     this.unsubscribes = [];
     await this.api?.close();
     await this.lane;
+    await this.settle();
     this.setState({ status: 'stopped' });
   }
 
@@ -190,6 +212,8 @@ export class MomentsSource implements Source {
 
   /** Runs tasks one at a time, in arrival order; a failing task never blocks the lane. */
   private enqueue(task: () => Promise<void>): void {
+    // Live moments arriving from now on must be handled after this task, not join an earlier batch.
+    this.liveBatch = undefined;
     this.lane = this.lane.then(task).catch((err: unknown) => {
       this.ctx.logger.error({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: ${errorMessage(err)}`);
     });
@@ -202,21 +226,65 @@ export class MomentsSource implements Source {
       else this.bufferOverflowed = true;
       return;
     }
+    if (this.liveBatch && this.liveBatch.length < MAX_BATCH) {
+      this.liveBatch.push(raw);
+      return;
+    }
+    const batch = [raw];
     this.enqueue(async () => {
-      // A failure earlier in the lane switched to back-fill: this moment must wait behind it.
+      // From here on, arrivals start the next batch, queued behind this one.
+      if (this.liveBatch === batch) this.liveBatch = undefined;
+      // A failure earlier in the lane switched to back-fill: these moments must wait behind it.
       if (this.backfilling) {
-        this.onLiveMoment(raw);
+        for (const r of batch) this.onLiveMoment(r);
         return;
       }
+      let events: MomentEvent[];
       try {
-        await this.processMoment(raw, false);
+        events = await this.prepare(batch);
       } catch (err) {
-        // The cursor did not move past this moment: a back-fill from the cursor will bring it back.
-        this.ctx.logger.warn({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`);
-        this.backfilling = true;
-        this.scheduleRetry(async () => this.requestBackfill('emit failure'), errorMessage(err));
+        this.handOverFailed(err);
+        return;
       }
+      // Hand-overs stay in order: this batch goes only once the previous one was accepted. Its
+      // preparation above overlapped that hand-over, and its own commit overlaps the next one.
+      if (!(await this.emitted) || this.backfilling) {
+        this.release(events);
+        for (const r of batch) this.onLiveMoment(r);
+        return;
+      }
+      if (events.length === 0) return;
+      const handing = this.handOver(events);
+      this.emitted = handing.then((r) => {
+        if (r.failed) this.handOverFailed(r.error);
+        return !r.failed;
+      });
+      const previous = this.committed;
+      this.committed = handing.then(async (r) => {
+        await previous;
+        try {
+          await this.commit(events.slice(0, r.accepted), false);
+        } catch (err) {
+          this.handOverFailed(err);
+        } finally {
+          this.release(events);
+        }
+      });
     });
+    this.liveBatch = batch;
+  }
+
+  /** The cursor did not move past the moments of a failed batch: a back-fill from the cursor brings them back. */
+  private handOverFailed(err: unknown): void {
+    this.ctx.logger.warn({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`);
+    this.backfilling = true;
+    this.scheduleRetry(async () => this.requestBackfill('emit failure'), errorMessage(err));
+  }
+
+  /** Waits until every live batch in flight was handed over and committed (or failed). */
+  private async settle(): Promise<void> {
+    await this.emitted;
+    await this.committed;
   }
 
   private requestBackfill(reason: string): void {
@@ -238,6 +306,10 @@ export class MomentsSource implements Source {
   private async backfill(reason: string): Promise<void> {
     const api = this.api;
     if (!api || this.stopped) return;
+    // The cursor is read after every live batch in flight has landed (or failed); later live
+    // batches are held in the buffer until this back-fill is done, so a failure is forgotten here.
+    await this.settle();
+    this.emitted = Promise.resolve(true);
     const position = await this.cursor.load();
     const since = position?.createdAt ?? new Date(Date.now() - this.config.backfill).toISOString();
     this.bufferOverflowed = false;
@@ -251,37 +323,101 @@ export class MomentsSource implements Source {
         limit: this.config.pageSize,
         nextToken,
       });
-      for (const raw of page.items) {
+      for (let i = 0; i < page.items.length; i += MAX_BATCH) {
         if (this.stopped) return;
-        if (await this.processMoment(raw, true)) count += 1;
+        count += await this.processBatch(page.items.slice(i, i + MAX_BATCH), true);
       }
       nextToken = page.nextToken;
     } while (nextToken);
     // Live moments that arrived meanwhile, oldest first; new arrivals join the buffer until it is empty.
     while (this.buffer.length && !this.stopped) {
       this.buffer.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
-      const raw = this.buffer.shift();
-      if (raw) await this.processMoment(raw, false);
+      await this.processBatch(this.buffer.splice(0, MAX_BATCH), false);
     }
     if (this.bufferOverflowed) throw new Error(`more than ${MAX_BUFFER} live moments arrived during back-fill; back-filling again`);
     this.backfilling = false;
     this.ctx.logger.info({ source: this.ctx.name, since, emitted: count, reason }, `moments source ${this.ctx.name}: back-fill (${reason}) from ${since} emitted ${count} moment(s); live`);
   }
 
-  /** Validates, de-duplicates, emits and advances the cursor. Returns true if an event was emitted; throws if emit failed. */
-  private async processMoment(raw: RawItem, fromBackfill: boolean): Promise<boolean> {
-    const publicId = typeof raw.publicId === 'string' ? raw.publicId : undefined;
-    if (publicId && (await this.cursor.seen(publicId))) {
-      duplicates.inc({ source: this.ctx.name });
-      return false;
+  /**
+   * One batch start to end (back-fill and buffer drain): prepare, hand over, commit. Returns how
+   * many events were emitted; throws if the pipeline refused them, with the cursor not moved past
+   * any refused moment.
+   */
+  private async processBatch(raws: readonly RawItem[], fromBackfill: boolean): Promise<number> {
+    const events = await this.prepare(raws);
+    try {
+      const r = await this.handOver(events);
+      await this.commit(events.slice(0, r.accepted), fromBackfill);
+      if (r.failed) throw r.error;
+      return r.accepted;
+    } finally {
+      this.release(events);
     }
-    const event = await this.toMomentEvent(raw);
-    if (!event) return false;
-    await this.ctx.emit(event);
-    await this.cursor.commit(event.data.publicId, event.data.createdAt);
-    eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' });
-    if (fromBackfill) backfilled.inc({ source: this.ctx.name });
-    return true;
+  }
+
+  /**
+   * Validates and de-duplicates a batch (against the Redis seen set, the batches still in flight
+   * and itself) into events, in order. Their ids stay in `inFlight` until `release`.
+   */
+  private async prepare(raws: readonly RawItem[]): Promise<MomentEvent[]> {
+    const ids = raws.map((raw) => (typeof raw.publicId === 'string' ? raw.publicId : undefined));
+    const distinct = [...new Set(ids.filter((id): id is string => id !== undefined))];
+    // Read before the seen check is sent: an id released meanwhile was committed on the same
+    // connection before our ZSCOREs, so Redis answers for it.
+    const taken = new Set(distinct.filter((id) => this.inFlight.has(id)));
+    const flags = await this.cursor.seenMany(distinct);
+    distinct.forEach((id, i) => flags[i] && taken.add(id));
+    const events: MomentEvent[] = [];
+    for (let i = 0; i < raws.length; i++) {
+      const id = ids[i];
+      if (id !== undefined && taken.has(id)) {
+        duplicates.inc({ source: this.ctx.name });
+        continue;
+      }
+      const event = await this.toMomentEvent(raws[i]!);
+      if (!event) continue;
+      taken.add(event.data.publicId);
+      this.inFlight.add(event.data.publicId);
+      events.push(event);
+    }
+    return events;
+  }
+
+  /** Gives the events to the pipeline, in order. Never rejects: says how many were accepted (a prefix) and why it stopped. */
+  private async handOver(events: MomentEvent[]): Promise<{ accepted: number; failed: boolean; error?: unknown }> {
+    if (events.length === 0) return { accepted: 0, failed: false };
+    try {
+      if (this.ctx.emitBatch) {
+        await this.ctx.emitBatch(events);
+        return { accepted: events.length, failed: false };
+      }
+    } catch (error) {
+      return { accepted: 0, failed: true, error };
+    }
+    // No batch entry: one at a time, so the moments accepted before a failure still get committed.
+    let accepted = 0;
+    try {
+      for (const event of events) {
+        await this.ctx.emit(event);
+        accepted += 1;
+      }
+      return { accepted, failed: false };
+    } catch (error) {
+      return { accepted, failed: true, error };
+    }
+  }
+
+  /** Records accepted moments and moves the cursor to the newest of them (call only after the hand-over). */
+  private async commit(events: readonly MomentEvent[], fromBackfill: boolean): Promise<void> {
+    if (events.length === 0) return;
+    await this.cursor.commitMany(events.map((e) => ({ publicId: e.data.publicId, createdAt: e.data.createdAt })));
+    eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' }, events.length);
+    if (fromBackfill) backfilled.inc({ source: this.ctx.name }, events.length);
+  }
+
+  private release(events: readonly MomentEvent[]): void {
+    for (const e of events) this.inFlight.delete(e.data.publicId);
   }
 
   /** Validates (invalid → quarantine, undefined) and enriches one upstream moment into its event. */
@@ -349,6 +485,8 @@ export class MomentsSource implements Source {
   }
 
   private async processTrigger(kind: 'trigger.created' | 'trigger.updated', raw: RawItem): Promise<void> {
+    // After the moments that arrived before it.
+    await this.emitted;
     const parsed = triggerSchema.safeParse(raw);
     if (!parsed.success) {
       await this.ctx.quarantine({ kind, reason: parsed.error.message, raw });
