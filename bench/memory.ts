@@ -13,7 +13,9 @@
  * too: a growing backlog means the daemon did not keep up with the offered rate.
  * Redis is broken down per event (moment seen set, delivery dedup claims, retained jobs) so the
  * sizing formula in docs/operations.md has measured inputs.
- * Usage: tsx bench/memory.ts [--events 200000] [--minutes 1] [--rate 1000]
+ * `--dedup-ttl-s N` sets both dedup windows (`redis.dedupTtl` and the source's `dedupTtl`) to N s
+ * instead of the 24 h defaults: Redis should then level off at about rate × N × bytes per event.
+ * Usage: tsx bench/memory.ts [--events 200000] [--minutes 1] [--rate 1000] [--dedup-ttl-s 0]
  */
 import { startMomentsSimulator } from '../src/simulators/moments/moments-simulator.js';
 import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
@@ -24,6 +26,7 @@ import { rssByMapping } from './lib/process-memory.js';
 const EVENTS = flag('events', 200_000);
 const MINUTES = flag('minutes', 1);
 const RATE = flag('rate', 1000);
+const DEDUP_TTL_S = flag('dedup-ttl-s', 0);
 const SAMPLE_MS = 5000;
 const MiB = 2 ** 20;
 const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
@@ -66,8 +69,9 @@ const inspectPort = await freePort();
 const { file } = writeBridgeConfig({
   redisUrl: redis.url,
   keyPrefix: PREFIX,
+  ...(DEDUP_TTL_S > 0 ? { redis: { dedupTtl: `${DEDUP_TTL_S}s` } } : {}),
   port,
-  sources: { moments: momentsSourceConfig(sim) },
+  sources: { moments: momentsSourceConfig(sim, DEDUP_TTL_S > 0 ? { dedupTtl: `${DEDUP_TTL_S}s` } : {}) },
   connectors: { sink: { type: 'module', path: NOOP_CONNECTOR, options: { type: 'noop' } } },
   routes: [{ name: 'all-moments', match: { kind: 'moment' }, to: ['sink'] }],
 });
@@ -143,7 +147,10 @@ try {
   printJson({
     bench: 'memory',
     machine: machine(),
-    retention: 'defaults: completed jobs 1000 / 1 h, dead letters 100000 / 30 d, delivery dedup claims 24 h (redis.dedupTtl), moment dedup 24 h (sources.<name>.dedupTtl)',
+    retention:
+      DEDUP_TTL_S > 0
+        ? `completed jobs 1000 / 1 h, dead letters 100000 / 30 d, delivery dedup claims ${DEDUP_TTL_S} s (redis.dedupTtl), moment dedup ${DEDUP_TTL_S} s (sources.<name>.dedupTtl)`
+        : 'defaults: completed jobs 1000 / 1 h, dead letters 100000 / 30 d, delivery dedup claims 24 h (redis.dedupTtl), moment dedup 24 h (sources.<name>.dedupTtl)',
     idle,
     afterEvents: { events: EVENTS, ...afterLoad, afterGc },
     soak: {

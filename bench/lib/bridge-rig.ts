@@ -64,6 +64,8 @@ export function momentsSourceConfig(sim: MomentsSimulator, extra: Record<string,
 export interface BridgeConfigInput {
   redisUrl: string;
   keyPrefix?: string;
+  /** More `redis` settings (e.g. `dedupTtl`). */
+  redis?: Record<string, unknown>;
   sources?: Record<string, unknown>;
   connectors: Record<string, unknown>;
   routes: unknown[];
@@ -78,7 +80,7 @@ export function writeBridgeConfig(input: BridgeConfigInput): { file: string; dir
   const dir = mkdtempSync(join(tmpdir(), 'mb-bench-cfg-'));
   const file = join(dir, 'bridge.yaml');
   const config = {
-    redis: { url: input.redisUrl, keyPrefix: input.keyPrefix ?? 'mb' },
+    redis: { url: input.redisUrl, keyPrefix: input.keyPrefix ?? 'mb', ...input.redis },
     sources: input.sources ?? {},
     connectors: input.connectors,
     routes: input.routes,

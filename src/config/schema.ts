@@ -36,7 +36,7 @@ export const redisSchema = z
         }
       })
       .describe(
-        'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate (duration, e.g. 1h). Costs Redis ~190 bytes per delivery for this long: lower it at high rates (see docs/operations.md, memory sizing). @defaultValue 24h',
+        'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate (duration, e.g. 1h). Costs Redis ≈ 225 bytes per delivery for this long: lower it at high rates (docs/operations.md, Memory sizing). @defaultValue 24h',
       ),
   })
   .describe('Where jobs, cursors and dedup state live.');

@@ -35,8 +35,8 @@ export interface DeliveryQueuesOptions {
   retention?: RetentionOptions;
   /**
    * How long a delivery id stays claimed after its first enqueue, so a replay or back-fill inside
-   * this window is a duplicate even after the delivered job was trimmed. Costs ~150 bytes of Redis
-   * per delivery for this long. @defaultValue 86400000 (24 h)
+   * this window is a duplicate even after the delivered job was trimmed. Costs ≈ 225 bytes of Redis
+   * per delivery for this long (bench/memory.ts). Config: `redis.dedupTtl`. @defaultValue 86400000 (24 h)
    */
   dedupTtlMs?: number;
   lock?: Partial<LockOptions>;
