@@ -18,7 +18,7 @@ import { EmbeddedRedis } from './redis/embedded-redis.js';
 import type { Router } from './routing/router.js';
 import { sourcePlugins } from './sources/registry.js';
 import type { Source } from './sources/source.js';
-import { loadValidatedConfig } from './cli/load-validated-config.js';
+import { loadValidatedConfig } from './config/load-validated-config.js';
 
 const opsMetrics = {
   sourceConnected: gauge('mb_source_connected', '1 while the source has a live upstream connection, 0 otherwise (refreshed on scrape).', ['source']),

@@ -7,7 +7,7 @@ import { runFeed, type FeedItem } from '../../replay/run-feed.js';
 import { sourcePlugins } from '../../sources/registry.js';
 import type { Source } from '../../sources/source.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
-import { loadValidatedConfig } from '../load-validated-config.js';
+import { loadValidatedConfig } from '../../config/load-validated-config.js';
 
 interface BackfillOptions {
   config?: string;

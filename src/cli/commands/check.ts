@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
-import { loadValidatedConfig } from '../load-validated-config.js';
+import { loadValidatedConfig } from '../../config/load-validated-config.js';
 
 export function registerCheck(program: Command): void {
   program

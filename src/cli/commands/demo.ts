@@ -5,7 +5,7 @@ import { startDemoStack } from '../../demo/demo-stack.js';
 import { createLogger } from '../../log.js';
 import { packageRoot } from '../../package-root.js';
 import type { AttemptReport } from '../../queue/delivery-worker.js';
-import { loadValidatedConfig } from '../load-validated-config.js';
+import { loadValidatedConfig } from '../../config/load-validated-config.js';
 
 interface DemoOptions {
   rate: string;

@@ -6,7 +6,7 @@ import { EventFeeder } from '../../replay/event-feeder.js';
 import { countEvents, readJsonlEvents } from '../../replay/jsonl-events.js';
 import { runFeed, type FeedItem } from '../../replay/run-feed.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
-import { loadValidatedConfig } from '../load-validated-config.js';
+import { loadValidatedConfig } from '../../config/load-validated-config.js';
 
 interface ReplayOptions {
   config?: string;

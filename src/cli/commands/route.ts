@@ -9,7 +9,7 @@ import { silentLogger } from '../../log.js';
 import { formatExplanation } from '../../routing/format-explanation.js';
 import type { Router, RouteExplanation } from '../../routing/router.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
-import { loadValidatedConfig } from '../load-validated-config.js';
+import { loadValidatedConfig } from '../../config/load-validated-config.js';
 
 /**
  * Compiles a config's connectors and routes with a Redis handle that never connects: `route`

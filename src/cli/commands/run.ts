@@ -4,7 +4,7 @@ import { Daemon } from '../../daemon.js';
 import { parseDuration } from '../../duration.js';
 import { createLogger } from '../../log.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
-import { loadValidatedConfig } from '../load-validated-config.js';
+import { loadValidatedConfig } from '../../config/load-validated-config.js';
 
 export function registerRun(program: Command): void {
   program

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { runRuleTests } from '../../routing/rule-tests.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
-import { loadValidatedConfig } from '../load-validated-config.js';
+import { loadValidatedConfig } from '../../config/load-validated-config.js';
 import { offlineRouter } from './route.js';
 
 export { runRuleTests } from '../../routing/rule-tests.js';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { validateConfig } from '../assemble.js';
-import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { loadConfig, type LoadedConfig } from './load-config.js';
 import { silentLogger } from '../log.js';
 
 /**
