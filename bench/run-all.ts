@@ -59,7 +59,8 @@ function summary(results: Record<string, Json>): string[][] {
   for (const x of (r['scale-out']?.results ?? []) as Json[]) rows.push(['scale-out', `${x.replicas} replica(s), 20 ms sink (deliveries/s)`, `${x.deliveriesPerSec} (×${x.speedup})`, '']);
   if (r.memory?.afterEvents) {
     rows.push(['memory', `after ${r.memory.afterEvents.events} events: RSS / Redis MiB`, `${r.memory.afterEvents.rssMiB} / ${r.memory.afterEvents.redisMiB}`, '']);
-    rows.push(['memory', `soak ${r.memory.soak.minutes} min @ ${r.memory.soak.offeredPerSec}/s slope RSS / Redis MiB/min`, `${r.memory.soak.slope.rssMiBPerMin} / ${r.memory.soak.slope.redisMiBPerMin}`, '≈ 0']);
+    rows.push(['memory', `soak ${r.memory.soak.minutes} min @ ${r.memory.soak.offeredPerSec}/s slope RSS / live heap MiB/min`, `${r.memory.soak.slope.rssMiBPerMin} / ${r.memory.soak.slope.liveHeapMiBPerMin}`, '≈ 0']);
+    rows.push(['memory', `soak slope Redis MiB/min (grows until the dedup windows expire)`, `${r.memory.soak.slope.redisMiBPerMin}`, '']);
   }
   return rows;
 }
