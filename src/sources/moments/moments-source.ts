@@ -51,6 +51,8 @@ export class MomentsSource implements Source {
   private buffer: RawItem[] = [];
   /** Live moments waiting for a lane task that is already queued; closed when anything else is queued. */
   private liveBatch: RawItem[] | undefined;
+  /** Live moments accepted into batches that have not started yet (bounded by maxLiveBacklog). */
+  private pendingLive = 0;
   /** Whether the newest live batch handed over was accepted by the pipeline (false once one failed). */
   private emitted: Promise<boolean> = Promise.resolve(true);
   /** Settles once the newest batch's cursor commit finished; commits run in batch order. */
@@ -226,12 +228,21 @@ export class MomentsSource implements Source {
       else this.bufferOverflowed = true;
       return;
     }
+    if (this.pendingLive >= this.config.maxLiveBacklog) {
+      // The pipeline is slower than the upstream: stop holding moments in memory. This one is not
+      // committed, so the back-fill from the cursor reads it (and everything after it) again.
+      this.ctx.logger.warn({ source: this.ctx.name, backlog: this.pendingLive }, `moments source ${this.ctx.name}: more than ${this.config.maxLiveBacklog} live moments waiting; switching to back-fill`);
+      this.requestBackfill('live backlog');
+      return;
+    }
+    this.pendingLive += 1;
     if (this.liveBatch && this.liveBatch.length < MAX_BATCH) {
       this.liveBatch.push(raw);
       return;
     }
     const batch = [raw];
     this.enqueue(async () => {
+      this.pendingLive -= batch.length;
       // From here on, arrivals start the next batch, queued behind this one.
       if (this.liveBatch === batch) this.liveBatch = undefined;
       // A failure earlier in the lane switched to back-fill: these moments must wait behind it.

@@ -30,6 +30,12 @@ export const momentsSourceConfigSchema = z
     backfill: durationMsField('On first start, how far back to fetch moments that were created before the bridge ran', '15m'),
     dedupTtl: durationMsField('How long a seen moment id is remembered for de-duplication across back-fill, live stream and replicas', '24h'),
     pageSize: z.number().int().min(1).max(1000).default(100).describe('Moments per listMoments page during back-fill. Default 100.'),
+    maxLiveBacklog: z
+      .number()
+      .int()
+      .min(1)
+      .default(20_000)
+      .describe('Live moments held in memory while the pipeline is busy; past this the source stops holding them and back-fills from its cursor instead (bounds memory under an upstream burst). Default 20000.'),
     reconnect: z
       .strictObject({
         initialDelay: durationMsField('Upper bound of the first reconnect delay (full jitter, doubling per attempt)', '500ms'),

@@ -15,6 +15,7 @@ let sim: MomentsSimulator;
 let batches: BridgeEvent[][];
 let logLines: string[];
 let failBatches: boolean;
+let slowBatchesMs: number;
 let source: Source | undefined;
 
 beforeAll(async () => {
@@ -28,6 +29,7 @@ beforeEach(async () => {
   batches = [];
   logLines = [];
   failBatches = false;
+  slowBatchesMs = 0;
   sim = await startMomentsSimulator({ connectionTimeoutMs: 2000, keepAliveIntervalMs: 300 });
 });
 afterEach(async () => {
@@ -54,7 +56,7 @@ function context(): SourceContext {
     },
     async emitBatch(events) {
       // A real hand-over takes a Redis round trip: yield so arrivals pile up behind it.
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => (slowBatchesMs ? setTimeout(r, slowBatchesMs) : setImmediate(r)));
       if (failBatches) throw new Error('redis unavailable (test)');
       batches.push([...events]);
     },
@@ -62,7 +64,7 @@ function context(): SourceContext {
   };
 }
 
-async function startSource(): Promise<Source> {
+async function startSource(overrides: Record<string, unknown> = {}): Promise<Source> {
   const config = momentsSource.configSchema.parse({
     type: 'moments',
     cognitoEndpoint: sim.cognitoEndpoint,
@@ -72,6 +74,7 @@ async function startSource(): Promise<Source> {
     graphqlUrl: sim.graphqlUrl,
     reconnect: { initialDelay: '50ms', maxDelay: '300ms' },
     pageSize: 100,
+    ...overrides,
   });
   source = momentsSource.create(config, context());
   await source.start();
@@ -123,5 +126,15 @@ describe('moments source batches', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(emittedIds()).toEqual([first.publicId, ...during].map((id) => `moments:moment:${id}`));
     expect(await redis.client().zcard('mb:source:moments:seen')).toBe(41);
+  });
+
+  it('a burst bigger than maxLiveBacklog is not held in memory: the source back-fills it instead, once each, in order', async () => {
+    await startSource({ maxLiveBacklog: 20 });
+    slowBatchesMs = 30; // the pipeline is slower than the upstream
+    const created = Array.from({ length: 300 }, (_, i) => sim.control.createMoment({ athleteId: `a-${i % 7}` }).publicId);
+    await vi.waitFor(() => expect(emittedIds()).toHaveLength(300), { timeout: 20_000, interval: 20 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(emittedIds()).toEqual(created.map((id) => `moments:moment:${id}`));
+    expect(logLines.join('')).toMatch(/more than 20 live moments waiting; switching to back-fill/);
   });
 });
