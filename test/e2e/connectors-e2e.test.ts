@@ -12,6 +12,7 @@ import { startPagerdutyServer, type PagerdutyServer } from '../../src/simulators
 import { startSlackApiServer, type SlackApiServer } from '../../src/simulators/sinks/slack-api-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/simulators/sinks/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { until } from '../helpers/until.js';
 
 /**
  * End to end: Moments simulator → moments source → route → BullMQ → connector → local server that
@@ -90,20 +91,12 @@ ${routes}
   return daemon;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('end to end: simulator → route → queue → connector → local API server', () => {
   it('Slack: a moment becomes a chat.postMessage in the configured channel', async () => {
     slack.reset();
     await startBridge('  - { name: to-slack, match: { kind: moment }, to: [ops-slack] }');
     const m = sim.control.createMoment({ athleteId: 'athlete-7', value: 182 });
-    await until('the Slack message', () => slack.received.length === 1);
+    await until(() => slack.received.length === 1, 20_000, 'the Slack message');
     const msg = slack.received[0]!;
     expect(msg.channelName).toBe('ops');
     expect(msg.text).toContain(m.moment);
@@ -115,7 +108,7 @@ describe('end to end: simulator → route → queue → connector → local API 
     const before = pd.received.length;
     const trigger = sim.control.createTrigger({ name: 'HR > 170' });
     const m = sim.control.createMoment({ triggerPublicId: trigger.publicId, athleteId: 'athlete-3', value: 190 });
-    await until('the PagerDuty event', () => pd.received.length === before + 1);
+    await until(() => pd.received.length === before + 1, 20_000, 'the PagerDuty event');
     const ev = pd.received.at(-1)!;
     expect(ev.routing_key).toBe(PD_KEY);
     expect(ev.event_action).toBe('trigger');
@@ -127,7 +120,7 @@ describe('end to end: simulator → route → queue → connector → local API 
     await startBridge('  - { name: hook, match: { kind: moment }, to: [hooks] }');
     const before = hook.received.length;
     const m = sim.control.createMoment({ athleteId: 'athlete-5' });
-    await until('the webhook', () => hook.received.length === before + 1);
+    await until(() => hook.received.length === before + 1, 20_000, 'the webhook');
     const got = hook.received.at(-1)!;
     expect(got.verified).toBe(true);
     const eventId = `moments:moment:${m.publicId}`;
@@ -142,7 +135,7 @@ describe('end to end: simulator → route → queue → connector → local API 
     slack.reset();
     const d = await startBridge('  - { name: burst, match: { kind: moment }, to: [ops-slack] }');
     const created = Array.from({ length: 50 }, (_, i) => sim.control.createMoment({ athleteId: `athlete-${i}` }));
-    await until('50 Slack messages', () => slack.received.length >= 50, 40_000);
+    await until(() => slack.received.length >= 50, 40_000, '50 Slack messages');
     expect(slack.received.map((m) => m.text)).toEqual(created.map((m) => expect.stringContaining(m.moment) as unknown as string));
     const gaps = slack.received.slice(1).map((m, i) => m.receivedAt - slack.received[i]!.receivedAt);
     // The server refuses anything closer than 200 ms with a 429, so an accepted message proves the spacing.

@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../src/simulators/moments/moments-simulator.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/simulators/sinks/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { until } from '../helpers/until.js';
 
 /**
  * The "no moment lost" promise through the whole daemon: 100 moments, two socket drops with
@@ -55,14 +56,6 @@ afterAll(async () => {
 
 const startDaemon = async () => Daemon.start({ loaded: await loadValidatedConfig(configFile), logger: silentLogger() });
 
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (webhooks so far: ${hook.received.length})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('moments: gap-free through socket drops and a daemon restart', () => {
   it('delivers exactly 100 distinct moments, none twice', async () => {
     const created: string[] = [];
@@ -79,19 +72,19 @@ describe('moments: gap-free through socket drops and a daemon restart', () => {
 
     let daemon = await startDaemon();
     create(20);
-    await until('20 webhooks', () => hook.received.length >= 20);
+    await until(() => hook.received.length >= 20, 20_000, '20 webhooks');
     await disconnected(15); // drop 1
     create(15);
-    await until('50 webhooks', () => hook.received.length >= 50);
+    await until(() => hook.received.length >= 50, 20_000, '50 webhooks');
 
     await daemon.stop();
     create(10); // while the daemon is down
     daemon = await startDaemon();
     create(20);
-    await until('80 webhooks', () => hook.received.length >= 80);
+    await until(() => hook.received.length >= 80, 20_000, '80 webhooks');
     await disconnected(5); // drop 2
     create(15);
-    await until('100 webhooks', () => hook.received.length >= 100);
+    await until(() => hook.received.length >= 100, 20_000, '100 webhooks');
     await new Promise((r) => setTimeout(r, 1_000)); // room for any late duplicate
     await daemon.stop();
 
