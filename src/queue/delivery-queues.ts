@@ -52,6 +52,11 @@ export interface EnqueueResult {
 
 export type QueueDepth = Record<'waiting' | 'active' | 'delayed' | 'failed' | 'completed' | 'prioritized', number>;
 
+/** For each (dedup key, job key) pair in KEYS: how many of the two exist (0 = not yet queued). */
+const EXISTS_PAIRS = `local out = {}
+for i = 1, #KEYS, 2 do out[#out + 1] = redis.call('EXISTS', KEYS[i], KEYS[i + 1]) end
+return out`;
+
 /** Bounds a job's attempts in BullMQ; the real limit (retry.maxAttempts) is checked by the worker so config changes apply to queued jobs. */
 const ATTEMPTS_GUARD = 1000;
 
@@ -132,16 +137,16 @@ export class DeliveryQueues {
   }
 
   /**
-   * Adds deliveries: one pipelined existence check and one addBulk per connector queue.
-   * Throws when Redis does not answer, so the caller keeps its cursor and tries again.
-   * `duplicates` is exact for repeats already in Redis; two processes racing on the same new
-   * delivery both count it as enqueued, though Redis holds one job.
+   * Adds deliveries in one round trip: a pipelined existence check and one addBulk per connector
+   * queue, sent together. Throws when Redis does not answer, so the caller keeps its cursor and
+   * tries again. `duplicates` is exact for repeats already in Redis; two processes racing on the
+   * same new delivery both count it as enqueued, though Redis holds one job.
    */
   async enqueue(deliveries: RoutedDelivery[]): Promise<EnqueueResult> {
     let rejected = 0;
     let duplicates = 0;
     const seen = new Set<string>();
-    const candidates: { q: ConnectorQueue; data: DeliveryJobData; key: string }[] = [];
+    const candidates: { q: ConnectorQueue; data: DeliveryJobData }[] = [];
     for (const d of deliveries) {
       const q = this.queues.get(d.connector);
       if (!q) {
@@ -168,42 +173,59 @@ export class DeliveryQueues {
         );
         continue;
       }
-      candidates.push({ q, data, key: `${q.queue.qualifiedName}:de:${id}` });
+      candidates.push({ q, data });
     }
     if (candidates.length === 0) return { enqueued: 0, duplicates, rejected };
 
-    const pipeline = this.producer.pipeline();
-    for (const c of candidates) pipeline.exists(c.key);
-    const exists = await pipeline.exec();
-    if (!exists) throw new Error('Redis pipeline returned nothing');
+    // The check does not gate the adds (BullMQ's job-id guard and dedup key already keep one job
+    // per delivery inside its add script); it only tells which adds were repeats, which the add
+    // script's reply cannot: it returns the delivery id either way. Both leave now, on the one
+    // producer connection: the checks are written first (ioredis writes a command synchronously;
+    // addBulk sends its pipeline after a few awaits), and Redis runs one connection's commands in
+    // order, so every check sees Redis as it was before this call's adds — exact, as with the
+    // former check-then-add, without waiting a round trip in between. One EVAL per queue instead
+    // of an EXISTS per delivery: one command to build and parse instead of hundreds (plain EVAL,
+    // not EVALSHA: a NOSCRIPT retry would be sent after the adds and see them). A queue's keys
+    // share its hash tag under redis.cluster, so each EVAL stays in one slot.
+    // A repeat is found by its dedup key (inside the dedup TTL) or by its job (a dead letter kept
+    // past the TTL is still a repeat: the add script returns it untouched).
     const byQueue = new Map<ConnectorQueue, DeliveryJobData[]>();
-    candidates.forEach((c, i) => {
-      const [err, n] = exists[i]!;
-      if (err) throw err;
-      if (n === 1) {
-        duplicates++;
-        queueMetrics.duplicates.inc({ connector: c.q.name });
-        return;
-      }
-      let list = byQueue.get(c.q);
-      if (!list) byQueue.set(c.q, (list = []));
-      list.push(c.data);
-    });
-
-    let enqueued = 0;
-    await Promise.all(
-      [...byQueue].map(async ([q, list]) => {
-        await q.queue.addBulk(
-          list.map((data) => ({
-            name: q.name,
-            data,
-            opts: { ...this.jobOptions, jobId: data.deliveryId, deduplication: { id: data.deliveryId, ttl: this.dedupTtlMs } },
-          })),
-        );
-        enqueued += list.length;
-        queueMetrics.enqueued.inc({ connector: q.name }, list.length);
+    for (const { q, data } of candidates) {
+      let list = byQueue.get(q);
+      if (!list) byQueue.set(q, (list = []));
+      list.push(data);
+    }
+    const lists = [...byQueue];
+    const checked = Promise.all(
+      lists.map(([q, list]) => {
+        const prefix = q.queue.qualifiedName;
+        const keys: string[] = [];
+        for (const data of list) keys.push(`${prefix}:de:${data.deliveryId}`, `${prefix}:${data.deliveryId}`);
+        return this.producer.eval(EXISTS_PAIRS, keys.length, ...keys) as Promise<number[]>;
       }),
     );
+    const adding = Promise.all(
+      lists.map(([q, list]) =>
+        q.queue.addBulk(list.map((data) => ({ name: q.name, data, opts: { jobId: data.deliveryId, deduplication: { id: data.deliveryId, ttl: this.dedupTtlMs } } }))),
+      ),
+    );
+    const [found] = await Promise.all([checked, adding]);
+    let enqueued = 0;
+    lists.forEach(([q, list], i) => {
+      const repeats = found[i]!;
+      if (repeats.length !== list.length) throw new Error(`Redis answered ${repeats.length} duplicate checks for ${list.length} deliveries`);
+      let added = 0;
+      for (const n of repeats) if (n === 0) added++;
+      const dup = list.length - added;
+      if (dup > 0) {
+        duplicates += dup;
+        queueMetrics.duplicates.inc({ connector: q.name }, dup);
+      }
+      if (added > 0) {
+        enqueued += added;
+        queueMetrics.enqueued.inc({ connector: q.name }, added);
+      }
+    });
     return { enqueued, duplicates, rejected };
   }
 

@@ -74,7 +74,8 @@ class RetryDeliveryError extends Error {
 const UNLIMITED = { max: 1_000_000_000, duration: 1000 };
 
 interface InFlight {
-  ac: AbortController;
+  /** Aborts the connector's signal and ends the attempt's race with `reason`. */
+  abort: (reason: Error) => void;
   interrupted: boolean;
 }
 
@@ -147,7 +148,7 @@ export class DeliveryWorker {
       const reason = new Error('shutting down');
       for (const f of this.inFlight) {
         f.interrupted = true;
-        f.ac.abort(reason);
+        f.abort(reason);
       }
       this.batcher?.abortAll(reason);
       await closing;
@@ -162,16 +163,16 @@ export class DeliveryWorker {
     const delivery: Delivery = { id: data.deliveryId, event: data.event, route: data.route, connector: data.connector, payload: data.payload, attempt };
     const result = await this.attempt(delivery, job, token);
     if (result === undefined) return; // handed back during shutdown (DelayedError thrown inside)
-    this.o.onAttempt?.({ deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, connector: connectorName, attempt, result, latencyMs: Date.now() - Date.parse(data.event.time) });
+    const now = Date.now();
+    const eventTime = Date.parse(data.event.time);
+    this.o.onAttempt?.({ deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, connector: connectorName, attempt, result, latencyMs: now - eventTime });
 
     if (result.status === 'delivered') {
       this.completed.inc();
-      const eventTime = Date.parse(data.event.time);
-      if (Number.isFinite(eventTime)) this.latency.observe(Math.max(0, Date.now() - eventTime) / 1000);
+      if (Number.isFinite(eventTime)) this.latency.observe(Math.max(0, now - eventTime) / 1000);
       return;
     }
 
-    const now = Date.now();
     const origin = data.redrivenAt ?? job.timestamp;
     const policy = this.o.options.retry;
     const base = { deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, attempt };
@@ -224,22 +225,28 @@ export class DeliveryWorker {
   /** One attempt, bounded by the timeout; a throwing connector is a retryable failure (it should classify instead). */
   private async attempt(delivery: Delivery, job: Job<DeliveryJobData>, token: string | undefined): Promise<DeliveryResult | undefined> {
     const timeoutMs = this.o.options.timeoutMs;
-    const entry: InFlight = { ac: new AbortController(), interrupted: false };
-    const signal = entry.ac.signal;
+    const ac = new AbortController();
+    // The race makes the timeout and shutdown hold even for a connector that ignores `signal`.
+    // Its losing side is settled directly by whoever aborts (cheaper per job than an 'abort'
+    // listener wrapping a second promise).
+    let stop!: (reason: Error) => void;
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    const entry: InFlight = {
+      abort: (reason) => {
+        ac.abort(reason);
+        stop(reason);
+      },
+      interrupted: false,
+    };
     this.inFlight.add(entry);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      entry.ac.abort(new Error(`attempt timed out after ${timeoutMs} ms`));
+      entry.abort(new Error(`attempt timed out after ${timeoutMs} ms`));
     }, timeoutMs);
     let result: DeliveryResult;
     try {
-      const sending = this.batcher ? this.batcher.deliver(delivery) : this.o.connector.deliver(delivery, signal);
-      // The race makes the timeout and shutdown hold even for a connector that ignores `signal`.
-      result = await Promise.race([
-        sending,
-        new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })),
-      ]);
+      result = await Promise.race([this.batcher ? this.batcher.deliver(delivery) : this.o.connector.deliver(delivery, ac.signal), stopped]);
     } catch (err) {
       result = timedOut ? retryable(`attempt timed out after ${timeoutMs} ms`) : retryable(`connector threw: ${errorMessage(err)}`);
     } finally {

@@ -172,6 +172,25 @@ describe('DeliveryQueues', () => {
     expect((await q2.enqueue([routed('t2')])).enqueued).toBe(1);
   });
 
+  it('counts a repeat of a dead letter as a duplicate even after the dedup TTL ran out, and adds nothing', async () => {
+    const sink = new ScriptedConnector();
+    sink.script('moments:moment:d', [{ do: 'permanent' }]);
+    const prefix = nextPrefix();
+    const q = track(makeQueues(redis.url, prefix, { sink: { connector: sink } }, { dedupTtlMs: 100 }));
+    expect(await q.enqueue([routed('d')])).toEqual({ enqueued: 1, duplicates: 0, rejected: 0 });
+    await q.startWorkers();
+    await until(async () => (await listDeadLetters(redis.client(), { prefix })).length === 1);
+    const id = deliveryId('moments:moment:d', 'r1', 'sink');
+    await until(async () => (await redis.client().exists(`${prefix}:${queueName('sink')}:de:${id}`)) === 0, 5000, 'dedup key expired');
+    const before = await metric('mb_queue_jobs_duplicate_total', { connector: 'sink' });
+    // The dead letter (kept 30 days) still holds the job id, so BullMQ's add script leaves it as is.
+    expect(await q.enqueue([routed('d'), routed('e')])).toEqual({ enqueued: 1, duplicates: 1, rejected: 0 });
+    expect(await metric('mb_queue_jobs_duplicate_total', { connector: 'sink' })).toBe(before + 1);
+    await sink.waitFor(() => sink.deliveredIds.size === 1);
+    expect(sink.callsFor('moments:moment:d')).toHaveLength(1);
+    expect(await listDeadLetters(redis.client(), { prefix })).toHaveLength(1);
+  });
+
   it('two instances with their own connections enqueue the same 1,000 events at once: 1,000 jobs, 1,000 deliveries', async () => {
     const sink = new ScriptedConnector();
     const prefix = nextPrefix();
