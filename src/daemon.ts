@@ -380,23 +380,32 @@ export class Daemon {
   private async stopAll(): Promise<void> {
     const log = this.logger;
     const graceMs = parseDuration(this.config.shutdown.grace);
-    const step = async (what: string, fn: () => Promise<unknown> | undefined) => {
+    // Every step is bounded: with Redis already gone (killed, network down) a client's close can
+    // wait forever, and a stop that never ends is worse than one that skips a courtesy.
+    const step = async (what: string, fn: () => Promise<unknown> | undefined, limitMs = 5_000) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await fn();
+        const done = await Promise.race([
+          Promise.resolve(fn()).then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), limitMs))),
+        ]);
+        if (!done) log.warn({ component: what, limitMs }, `${what}: did not stop within ${limitMs} ms; going on (unfinished deliveries return to the queue after their lock expires)`);
       } catch (err) {
         log.error({ component: what, err: errorMessage(err) }, `${what}: error while stopping`);
+      } finally {
+        clearTimeout(timer);
       }
     };
     await step('http', () => this.server?.stop());
     await step('sources', () => Promise.all([...this.sources.values()].map((s) => s.stop())));
     await step('router', () => this.router?.stop());
-    await step('workers', () => this.queues?.stopWorkers(graceMs));
+    await step('workers', () => this.queues?.stopWorkers(graceMs), graceMs + 5_000);
     await step('queue', () => this.queues?.close());
     await step('connectors', () => Promise.all([...this.connectors.values()].map((e) => e.connector.close?.())));
     await step('redis', async () => {
       this.redis?.disconnect();
       await this.embedded?.stop();
-    });
+    }, 10_000);
     log.info({ component: 'daemon' }, 'stopped');
   }
 

@@ -101,7 +101,9 @@ export class EmbeddedRedis {
       '--protected-mode', 'yes',
       '--loglevel', 'warning',
     ];
-    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and Redis
+    // must outlive the daemon's graceful stop (which still hands jobs back to it); stop() ends it.
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child = child;
     live.add(child);
     installExitHook();

@@ -40,4 +40,32 @@ describe('moments-bridge run', () => {
     expect(isRunning(redisPid)).toBe(false);
     expect(result.stdout).toContain('"msg":"stopped"');
   });
+
+  it('Ctrl-C in a terminal (SIGINT to the whole process group) stops gracefully right after start-up: exit 0, no redis-server left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mb-run-int-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      [
+        'redis: { url: embedded, dataDir: ./redis }',
+        'server: { port: 0 }',
+        'log: { format: json }',
+        'shutdown: { grace: 2s }',
+        // A connector, so a BullMQ worker is connected to Redis while the daemon stops.
+        'connectors: { hooks: { type: webhook, url: "http://127.0.0.1:9/", allowPrivateNetworks: true } }',
+        '',
+      ].join('\n'),
+    );
+    const cli = startCli(['run', '-c', join(dir, 'config.yaml')], { detached: true });
+    await cli.waitFor('moments-bridge running');
+    const redisPid = (JSON.parse(cli.output().split('\n').find((l) => l.includes('"component":"redis"'))!) as { pid: number }).pid;
+    const started = Date.now();
+    process.kill(-cli.child.pid!, 'SIGINT'); // what a terminal does: the daemon and its children all get it
+    const result = await cli.exited;
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2_000 + 3_000);
+    expect(result.stdout).toContain('"msg":"stopped"');
+    expect(result.stdout).not.toContain('did not stop within');
+    expect(result.stdout).not.toContain('ECONNREFUSED');
+    expect(isRunning(redisPid)).toBe(false);
+  });
 });

@@ -20,11 +20,12 @@ export interface RunningCli {
 }
 
 /** Starts `moments-bridge <args>` from source in a child process. */
-export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
+export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; /** own process group, as a terminal job is (signal it with process.kill(-pid)) */ detached?: boolean } = {}): RunningCli {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let stdout = '';
   let stderr = '';

@@ -2,7 +2,7 @@ import { stat, statSync, type Stats } from 'node:fs';
 import type { Command } from 'commander';
 import { Daemon } from '../../daemon.js';
 import { parseDuration } from '../../duration.js';
-import { createLogger } from '../../log.js';
+import { createLogger, type Logger } from '../../log.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadValidatedConfig } from '../../config/load-validated-config.js';
 
@@ -22,8 +22,12 @@ export function registerRun(program: Command): void {
       // Handled from the start: SIGHUP's default action would kill a daemon still starting.
       const onHup = () => (running ? reload('SIGHUP') : (changedEarly = true));
       process.on('SIGHUP', onHup);
+      // Stop signals are handled from the start too: without a listener Node takes the default
+      // action (exit at once), which would leave a half-started daemon and its Redis behind.
+      let logger: Logger | undefined;
+      const stopRequested = waitForStopSignal(() => logger);
       const loaded = await loadValidatedConfig(file);
-      const logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
+      logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
       process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (bug): please report it with this line'));
       const daemon = await Daemon.start({ loaded, logger, sources: opts.sources });
       logger.info({ component: 'daemon', pid: process.pid }, `moments-bridge running (pid ${process.pid}); SIGHUP reloads the config; SIGTERM or Ctrl-C to stop`);
@@ -34,7 +38,7 @@ export function registerRun(program: Command): void {
       };
       running = true;
       if (changedEarly) reload('changed while starting');
-      await waitForStopSignal(logger);
+      await stopRequested;
       process.off('SIGHUP', onHup);
       watcher?.close();
       const graceMs = parseDuration(loaded.config.shutdown.grace);
@@ -76,16 +80,21 @@ function watchConfigFile(file: string, onChange: () => void): { close(): void } 
   };
 }
 
-function waitForStopSignal(logger: ReturnType<typeof createLogger>): Promise<void> {
+function waitForStopSignal(logger: () => Logger | undefined): Promise<void> {
   return new Promise((resolve) => {
     let received = 0;
+    const say = (level: 'info' | 'warn', signal: NodeJS.Signals, msg: string) => {
+      const log = logger();
+      if (log) log[level]({ signal }, msg);
+      else process.stderr.write(`moments-bridge: ${msg}\n`);
+    };
     const onSignal = (signal: NodeJS.Signals) => {
       received++;
       if (received === 1) {
-        logger.info({ signal }, `${signal}: stopping (send it again to force exit)`);
+        say('info', signal, `${signal}: stopping (send it again to force exit)`);
         resolve();
       } else {
-        logger.warn({ signal }, `${signal} again: forcing exit`);
+        say('warn', signal, `${signal} again: forcing exit`);
         process.exit(130);
       }
     };
