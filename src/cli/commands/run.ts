@@ -24,10 +24,11 @@ export function registerRun(program: Command): void {
       process.on('SIGHUP', onHup);
       // Stop signals are handled from the start too: without a listener Node takes the default
       // action (exit at once), which would leave a half-started daemon and its Redis behind.
-      let logger: Logger | undefined;
-      const stopRequested = waitForStopSignal(() => logger);
+      const started: { logger?: Logger } = {};
+      const stopRequested = waitForStopSignal(() => started.logger);
       const loaded = await loadValidatedConfig(file);
-      logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
+      const logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format });
+      started.logger = logger;
       process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (bug): please report it with this line'));
       const daemon = await Daemon.start({ loaded, logger, sources: opts.sources });
       logger.info({ component: 'daemon', pid: process.pid }, `moments-bridge running (pid ${process.pid}); SIGHUP reloads the config; SIGTERM or Ctrl-C to stop`);
