@@ -30,6 +30,8 @@ export function registerDemo(program: Command): void {
 async function runDemo(opts: DemoOptions): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const started = Date.now();
+  // Listening from the start: a Ctrl-C while things start still stops everything cleanly.
+  const stopRequested = waitForStop(opts.duration ? Number(opts.duration) * 1000 : undefined);
   const stack = await startDemoStack({ momentsPerSecond: Number(opts.rate), calls: Number(opts.calls) });
   let daemon: Daemon | undefined;
   try {
@@ -63,7 +65,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
         `${clock()}  ── ${secs}s: ${stack.moments.control.stats().moments} moments generated · delivered ${totals.delivered}${per ? ` (${per})` : ''} · retries ${totals.retry} · dead letters ${totals.permanent} · slack msgs ${stack.slack.received.length} · webhooks ${stack.webhook.received.length}`,
       );
     }, 5_000);
-    await waitForStop(opts.duration ? Number(opts.duration) * 1000 : undefined);
+    await stopRequested;
     clearInterval(summary);
     out('\nstopping…');
   } finally {
