@@ -201,7 +201,8 @@ export class DeliveryQueues {
         const prefix = q.queue.qualifiedName;
         const keys: string[] = [];
         for (const data of list) keys.push(`${prefix}:de:${data.deliveryId}`, `${prefix}:${data.deliveryId}`);
-        return this.producer.eval(EXISTS_PAIRS, keys.length, ...keys) as Promise<number[]>;
+        // A Redis Lua script (EVAL, not EVALSHA: a NOSCRIPT retry would run after the adds below).
+        return this.producer.call('EVAL', EXISTS_PAIRS, keys.length, ...keys) as Promise<number[]>;
       }),
     );
     const adding = Promise.all(
