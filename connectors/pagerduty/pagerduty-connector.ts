@@ -1,4 +1,5 @@
 import { delivered, permanent, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
+import { createLeanFetch } from '../lean-fetch.js';
 import { classifyHttpResponse, networkFailure, readResponseText } from '../http-result.js';
 import type { BridgeEvent } from '../../src/event.js';
 import { InputError, PayloadError } from '../../src/errors.js';
@@ -38,10 +39,16 @@ export class PagerdutyConnector implements Connector<PagerdutyPayload> {
   /** Events API v2 takes about 120 events per minute per routing key before answering 429. */
   readonly defaults = { rateLimit: { max: 120, duration: 60_000 } };
 
+  private readonly fetch = createLeanFetch();
+
   constructor(
     private readonly config: PagerdutyConfig,
     private readonly ctx: ConnectorContext,
   ) {}
+
+  async close(): Promise<void> {
+    this.fetch.destroy();
+  }
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
     const where = `connector ${this.ctx.name}`;
@@ -73,8 +80,9 @@ export class PagerdutyConnector implements Connector<PagerdutyPayload> {
   async deliver(delivery: Delivery<PagerdutyPayload>, signal: AbortSignal): Promise<DeliveryResult> {
     let response: Response;
     try {
-      response = await fetch(this.config.url, {
+      response = await this.fetch(this.config.url, {
         method: 'POST',
+        redirect: 'error',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ routing_key: this.config.routingKey, ...delivery.payload }),
         signal,

@@ -12,6 +12,7 @@ import {
 } from '@slack/web-api';
 import { delivered, permanent, retryable, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
 import { classifyHttpResponse, networkFailure } from '../http-result.js';
+import { createLeanFetch } from '../lean-fetch.js';
 import type { BridgeEvent } from '../../src/event.js';
 import { errorMessage, InputError, PayloadError } from '../../src/errors.js';
 import { parseDuration } from '../../src/duration.js';
@@ -49,6 +50,8 @@ export class SlackConnector implements Connector<SlackPayload> {
   private readonly client: WebClient;
   private readonly attemptSignal = new AsyncLocalStorage<AbortSignal>();
   private readonly threadTtlSeconds: number;
+  /** node:http instead of the global fetch: see lean-fetch.ts for why (latency tail). */
+  private readonly fetch = createLeanFetch();
 
   constructor(
     private readonly config: SlackConfig,
@@ -60,7 +63,7 @@ export class SlackConnector implements Connector<SlackPayload> {
     const fetchWithSignal: FetchFunction = (url, init) => {
       const attempt = this.attemptSignal.getStore();
       const signal = attempt && init?.signal ? AbortSignal.any([attempt, init.signal]) : (attempt ?? init?.signal);
-      return fetch(url, { ...init, ...(signal ? { signal } : {}) } as RequestInit);
+      return this.fetch(url, { ...init, ...(signal ? { signal } : {}) } as RequestInit);
     };
     this.client = new WebClient(config.token, {
       slackApiUrl: config.apiUrl,
@@ -70,6 +73,10 @@ export class SlackConnector implements Connector<SlackPayload> {
       fetch: fetchWithSignal,
       logger: slackLogger(ctx.logger.child({ connector: ctx.name, component: 'slack-web-api' })),
     });
+  }
+
+  async close(): Promise<void> {
+    this.fetch.destroy();
   }
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
