@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMomentsSimulator } from '../src/simulators/moments/moments-simulator.js';
-import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, writeBridgeConfig } from './lib/bridge-rig.js';
+import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig } from './lib/bridge-rig.js';
 import { heapGrowth, heapTop, summarizeHeapSnapshot, type HeapBucket } from './lib/heap-summary.js';
 import { InspectorProbe, type HeapFigures } from './lib/inspector-probe.js';
 import { flag, machine, printJson, sleep, waitFor } from './lib/measure.js';
@@ -29,6 +29,7 @@ const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
 const figures = (m: HeapFigures) => ({ rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers) });
 
 const dir = mkdtempSync(join(tmpdir(), 'mb-heap-'));
+useCompiledBridge();
 const redis = await startBenchRedis();
 const sim = await startMomentsSimulator();
 const port = await freePort();

@@ -12,7 +12,7 @@
  * completed jobs (the default retention): publish → job added, added → worker start, worker start →
  * Slack receipt.
  * `--timeline` prints the worst latency per 100 ms of publishing to stderr (where in the run the tail
- * is); `--node-options "…"` starts the bridge with NODE_OPTIONS (e.g. a profiler).
+ * is); `--node-options "…"` starts the bridge with NODE_OPTIONS (bench/lib/bridge-rig.ts: profilers, GC traces).
  * The first `--warmup` seconds (default 3: JIT tiers, heap sizing) are published and delivered but not
  * measured; the measured moments follow in the same stream without a pause.
  * Usage: tsx bench/latency.ts [--seconds 5] [--warmup 3] [--rates 500,2000] [--stages] [--timeline]
@@ -22,7 +22,7 @@ import { Queue } from 'bullmq';
 import type { DeliveryJobData } from '../src/queue/routed-delivery.js';
 import { startMomentsSimulator } from '../src/simulators/moments/moments-simulator.js';
 import { startSlackApiServer } from '../src/simulators/sinks/slack-api-server.js';
-import { freePort, momentsSourceConfig, publishMoments, startBenchRedis, startBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
+import { freePort, momentsSourceConfig, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
 import { flag, machine, percentile, printJson, rate, waitFor } from './lib/measure.js';
 
 const SECONDS = flag('seconds', 5);
@@ -31,8 +31,7 @@ const RATES = (ratesArg >= 0 ? process.argv[ratesArg + 1]! : '500,2000').split('
 const WARMUP_SECONDS = flag('warmup', 3);
 const STAGES = process.argv.includes('--stages');
 const TIMELINE = process.argv.includes('--timeline');
-const nodeOptionsArg = process.argv.indexOf('--node-options');
-const NODE_OPTIONS = nodeOptionsArg >= 0 ? process.argv[nodeOptionsArg + 1] : undefined;
+
 
 /**
  * An idle child process that sets 1 ms timers for `ms` and reports how late they fired (p99, max):
@@ -72,7 +71,7 @@ async function atRate(redis: BenchRedis, perSecond: number) {
     connectors: { ops: { type: 'slack', token: 'xoxb-bench', apiUrl: slack.url, channel: '#ops', text: '{{ data.publicId }} {{ data.moment }}', concurrency: 50, rateLimit: { max: 1_000_000, duration: '1s' } } },
     routes: [{ name: 'all-moments', match: { kind: 'moment' }, to: ['ops'] }],
   });
-  const bridge = await startBridge(file, port, NODE_OPTIONS ? { env: { ...process.env, NODE_OPTIONS } } : {});
+  const bridge = await startBridge(file, port);
   try {
     // The first WARMUP_SECONDS are warm-up (JIT tiers, heap sizing, connection pools), not measured;
     // the measured moments follow in the same stream without a pause: the steady state is measured.
@@ -163,6 +162,7 @@ async function stageSplit(redis: BenchRedis, prefix: string, published: Map<stri
   }
 }
 
+useCompiledBridge();
 const redis = await startBenchRedis();
 try {
   const results = [];

@@ -18,7 +18,7 @@
  * Usage: tsx bench/memory.ts [--events 200000] [--minutes 1] [--rate 1000] [--dedup-ttl-s 0]
  */
 import { startMomentsSimulator } from '../src/simulators/moments/moments-simulator.js';
-import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
+import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
 import { InspectorProbe } from './lib/inspector-probe.js';
 import { flag, machine, printJson, rate, sleep, slope, waitFor } from './lib/measure.js';
 import { rssByMapping } from './lib/process-memory.js';
@@ -61,6 +61,7 @@ async function redisBreakdown(redis: BenchRedis): Promise<Record<string, { keys:
   return out;
 }
 
+useCompiledBridge();
 const redis = await startBenchRedis();
 // Keep the simulator's own store small: it is this process's memory, not the bridge's.
 const sim = await startMomentsSimulator();

@@ -11,7 +11,7 @@ import { webhookConnector } from '../connectors/webhook/index.js';
 import type { BridgeEvent } from '../src/event.js';
 import { silentLogger } from '../src/log.js';
 import { DeliveryQueues } from '../src/queue/delivery-queues.js';
-import { freePort, startBenchRedis, startBridge, writeBridgeConfig, type BenchRedis, type BridgeProcess } from './lib/bridge-rig.js';
+import { freePort, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis, type BridgeProcess } from './lib/bridge-rig.js';
 import { flag, machine, printJson, rate, round2, waitFor } from './lib/measure.js';
 import { startSlowSink } from './lib/slow-sink.js';
 
@@ -56,6 +56,7 @@ async function round(redis: BenchRedis, replicas: number) {
   }
 }
 
+useCompiledBridge();
 const redis = await startBenchRedis();
 try {
   const results = [];

@@ -3,7 +3,8 @@
  * bridge config file, the Moments simulator as the source, and `moments-bridge run` in a child
  * process (a real daemon, with its own event loop and core), plus memory probes.
  */
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,8 @@ export interface BenchRedis {
   server: EmbeddedRedis;
   client: Redis;
   usedMemory(): Promise<number>;
+  /** CPU time redis-server has used so far (user + system, ms). */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +40,10 @@ export async function startBenchRedis(options: { appendOnly?: boolean } = {}): P
     async usedMemory() {
       const info = await client.info('memory');
       return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+    },
+    async cpuMs() {
+      const info = await client.info('cpu');
+      return (Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1])) * 1000;
     },
     async stop() {
       client.disconnect();
@@ -101,9 +108,34 @@ export interface BridgeProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let compiledBridge = false;
+
+/**
+ * Benches measure the bridge as users run it: `bin/moments-bridge.js` on the compiled dist/ (the
+ * tests run the TypeScript source through tsx, whose loader and keep-names helpers cost CPU per
+ * call). Builds dist/ first when a source file is newer than it.
+ */
+export function useCompiledBridge(): void {
+  const built = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+  const newest = (dir: string): number =>
+    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0)));
+  if (!existsSync(built) || Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'connectors'))) > statSync(built).mtimeMs) {
+    console.error('bench: dist/ is older than the source: building it (npm run build)');
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('bench: npm run build failed');
+  }
+  compiledBridge = true;
+}
+
+/** `--node-options "…"` on a bench's command line: NODE_OPTIONS for every bridge it starts (profilers, GC traces). */
+const nodeOptionsAt = process.argv.indexOf('--node-options');
+const BRIDGE_NODE_OPTIONS = nodeOptionsAt >= 0 ? process.argv[nodeOptionsAt + 1] : undefined;
+
 /** Starts `moments-bridge run -c file` and waits for /readyz (sources connected, workers up). */
 export async function startBridge(file: string, port: number, options: { noSources?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<BridgeProcess> {
-  const cli = startCli(['run', '-c', file, ...(options.noSources ? ['--no-sources'] : [])], options.env ? { env: options.env } : {});
+  const env = BRIDGE_NODE_OPTIONS ? { ...options.env, NODE_OPTIONS: BRIDGE_NODE_OPTIONS } : options.env;
+  const cli = startCli(['run', '-c', file, ...(options.noSources ? ['--no-sources'] : [])], { ...(env ? { env } : {}), compiled: compiledBridge });
   const pid = cli.child.pid!;
   let exited = false;
   void cli.exited.then(() => (exited = true));

@@ -2,6 +2,7 @@
  * Small measuring helpers shared by the benches: rates, medians, percentiles, slopes, polling,
  * and a description of the machine (figures are only comparable on the same machine type).
  */
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,4 +59,10 @@ export function flag(name: string, fallback: number): number {
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+export function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100/s)
 }

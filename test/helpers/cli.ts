@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
+/** The installed command (runs dist/, as users do): benches measure this, tests run the source. */
+const BIN = fileURLToPath(new URL('../../bin/moments-bridge.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface CliResult {
@@ -20,8 +22,16 @@ export interface RunningCli {
 }
 
 /** Starts `moments-bridge <args>` from source in a child process. */
-export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; /** own process group, as a terminal job is (signal it with process.kill(-pid)) */ detached?: boolean } = {}): RunningCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+export function startCli(
+  args: string[],
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    /** own process group, as a terminal job is (signal it with process.kill(-pid)) */ detached?: boolean;
+    /** run the compiled command (bin/ → dist/) instead of the TypeScript source */ compiled?: boolean;
+  } = {},
+): RunningCli {
+  const child = spawn(process.execPath, options.compiled ? [BIN, ...args] : ['--import', 'tsx', ENTRY, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -128,8 +128,12 @@ export class MomentCursor {
   }
 }
 
+/** Already what toISOString() prints: returned as is (the usual case, no Date round trip). */
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** Same instant, same text: `2026-01-01T00:00:00Z` and `…00.000Z` compare equal after this. */
 export function normalizeIso(value: string): string {
+  if (CANONICAL_ISO.test(value)) return value;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
 }

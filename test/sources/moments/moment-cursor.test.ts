@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MomentCursor } from '../../../src/sources/moments/moment-cursor.js';
+import { MomentCursor, normalizeIso } from '../../../src/sources/moments/moment-cursor.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 
 let redis: TestRedis;
@@ -51,5 +51,17 @@ describe('MomentCursor batch commit', () => {
     expect(await cursor.seenMany([])).toEqual([]);
     expect(await cursor.load()).toBeUndefined();
     expect(await redis.client().exists('t:seen')).toBe(0);
+  });
+});
+
+describe('normalizeIso', () => {
+  it('gives one text per instant, whatever the ISO form', () => {
+    const forms = ['2026-03-01T10:00:00Z', '2026-03-01T10:00:00.000Z', '2026-03-01T11:00:00+01:00', '2026-03-01T10:00:00.0Z'];
+    expect(new Set(forms.map(normalizeIso))).toEqual(new Set(['2026-03-01T10:00:00.000Z']));
+  });
+
+  it('keeps milliseconds and leaves what is not a date untouched', () => {
+    expect(normalizeIso('2026-03-01T10:00:00.123456Z')).toBe('2026-03-01T10:00:00.123Z');
+    expect(normalizeIso('not a date')).toBe('not a date');
   });
 });
