@@ -1,14 +1,14 @@
 import type { ConnectorPlugin } from '../connector.js';
 import { kinesisConfigSchema } from './config.js';
-import { KinesisConnector } from './kinesis-connector.js';
 
 export { kinesisConfigSchema, type KinesisConfig } from './config.js';
-export { KinesisConnector, type KinesisPayload } from './kinesis-connector.js';
+export type { KinesisConnector, KinesisPayload } from './kinesis-connector.js';
 export { deterministicUuid, type LkDispatchEnvelope } from './lk-dispatch-envelope.js';
 
 /** Amazon Kinesis Data Streams: lk-dispatch envelopes, batched PutRecords. */
 export const kinesisConnector: ConnectorPlugin<typeof kinesisConfigSchema> = {
   type: 'kinesis',
   configSchema: kinesisConfigSchema,
-  create: (config, ctx) => new KinesisConnector(config, ctx),
+  // The AWS SDK loads with the first kinesis connector, not with every command.
+  create: async (config, ctx) => new (await import('./kinesis-connector.js')).KinesisConnector(config, ctx),
 };

@@ -1,13 +1,13 @@
 import type { ConnectorPlugin } from '../connector.js';
 import { sheetsConfigSchema } from './config.js';
-import { SheetsConnector } from './sheets-connector.js';
 
 export { sheetsConfigSchema, type SheetsConfig } from './config.js';
-export { SheetsConnector, type SheetsPayload } from './sheets-connector.js';
+export type { SheetsConnector, SheetsPayload } from './sheets-connector.js';
 
 /** Google Sheets: batched appends, idempotent upserts by key. */
 export const sheetsConnector: ConnectorPlugin<typeof sheetsConfigSchema> = {
   type: 'sheets',
   configSchema: sheetsConfigSchema,
-  create: (config, ctx) => new SheetsConnector(config, ctx),
+  // The Google client loads with the first sheets connector, not with every command.
+  create: async (config, ctx) => new (await import('./sheets-connector.js')).SheetsConnector(config, ctx),
 };

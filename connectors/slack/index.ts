@@ -1,6 +1,5 @@
 import type { ConnectorPlugin } from '../connector.js';
 import { slackConfigSchema } from './config.js';
-import { SlackConnector } from './slack-connector.js';
 
 export { slackConfigSchema } from './config.js';
 export type { SlackPayload } from './slack-connector.js';
@@ -9,5 +8,6 @@ export type { SlackPayload } from './slack-connector.js';
 export const slackConnector: ConnectorPlugin<typeof slackConfigSchema> = {
   type: 'slack',
   configSchema: slackConfigSchema,
-  create: (config, ctx) => new SlackConnector(config, ctx),
+  // @slack/web-api loads with the first slack connector, not with every command.
+  create: async (config, ctx) => new (await import('./slack-connector.js')).SlackConnector(config, ctx),
 };

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Daemon } from '../../daemon.js';
-import { startDemoStack } from '../../demo/demo-stack.js';
 import { createLogger } from '../../log.js';
 import { packageRoot } from '../../package-root.js';
 import type { AttemptReport } from '../../queue/delivery-worker.js';
@@ -32,6 +31,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   const started = Date.now();
   // Listening from the start: a Ctrl-C while things start still stops everything cleanly.
   const stopRequested = waitForStop(opts.duration ? Number(opts.duration) * 1000 : undefined);
+  // Loaded here, not at the top: the simulators and kinesalite stay out of every other command.
+  const { startDemoStack } = await import('../../demo/demo-stack.js');
   const stack = await startDemoStack({ momentsPerSecond: Number(opts.rate), calls: Number(opts.calls) });
   let daemon: Daemon | undefined;
   try {

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
-import { runMomentsSimulator } from '../../simulators/moments/run-moments-simulator.js';
-import { runObserverSimulator } from '../../simulators/observer/index.js';
 
 export function registerSimulate(program: Command): void {
   const simulate = program
@@ -15,6 +13,8 @@ export function registerSimulate(program: Command): void {
     .option('--rate <n>', 'generated moments per second (0: none)', '1')
     .option('--athletes <n>', 'athletes to pick from', '10')
     .action(async (opts: { port: string; rate: string; athletes: string }) => {
+      // Simulators load on demand: they stay out of `run` and the other commands.
+      const { runMomentsSimulator } = await import('../../simulators/moments/run-moments-simulator.js');
       const sim = await runMomentsSimulator({ port: Number(opts.port), rate: Number(opts.rate), athletes: Number(opts.athletes), logger: createLogger() });
       await untilSignal();
       await sim.stop();
@@ -28,6 +28,7 @@ export function registerSimulate(program: Command): void {
     .option('--calls <n>', 'calls started at once', '3')
     .option('--snapshot-every <ms>', 'snapshot row interval', '2000')
     .action(async (opts: { port: string; accessToken: string; calls: string; snapshotEvery: string }) => {
+      const { runObserverSimulator } = await import('../../simulators/observer/index.js');
       await runObserverSimulator({
         port: Number(opts.port),
         accessToken: opts.accessToken,

@@ -14,11 +14,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-function slackConnectorFor(url: string): Connector<SlackPayload> {
+async function slackConnectorFor(url: string): Promise<Connector<SlackPayload>> {
   const config = slackConnector.configSchema.parse({ type: 'slack', token: TOKEN, apiUrl: url, channel: '#ops' });
   // The Slack connector only touches Redis for threads; none here, so an unconnected client is enough.
   const redis = new Redis({ lazyConnect: true });
-  return slackConnector.create(config, { name: 'ops', redis, keyPrefix: 'mb:', logger: silentLogger(), configDir: '.' }) as Connector<SlackPayload>;
+  return (await slackConnector.create(config, { name: 'ops', redis, keyPrefix: 'mb:', logger: silentLogger(), configDir: '.' })) as Connector<SlackPayload>;
 }
 
 describe('Slack API server: per-channel rate limit', () => {
@@ -40,7 +40,7 @@ describe('Slack API server: per-channel rate limit', () => {
   it('50 moments posted in order, each retried after its Retry-After, arrive complete, in order and 1/s apart', async () => {
     let now = 1_700_000_000_000;
     server = await startSlackApiServer({ tokens: [TOKEN], now: () => now });
-    const connector = slackConnectorFor(server.url);
+    const connector = await slackConnectorFor(server.url);
     const renderer = connector.renderer({ text: 'moment {{ data.publicId }}' });
     let rateLimited = 0;
     for (let i = 0; i < 50; i++) {
