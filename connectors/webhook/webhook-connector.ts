@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { permanent, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
 import { classifyHttpResponse, networkFailure } from '../http-result.js';
 import type { BridgeEvent } from '../../src/event.js';
-import { InputError, PayloadError } from '../../src/errors.js';
+import { errorMessage, InputError, PayloadError } from '../../src/errors.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { webhookOverridesSchema, type WebhookConfig } from './config.js';
 import { guardedLookup, isPrivateAddress, SsrfBlockedError } from './ssrf-guard.js';
@@ -19,6 +19,8 @@ export interface WebhookPayload {
 }
 
 const USER_AGENT = 'moments-bridge-webhook/1';
+/** node:http's refusals of a malformed request (thrown before anything is sent). */
+const UNSENDABLE = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE']);
 /** How much of a failed answer's body goes into the dead letter. */
 const RESPONSE_LIMIT = 2048;
 
@@ -79,6 +81,11 @@ export class WebhookConnector implements Connector<WebhookPayload> {
       return result.status === 'permanent' ? { ...result, detail: { status: res.status, body: res.body } } : result;
     } catch (err) {
       if (err instanceof SsrfBlockedError) return permanent(err.message, { url: redactUrl(target) });
+      // The request cannot be sent as rendered (a header name or value with a line break, e.g. from
+      // upstream data through a header template): no retry would change that.
+      if (UNSENDABLE.has((err as { code?: string }).code ?? '')) {
+        return permanent(`the request cannot be sent as rendered: ${errorMessage(err)}; fix the connector's headers (or the template that renders them)`, { url: redactUrl(target) });
+      }
       return networkFailure(err);
     }
   }

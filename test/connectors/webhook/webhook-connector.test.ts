@@ -159,6 +159,14 @@ describe('webhook delivery against the local receiver', () => {
     expect((await send(c, momentEvent, 'dlv-t')).status).toBe('delivered');
   });
 
+  it('a header that cannot be sent (a line break from upstream data) is permanent, nothing sent', async () => {
+    const withBreak = await make({ headers: { 'x-athlete': '{{ data.athleteId }}' } });
+    const evil = { ...momentEvent, data: { ...(momentEvent.data as Record<string, unknown>), athleteId: 'a\r\nx-injected: 1' } };
+    const r1 = await send(withBreak, evil);
+    expect(r1).toMatchObject({ status: 'permanent', reason: expect.stringContaining('cannot be sent as rendered') });
+    expect(hook.received).toHaveLength(0);
+  });
+
   it('a refused connection is retryable', async () => {
     const gone = await startWebhookReceiver();
     await gone.stop();
