@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { EmbeddedRedis, freePort } from '../../src/redis/embedded-redis.js';
-import type { MomentsSimulator } from '../../src/simulators/moments/moments-simulator.js';
+import { simulatorSourceConfig, type MomentsSimulator } from '../../src/simulators/moments/moments-simulator.js';
 import type { SimMoment } from '../../src/simulators/moments/moments-store.js';
 import { startCli, type RunningCli } from '../../test/helpers/cli.js';
 import { sleep, waitFor } from './measure.js';
@@ -55,17 +55,7 @@ export async function startBenchRedis(options: { appendOnly?: boolean } = {}): P
 
 /** The `sources.moments` block pointing at a simulator. */
 export function momentsSourceConfig(sim: MomentsSimulator, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    type: 'moments',
-    cognitoEndpoint: sim.cognitoEndpoint,
-    clientId: 'sim-client',
-    username: 'demo',
-    password: 'demo-password',
-    graphqlUrl: sim.graphqlUrl,
-    reconnect: { initialDelay: '50ms', maxDelay: '500ms' },
-    pageSize: 1000,
-    ...extra,
-  };
+  return simulatorSourceConfig(sim, { reconnect: { initialDelay: '50ms', maxDelay: '500ms' }, pageSize: 1000, ...extra });
 }
 
 export interface BridgeConfigInput {

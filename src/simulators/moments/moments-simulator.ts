@@ -86,6 +86,11 @@ export interface MomentsSimulator {
   stop(): Promise<void>;
 }
 
+/** A `type: moments` source block pointing at `sim` with its default app client and user, plus `extra`. */
+export function simulatorSourceConfig(sim: Pick<MomentsSimulator, 'cognitoEndpoint' | 'graphqlUrl'>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'moments', cognitoEndpoint: sim.cognitoEndpoint, clientId: 'sim-client', username: 'demo', password: 'demo-password', graphqlUrl: sim.graphqlUrl, ...extra };
+}
+
 interface SocketSubscription {
   document: DocumentNode;
   field: string;

@@ -4,7 +4,7 @@ import type { BridgeEvent } from '../../../src/event.js';
 import { createLogger } from '../../../src/log.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
 import type { Source, SourceContext } from '../../../src/sources/source.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 
 // The moments source's micro-batches through `emitBatch`: a burst is handed over in a few
@@ -65,17 +65,9 @@ function context(): SourceContext {
 }
 
 async function startSource(overrides: Record<string, unknown> = {}): Promise<Source> {
-  const config = momentsSource.configSchema.parse({
-    type: 'moments',
-    cognitoEndpoint: sim.cognitoEndpoint,
-    clientId: 'sim-client',
-    username: 'demo',
-    password: 'demo-password',
-    graphqlUrl: sim.graphqlUrl,
-    reconnect: { initialDelay: '50ms', maxDelay: '300ms' },
-    pageSize: 100,
-    ...overrides,
-  });
+  const config = momentsSource.configSchema.parse(
+    simulatorSourceConfig(sim, { reconnect: { initialDelay: '50ms', maxDelay: '300ms' }, pageSize: 100, ...overrides }),
+  );
   source = momentsSource.create(config, context());
   await source.start();
   await vi.waitFor(() => expect(source!.state().status).toBe('connected'));

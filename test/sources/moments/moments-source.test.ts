@@ -5,7 +5,7 @@ import type { BridgeEvent } from '../../../src/event.js';
 import { createLogger } from '../../../src/log.js';
 import type { QuarantinedItem, Source, SourceContext } from '../../../src/sources/source.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
-import { startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../../src/simulators/moments/moments-simulator.js';
+import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../../src/simulators/moments/moments-simulator.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 
 let redis: TestRedis;
@@ -65,17 +65,9 @@ function context(configDir = process.cwd()): SourceContext {
 }
 
 function createSource(overrides: Record<string, unknown> = {}, configDir?: string): Source {
-  const config = momentsSource.configSchema.parse({
-    type: 'moments',
-    cognitoEndpoint: sim.cognitoEndpoint,
-    clientId: 'sim-client',
-    username: 'demo',
-    password: 'demo-password',
-    graphqlUrl: sim.graphqlUrl,
-    reconnect: { initialDelay: '50ms', maxDelay: '300ms' },
-    pageSize: 7,
-    ...overrides,
-  });
+  const config = momentsSource.configSchema.parse(
+    simulatorSourceConfig(sim, { reconnect: { initialDelay: '50ms', maxDelay: '300ms' }, pageSize: 7, ...overrides }),
+  );
   const source = momentsSource.create(config, context(configDir));
   sources.push(source);
   return source;
