@@ -1,5 +1,6 @@
-import { isScalar, visit, type Document } from 'yaml';
+import { Scalar, visit, type Document } from 'yaml';
 import type { ConfigIssue } from './config-error.js';
+import { yamlPath } from './yaml-path.js';
 
 const PLACEHOLDER = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -28,9 +29,9 @@ export function interpolateEnv(doc: Document, env: NodeJS.ProcessEnv): ConfigIss
           message: `environment variable ${missing.map((m) => `\${${m}}`).join(', ')} is not set: export it, or write \${${missing[0]}:-default}`,
         });
       }
-      // A value that came entirely from the environment is typed by its text (PORT=6379 → 6379),
-      // like YAML would type it, so `port: ${PORT}` validates as a number.
-      node.value = whole(node.value) ? coerce(replaced) : replaced;
+      // A plain `${PORT}` is typed by its text, as YAML would type a plain 6379, so `port: ${PORT}`
+      // validates as a number. A quoted one is a string in YAML, so it stays one (ids, "007").
+      node.value = node.type === Scalar.PLAIN && whole(node.value) ? typed(replaced) : replaced;
     },
   });
   return issues;
@@ -40,28 +41,22 @@ function whole(text: string): boolean {
   return /^\$\{[^}]+\}$/.test(text);
 }
 
-function coerce(text: string): string | number | boolean {
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  if (text === 'true' || text === 'false') return text === 'true';
-  return text;
-}
+/** Doubles keep 15 significant decimal digits exactly; a longer number stays text. */
+const EXACT_DIGITS = 15;
 
-/** The config path (keys and indexes) of a node visited by `yaml`'s visit(). */
-function yamlPath(ancestors: readonly unknown[], node: unknown): (string | number)[] {
-  const out: (string | number)[] = [];
-  const chain = [...ancestors, node];
-  for (let i = 0; i < chain.length - 1; i++) {
-    const parent = chain[i] as { items?: unknown[]; key?: unknown };
-    const child = chain[i + 1];
-    if (parent && Array.isArray(parent.items)) {
-      const idx = parent.items.indexOf(child);
-      const item = parent.items[idx] as { key?: unknown } | undefined;
-      // In a map the child is a Pair (its key is added when we step into it); in a seq the index is the path.
-      if (idx >= 0 && !(item && typeof item === 'object' && 'key' in item)) out.push(idx);
-    } else if (parent && 'key' in parent && child !== parent.key) {
-      const key = parent.key;
-      out.push(isScalar(key) ? String(key.value) : String(key));
-    }
+/**
+ * A number or boolean when the text is one and nothing is lost in the conversion: leading zeros
+ * (`007`), integers past Number.MAX_SAFE_INTEGER and over-long decimals stay strings.
+ */
+function typed(text: string): string | number | boolean {
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^-?(0|[1-9]\d*)$/.test(text)) {
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : text;
   }
-  return out;
+  if (/^-?(0|[1-9]\d*)\.\d+$/.test(text)) {
+    const significant = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+    return significant.length <= EXACT_DIGITS ? Number(text) : text;
+  }
+  return text;
 }

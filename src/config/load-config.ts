@@ -1,12 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
+import { aliasProblem } from './alias-budget.js';
 import { ConfigValidationError, formatPath, type ConfigIssue } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { interpolateEnv } from './interpolate.js';
 import { configSchema, type BridgeConfig } from './schema.js';
+import { yamlPath } from './yaml-path.js';
 
 export interface LoadedConfig {
   config: BridgeConfig;
@@ -48,18 +50,37 @@ export interface LoadConfigOptions {
   validate?: (config: BridgeConfig, configDir: string) => Promise<void> | void;
 }
 
+/**
+ * The largest config file read. Real configs are a few KiB; the bound keeps a wrong path (a log,
+ * a dump) or a hostile file from being parsed into memory.
+ * @defaultValue 1 MiB
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export async function loadConfig(path: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const file = resolve(path);
   let text: string;
   try {
+    // Checked before reading, so a huge file is never loaded.
+    checkSize(file, statSync(file).size);
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError('config_unreadable', `cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
   }
   return parseConfig(text, file, options);
 }
 
+function checkSize(file: string, bytes: number): void {
+  if (bytes <= MAX_CONFIG_BYTES) return;
+  throw new InputError(
+    'config_too_large',
+    `config file ${file} is ${bytes} bytes, over the 1 MiB (${MAX_CONFIG_BYTES} bytes) limit: check the path, or split large parts (templates, fixtures) into their own files`,
+  );
+}
+
 export async function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  checkSize(file, Buffer.byteLength(text));
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
@@ -79,8 +100,13 @@ export async function parseConfig(text: string, file: string, options: LoadConfi
   const locate = locator(doc, lineCounter);
   const at = (issue: ConfigIssue): LocatedIssue => ({ ...issue, file, ...locate(issue.path) });
 
+  const bomb = aliasProblem(doc);
+  if (bomb) throw new ConfigLoadError([{ file, ...lineCounter.linePos(bomb.alias.range?.[0] ?? 0), path: pathOf(doc, bomb.alias), message: bomb.message }]);
+
   const issues: ConfigIssue[] = interpolateEnv(doc, options.env ?? process.env);
-  const raw: unknown = doc.toJS() ?? {};
+  // aliasProblem() has bounded what aliases expand to; the library's own count (which throws
+  // without a position) would only refuse harmless reuse of one anchor more than 100 times.
+  const raw: unknown = doc.toJS({ maxAliasCount: -1 }) ?? {};
   const parsed = configSchema().safeParse(raw, { error: (iss) => friendlyMessage(iss) });
   if (!parsed.success) {
     // Report broken references too, so one run shows every problem it can.
@@ -175,6 +201,18 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function missing(what: string, name: string, known: string[]): string {
   const hint = didYouMean(name, known);
   return `no ${what} named "${name}"${hint ? ` — did you mean "${hint}"?` : known.length ? ` (defined: ${known.join(', ')})` : ` (none defined under ${what}s:)`}`;
+}
+
+function pathOf(doc: Document, alias: Alias): (string | number)[] {
+  let found: (string | number)[] = [];
+  visit(doc, {
+    Alias(_key, node, ancestors) {
+      if (node !== alias) return undefined;
+      found = yamlPath(ancestors, node);
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** Maps a config path to the line:col of its node (or of the nearest ancestor that exists). */
