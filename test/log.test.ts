@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/log.js';
+import { runCli } from './helpers/cli.js';
 
 function capture() {
   const lines: string[] = [];
@@ -37,4 +41,24 @@ describe('logger secret redaction', () => {
     expect(lines[0]).not.toContain('R0UT1NGKEY');
     expect(JSON.parse(lines[0]!)).toMatchObject({ token: '<secret>', connector: { routingKey: '<secret>' } });
   });
+});
+
+describe('LOG_LEVEL', () => {
+  it('overrides log.level from the config', async () => {
+    const yaml = 'log: { level: warn }\n';
+    expect((await parseConfig(yaml, '/tmp/c.yaml', { env: {} })).config.log.level).toBe('warn');
+    expect((await parseConfig(yaml, '/tmp/c.yaml', { env: { LOG_LEVEL: 'debug' } })).config.log.level).toBe('debug');
+    expect((await parseConfig('{}\n', '/tmp/c.yaml', { env: { LOG_LEVEL: 'trace' } })).config.log.level).toBe('trace');
+  });
+
+  it('refuses an invalid LOG_LEVEL, naming it and the allowed values (check exits 1)', async () => {
+    await expect(parseConfig('{}\n', '/tmp/c.yaml', { env: { LOG_LEVEL: 'verbose' } })).rejects.toThrow(
+      'LOG_LEVEL="verbose" is not a log level: use one of trace, debug, info, warn, error, fatal',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'mb-log-'));
+    writeFileSync(join(dir, 'config.yaml'), '{}\n');
+    const result = await runCli(['check', '-c', join(dir, 'config.yaml')], { env: { LOG_LEVEL: 'verbose' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('LOG_LEVEL="verbose" is not a log level');
+  }, 30_000);
 });

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
+import { logLevelFromEnv } from '../log.js';
 import { aliasProblem } from './alias-budget.js';
 import { ConfigValidationError, formatPath, type ConfigIssue } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
@@ -81,6 +82,8 @@ function checkSize(file: string, bytes: number): void {
 
 export async function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   checkSize(file, Buffer.byteLength(text));
+  const env = options.env ?? process.env;
+  const envLevel = logLevelFromEnv(env);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
@@ -103,7 +106,7 @@ export async function parseConfig(text: string, file: string, options: LoadConfi
   const bomb = aliasProblem(doc);
   if (bomb) throw new ConfigLoadError([{ file, ...lineCounter.linePos(bomb.alias.range?.[0] ?? 0), path: pathOf(doc, bomb.alias), message: bomb.message }]);
 
-  const issues: ConfigIssue[] = interpolateEnv(doc, options.env ?? process.env);
+  const issues: ConfigIssue[] = interpolateEnv(doc, env);
   // aliasProblem() has bounded what aliases expand to; the library's own count (which throws
   // without a position) would only refuse harmless reuse of one anchor more than 100 times.
   const raw: unknown = doc.toJS({ maxAliasCount: -1 }) ?? {};
@@ -115,6 +118,7 @@ export async function parseConfig(text: string, file: string, options: LoadConfi
   if (issues.length) throw new ConfigLoadError(issues.map(at));
 
   const config = parsed.data as BridgeConfig;
+  if (envLevel) config.log.level = envLevel;
   const configDir = dirname(file);
   const refIssues = crossReferenceIssues(config);
   if (options.validate) {

@@ -5,6 +5,7 @@ import { sourcePlugins } from '../sources/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
 import { secretString } from './secret.js';
 import { parseDuration } from '../duration.js';
+import { LOG_LEVELS } from '../log.js';
 
 /**
  * The whole configuration, assembled from the per-source and per-connector schemas in the
@@ -52,7 +53,7 @@ export const serverSchema = z
 
 export const logSchema = z
   .strictObject({
-    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('Log level. @defaultValue info'),
+    level: z.enum(LOG_LEVELS).default('info').describe('Log level; `LOG_LEVEL` in the environment overrides it. @defaultValue info'),
     format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`auto`: pretty in a TTY, JSON otherwise. @defaultValue auto'),
   })
   .describe('Logging (pino).');
