@@ -197,7 +197,7 @@ export class Daemon {
   private createDashboard(config: BridgeConfig): QueueDashboard | undefined {
     const token = config.server.adminToken;
     if (!token || !this.queues) return undefined;
-    return new QueueDashboard({ token, queues: this.queues.bullQueues() });
+    return new QueueDashboard({ token, queues: this.queues.bullQueues(), writable: config.server.dashboard.writable });
   }
 
   private async serveDashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -321,7 +321,7 @@ export class Daemon {
     this.loaded = next;
     router.start();
     this.dashboard?.setQueues(queues.bullQueues());
-    if (!same(prev.server.adminToken, cfg.server.adminToken) && this.server) this.dashboard = this.createDashboard(cfg);
+    if ((!same(prev.server.adminToken, cfg.server.adminToken) || !same(prev.server.dashboard, cfg.server.dashboard)) && this.server) this.dashboard = this.createDashboard(cfg);
 
     if (prev.routes.length !== cfg.routes.length || !same(prev.routes, cfg.routes)) result.changes.push(`routes: ${prev.routes.length} → ${cfg.routes.length}`);
     for (const n of Object.keys(changed)) result.changes.push(`connector ${n}: ${prev.connectors[n] ? 'changed' : 'added'}`);

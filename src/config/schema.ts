@@ -48,6 +48,17 @@ export const serverSchema = z
     host: z.string().default('127.0.0.1').describe('Bind address. Keep 127.0.0.1 unless a proxy with auth sits in front. @defaultValue 127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(9464).describe('HTTP port (0 = any free port). @defaultValue 9464'),
     adminToken: secretString('Bearer token for the queue dashboard at /admin/queues; without it the dashboard is off').optional(),
+    dashboard: z
+      .strictObject({
+        writable: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Allow the dashboard to change queues: add jobs, edit job data (a job carries its own delivery URL), retry, promote, clean, pause, empty. Off, it only shows them; `moments-bridge dlq retry|purge` still re-drives dead letters. @defaultValue false',
+          ),
+      })
+      .prefault({})
+      .describe('The queue dashboard at /admin/queues.'),
   })
   .describe('The operations HTTP server.');
 

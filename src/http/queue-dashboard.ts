@@ -17,7 +17,15 @@ export interface QueueDashboardOptions {
   queues: ReadonlyMap<string, Queue>;
   /** Mount path. @defaultValue /admin/queues */
   basePath?: string;
+  /**
+   * `server.dashboard.writable`: let the dashboard add, edit, retry, clean and pause jobs and
+   * queues. Off, it is a read-only view. @defaultValue false
+   */
+  writable?: boolean;
 }
+
+/** Methods a read-only dashboard answers: its pages and JSON API only read. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * The bull-board dashboard behind the admin token, as a handler for the ops server's `extra`
@@ -29,11 +37,14 @@ export class QueueDashboard {
   private readonly listener: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   private readonly board: ReturnType<typeof createBullBoard>;
 
+  private readonly writable: boolean;
+
   constructor(private readonly options: QueueDashboardOptions) {
     this.basePath = options.basePath ?? DASHBOARD_PATH;
+    this.writable = options.writable ?? false;
     const adapter = new HonoAdapter(serveStatic).setBasePath(this.basePath);
     this.board = createBullBoard({
-      queues: adapters(options.queues),
+      queues: adapters(options.queues, this.writable),
       serverAdapter: adapter,
       options: { uiConfig: { boardTitle: 'moments-bridge' } },
     });
@@ -43,7 +54,7 @@ export class QueueDashboard {
 
   /** Shows these queues from now on (after a hot reload). */
   setQueues(queues: ReadonlyMap<string, Queue>): void {
-    this.board.replaceQueues(adapters(queues));
+    this.board.replaceQueues(adapters(queues, this.writable));
   }
 
   /** Handles requests under the base path; false for anything else. */
@@ -56,11 +67,21 @@ export class QueueDashboard {
         .end('401 unauthorized: send "Authorization: Bearer <server.adminToken>" (or HTTP Basic with the token as password)\n');
       return true;
     }
+    // bull-board's readOnlyMode hides the buttons and refuses its queue actions; refusing every
+    // write method here as well covers routes it does not gate (and any a later version adds).
+    if (!this.writable && !READ_METHODS.has(req.method ?? 'GET')) {
+      res
+        .writeHead(403, { 'content-type': 'text/plain' })
+        .end('403 the queue dashboard is read-only: set server.dashboard.writable: true to add, edit, retry or clean jobs from it (or use `moments-bridge dlq retry|purge`)\n');
+      return true;
+    }
     await this.listener(req, res);
     return true;
   }
 }
 
-function adapters(queues: ReadonlyMap<string, Queue>): BullMQAdapter[] {
-  return [...queues].map(([connector, q]) => new BullMQAdapter(q, { displayName: connector, description: `deliveries to connector "${connector}"` }));
+function adapters(queues: ReadonlyMap<string, Queue>, writable: boolean): BullMQAdapter[] {
+  return [...queues].map(
+    ([connector, q]) => new BullMQAdapter(q, { displayName: connector, description: `deliveries to connector "${connector}"`, readOnlyMode: !writable }),
+  );
 }
