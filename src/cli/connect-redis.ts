@@ -23,7 +23,7 @@ export async function connectToolRedis(loaded: LoadedConfig, override?: string):
   const { redis } = loaded.config;
   if (redis.url !== 'embedded') return { url: redis.url, origin: 'config', close: none };
   const dataDir = isAbsolute(redis.dataDir) ? redis.dataDir : resolve(loaded.configDir, redis.dataDir);
-  const running = EmbeddedRedis.findRunning(dataDir);
+  const running = await EmbeddedRedis.findRunning(dataDir);
   if (running) return { url: running.url, origin: 'running-daemon', close: none };
   const server = new EmbeddedRedis({ dataDir });
   await server.start();

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { BridgeError } from '../errors.js';
+import { pidIdentity, probeRedis, sameDir } from './redis-identity.js';
 
 export interface EmbeddedRedisOptions {
   /** Data directory (AOF lives here). @defaultValue `./.data/redis` */
@@ -56,7 +57,9 @@ function isRunning(pid: number): boolean {
 
 /**
  * A child `redis-server` bound to 127.0.0.1 with AOF on, for `redis: embedded` and for tests.
- * A pid file in the data dir lets the next start stop a server left behind by a killed parent.
+ * A pid file in the data dir lets the next start stop a server left behind by a killed parent —
+ * only after /proc shows that pid is a redis-server running in this data dir (a stale file after
+ * a reboot names an unrelated process). Without /proc (not Linux) nothing is signalled.
  */
 export class EmbeddedRedis {
   readonly dataDir: string;
@@ -88,7 +91,7 @@ export class EmbeddedRedis {
       throw new BridgeError('redis_missing', REDIS_MISSING_HINT);
     }
     mkdirSync(this.dataDir, { recursive: true });
-    this.stopLeftover();
+    await this.stopLeftover();
     if (!this.port) this.port = await freePort();
     const args = [
       '--port', String(this.port),
@@ -161,18 +164,30 @@ export class EmbeddedRedis {
 
   /**
    * The embedded server another process (a running daemon) started on `dataDir`, if it is still
-   * alive: its URL and pid. Read from the file `start()` writes.
+   * alive: its URL and pid. Read from the file `start()` writes, and trusted only when the server
+   * on that port answers that it is that pid serving this data dir; a file naming a live Redis
+   * that is not is refused, so `dlq purge` cannot be pointed at someone else's Redis.
    */
-  static findRunning(dataDir: string): { url: string; port: number; pid: number } | undefined {
+  static async findRunning(dataDir: string): Promise<{ url: string; port: number; pid: number } | undefined> {
     const file = join(resolve(dataDir), PORT_FILE);
     if (!existsSync(file)) return undefined;
+    let pid: unknown;
+    let port: unknown;
     try {
-      const { pid, port } = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; port?: unknown };
-      if (typeof pid !== 'number' || typeof port !== 'number' || !isRunning(pid)) return undefined;
-      return { url: `redis://127.0.0.1:${port}`, port, pid };
+      ({ pid, port } = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; port?: unknown });
     } catch {
       return undefined;
     }
+    if (typeof pid !== 'number' || typeof port !== 'number' || !isRunning(pid)) return undefined;
+    const probe = await probeRedis(port);
+    if (!probe) return undefined; // nothing answers: a stale file
+    if (probe.pid !== pid || !sameDir(probe.dir, dataDir)) {
+      throw new BridgeError(
+        'redis_port_untrusted',
+        `${file} names the Redis on 127.0.0.1:${port} (pid ${probe.pid}), which is not the embedded redis-server of ${resolve(dataDir)}: it serves ${probe.dir}${probe.pid !== pid ? ` and is not pid ${pid}` : ''}. Not connecting to it. If no daemon runs with this config, delete ${file}; or pass --redis <url>.`,
+      );
+    }
+    return { url: `redis://127.0.0.1:${port}`, port, pid };
   }
 
   private get portFile(): string {
@@ -183,17 +198,32 @@ export class EmbeddedRedis {
     return join(this.dataDir, 'moments-bridge-redis.pid');
   }
 
-  private stopLeftover(): void {
+  /** Stops the server a killed parent left running on this data dir, if the pid file names one. */
+  private async stopLeftover(): Promise<void> {
     if (!existsSync(this.pidFile)) return;
     const pid = Number(readFileSync(this.pidFile, 'utf8'));
     if (pid && isRunning(pid)) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        /* already gone */
+      const identity = pidIdentity(pid, this.dataDir);
+      if (identity === 'ours') {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+        const until = Date.now() + 5_000;
+        while (isRunning(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      } else if (identity === 'unknown') {
+        // No /proc to tell what the pid is: never signal it. Only refuse to start when a server of
+        // this data dir still answers, since two servers must not share one AOF.
+        const running = await EmbeddedRedis.findRunning(this.dataDir).catch(() => undefined);
+        if (running) {
+          throw new BridgeError(
+            'redis_leftover',
+            `a redis-server from an earlier run (pid ${running.pid}) still serves ${this.dataDir} on 127.0.0.1:${running.port}; this platform has no /proc to verify it before signalling, so stop it yourself (redis-cli -p ${running.port} shutdown) and start again`,
+          );
+        }
       }
-      const until = Date.now() + 5_000;
-      while (isRunning(pid) && Date.now() < until) spawnSync('sleep', ['0.05']);
+      // 'foreign': the pid now belongs to another process (reused after a reboot): leave it be.
     }
     rmSync(this.pidFile, { force: true });
   }
