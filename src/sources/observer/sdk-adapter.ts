@@ -1,4 +1,5 @@
 import type { DataFrameLike, ObserverAdminLike, ObserverClientOptions } from './observer-api.js';
+import { ObserverError } from './observer-errors.js';
 
 /** The documented SDK client (seed 001), as far as the bridge calls it. */
 export interface SdkClient {
@@ -24,9 +25,11 @@ export interface SdkClientConfig {
 /**
  * Puts an official SDK client behind the interface the source uses. The SDK is constructed as its
  * documentation says; this adapter only bridges the few places where the source's habits differ:
- * it hands the current token to `connect(accessToken?)` as well (seed 001 documents both ways),
- * and it asks database frames not to fetch on create, since the source iterates and `update()`s
- * each frame itself once its listeners are attached.
+ * it hands the current token to `connect(accessToken?)` as well (seed 001 documents both ways);
+ * it asks database frames not to fetch on create, since the source iterates and `update()`s each
+ * frame itself once its listeners are attached; and it bounds every call by the source's
+ * `requestTimeout`, since the SDK documents no timeout of its own and a hung call would stall
+ * discovery for good.
  */
 export class SdkClientAdapter implements ObserverAdminLike {
   constructor(
@@ -40,7 +43,8 @@ export class SdkClientAdapter implements ObserverAdminLike {
   }
 
   async connect(accessToken?: string): Promise<unknown> {
-    return this.sdk.connect(accessToken ?? (await this.options.getAccessToken()));
+    const token = accessToken ?? (await this.options.getAccessToken());
+    return this.bounded('connect', this.sdk.connect(token));
   }
 
   close(): unknown {
@@ -48,27 +52,27 @@ export class SdkClientAdapter implements ObserverAdminLike {
   }
 
   findCalls(params: Record<string, unknown>): Promise<unknown> {
-    return this.sdk.findCalls(params);
+    return this.bounded('findCalls', this.sdk.findCalls(params));
   }
 
   fetchOngoingCalls(): Promise<unknown> {
-    return this.sdk.fetchOngoingCalls();
+    return this.bounded('fetchOngoingCalls', this.sdk.fetchOngoingCalls());
   }
 
   getSummaryStats(params: Record<string, unknown>): Promise<unknown> {
-    return this.sdk.getSummaryStats(params);
+    return this.bounded('getSummaryStats', this.sdk.getSummaryStats(params));
   }
 
   createDatabaseFrame(resourceId: string, conditions: Record<string, unknown>): Promise<DataFrameLike> {
-    return this.sdk.createDatabaseFrame(resourceId, conditions, false);
+    return this.bounded('createDatabaseFrame', this.sdk.createDatabaseFrame(resourceId, conditions, false));
   }
 
   createCallSnapshotsFrame(callId: string): Promise<DataFrameLike> {
-    return this.sdk.createCallSnapshotsFrame(callId);
+    return this.bounded('createCallSnapshotsFrame', this.sdk.createCallSnapshotsFrame(callId));
   }
 
   createClientSnapshotsFrame(ids: { callId: string; clientId: string }): Promise<DataFrameLike> {
-    return this.sdk.createClientSnapshotsFrame(ids);
+    return this.bounded('createClientSnapshotsFrame', this.sdk.createClientSnapshotsFrame(ids));
   }
 
   /** Seed 001: the client emits `close` when the WebSocket closes. */
@@ -89,9 +93,22 @@ export class SdkClientAdapter implements ObserverAdminLike {
     return this.admin('listJobs');
   }
 
+  /** Rejects with `observer_timeout` when `promise` takes longer than the source's requestTimeout. */
+  private bounded<T>(method: string, promise: Promise<T>): Promise<T> {
+    const ms = this.options.requestTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ObserverError('observer_timeout', `Observer SDK call ${method} got no answer within ${ms} ms; the service is slow or overloaded — it will be retried on the next cycle, raise requestTimeout if this keeps happening`, { method })),
+        ms,
+      );
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+
   private admin(method: 'getWorkerState' | 'getServerState' | 'listJobs'): Promise<unknown> {
     const fn = this.sdk[method];
     if (typeof fn !== 'function') return Promise.reject(new Error(`the Observer SDK client has no ${method}(): construct it as ObserverAdminClient`));
-    return fn.call(this.sdk);
+    return this.bounded(method, fn.call(this.sdk));
   }
 }
