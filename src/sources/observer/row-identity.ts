@@ -48,7 +48,7 @@ export function contentRowId(callId: string | undefined, clientId: string | unde
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** A row field that names the frame's own call or client: absent, or the same id. */
