@@ -186,6 +186,40 @@ describe.each(variants)('observer source with $label', ({ sdk, configDir, view }
     expect(summary!.id).toMatch(new RegExp(`^${name}:observer\\.summary:summaryStats:1:\\d+$`));
   });
 
+  it('admin: workers, servers and jobs of the simulator become state-change events; down and back up are one event each', async () => {
+    const { h, name } = await setup([{ ongoingCalls: { pollEvery: '1s' } }], { admin: { pollEvery: '50ms' } });
+    const states = () => h.events.filter((e) => e.kind.endsWith('.state')).map((e) => e.id);
+    await waitFor(() => states().length === 3, 'first sight of two workers and a server');
+    expect(states()).toEqual([`${name}:observer.worker.state:worker-1:1:up`, `${name}:observer.worker.state:worker-2:1:up`, `${name}:observer.server.state:server-1:1:running`]);
+
+    sim.control.admin.setWorkerState('worker-1', 'down');
+    const job = sim.control.admin.startJob('recording', { callId: 'X' });
+    await waitFor(() => states().length === 5, 'worker down and a new job');
+    sim.control.admin.failJob(job.jobId, 'disk full');
+    sim.control.admin.setWorkerState('worker-1', 'up');
+    sim.control.admin.removeWorker('worker-2');
+    sim.control.admin.setServerState('server-1', 'draining');
+    await waitFor(() => states().length === 9, 'job failed, worker back, worker gone, server draining');
+    expect(states().slice(3).sort()).toEqual(
+      [
+        `${name}:observer.worker.state:worker-1:2:down`,
+        `${name}:observer.job.state:${job.jobId}:1:active`,
+        `${name}:observer.job.state:${job.jobId}:2:failed`,
+        `${name}:observer.worker.state:worker-1:3:up`,
+        `${name}:observer.worker.state:worker-2:2:missing`,
+        `${name}:observer.server.state:server-1:2:draining`,
+      ].sort(),
+    );
+    const down = h.events.find((e) => e.id.endsWith('worker-1:2:down'))!;
+    expect(down.data).toMatchObject({ workerId: 'worker-1', previousState: 'up', state: 'down', down: true, item: { host: expect.any(String) } });
+    expect(h.events.find((e) => e.id.endsWith(':2:failed'))!.data).toMatchObject({ state: 'failed', failed: true, item: { type: 'recording', error: 'disk full' } });
+    // The server map gives ISO `since`, workers give epoch ms: both become the event time.
+    expect(Date.parse(down.time)).toBeGreaterThan(Date.now() - 60_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(states()).toHaveLength(9); // steady state: nothing more
+    expect(sim.control.state().requests).toMatchObject({ getWorkerState: expect.any(Number), getServerState: expect.any(Number), listJobs: expect.any(Number) });
+  });
+
   it('a rejected access token is reported as auth_failed', async () => {
     sim = await startObserverSimulator({ accessToken: 'tok-observer-test' });
     const config = observerSourceConfigSchema.parse({
@@ -210,6 +244,22 @@ describe.each(variants)('observer source with $label', ({ sdk, configDir, view }
 });
 
 describe('observer source sdk loading', () => {
+  it('the SDK is constructed as documented: { connection: { url, getAccessToken } } (the flat form is refused by it)', async () => {
+    const { ObserverClient } = (await import(pathToFileURL(join(SDK_DIR, 'node_modules/@huddle01/observer-client-sdk/index.js')).href)) as { ObserverClient: new (c: unknown) => unknown };
+    expect(() => new ObserverClient({ url: 'ws://127.0.0.1:9', getAccessToken: () => 't' })).toThrow('ObserverClient: config.connection.url is required');
+  });
+
+  it('"admin" with an SDK that has no ObserverAdminClient fails start() with a clear config error', async () => {
+    const config = observerSourceConfigSchema.parse({ type: 'observer', url: 'ws://127.0.0.1:9', accessToken: 'x-token', sdk: 'observer-sdk-without-admin', admin: {} });
+    const s = new ObserverSource(config, harness('noadmin', redis.client(), SDK_DIR).ctx);
+    await expect(s.start()).rejects.toMatchObject({ code: 'observer_sdk_no_admin', message: expect.stringContaining('does not export ObserverAdminClient, which "admin" needs') });
+    // Without admin the same package is fine.
+    const plain = new ObserverSource({ ...config, admin: undefined }, harness('noadmin2', redis.client(), SDK_DIR).ctx);
+    await plain.start();
+    expect(['reconnecting', 'connected']).toContain(plain.state().status);
+    await plain.stop();
+  });
+
   it('a missing sdk package fails start() with a clear message', async () => {
     const config = observerSourceConfigSchema.parse({ type: 'observer', url: 'ws://127.0.0.1:9', accessToken: 'x-token', sdk: '@huddle01/not-installed-sdk' });
     const h = harness('nosdk', redis.client(), process.cwd());
