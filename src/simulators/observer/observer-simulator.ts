@@ -13,6 +13,7 @@ import {
   encodeServerMessage,
   type ServerMessage,
 } from '../../sources/observer/observer-protocol.js';
+import { ADMIN_METHODS, AdminRequestError, SimAdmin, adminControl, answerAdminRequest, type SimAdminOptions } from './sim-admin.js';
 import { ClientStatsWalk, seededRandom } from './webrtc-stats.js';
 
 type Row = Record<string, unknown>;
@@ -32,6 +33,8 @@ export interface ObserverSimulatorOptions {
   seed?: number;
   /** Ping interval the simulator suggests in its `authenticate` answer, ms. @defaultValue 15000 */
   pingIntervalMs?: number;
+  /** Workers and servers present at start (all healthy). @defaultValue 2 workers, 1 server */
+  admin?: SimAdminOptions;
   logger?: Logger;
 }
 
@@ -115,6 +118,8 @@ export interface ObserverSimulatorControl {
   sendMalformed(kind: MalformedKind): number;
   setAccessToken(token: string): void;
   state(): SimulatorState;
+  /** Workers, servers and jobs (the ObserverAdminClient side): take a worker down, fail a job, … */
+  readonly admin: SimAdmin;
 }
 
 /**
@@ -122,7 +127,8 @@ export interface ObserverSimulatorControl {
  * WebRTC-like stats, database resources, and a control API for tests and demos.
  */
 export class ObserverSimulator implements ObserverSimulatorControl {
-  private readonly options: Required<Omit<ObserverSimulatorOptions, 'logger'>>;
+  private readonly options: Required<Omit<ObserverSimulatorOptions, 'logger' | 'admin'>>;
+  readonly admin: SimAdmin;
   private readonly logger: Logger;
   private readonly random: () => number;
   private readonly calls = new Map<string, SimCall>();
@@ -155,6 +161,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
     this.accessToken = this.options.accessToken;
     this.logger = options.logger ?? silentLogger();
     this.random = seededRandom(this.options.seed);
+    this.admin = new SimAdmin(options.admin);
   }
 
   get url(): string {
@@ -283,20 +290,20 @@ export class ObserverSimulator implements ObserverSimulatorControl {
     if (options.kind === 'database') {
       if (!options.resource) throw new Error('pushRow kind database needs "resource"');
       stream = streamKey('database', options.resource);
-      row = { id: `${options.resource}-${seq}`, timestamp: Date.now(), ...options.row };
+      row = { id: `${options.resource}-${seq}`, seq, timestamp: Date.now(), ...options.row };
     } else {
       const call = this.calls.get(options.callId ?? '') ?? this.endedCalls.find((c) => c.callId === options.callId);
       if (!call) throw new Error(`unknown call "${options.callId}"`);
       if (options.kind === 'callSnapshots') {
         stream = streamKey('callSnapshots', call.callId);
-        row = { id: `${call.callId}-s${seq}`, callId: call.callId, roomId: call.roomId, timestamp: Date.now(), clientsCount: call.clients.length, ...options.row };
+        row = { id: `${call.callId}-s${seq}`, seq, callId: call.callId, roomId: call.roomId, timestamp: Date.now(), clientsCount: call.clients.length, ...options.row };
       } else {
         const client = call.clients.find((c) => c.clientId === options.clientId);
         if (!client) throw new Error(`unknown client "${options.clientId}" in call ${call.callId}`);
         stream = streamKey('clientSnapshots', call.callId, client.clientId);
         let walk = this.walks.get(stream);
         if (!walk) this.walks.set(stream, (walk = new ClientStatsWalk(this.random)));
-        row = { id: `${client.clientId}-s${seq}`, callId: call.callId, clientId: client.clientId, userId: client.userId, timestamp: Date.now(), ...walk.next(this.options.snapshotEvery || 1000), ...options.row };
+        row = { id: `${client.clientId}-s${seq}`, seq, callId: call.callId, clientId: client.clientId, userId: client.userId, timestamp: Date.now(), ...walk.next(this.options.snapshotEvery || 1000), ...options.row };
       }
     }
     const rows = this.streams.get(stream) ?? [];
@@ -419,7 +426,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
       const result = this.handle(session, method, params);
       this.send(session, { type: 'response', requestId, result });
     } catch (err) {
-      const e = err instanceof RequestError ? err : new RequestError('internal', (err as Error).message);
+      const e = err instanceof RequestError ? err : err instanceof AdminRequestError ? new RequestError(err.code, err.message) : new RequestError('internal', (err as Error).message);
       this.send(session, { type: 'error', requestId, error: { code: e.code, message: e.message } });
       if (e.code === 'unauthorized') session.ws.close(CLOSE_CODES.unauthorized, 'access token rejected');
     }
@@ -475,6 +482,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
       case 'closeFrame':
         return { closed: session.frames.delete(String(params.frameId)) };
       default:
+        if (ADMIN_METHODS.has(method)) return answerAdminRequest(this.admin, method, params);
         throw new RequestError('unknown_method', `unknown method ${method}`);
     }
   }
@@ -540,8 +548,11 @@ export class ObserverSimulator implements ObserverSimulatorControl {
         return { sent: this.sendMalformed((str('kind') ?? 'invalid-json') as MalformedKind) };
       case 'set-access-token':
         return this.setAccessToken(String(b.accessToken));
-      default:
+      default: {
+        const admin = adminControl(this.admin, action, b);
+        if (admin.handled) return admin.result;
         throw new Error(`unknown control action "${action}"`);
+      }
     }
   }
 }

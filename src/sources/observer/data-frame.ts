@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { DataFrameLike, ObserverRow } from './observer-api.js';
+import { canonicalJson } from './row-identity.js';
 
 export type RowSort = (a: ObserverRow, b: ObserverRow) => number;
 
@@ -25,11 +26,13 @@ export interface DataFrameEvents {
   close: [reason: string];
 }
 
-/** Identity of a row inside one frame: its `id`, else its `timestamp`, else its JSON. */
+/**
+ * Identity of a row inside one frame: its `id`, else its whole content (two rows without an id
+ * and with equal content are one row; a timestamp alone would merge rows sampled in the same ms).
+ */
 export function rowKey(row: ObserverRow): string {
   if (typeof row.id === 'string' || typeof row.id === 'number') return `id:${row.id}`;
-  if (typeof row.timestamp === 'number' || typeof row.timestamp === 'string') return `ts:${row.timestamp}`;
-  return `json:${JSON.stringify(row)}`;
+  return `json:${canonicalJson(row)}`;
 }
 
 /**
@@ -98,8 +101,9 @@ export class DataFrame extends EventEmitter<DataFrameEvents> implements DataFram
     return this.sortFn ? all.sort(this.sortFn) : all;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<ObserverRow> {
-    for (const row of this.toArray()) yield row;
+  /** Seed 001: iteration over the rows the frame holds (synchronous). */
+  [Symbol.iterator](): Iterator<ObserverRow> {
+    return this.toArray()[Symbol.iterator]();
   }
 
   /** Closes the frame on the service and locally. Safe to call twice or after a disconnect. */

@@ -3,6 +3,7 @@ import { ObserverSource } from './observer-source.js';
 import { observerSourceConfigSchema } from './source-config.js';
 
 export { ObserverClient } from './observer-client.js';
+export { ObserverAdminClient } from './observer-admin-client.js';
 export { DataFrame } from './data-frame.js';
 export { ObserverError } from './observer-errors.js';
 export { ObserverSource } from './observer-source.js';

@@ -1,7 +1,8 @@
 /**
- * The documented Observer client API (PRODUCT.md §3) as the source uses it. Both the bridge's own
- * `ObserverClient` and an official SDK loaded with `sdk:` must fit these shapes; the source
- * validates every result with zod, so results are `unknown` here.
+ * The documented Observer client API (seed 001, PRODUCT.md §3) as the source uses it. Both the
+ * bridge's own `ObserverClient` and an official SDK loaded with `sdk:` fit these shapes; the
+ * source normalises every result itself (ongoing-calls.ts, row-identity.ts, admin-states.ts), so
+ * results are `unknown` here.
  */
 
 /** One row of a data frame: a plain JSON object. */
@@ -9,17 +10,21 @@ export type ObserverRow = Record<string, unknown>;
 
 export interface DataFrameLike {
   on(event: 'newrow', listener: (row: ObserverRow) => void): unknown;
+  /** Seed 001: `'error' (error: string)`; the built-in client passes an Error. */
   on(event: 'error', listener: (err: unknown) => void): unknown;
   on(event: 'close', listener: (reason?: unknown) => void): unknown;
   /** Fetches the frame's rows from the service; rows not seen before are emitted as `newrow`. */
   update(): Promise<unknown>;
   close(): unknown;
-  /** The rows the frame holds now. */
+  /** The rows the frame holds now (seed 001: `Symbol.iterator`). */
+  [Symbol.iterator]?(): Iterator<ObserverRow>;
+  /** Tolerated too, for an SDK that iterates asynchronously. */
   [Symbol.asyncIterator]?(): AsyncIterator<ObserverRow>;
 }
 
 export interface ObserverClientLike {
-  connect(): Promise<unknown>;
+  /** Seed 001: `connect(accessToken?: string)`. */
+  connect(accessToken?: string): Promise<unknown>;
   close(): unknown;
   findCalls(params: Record<string, unknown>): Promise<unknown>;
   fetchOngoingCalls(): Promise<unknown>;
@@ -35,7 +40,14 @@ export interface ObserverClientLike {
   on?(event: 'malformed', listener: (...args: unknown[]) => void): unknown;
 }
 
-/** What the source passes to a client constructor or SDK factory. */
+/** The ObserverAdminClient calls the source polls (seed 001); payloads are undocumented. */
+export interface ObserverAdminLike extends ObserverClientLike {
+  getWorkerState(): Promise<unknown>;
+  getServerState(): Promise<unknown>;
+  listJobs(): Promise<unknown>;
+}
+
+/** What the source passes to a client factory (built-in client, or the SDK adapter). */
 export interface ObserverClientOptions {
   /** `ws://` or `wss://` URL of the Observer WebSocket API. */
   url: string;
@@ -45,4 +57,6 @@ export interface ObserverClientOptions {
   requestTimeoutMs?: number;
   /** Interval between liveness pings. @defaultValue 15000 */
   pingIntervalMs?: number;
+  /** Build an admin client (ObserverAdminClient), for the `admin` poller. @defaultValue false */
+  admin?: boolean;
 }

@@ -40,6 +40,14 @@ export const METHODS = [
   'createFrame',
   'updateFrame',
   'closeFrame',
+  // ObserverAdminClient (seed 001); answered by the simulator, used by the source's `admin` poller.
+  'getWorkerState',
+  'getServerState',
+  'listJobs',
+  'startJob',
+  'cancelJob',
+  'cleanFailedJobs',
+  'cleanCompletedJobs',
 ] as const;
 export type ObserverMethod = (typeof METHODS)[number];
 
@@ -111,6 +119,10 @@ export const authenticateResult = z
   .loose();
 export const createFrameResult = z.object({ frameId: z.string().min(1) }).loose();
 export const updateFrameResult = z.object({ rows: z.array(z.record(z.string(), z.unknown())) }).loose();
+
+export const startJobParams = z.object({ type: z.string().min(1), parameters: z.unknown().optional() }).strict();
+export const cancelJobParams = z.object({ type: z.string().min(1), jobId: z.string().min(1) }).strict();
+export const cleanJobsParams = z.object({ jobIds: z.array(z.string().min(1)).optional() }).strict();
 
 /** A message that could not be decoded: never fatal, the caller counts and logs it. */
 export class MalformedMessage {

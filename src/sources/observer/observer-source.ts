@@ -1,12 +1,17 @@
-import type { z } from 'zod';
 import { eventId, type BridgeEvent } from '../../event.js';
 import { counter, gauge } from '../../metrics.js';
 import type { Source, SourceContext, SourceState } from '../source.js';
-import type { DataFrameLike, ObserverClientLike, ObserverRow } from './observer-api.js';
+import { AdminPoller } from './admin-poller.js';
+import { frameKey, type FrameSpec } from './frame-spec.js';
+import type { DataFrameLike, ObserverAdminLike, ObserverClientLike, ObserverRow } from './observer-api.js';
+import { ObserverAdminClient } from './observer-admin-client.js';
 import { ObserverClient } from './observer-client.js';
 import { ObserverError } from './observer-errors.js';
 import type { MalformedMessage } from './observer-protocol.js';
-import { callSnapshotRow, clientSnapshotRow, databaseRow, ongoingCallsResult, summaryStats, type OngoingCall } from './observer-schemas.js';
+import { summaryStats } from './observer-schemas.js';
+import { toIsoTime } from './observer-time.js';
+import { normaliseOngoingCalls, type OngoingCall } from './ongoing-calls.js';
+import { identifyRow } from './row-identity.js';
 import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';
 import type { ObserverSourceConfig } from './source-config.js';
 
@@ -14,7 +19,8 @@ const metrics = {
   framesOpen: gauge('mb_observer_frames_open', 'Observer data frames currently open', ['source']),
   rows: counter('mb_observer_rows_total', 'Observer rows turned into events', ['source', 'frame']),
   duplicateRows: counter('mb_observer_duplicate_rows_total', 'Observer rows dropped because their id was already emitted', ['source']),
-  invalidRows: counter('mb_observer_invalid_rows_total', 'Observer rows that failed schema validation (quarantined)', ['source', 'frame']),
+  invalidRows: counter('mb_observer_invalid_rows_total', 'Observer rows that cannot be routed (not an object, or naming another call/client): quarantined', ['source', 'frame']),
+  invalidCalls: counter('mb_observer_invalid_calls_total', 'Entries of fetchOngoingCalls without a usable call id (quarantined)', ['source']),
   malformed: counter('mb_observer_malformed_frames_total', 'Messages from the Observer service that could not be decoded (skipped)', ['source']),
   reconnects: counter('mb_observer_reconnects_total', 'Successful Observer reconnections after a drop', ['source']),
   connectFailures: counter('mb_observer_connect_failures_total', 'Failed Observer connection attempts', ['source', 'code']),
@@ -22,38 +28,10 @@ const metrics = {
   emitFailures: counter('mb_observer_emit_failures_total', 'Observer events the pipeline could not take (retried)', ['source']),
 };
 
-type FrameKind = 'callSnapshots' | 'clientSnapshots' | 'database';
-
-interface FrameSpec {
-  kind: FrameKind;
-  callId?: string;
-  clientId?: string;
-  resource?: string;
-  conditions?: Record<string, unknown>;
-  /** Opened for a call found by ongoingCalls discovery: closed when the call ends. */
-  discovered: boolean;
-}
-
 interface OpenFrame {
   spec: FrameSpec;
   frame?: DataFrameLike;
   closing: boolean;
-}
-
-const ROW_SCHEMAS: Record<FrameKind, z.ZodType<ObserverRow>> = {
-  callSnapshots: callSnapshotRow,
-  clientSnapshots: clientSnapshotRow,
-  database: databaseRow,
-};
-
-function frameKey(spec: FrameSpec): string {
-  if (spec.kind === 'database') return `database:${spec.resource}`;
-  if (spec.kind === 'callSnapshots') return `callSnapshots:${spec.callId}`;
-  return `clientSnapshots:${spec.callId}:${spec.clientId}`;
-}
-
-function isoTime(ms: unknown): string {
-  return typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : new Date().toISOString();
 }
 
 function errorCode(err: unknown): string {
@@ -93,12 +71,22 @@ export class ObserverSource implements Source {
   private retryRows: Array<{ spec: FrameSpec; row: ObserverRow }> = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  private readonly admin: AdminPoller | undefined;
 
   constructor(
     private readonly config: ObserverSourceConfig,
     private readonly ctx: SourceContext,
     private readonly options: ObserverSourceOptions = {},
-  ) {}
+  ) {
+    if (config.admin) {
+      this.admin = new AdminPoller({
+        ctx,
+        pollEvery: config.admin.pollEvery,
+        emit: (event) => this.tryEmit(event),
+        requestFailed: (method, err) => this.requestFailed(method, err),
+      });
+    }
+  }
 
   state(): SourceState {
     return this.current;
@@ -108,7 +96,9 @@ export class ObserverSource implements Source {
     this.stopped = false;
     this.factory =
       this.options.createClient ??
-      (this.config.sdk ? await loadObserverSdk(this.config.sdk, this.ctx.configDir) : (options) => new ObserverClient(options));
+      (this.config.sdk
+        ? await loadObserverSdk(this.config.sdk, this.ctx.configDir, { admin: this.admin !== undefined })
+        : (options) => (options.admin ? new ObserverAdminClient(options) : new ObserverClient(options)));
     await this.connect();
   }
 
@@ -117,6 +107,7 @@ export class ObserverSource implements Source {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.retryTimer);
     this.clearTimers();
+    this.admin?.stop();
     this.connectedGeneration = undefined;
     for (const entry of this.frames.values()) entry.closing = true;
     this.frames.clear();
@@ -144,6 +135,7 @@ export class ObserverSource implements Source {
         getAccessToken: () => this.config.accessToken,
         requestTimeoutMs: this.config.requestTimeout,
         pingIntervalMs: this.config.pingInterval,
+        admin: this.admin !== undefined,
       });
     } catch (err) {
       this.current = { status: 'auth_failed', error: (err as Error).message };
@@ -170,12 +162,14 @@ export class ObserverSource implements Source {
     this.ctx.logger.info({ source: this.ctx.name, url: this.config.url, reconnect: this.everConnected }, 'observer: connected');
     this.everConnected = true;
     this.openConfiguredFrames(generation);
+    this.admin?.start(client as ObserverAdminLike);
   }
 
   private onDisconnect(generation: number, reason: string): void {
     if (this.stopped || generation !== this.connectedGeneration) return;
     this.connectedGeneration = undefined;
     this.clearTimers();
+    this.admin?.stop();
     // The service forgets frames with the connection; they are re-created after reconnecting.
     for (const entry of this.frames.values()) entry.closing = true;
     this.frames.clear();
@@ -286,7 +280,8 @@ export class ObserverSource implements Source {
     try {
       // Rows an SDK may already hold (e.g. from updateOnCreate), then a pull: after a reconnect
       // this is what delivers rows published while the bridge was away.
-      if (frame[Symbol.asyncIterator]) for await (const row of frame as AsyncIterable<ObserverRow>) this.enqueueRow(spec, row);
+      if (frame[Symbol.iterator]) for (const row of frame as Iterable<ObserverRow>) this.enqueueRow(spec, row);
+      else if (frame[Symbol.asyncIterator]) for await (const row of frame as AsyncIterable<ObserverRow>) this.enqueueRow(spec, row);
       await frame.update();
     } catch (err) {
       this.requestFailed('updateFrame', err);
@@ -323,10 +318,13 @@ export class ObserverSource implements Source {
     try {
       let calls: OngoingCall[];
       try {
-        const raw = await client.fetchOngoingCalls();
-        const parsed = ongoingCallsResult.safeParse(raw);
-        if (!parsed.success) throw new ObserverError('observer_invalid_response', `fetchOngoingCalls returned an unexpected result: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-        calls = parsed.data;
+        const result = normaliseOngoingCalls(await client.fetchOngoingCalls());
+        calls = result.calls;
+        for (const bad of result.skipped) {
+          metrics.invalidCalls.inc({ source: this.ctx.name });
+          this.ctx.logger.warn({ source: this.ctx.name }, `observer: quarantined an entry of fetchOngoingCalls: ${bad.reason}`);
+          await this.ctx.quarantine({ kind: 'observer.call', reason: bad.reason, raw: bad.raw }).catch((err) => this.ctx.logger.error({ err }, 'observer: quarantine failed'));
+        }
       } catch (err) {
         this.requestFailed('fetchOngoingCalls', err);
         return;
@@ -338,7 +336,7 @@ export class ObserverSource implements Source {
 
       for (const call of calls) {
         if (!(call.callId in known)) {
-          const event = { id: eventId(this.ctx.name, 'observer.call.started', call.callId), source: this.ctx.name, kind: 'observer.call.started', time: isoTime(call.startedAt), data: call };
+          const event = { id: eventId(this.ctx.name, 'observer.call.started', call.callId), source: this.ctx.name, kind: 'observer.call.started', time: toIsoTime(call.startedAt) ?? new Date().toISOString(), data: call };
           if (!(await this.tryEmit(event))) continue; // retried on the next poll
           await this.ctx.redis.hset(callsKey, call.callId, JSON.stringify(call));
         }
@@ -407,35 +405,20 @@ export class ObserverSource implements Source {
 
   private async handleRow(spec: FrameSpec, raw: ObserverRow): Promise<void> {
     if (this.stopped) return;
-    const parsed = ROW_SCHEMAS[spec.kind].safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const reason = `row of frame ${frameKey(spec)} does not match the ${spec.kind} row schema${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`;
+    const row = identifyRow(spec, raw);
+    if (!row.ok) {
       metrics.invalidRows.inc({ source: this.ctx.name, frame: spec.kind });
-      this.ctx.logger.warn({ source: this.ctx.name, frame: frameKey(spec) }, `observer: quarantined a row: ${reason}`);
-      await this.ctx.quarantine({ kind: 'observer.row', reason, raw }).catch((err) => this.ctx.logger.error({ err }, 'observer: quarantine failed'));
+      this.ctx.logger.warn({ source: this.ctx.name, frame: frameKey(spec) }, `observer: quarantined a row: ${row.reason}`);
+      await this.ctx.quarantine({ kind: 'observer.row', reason: row.reason, raw }).catch((err) => this.ctx.logger.error({ err }, 'observer: quarantine failed'));
       return;
     }
-    const row = parsed.data;
-    const callId = spec.callId ?? (typeof row.callId === 'string' ? row.callId : undefined);
-    const clientId = spec.clientId ?? (typeof row.clientId === 'string' ? row.clientId : undefined);
-    const rowIdent = row.id ?? row.timestamp;
-    const scope = spec.kind === 'database' ? spec.resource : callId;
-    const upstreamId = `${spec.kind}:${scope ?? ''}:${clientId ?? ''}:${String(rowIdent)}`;
-    const seenKey = this.key(`seen:${upstreamId}`);
+    const seenKey = this.key(`seen:${row.upstreamId}`);
     try {
       if ((await this.ctx.redis.exists(seenKey)) === 1) {
         metrics.duplicateRows.inc({ source: this.ctx.name });
         return;
       }
-      const event: BridgeEvent = {
-        id: eventId(this.ctx.name, 'observer.row', upstreamId),
-        source: this.ctx.name,
-        kind: 'observer.row',
-        time: isoTime(row.timestamp),
-        data: { ...row, frame: spec.kind, callId, clientId, ...(spec.kind === 'database' ? { resource: spec.resource } : {}) },
-      };
-      await this.ctx.emit(event);
+      await this.ctx.emit({ id: eventId(this.ctx.name, 'observer.row', row.upstreamId), source: this.ctx.name, kind: 'observer.row', time: row.time, data: row.data });
       // Marked only after the pipeline took it: a crash in between re-emits (same id), never loses.
       await this.ctx.redis.set(seenKey, '1', 'PX', this.config.dedupTtl);
       metrics.rows.inc({ source: this.ctx.name, frame: spec.kind });

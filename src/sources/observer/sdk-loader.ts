@@ -4,10 +4,12 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../../errors.js';
 import type { ObserverClientLike, ObserverClientOptions } from './observer-api.js';
+import { SdkClientAdapter, type SdkClient, type SdkClientConfig } from './sdk-adapter.js';
 
 export type ObserverClientFactory = (options: ObserverClientOptions) => ObserverClientLike;
 
 const REQUIRED_METHODS = ['connect', 'close', 'fetchOngoingCalls', 'getSummaryStats', 'createCallSnapshotsFrame', 'createClientSnapshotsFrame', 'createDatabaseFrame'] as const;
+const ADMIN_METHODS = ['getWorkerState', 'getServerState', 'listJobs'] as const;
 
 /**
  * Finds the entry file of `pkg` as installed next to the config file. `require.resolve` covers
@@ -35,16 +37,23 @@ function resolveEntry(pkg: string, configDir: string): string | undefined {
   }
 }
 
-function isConstructor(fn: (...args: never[]) => unknown): boolean {
-  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
+/** A class, or a function compiled from one (anything `new` works on; arrow functions do not). */
+function isConstructor(fn: unknown): fn is new (config: SdkClientConfig) => SdkClient {
+  return typeof fn === 'function' && fn.prototype !== undefined;
+}
+
+export interface LoadObserverSdkOptions {
+  /** The source polls admin state: the package must export `ObserverAdminClient`. @defaultValue false */
+  admin?: boolean;
 }
 
 /**
- * Loads an Observer SDK package that implements the documented client API. The package exports
- * either `createObserverClient(options)` or a class `ObserverClient` (named or default) taking
- * `{ url, getAccessToken, requestTimeoutMs, pingIntervalMs }`.
+ * Loads the official Observer SDK (or a package with the same documented API) and returns a
+ * factory that constructs it exactly as seed 001 documents —
+ * `new ObserverClient({ connection: { url, getAccessToken } })`, or `new ObserverAdminClient(…)`
+ * with the same config when the source polls admin state — behind {@link SdkClientAdapter}.
  */
-export async function loadObserverSdk(pkg: string, configDir: string): Promise<ObserverClientFactory> {
+export async function loadObserverSdk(pkg: string, configDir: string, options: LoadObserverSdkOptions = {}): Promise<ObserverClientFactory> {
   const entry = resolveEntry(pkg, configDir);
   if (!entry) {
     throw new InputError('observer_sdk_missing', `Observer sdk "${pkg}" is not installed where the config file is (${configDir}): run "npm install ${pkg}" there, or remove "sdk" to use the built-in client`);
@@ -55,17 +64,25 @@ export async function loadObserverSdk(pkg: string, configDir: string): Promise<O
   } catch (err) {
     throw new InputError('observer_sdk_invalid', `Observer sdk "${pkg}" (${entry}) failed to load: ${(err as Error).message}`, { cause: err });
   }
-  const def = (mod.default ?? {}) as Record<string, unknown>;
-  const factory = mod.createObserverClient ?? def.createObserverClient;
-  const ctor = mod.ObserverClient ?? def.ObserverClient ?? (typeof mod.default === 'function' ? mod.default : undefined);
-  let create: ObserverClientFactory;
-  if (typeof factory === 'function') create = (options) => (factory as (o: ObserverClientOptions) => ObserverClientLike)(options);
-  else if (typeof ctor === 'function' && isConstructor(ctor as (...args: never[]) => unknown)) create = (options) => new (ctor as new (o: ObserverClientOptions) => ObserverClientLike)(options);
-  else throw new InputError('observer_sdk_invalid', `Observer sdk "${pkg}" exports neither createObserverClient() nor an ObserverClient class`);
-  return (options) => {
-    const client = create(options);
-    const missing = REQUIRED_METHODS.filter((m) => typeof (client as unknown as Record<string, unknown>)[m] !== 'function');
+  const def = (typeof mod.default === 'object' && mod.default !== null ? mod.default : {}) as Record<string, unknown>;
+  const Client = mod.ObserverClient ?? def.ObserverClient;
+  const Admin = mod.ObserverAdminClient ?? def.ObserverAdminClient;
+  if (!isConstructor(Client)) throw new InputError('observer_sdk_invalid', `Observer sdk "${pkg}" (${entry}) does not export an ObserverClient class`);
+  if (options.admin && !isConstructor(Admin)) {
+    throw new InputError('observer_sdk_no_admin', `Observer sdk "${pkg}" (${entry}) does not export ObserverAdminClient, which "admin" needs: remove "admin" from the source, or install an SDK version that has it`);
+  }
+  return (clientOptions) => {
+    const Ctor = clientOptions.admin && isConstructor(Admin) ? Admin : Client;
+    const config: SdkClientConfig = { connection: { url: clientOptions.url, getAccessToken: async () => clientOptions.getAccessToken() } };
+    let client: SdkClient;
+    try {
+      client = new Ctor(config);
+    } catch (err) {
+      throw new InputError('observer_sdk_invalid', `Observer sdk "${pkg}" refused its documented config { connection: { url, getAccessToken } }: ${(err as Error).message}`, { cause: err });
+    }
+    const required = clientOptions.admin ? [...REQUIRED_METHODS, ...ADMIN_METHODS] : REQUIRED_METHODS;
+    const missing = required.filter((m) => typeof (client as unknown as Record<string, unknown>)[m] !== 'function');
     if (missing.length > 0) throw new InputError('observer_sdk_invalid', `Observer sdk "${pkg}" client lacks ${missing.join(', ')}: it does not implement the documented Observer client API`);
-    return client;
+    return new SdkClientAdapter(client, clientOptions);
   };
 }

@@ -90,6 +90,15 @@ export const observerSourceConfigSchema = z
       .prefault({})
       .describe('Reconnect backoff after a dropped or refused connection.'),
     dedupTtl: durationMsField('How long row ids are remembered in Redis so a row re-sent after a reconnect is not emitted twice', '24h'),
+    admin: z
+      .object({
+        pollEvery: durationMsField('How often to poll getWorkerState, getServerState and listJobs', '30s'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Poll the ObserverAdminClient calls and emit observer.worker.state, observer.server.state and observer.job.state events on every state change (a worker missing from the list has state "missing"). Off when absent.',
+      ),
     sdk: z
       .string()
       .min(1)

@@ -4,7 +4,7 @@ import { createLogger } from '../../../src/log.js';
 import { runObserverSimulator, startObserverSimulator, type RunningObserverSimulator } from '../../../src/simulators/observer/index.js';
 import { ClientStatsWalk, seededRandom } from '../../../src/simulators/observer/webrtc-stats.js';
 import { OBSERVER_SUBPROTOCOL, decodeServerMessage, encodeClientMessage, type DecodedServerMessage } from '../../../src/sources/observer/observer-protocol.js';
-import { clientSnapshotRow, callSnapshotRow } from '../../../src/sources/observer/observer-schemas.js';
+import { identifyRow } from '../../../src/sources/observer/row-identity.js';
 
 let sim: RunningObserverSimulator | undefined;
 afterEach(async () => {
@@ -94,12 +94,15 @@ describe('observer simulator', () => {
     expect(await post('start-call', { callId: 'h2' }).then(() => post('start-call', { callId: 'h2' }))).toMatchObject({ status: 400, json: { error: 'call h2 is already ongoing' } });
   });
 
-  it('snapshot rows carry plausible WebRTC stats and pass the source row schemas', async () => {
+  it('snapshot rows carry plausible WebRTC stats and are usable by the source', async () => {
     sim = await startObserverSimulator({ seed: 7 });
     sim.control.startCall({ callId: 's', clients: 3 });
     const rows = sim.control.snapshot();
-    expect(callSnapshotRow.safeParse(rows[0]).success).toBe(true);
-    for (const row of rows.slice(1)) expect(clientSnapshotRow.safeParse(row).success).toBe(true);
+    expect(identifyRow({ kind: 'callSnapshots', callId: 's', discovered: true }, rows[0])).toMatchObject({ ok: true, timeFromRow: true });
+    for (const row of rows.slice(1)) {
+      expect(identifyRow({ kind: 'clientSnapshots', callId: 's', clientId: String(row.clientId), discovered: true }, row)).toMatchObject({ ok: true, timeFromRow: true });
+      expect(row).toMatchObject({ id: expect.any(String), timestamp: expect.any(Number), rttMs: expect.any(Number), packetLoss: expect.any(Number) });
+    }
     const walk = new ClientStatsWalk(seededRandom(3));
     let prevReceived = 0;
     for (let i = 0; i < 500; i++) {
