@@ -47,6 +47,9 @@ export const serverSchema = z
     host: z.string().default('127.0.0.1').describe('Bind address. Keep 127.0.0.1 unless a proxy with auth sits in front. @defaultValue 127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(9464).describe('HTTP port (0 = any free port). @defaultValue 9464'),
     adminToken: secretString('Bearer token for the queue dashboard at /admin/queues; without it the dashboard is off').optional(),
+    stallAfter: durationSchema
+      .default('2m')
+      .describe('/readyz turns 503 when a source has items waiting and made no progress (nothing accepted into the queue) for longer than this, e.g. a batch that keeps failing. @defaultValue 2m'),
   })
   .describe('The operations HTTP server.');
 

@@ -62,8 +62,8 @@ async function hostilePeer(initial: HostileBehaviour): Promise<HostilePeer> {
   return peer;
 }
 
-let peers: HostilePeer[] = [];
-let clients: RealtimeClient[] = [];
+const peers: HostilePeer[] = [];
+const clients: RealtimeClient[] = [];
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.stop()));
   await Promise.all(peers.splice(0).map((p) => p.close()));
