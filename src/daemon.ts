@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { compileRouter, createConnectors, type ConnectorEntry } from './assemble.js';
 import { ConfigLoadError, formatIssue, type LoadedConfig } from './config/load-config.js';
 import type { BridgeConfig } from './config/schema.js';
+import type { BridgeEvent } from './event.js';
 import { parseDuration } from './duration.js';
 import { ConfigValidationError } from './config/config-error.js';
 import { errorMessage } from './errors.js';
@@ -17,13 +18,17 @@ import type { AttemptReport } from './queue/delivery-worker.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
 import type { Router } from './routing/router.js';
 import { sourcePlugins } from './sources/registry.js';
-import type { Source } from './sources/source.js';
+import { EmitProgress } from './sources/emit-progress.js';
+import type { Source, SourceContext, SourceProgress } from './sources/source.js';
+import { stallReason } from './sources/stall-check.js';
 import { loadValidatedConfig } from './config/load-validated-config.js';
 
 const opsMetrics = {
   sourceConnected: gauge('mb_source_connected', '1 while the source has a live upstream connection, 0 otherwise (refreshed on scrape).', ['source']),
   redisUp: gauge('mb_redis_up', '1 while the daemon\'s Redis connection is ready (refreshed on scrape).'),
   workerRunning: gauge('mb_worker_running', '1 while the connector queue\'s worker runs (refreshed on scrape).', ['connector']),
+  oldestPending: gauge('mb_source_oldest_pending_age_seconds', 'Age of the oldest item a source has taken from upstream but the pipeline has not accepted yet; 0 when none waits (refreshed on scrape).', ['source']),
+  cursorLag: gauge('mb_source_cursor_lag_seconds', 'How far a source\'s cursor is behind the upstream\'s newest item, for sources that report it (refreshed on scrape).', ['source']),
   reloads: counter('mb_config_reloads_total', 'Config reloads (SIGHUP, --watch), by result (applied, rejected, failed).', ['result']),
 };
 
@@ -45,6 +50,8 @@ export interface DaemonOptions {
   sources?: boolean;
   /** Told about every finished delivery attempt (the demo prints a line per delivery). */
   onAttempt?: (attempt: AttemptReport) => void;
+  /** Sources not in the config (embedders, tests), started after the configured ones, by name. */
+  extraSources?: Readonly<Record<string, (ctx: SourceContext) => Source>>;
 }
 
 /**
@@ -58,6 +65,9 @@ export class Daemon {
   private router: Router | undefined;
   private queues: DeliveryQueues | undefined;
   private readonly sources = new Map<string, Source>();
+  /** Progress seen through each source's emit calls (for sources without progress()). */
+  private readonly emitProgress = new Map<string, EmitProgress>();
+  private extraSources: NonNullable<DaemonOptions['extraSources']> = {};
   private server: OpsServer | undefined;
   private dashboard: QueueDashboard | undefined;
   private stopping: Promise<void> | undefined;
@@ -96,6 +106,7 @@ export class Daemon {
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const daemon = new Daemon(options.loaded, options.logger, options.onAttempt);
+    daemon.extraSources = options.extraSources ?? {};
     try {
       await daemon.startAll(options.sources ?? true);
     } catch (err) {
@@ -142,6 +153,7 @@ export class Daemon {
     // 4. Sources
     if (withSources) {
       for (const [name, raw] of Object.entries(config.sources)) await this.startSource(name, raw as { type: string });
+      for (const [name, create] of Object.entries(this.extraSources)) await this.startSource(name, { type: '(embedded)' }, create);
     }
 
     // 5. Operations HTTP server
@@ -174,21 +186,23 @@ export class Daemon {
     });
   }
 
-  private async startSource(name: string, cfg: { type: string }): Promise<void> {
-    const plugin = sourcePlugins.get(cfg.type)!;
+  private async startSource(name: string, cfg: { type: string }, create?: (ctx: SourceContext) => Source): Promise<void> {
     const redis = this.redis!;
     const slog = this.logger.child({ source: name });
-    const source = plugin.create(cfg, {
+    const tracked = new EmitProgress();
+    this.emitProgress.set(name, tracked);
+    const ctx: SourceContext = {
       name,
       redis,
       keyPrefix: this.keyPrefix,
       logger: slog,
       configDir: this.loaded.configDir,
       // Looked up on every event, so a hot reload's new pipeline takes over without touching the source.
-      emit: (event) => this.pipeline!.accept(event),
-      emitBatch: (events) => this.pipeline!.acceptBatch(events),
+      emit: tracked.wrap((event: BridgeEvent) => this.pipeline!.accept(event)),
+      emitBatch: tracked.wrap((events: BridgeEvent[]) => this.pipeline!.acceptBatch(events)),
       quarantine: (item) => quarantine(redis, this.keyPrefix, slog, { ...item, source: name }),
-    });
+    };
+    const source = create ? create(ctx) : sourcePlugins.get(cfg.type)!.create(cfg, ctx);
     this.sources.set(name, source);
     await source.start();
     this.logger.info({ component: 'source', source: name, type: cfg.type, state: source.state() }, `source ${name} (${cfg.type}): ${source.state().status}`);
@@ -222,9 +236,14 @@ export class Daemon {
         checks.redis = { ok: false, detail: errorMessage(err) };
       }
     }
+    const now = Date.now();
+    const stallAfterMs = parseDuration(this.config.server.stallAfter);
     for (const [name, source] of this.sources) {
       const state = source.state();
-      checks[`source:${name}`] = { ok: state.status === 'connected', detail: state };
+      const progress = this.progressOf(name, source);
+      const stalled = progress && stallReason(name, progress, now, stallAfterMs);
+      const reason = stalled || (state.status === 'connected' ? undefined : `source ${name}: ${state.status}`);
+      checks[`source:${name}`] = { ok: reason === undefined, ...(reason ? { reason } : {}), detail: progress ? { ...state, progress } : state };
     }
     const workers = this.queues?.workerStates() ?? {};
     const stopped = Object.entries(workers).filter(([, running]) => !running).map(([c]) => c);
@@ -232,12 +251,30 @@ export class Daemon {
       ok: this.queues !== undefined && !this.stopping && stopped.length === 0,
       detail: stopped.length ? { stopped } : { running: Object.keys(workers).length },
     };
-    return { ready: Object.values(checks).every((c) => c.ok), checks };
+    const reasons = Object.entries(checks).flatMap(([name, c]) => (c.ok ? [] : [c.reason ?? `${name}: not ready`]));
+    return { ready: reasons.length === 0, ...(reasons.length ? { reasons } : {}), checks };
+  }
+
+  /** The source's own progress report, else what its emit calls show. Never throws. */
+  private progressOf(name: string, source: Source): SourceProgress | undefined {
+    try {
+      return source.progress?.() ?? this.emitProgress.get(name)?.progress();
+    } catch (err) {
+      this.logger.debug({ source: name, err: errorMessage(err) }, 'source progress() threw; using its emit calls instead');
+      return this.emitProgress.get(name)?.progress();
+    }
   }
 
   /** Gauges read from other components, refreshed on every /metrics scrape. Never throws. */
   private async refreshGauges(): Promise<void> {
-    for (const [name, source] of this.sources) opsMetrics.sourceConnected.set({ source: name }, source.state().status === 'connected' ? 1 : 0);
+    const now = Date.now();
+    for (const [name, source] of this.sources) {
+      opsMetrics.sourceConnected.set({ source: name }, source.state().status === 'connected' ? 1 : 0);
+      const p = this.progressOf(name, source);
+      if (!p) continue;
+      opsMetrics.oldestPending.set({ source: name }, p.pending > 0 && p.oldestPendingSince !== undefined ? Math.max(0, now - p.oldestPendingSince) / 1000 : 0);
+      if (p.lagMs !== undefined) opsMetrics.cursorLag.set({ source: name }, Math.max(0, p.lagMs) / 1000);
+    }
     opsMetrics.redisUp.set(this.redis?.status === 'ready' ? 1 : 0);
     for (const [connector, running] of Object.entries(this.queues?.workerStates() ?? {})) opsMetrics.workerRunning.set({ connector }, running ? 1 : 0);
     // Depth needs Redis: with Redis down the scrape still answers, with the last known depth.
@@ -339,9 +376,11 @@ export class Daemon {
     // Sources: only removed, added or changed ones are touched.
     if (this.withSources) {
       for (const [name, source] of [...this.sources]) {
+        if (name in this.extraSources) continue; // not from the config file
         if (!(name in cfg.sources) || !same(prev.sources[name], cfg.sources[name])) {
           await source.stop().catch((err: unknown) => log.warn({ source: name, err: errorMessage(err) }, 'source did not stop cleanly'));
           this.sources.delete(name);
+          this.emitProgress.delete(name);
           if (!(name in cfg.sources)) result.changes.push(`source ${name}: removed`);
         }
       }

@@ -1,8 +1,11 @@
+import { errorMessage } from './errors.js';
 import type { BridgeEvent } from './event.js';
 import type { Logger } from './log.js';
 import { counter } from './metrics.js';
 import type { DeliveryQueues } from './queue/delivery-queues.js';
-import type { RoutedDelivery, Router } from './routing/router.js';
+import { serializeFailure } from './queue/safe-snapshot.js';
+import type { SetAside } from './queue/set-aside.js';
+import { EventRoutingError, type RenderFailure, type RoutedDelivery, type Router } from './routing/router.js';
 
 const received = counter('mb_events_received_total', 'Events accepted from sources', ['source', 'kind']);
 const unrouted = counter('mb_events_unrouted_total', 'Events that matched no route', ['source', 'kind']);
@@ -11,6 +14,11 @@ const unrouted = counter('mb_events_unrouted_total', 'Events that matched no rou
  * The data path in one place: event → router → queue. A source's `emit` is `accept` (and its
  * `emitBatch` is `acceptBatch`): it resolves once the events' deliveries are in Redis, so the
  * source may move its cursor.
+ *
+ * One bad item never stops the flow: an event whose routing throws, a payload that fails to
+ * render and a job that cannot be serialized are quarantined alone with their reason, and a job
+ * over the queue's size limit is dead-lettered unsent (see DeliveryQueues.enqueue); the rest of
+ * the batch goes on and the call resolves. Redis failing still rejects the whole call.
  */
 export class Pipeline {
   constructor(
@@ -18,14 +26,16 @@ export class Pipeline {
     private readonly queues: DeliveryQueues,
     private readonly logger: Logger,
   ) {
-    router.onDigest(async (deliveries) => {
-      await queues.enqueue(deliveries);
+    router.onDigest(async (deliveries, unrendered) => {
+      await queues.enqueue(deliveries, unrendered.map(renderFailure));
     });
   }
 
   async accept(event: BridgeEvent): Promise<void> {
-    const deliveries = await this.route(event);
-    if (deliveries.length) await this.queues.enqueue(deliveries);
+    const deliveries: RoutedDelivery[] = [];
+    const aside: SetAside[] = [];
+    await this.route(event, deliveries, aside);
+    if (deliveries.length || aside.length) await this.queues.enqueue(deliveries, aside);
   }
 
   /**
@@ -35,22 +45,58 @@ export class Pipeline {
    * delivery id.
    */
   async acceptBatch(events: readonly BridgeEvent[]): Promise<void> {
-    const all: RoutedDelivery[] = [];
-    for (const event of events) {
-      const deliveries = await this.route(event);
-      for (const d of deliveries) all.push(d);
-    }
-    if (all.length) await this.queues.enqueue(all);
+    const deliveries: RoutedDelivery[] = [];
+    const aside: SetAside[] = [];
+    for (const event of events) await this.route(event, deliveries, aside);
+    if (deliveries.length || aside.length) await this.queues.enqueue(deliveries, aside);
   }
 
-  private async route(event: BridgeEvent): Promise<RoutedDelivery[]> {
+  private async route(event: BridgeEvent, deliveries: RoutedDelivery[], aside: SetAside[]): Promise<void> {
     received.inc({ source: event.source, kind: event.kind });
-    const deliveries = await this.router.route(event);
+    let routed: Awaited<ReturnType<Router['routeWithFailures']>>;
+    try {
+      routed = await this.router.routeWithFailures(event);
+    } catch (err) {
+      const detail = itemFault(err, event);
+      if (detail === undefined) throw err; // Redis (or unknown): the whole call fails, the source keeps its cursor
+      aside.push({ event, reason: 'unroutable', detail });
+      return;
+    }
+    for (const d of routed.deliveries) deliveries.push(d);
+    for (const f of routed.unrendered) aside.push(renderFailure(f));
     // No delivery also means throttled, deduplicated or grouped; only count events no route matched.
-    if (deliveries.length === 0 && this.router.match(event).length === 0) {
+    if (routed.deliveries.length === 0 && routed.unrendered.length === 0 && this.safeMatchCount(event) === 0) {
       unrouted.inc({ source: event.source, kind: event.kind });
       this.logger.debug({ event: event.id }, 'event matched no route');
     }
-    return deliveries;
+  }
+
+  private safeMatchCount(event: BridgeEvent): number {
+    try {
+      return this.router.match(event).length;
+    } catch {
+      return 0;
+    }
+  }
+}
+
+function renderFailure(f: RenderFailure): SetAside {
+  return { event: f.event, reason: 'unrenderable', detail: `payload failed to render: ${f.error}`, route: f.route, connector: f.connector };
+}
+
+/**
+ * Whether a routing error is the event's fault (returns why) rather than Redis's (undefined).
+ * The router wraps matching failures in EventRoutingError; JSON.stringify of a throttle, dedupe or
+ * group value throws RangeError/TypeError; anything else counts as the event's fault only if the
+ * event itself cannot be serialized. Redis errors are none of these, so they still fail the call.
+ */
+function itemFault(err: unknown, event: BridgeEvent): string | undefined {
+  if (err instanceof EventRoutingError) return errorMessage(err);
+  if (err instanceof RangeError || err instanceof TypeError) return serializeFailure(err);
+  try {
+    JSON.stringify(event);
+    return undefined;
+  } catch (cause) {
+    return `${errorMessage(err)} (the event cannot be serialized: ${serializeFailure(cause)})`;
   }
 }

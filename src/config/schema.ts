@@ -59,6 +59,9 @@ export const serverSchema = z
       })
       .prefault({})
       .describe('The queue dashboard at /admin/queues.'),
+    stallAfter: durationSchema
+      .default('2m')
+      .describe('/readyz turns 503 when a source has items waiting and made no progress (nothing accepted into the queue) for longer than this, e.g. a batch that keeps failing. @defaultValue 2m'),
   })
   .describe('The operations HTTP server.');
 

@@ -5,7 +5,9 @@ import { registry } from '../metrics.js';
 
 export interface Readiness {
   ready: boolean;
-  checks: Record<string, { ok: boolean; detail?: unknown }>;
+  /** One line per failing check, e.g. `source moments: no progress for 95 s with 12 items waiting`. */
+  reasons?: string[];
+  checks: Record<string, { ok: boolean; reason?: string; detail?: unknown }>;
 }
 
 export interface OpsServerOptions {

@@ -143,7 +143,9 @@ export async function retryDeadLetters(redis: Redis, scope: DeadLetterScope & ({
       for (let start = 0; start < total; start += 500) jobs.push(...(await queue.getJobs(['failed'], start, start + 499, true)));
     }
     for (const job of jobs) {
-      await job.updateData({ ...job.data, redrivenAt: now });
+      // A job refused at enqueue is sent as it is: re-driving it is the operator's decision.
+      const { refused: _refused, ...data } = job.data;
+      await job.updateData({ ...data, redrivenAt: now });
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       retried.push(job.id!);
     }

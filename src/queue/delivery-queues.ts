@@ -2,6 +2,7 @@ import { Queue, type JobsOptions, type KeepJobs } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Connector, DeliveryOptionsInput } from '../../connectors/connector.js';
 import { InputError } from '../errors.js';
+import type { BridgeEvent } from '../event.js';
 import type { Logger } from '../log.js';
 import { deliveryId } from './delivery-id.js';
 import { DEFAULT_LOCK_OPTIONS, DeliveryWorker, type DeliveryWorkerOptions, type LockOptions } from './delivery-worker.js';
@@ -9,6 +10,8 @@ import { queueMetrics } from './queue-metrics.js';
 import { queueName } from './queue-names.js';
 import { resolveDeliveryOptions, type ResolvedDeliveryOptions } from './queue-options.js';
 import type { DeliveryJobData, RoutedDelivery } from './routed-delivery.js';
+import { serializeFailure } from './safe-snapshot.js';
+import { addQuarantineWrites, countQuarantined, setAsideMetric, type SetAside } from './set-aside.js';
 
 export interface RetentionOptions {
   /** Delivered jobs kept for inspection, newest first. @defaultValue 1000 */
@@ -30,8 +33,10 @@ export interface DeliveryQueuesOptions {
   cluster?: boolean;
   connectors: ReadonlyMap<string, { connector: Connector; options: DeliveryOptionsInput }>;
   logger: Logger;
-  /** Serialized job (event + payload) larger than this is rejected at enqueue. @defaultValue 524288 (512 KiB) */
+  /** A serialized job (event + payload) larger than this is dead-lettered unsent at enqueue. @defaultValue 524288 (512 KiB) */
   maxPayloadBytes?: number;
+  /** Key prefix of the quarantine list set-aside items go to (the daemon's `<redis.keyPrefix>:`). @defaultValue `${prefix}:` */
+  quarantinePrefix?: string;
   retention?: RetentionOptions;
   /**
    * How long a delivery id stays claimed after its first enqueue, so a replay or back-fill inside
@@ -47,7 +52,12 @@ export interface DeliveryQueuesOptions {
 export interface EnqueueResult {
   enqueued: number;
   duplicates: number;
+  /** Deliveries to a connector that is not configured. */
   rejected: number;
+  /** Items quarantined (the caller's set-aside items and unserializable deliveries). */
+  quarantined: number;
+  /** New deliveries over maxPayloadBytes, added as refused jobs that are dead-lettered unsent. */
+  deadLettered: number;
 }
 
 export type QueueDepth = Record<'waiting' | 'active' | 'delayed' | 'failed' | 'completed' | 'prioritized', number>;
@@ -85,6 +95,7 @@ export class DeliveryQueues {
   private workerConnection: Redis | undefined;
   private readonly queues = new Map<string, ConnectorQueue>();
   private readonly maxPayloadBytes: number;
+  private readonly quarantinePrefix: string;
   private readonly dedupTtlMs: number;
   private readonly lock: LockOptions;
   private readonly removeOnComplete: KeepJobs;
@@ -95,6 +106,7 @@ export class DeliveryQueues {
   constructor(private readonly opts: DeliveryQueuesOptions) {
     this.log = opts.logger.child({ component: 'queue' });
     this.maxPayloadBytes = opts.maxPayloadBytes ?? 512 * 1024;
+    this.quarantinePrefix = opts.quarantinePrefix ?? `${opts.prefix}:`;
     this.dedupTtlMs = opts.dedupTtlMs ?? 86_400_000;
     if (this.dedupTtlMs <= 0) throw new InputError('queue_dedup_ttl_invalid', `dedupTtlMs must be positive (got ${this.dedupTtlMs})`);
     this.lock = { ...DEFAULT_LOCK_OPTIONS, ...opts.lock };
@@ -141,10 +153,19 @@ export class DeliveryQueues {
    * queue, sent together. Throws when Redis does not answer, so the caller keeps its cursor and
    * tries again. `duplicates` is exact for repeats already in Redis; two processes racing on the
    * same new delivery both count it as enqueued, though Redis holds one job.
+   *
+   * One bad item never fails the call: a delivery whose job cannot be serialized (nested too deep,
+   * BigInt, circular, a throwing getter) is quarantined with its reason, alongside `setAside` (the
+   * items the caller already took out, e.g. events whose routing threw), in the same round trip;
+   * a job larger than `maxPayloadBytes` is added as a refused job that the worker dead-letters at
+   * once without sending it (so `dlq list` shows it and `dlq retry` can still send it). Only Redis
+   * failures reject.
    */
-  async enqueue(deliveries: RoutedDelivery[]): Promise<EnqueueResult> {
+  async enqueue(deliveries: RoutedDelivery[], setAside: readonly SetAside[] = []): Promise<EnqueueResult> {
     let rejected = 0;
     let duplicates = 0;
+    const aside = [...setAside];
+    const unserializableEvents = new Map<BridgeEvent, string | undefined>();
     const seen = new Set<string>();
     const candidates: { q: ConnectorQueue; data: DeliveryJobData }[] = [];
     for (const d of deliveries) {
@@ -163,19 +184,30 @@ export class DeliveryQueues {
       }
       seen.add(`${d.connector}\u0000${id}`);
       const data: DeliveryJobData = { deliveryId: id, event: d.event, route: d.route, connector: d.connector, payload: d.payload };
-      const bytes = Buffer.byteLength(JSON.stringify(data));
-      if (bytes > this.maxPayloadBytes) {
-        rejected++;
-        queueMetrics.rejected.inc({ connector: d.connector, reason: 'too_large' });
-        this.log.error(
-          { eventId: d.event.id, route: d.route, connector: d.connector, bytes, limit: this.maxPayloadBytes },
-          `delivery of ${bytes} bytes exceeds the ${this.maxPayloadBytes}-byte limit: rejected; shrink the route's payload template or raise the queue's maxPayloadBytes`,
-        );
+      let bytes: number;
+      try {
+        bytes = Buffer.byteLength(JSON.stringify(data));
+      } catch (err) {
+        // Whose fault: the event's (quarantined once, whatever its number of deliveries) or this payload's.
+        if (!unserializableEvents.has(d.event)) unserializableEvents.set(d.event, eventSerializeFailure(d.event));
+        const eventFault = unserializableEvents.get(d.event);
+        if (eventFault === undefined) aside.push({ event: d.event, reason: 'unserializable', detail: `payload: ${serializeFailure(err)}`, route: d.route, connector: d.connector });
         continue;
+      }
+      if (bytes > this.maxPayloadBytes) {
+        queueMetrics.rejected.inc({ connector: d.connector, reason: 'too_large' });
+        const reason = `delivery of ${bytes} bytes exceeds the ${this.maxPayloadBytes}-byte limit (maxPayloadBytes): not sent; shrink the route's payload template, or \`dlq retry\` it to send it as it is`;
+        this.log.error({ eventId: d.event.id, route: d.route, connector: d.connector, bytes, limit: this.maxPayloadBytes }, `${reason}; dead-lettered`);
+        data.refused = { code: 'payload_too_large', reason };
       }
       candidates.push({ q, data });
     }
-    if (candidates.length === 0) return { enqueued: 0, duplicates, rejected };
+    for (const [event, detail] of unserializableEvents) if (detail !== undefined) aside.push({ event, reason: 'unserializable', detail });
+    const quarantining = aside.length ? this.writeQuarantine(aside) : undefined;
+    if (candidates.length === 0) {
+      await quarantining;
+      return { enqueued: 0, duplicates, rejected, quarantined: aside.length, deadLettered: 0 };
+    }
 
     // The check does not gate the adds (BullMQ's job-id guard and dedup key already keep one job
     // per delivery inside its add script); it only tells which adds were repeats, which the add
@@ -210,14 +242,23 @@ export class DeliveryQueues {
         q.queue.addBulk(list.map((data) => ({ name: q.name, data, opts: { jobId: data.deliveryId, deduplication: { id: data.deliveryId, ttl: this.dedupTtlMs } } }))),
       ),
     );
-    const [found] = await Promise.all([checked, adding]);
+    const [found] = await Promise.all([checked, adding, quarantining]);
     let enqueued = 0;
+    let deadLettered = 0;
     lists.forEach(([q, list], i) => {
       const repeats = found[i]!;
       if (repeats.length !== list.length) throw new Error(`Redis answered ${repeats.length} duplicate checks for ${list.length} deliveries`);
       let added = 0;
-      for (const n of repeats) if (n === 0) added++;
-      const dup = list.length - added;
+      repeats.forEach((n, k) => {
+        if (n !== 0) return;
+        const refused = list[k]!.refused;
+        if (!refused) added++;
+        else {
+          deadLettered++;
+          setAsideMetric.inc({ source: list[k]!.event.source, reason: 'too_large', to: 'dead_letter' });
+        }
+      });
+      const dup = repeats.filter((n) => n !== 0).length;
       if (dup > 0) {
         duplicates += dup;
         queueMetrics.duplicates.inc({ connector: q.name }, dup);
@@ -227,7 +268,17 @@ export class DeliveryQueues {
         queueMetrics.enqueued.inc({ connector: q.name }, added);
       }
     });
-    return { enqueued, duplicates, rejected };
+    return { enqueued, duplicates, rejected, quarantined: aside.length, deadLettered };
+  }
+
+  /** Writes set-aside items to the quarantine; rejects when Redis does (see {@link addQuarantineWrites}). */
+  private async writeQuarantine(items: readonly SetAside[]): Promise<void> {
+    const multi = this.producer.multi();
+    addQuarantineWrites(multi, this.quarantinePrefix, items, this.log);
+    const replies = await multi.exec();
+    const failed = replies?.find(([err]) => err);
+    if (!replies || failed) throw new Error(`could not write ${items.length} set-aside item(s) to the quarantine: ${failed?.[0]?.message ?? 'transaction aborted'}`);
+    countQuarantined(items);
   }
 
   async startWorkers(): Promise<void> {
@@ -287,5 +338,15 @@ export class DeliveryQueues {
   private connect(extra: RedisOptions): Redis {
     const c = this.opts.connection;
     return typeof c === 'string' ? new Redis(c, extra) : new Redis({ ...c, ...extra });
+  }
+}
+
+/** Why the event itself cannot be serialized, or undefined when it can. */
+function eventSerializeFailure(event: BridgeEvent): string | undefined {
+  try {
+    JSON.stringify(event);
+    return undefined;
+  } catch (err) {
+    return serializeFailure(err);
   }
 }

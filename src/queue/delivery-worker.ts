@@ -160,6 +160,13 @@ export class DeliveryWorker {
     const data = job.data;
     const connectorName = this.o.connectorName;
     const attempt = job.attemptsMade + 1;
+    if (data.refused) {
+      // Refused at enqueue (e.g. over maxPayloadBytes): a dead letter from the start, never sent.
+      await this.record(job, { attempt, at: Date.now(), outcome: 'permanent', reason: data.refused.reason });
+      queueMetrics.deadLettered.inc({ connector: connectorName });
+      this.log.warn({ deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, reason: data.refused.reason }, 'delivery refused at enqueue: dead-lettered unsent (inspect with `moments-bridge dlq show`)');
+      throw new UnrecoverableError(data.refused.reason);
+    }
     const delivery: Delivery = { id: data.deliveryId, event: data.event, route: data.route, connector: data.connector, payload: data.payload, attempt };
     const result = await this.attempt(delivery, job, token);
     if (result === undefined) return; // handed back during shutdown (DelayedError thrown inside)

@@ -12,6 +12,11 @@ export interface DeliveryJobData {
   payload: unknown;
   /** Set by `dlq retry`: retry.maxAge counts from here instead of the first enqueue. */
   redrivenAt?: number;
+  /**
+   * Set at enqueue when the job must not be sent as it is (larger than maxPayloadBytes): the
+   * worker dead-letters it at once with this reason. `dlq retry` clears it (the operator's call).
+   */
+  refused?: { code: 'payload_too_large'; reason: string };
 }
 
 /** One line of a job's attempt log (BullMQ job logs): the dead letter's history. */

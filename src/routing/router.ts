@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Connector, PayloadRenderer } from '../../connectors/connector.js';
 import { ConfigValidationError, type ConfigIssue } from '../config/config-error.js';
 import { parseDuration } from '../duration.js';
-import { errorMessage } from '../errors.js';
+import { BridgeError, errorMessage } from '../errors.js';
 import type { BridgeEvent } from '../event.js';
 import type { Logger } from '../log.js';
 import { counter } from '../metrics.js';
@@ -21,6 +21,22 @@ export interface RoutedDelivery {
   route: string;
   connector: string;
   payload: unknown;
+}
+
+/** One route's payload for one connector that failed to render: the caller sets it aside. */
+export interface RenderFailure {
+  event: BridgeEvent;
+  route: string;
+  connector: string;
+  error: string;
+}
+
+/** Thrown by {@link Router.route} when matching the event itself failed (no Redis involved): the event, not the batch, is at fault. */
+export class EventRoutingError extends BridgeError {
+  constructor(eventId: string, cause: unknown) {
+    super('route_match_failed', `matching event ${eventId} against the routes failed: ${errorMessage(cause)}`, { cause });
+    this.name = 'EventRoutingError';
+  }
 }
 
 export interface RouterDeps {
@@ -80,6 +96,9 @@ export interface RouteExplanation {
   deliveries: RoutedDelivery[];
 }
 
+/** Receives a due digest's deliveries; rejects to have the digest retried. */
+export type DigestHandler = (deliveries: RoutedDelivery[], unrendered: RenderFailure[]) => Promise<void>;
+
 interface Target {
   connector: string;
   renderer: PayloadRenderer;
@@ -128,7 +147,7 @@ export class Router {
   private readonly byName: Map<string, CompiledRoute>;
   private readonly groups: GroupStore;
   private readonly now: () => number;
-  private digestHandler?: (deliveries: RoutedDelivery[]) => Promise<void>;
+  private digestHandler?: DigestHandler;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<unknown>;
 
@@ -295,25 +314,42 @@ export class Router {
 
   /** Decides deliveries for one event: throttle, dedupe, grouping and schedule applied; payloads rendered. */
   async route(event: BridgeEvent): Promise<RoutedDelivery[]> {
+    const { deliveries, unrendered } = await this.routeWithFailures(event);
+    for (const f of unrendered) this.deps.logger.error({ route: f.route, connector: f.connector, eventId: event.id, err: f.error }, 'payload failed to render; this delivery is skipped');
+    return deliveries;
+  }
+
+  /**
+   * {@link route}, plus the payloads that failed to render (logged and counted here; the pipeline
+   * quarantines them). Throws {@link EventRoutingError} when matching the event fails, and whatever
+   * Redis throws for throttle, dedupe and group state.
+   */
+  async routeWithFailures(event: BridgeEvent): Promise<{ deliveries: RoutedDelivery[]; unrendered: RenderFailure[] }> {
     const nowMs = this.now();
-    const matched = this.match(event, nowMs);
-    if (matched.length === 0) {
-      metrics.unrouted.inc();
-      return [];
+    let matched: readonly CompiledRoute[];
+    try {
+      matched = this.match(event, nowMs);
+    } catch (err) {
+      throw new EventRoutingError(event.id, err);
     }
     const out: RoutedDelivery[] = [];
+    const unrendered: RenderFailure[] = [];
+    if (matched.length === 0) {
+      metrics.unrouted.inc();
+      return { deliveries: out, unrendered };
+    }
     for (const r of matched) {
       metrics.matched.inc({ route: r.name });
       if (!r.throttle && !r.dedupe && !r.group) {
-        this.render(r, event, out);
+        this.render(r, event, out, unrendered);
         continue;
       }
-      await this.applyStateful(r, event, nowMs, out);
+      await this.applyStateful(r, event, nowMs, out, unrendered);
     }
-    return out;
+    return { deliveries: out, unrendered };
   }
 
-  private async applyStateful(r: CompiledRoute, event: BridgeEvent, nowMs: number, out: RoutedDelivery[]): Promise<void> {
+  private async applyStateful(r: CompiledRoute, event: BridgeEvent, nowMs: number, out: RoutedDelivery[], unrendered: RenderFailure[]): Promise<void> {
     if (r.throttle) {
       const key = this.renderKey(r, r.throttle.key, event);
       // A key that fails to render lets the event through: a missed throttle beats a lost alert.
@@ -330,7 +366,7 @@ export class Router {
       return;
     }
     const rendered: RoutedDelivery[] = [];
-    this.render(r, event, rendered);
+    this.render(r, event, rendered, unrendered);
     if (r.dedupe) {
       const identity = r.dedupe.key ? this.renderKey(r, r.dedupe.key, event) : rendered.map((d) => [d.connector, d.payload]);
       if (!(await this.dedupeAllows(r, event, identity))) return;
@@ -358,14 +394,14 @@ export class Router {
     }
   }
 
-  /** Renders each target's payload; a payload that cannot render is logged and counted, the others still go. */
-  private render(r: CompiledRoute, event: BridgeEvent, out: RoutedDelivery[]): void {
+  /** Renders each target's payload; a payload that cannot render is counted and reported in `unrendered`, the others still go. */
+  private render(r: CompiledRoute, event: BridgeEvent, out: RoutedDelivery[], unrendered: RenderFailure[]): void {
     for (const t of r.targets) {
       try {
         out.push({ event, route: r.name, connector: t.connector, payload: t.renderer.render(event) });
       } catch (err) {
         metrics.renderErrors.inc({ route: r.name, connector: t.connector });
-        this.deps.logger.error({ route: r.name, connector: t.connector, eventId: event.id, err: errorMessage(err) }, 'payload failed to render; this delivery is skipped');
+        unrendered.push({ event, route: r.name, connector: t.connector, error: errorMessage(err) });
       }
     }
   }
@@ -431,8 +467,8 @@ export class Router {
     return undefined;
   }
 
-  /** Group digests become due later: the router hands their deliveries to this handler. */
-  onDigest(handler: (deliveries: RoutedDelivery[]) => Promise<void>): void {
+  /** Group digests become due later: the router hands their deliveries (and payloads that failed to render) to this handler. */
+  onDigest(handler: DigestHandler): void {
     this.digestHandler = handler;
   }
 
@@ -475,7 +511,7 @@ export class Router {
     return flushed;
   }
 
-  private async flushGroup(r: CompiledRoute, g: PendingGroup, handler: (d: RoutedDelivery[]) => Promise<void>, nowMs: number): Promise<boolean> {
+  private async flushGroup(r: CompiledRoute, g: PendingGroup, handler: DigestHandler, nowMs: number): Promise<boolean> {
     const settings = r.group!.settings;
     if (g.events.length === 0) {
       await this.groups.complete(g, 0, settings, nowMs);
@@ -483,9 +519,10 @@ export class Router {
     }
     const digest = digestEvent(r.name, r.group!.by, g.events, nowMs);
     const deliveries: RoutedDelivery[] = [];
-    this.render(r, digest, deliveries);
+    const unrendered: RenderFailure[] = [];
+    this.render(r, digest, deliveries, unrendered);
     try {
-      await handler(deliveries);
+      await handler(deliveries, unrendered);
     } catch (err) {
       this.deps.logger.error({ route: r.name, events: g.events.length, err: errorMessage(err) }, 'group digest handler failed; retrying shortly');
       await this.groups.reschedule(g, nowMs + FLUSH_RETRY_MS);

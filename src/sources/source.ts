@@ -48,6 +48,21 @@ export interface SourceContext {
   quarantine(item: Omit<QuarantinedItem, 'source'>): Promise<void>;
 }
 
+/**
+ * How far a source is behind: what /readyz and the `mb_source_*` gauges read. A source that
+ * does not report it is tracked from outside, by its emit calls (see EmitProgress).
+ */
+export interface SourceProgress {
+  /** Items taken from upstream and not yet accepted by the pipeline (in flight, or waiting for a retry). */
+  pending: number;
+  /** Epoch ms since the oldest of those has been waiting. */
+  oldestPendingSince?: number;
+  /** Epoch ms the pipeline last accepted something from this source (its cursor moved). */
+  lastProgressAt?: number;
+  /** How far the cursor is behind the upstream's newest item, in ms, when the source knows. */
+  lagMs?: number;
+}
+
 export interface Source {
   /** Connects and starts emitting. Resolves once the first connection attempt has been made. */
   start(): Promise<void>;
@@ -61,6 +76,8 @@ export interface Source {
    * started; must not move the live cursor or emit through the context.
    */
   history?(since: Date, until: Date): AsyncIterable<BridgeEvent>;
+  /** Optional: the source's own view of its backlog (more precise than what emit calls show). */
+  progress?(): SourceProgress;
 }
 
 /** One entry of the source registry: its config schema and a factory. */

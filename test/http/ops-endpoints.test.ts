@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../src/daemon.js';
+import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
+import { Daemon } from '../../src/daemon.js';
+import { silentLogger } from '../../src/log.js';
+import type { Source, SourceProgress, SourceState } from '../../src/sources/source.js';
 import { startObserverSimulator, type RunningObserverSimulator } from '../../src/simulators/observer/index.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/simulators/sinks/webhook-receiver.js';
-import { baseUrl, getReadyz, sample, scrape, startDaemon, until, writeConfig } from '../helpers/daemon-kit.js';
+import { baseUrl, getReadyz, sample, scrape, startDaemon, until, writeConfig, type ReadyzBody } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;
@@ -188,5 +191,60 @@ describe('/metrics', () => {
     });
     // Node default metrics are on, prefixed.
     expect(sample(m, 'mb_process_cpu_user_seconds_total')).toBeGreaterThan(0);
+  });
+});
+
+/** A tiny source whose backlog the test sets: connected, with `pending` items it never gets through. */
+class StuckSource implements Source {
+  pending = 12;
+  since = Date.now();
+  lastProgressAt: number | undefined;
+  lagMs = 4_000;
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  state(): SourceState {
+    return { status: 'connected', since: new Date(this.since).toISOString() };
+  }
+  progress(): SourceProgress {
+    return { pending: this.pending, oldestPendingSince: this.since, lagMs: this.lagMs, ...(this.lastProgressAt ? { lastProgressAt: this.lastProgressAt } : {}) };
+  }
+  /** Everything waiting got accepted now. */
+  progressed(): void {
+    this.pending = 0;
+    this.lastProgressAt = Date.now();
+  }
+}
+
+describe('/readyz: stuck sources', () => {
+  it('turns 503 with the reason once a source has had items waiting with no progress past server.stallAfter, and 200 after progress', async () => {
+    const stuck = new StuckSource();
+    const file = writeConfig(`
+redis: { url: "${redis.url}", keyPrefix: stall }
+server: { port: 0, stallAfter: 1s }
+shutdown: { grace: 1s }
+`);
+    const daemon = await Daemon.start({ loaded: await loadValidatedConfig(file), logger: silentLogger(), extraSources: { stuck: () => stuck } });
+    daemons.push(daemon);
+    const base = baseUrl(daemon);
+    stuck.since = Date.now();
+    expect((await getReadyz(base)).status).toBe(200);
+
+    const down = await until('not ready (stalled source)', async () => {
+      const r = await getReadyz(base);
+      return r.status === 503 && r;
+    });
+    expect(Date.now() - stuck.since).toBeGreaterThanOrEqual(1_000);
+    const reason = (down.body as ReadyzBody & { reasons: string[] }).reasons;
+    expect(reason).toEqual([expect.stringMatching(/^source stuck: no progress for \d+ s with 12 items waiting$/)]);
+    expect(down.body.checks['source:stuck']).toMatchObject({ ok: false, detail: { status: 'connected', progress: { pending: 12 } } });
+    const m = await scrape(base);
+    expect(sample(m, 'mb_source_oldest_pending_age_seconds', { source: 'stuck' })).toBeGreaterThanOrEqual(1);
+    expect(sample(m, 'mb_source_cursor_lag_seconds', { source: 'stuck' })).toBe(4);
+
+    stuck.progressed();
+    const up = await getReadyz(base);
+    expect(up.status).toBe(200);
+    expect(up.body.checks['source:stuck']).toMatchObject({ ok: true });
+    expect(sample(await scrape(base), 'mb_source_oldest_pending_age_seconds', { source: 'stuck' })).toBe(0);
   });
 });

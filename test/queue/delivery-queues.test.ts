@@ -5,6 +5,7 @@ import type { DeliveryQueues } from '../../src/queue/delivery-queues.js';
 import { listDeadLetters, purgeDeadLetters, retryDeadLetters, showDeadLetter } from '../../src/queue/dead-letters.js';
 import { queueName } from '../../src/queue/queue-names.js';
 import { registry } from '../../src/metrics.js';
+import { listQuarantined } from '../../src/quarantine.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { ScriptedConnector } from '../helpers/scripted-connector.js';
 import { makeQueues, routed, until } from './queue-test-kit.js';
@@ -42,7 +43,7 @@ describe('DeliveryQueues', () => {
     const prefix = nextPrefix();
     const q = track(makeQueues(redis.url, prefix, { sink: { connector: sink } }));
     const r = await q.enqueue([routed(1), routed(1, 'sink', 'r2'), routed(1)]);
-    expect(r).toEqual({ enqueued: 2, duplicates: 1, rejected: 0 });
+    expect(r).toEqual({ enqueued: 2, duplicates: 1, rejected: 0, quarantined: 0, deadLettered: 0 });
     const raw = new Queue(queueName('sink'), { connection: redis.client(), prefix });
     const id = deliveryId('moments:moment:1', 'r1', 'sink');
     const job = await raw.getJob(id);
@@ -161,7 +162,7 @@ describe('DeliveryQueues', () => {
     await q.startWorkers();
     await sink.waitFor(() => sink.deliveredIds.size === 1);
     await until(async () => (await q.depth()).sink!.completed === 0, 5000, 'trimmed');
-    expect(await q.enqueue([routed('t')])).toEqual({ enqueued: 0, duplicates: 1, rejected: 0 });
+    expect(await q.enqueue([routed('t')])).toEqual({ enqueued: 0, duplicates: 1, rejected: 0, quarantined: 0, deadLettered: 0 });
     const q2 = track(makeQueues(redis.url, prefix, { sink: { connector: sink } }, { dedupTtlMs: 100 }));
     await new Promise((r) => setTimeout(r, 50));
     expect((await q2.enqueue([routed('t2')])).enqueued).toBe(1);
@@ -177,14 +178,14 @@ describe('DeliveryQueues', () => {
     sink.script('moments:moment:d', [{ do: 'permanent' }]);
     const prefix = nextPrefix();
     const q = track(makeQueues(redis.url, prefix, { sink: { connector: sink } }, { dedupTtlMs: 100 }));
-    expect(await q.enqueue([routed('d')])).toEqual({ enqueued: 1, duplicates: 0, rejected: 0 });
+    expect(await q.enqueue([routed('d')])).toEqual({ enqueued: 1, duplicates: 0, rejected: 0, quarantined: 0, deadLettered: 0 });
     await q.startWorkers();
     await until(async () => (await listDeadLetters(redis.client(), { prefix })).length === 1);
     const id = deliveryId('moments:moment:d', 'r1', 'sink');
     await until(async () => (await redis.client().exists(`${prefix}:${queueName('sink')}:de:${id}`)) === 0, 5000, 'dedup key expired');
     const before = await metric('mb_queue_jobs_duplicate_total', { connector: 'sink' });
     // The dead letter (kept 30 days) still holds the job id, so BullMQ's add script leaves it as is.
-    expect(await q.enqueue([routed('d'), routed('e')])).toEqual({ enqueued: 1, duplicates: 1, rejected: 0 });
+    expect(await q.enqueue([routed('d'), routed('e')])).toEqual({ enqueued: 1, duplicates: 1, rejected: 0, quarantined: 0, deadLettered: 0 });
     expect(await metric('mb_queue_jobs_duplicate_total', { connector: 'sink' })).toBe(before + 1);
     await sink.waitFor(() => sink.deliveredIds.size === 1);
     expect(sink.callsFor('moments:moment:d')).toHaveLength(1);
@@ -208,16 +209,34 @@ describe('DeliveryQueues', () => {
     expect([...sink.deliveredIds.values()].every((c) => c === 1)).toBe(true);
   });
 
-  it('rejects oversized deliveries and unknown connectors with a metric, without enqueuing them', async () => {
+  it('dead-letters an oversized delivery unsent (dlq retry sends it), quarantines an unserializable one, rejects unknown connectors', async () => {
     const sink = new ScriptedConnector();
     const prefix = nextPrefix();
     const q = track(makeQueues(redis.url, prefix, { sink: { connector: sink } }, { maxPayloadBytes: 1024 }));
     const big = { ...routed('big'), payload: { text: 'x'.repeat(2000) } };
+    const bigint = { ...routed('bigint'), payload: { n: 1n } };
     const before = await metric('mb_queue_jobs_rejected_total', { connector: 'sink', reason: 'too_large' });
-    expect(await q.enqueue([big, routed('ok'), routed('u', 'nowhere')])).toEqual({ enqueued: 1, duplicates: 0, rejected: 2 });
+    const aside = await metric('mb_pipeline_set_aside_total', { source: 'moments', reason: 'too_large', to: 'dead_letter' });
+    expect(await q.enqueue([big, bigint, routed('ok'), routed('u', 'nowhere')])).toEqual({ enqueued: 1, duplicates: 0, rejected: 1, quarantined: 1, deadLettered: 1 });
     expect(await metric('mb_queue_jobs_rejected_total', { connector: 'sink', reason: 'too_large' })).toBe(before + 1);
+    expect(await metric('mb_pipeline_set_aside_total', { source: 'moments', reason: 'too_large', to: 'dead_letter' })).toBe(aside + 1);
     expect(await metric('mb_queue_jobs_rejected_total', { connector: 'nowhere', reason: 'unknown_connector' })).toBeGreaterThanOrEqual(1);
-    expect((await q.depth()).sink!.waiting).toBe(1);
+    const [quarantined] = await listQuarantined(redis.client(), `${prefix}:`);
+    expect(quarantined!.reason).toMatch(/^unserializable \(route "r1", connector "sink"\): payload: .*BigInt/);
+    // A repeat of the oversized delivery is a duplicate, not a second dead letter.
+    expect(await q.enqueue([big])).toMatchObject({ enqueued: 0, duplicates: 1, deadLettered: 0 });
+
+    await q.startWorkers();
+    await until(async () => (await listDeadLetters(redis.client(), { prefix })).length === 1);
+    const [dead] = await listDeadLetters(redis.client(), { prefix });
+    expect(dead).toMatchObject({ eventId: 'moments:moment:big', connector: 'sink' });
+    expect(dead!.reason).toMatch(/exceeds the 1024-byte limit/);
+    await sink.waitFor(() => sink.deliveredIds.size === 1);
+    expect(sink.callsFor('moments:moment:big')).toHaveLength(0);
+    // Re-driving it is the operator's call: it is then sent as it is.
+    await retryDeadLetters(redis.client(), { prefix, ids: [dead!.id] });
+    await sink.waitFor(() => sink.deliveredIds.size === 2);
+    expect(sink.callsFor('moments:moment:big')[0]!.result).toBe('delivered');
   });
 
   it('a slow attempt times out and is retried; a throwing connector is retried too', async () => {

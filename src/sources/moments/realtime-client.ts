@@ -42,6 +42,24 @@ export interface RealtimeClientOptions {
   connectionInitTimeoutMs?: number;
   /** Source of randomness for the jitter (tests may pin it). @defaultValue Math.random */
   random?: () => number;
+  /**
+   * The reconnect backoff starts over only after a connection stayed up this long past its
+   * `connection_ack`: a peer that acks and then drops (or acks with a keep-alive timeout it does
+   * not honour) must not turn the backoff into a reconnect storm. @defaultValue 30000
+   */
+  stableAfterMs?: number;
+  /**
+   * Bounds for the peer's `connectionTimeoutMs`: a value outside them is clamped (and logged once);
+   * an absent or non-numeric one means AppSync's documented 300000. @defaultValue `{ minMs: 1000, maxMs: 600000 }`
+   */
+  connectionTimeoutBounds?: { minMs: number; maxMs: number };
+  /**
+   * Largest WebSocket message accepted (ws `maxPayload`); a larger one drops the connection, which
+   * is logged, counted and reconnected. AppSync caps a subscription message at 240 KB
+   * (https://docs.aws.amazon.com/general/latest/gr/appsync.html, "Subscription payload size"); the
+   * default leaves room for the protocol envelope and a self-hosted engine. @defaultValue 1048576 (1 MiB)
+   */
+  maxMessageBytes?: number;
 }
 
 export interface SubscriptionHandler {
@@ -82,6 +100,11 @@ interface Frame {
 }
 
 const protocolErrors = counter('mb_moments_realtime_protocol_errors_total', 'AppSync real-time protocol problems by kind', ['kind']);
+const clamped = counter('mb_moments_realtime_clamped_values_total', 'Values from the AppSync real-time peer outside sane bounds, clamped', ['field']);
+
+/** AppSync's documented keep-alive timeout, used when the peer sends none or nonsense. */
+const APPSYNC_CONNECTION_TIMEOUT_MS = 300_000;
+const DEFAULT_BOUNDS = { minMs: 1_000, maxMs: 600_000 };
 const reconnects = counter('mb_moments_realtime_reconnects_total', 'AppSync real-time reconnect attempts');
 
 function b64url(text: string): string {
@@ -105,7 +128,11 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
   private tokenRefused = false;
   private lastError = '';
   /** From the last connection_ack: no `ka` for this long means the socket is dead. */
-  private connectionTimeoutMs = 300_000;
+  private connectionTimeoutMs = APPSYNC_CONNECTION_TIMEOUT_MS;
+  private stableTimer: NodeJS.Timeout | undefined;
+  private clampLogged = false;
+  /** Problem kinds already logged on the current socket: a peer repeating one is counted, not logged each time. */
+  private readonly loggedKinds = new Set<string>();
 
   constructor(options: RealtimeClientOptions) {
     super();
@@ -157,6 +184,11 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
     };
   }
 
+  /** The keep-alive timeout in force (from the last connection_ack, clamped). */
+  keepAliveTimeoutMs(): number {
+    return this.connectionTimeoutMs;
+  }
+
   /** Forces a reconnect (tests, and callers that know the socket is stale). */
   reconnectNow(reason: string): void {
     this.lastError = reason;
@@ -197,9 +229,10 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
       u.searchParams.set('payload', 'e30=');
       url = u.toString();
     }
-    const socket = new WebSocket(url, protocols, { handshakeTimeout: this.options.connectionInitTimeoutMs ?? 15_000 });
+    const socket = new WebSocket(url, protocols, { handshakeTimeout: this.options.connectionInitTimeoutMs ?? 15_000, maxPayload: this.options.maxMessageBytes ?? 1_048_576 });
     this.socket = socket;
     this.acked = false;
+    this.loggedKinds.clear();
     this.readyOnThisSocket = false;
     for (const sub of this.subs.values()) sub.answered = false;
 
@@ -218,7 +251,15 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
       }, this.options.connectionInitTimeoutMs ?? 15_000);
     });
     socket.on('message', (raw) => this.onMessage(socket, raw));
-    socket.on('error', (err) => {
+    socket.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        // ws has already closed the socket (1009); the close handler reconnects.
+        const limit = this.options.maxMessageBytes ?? 1_048_576;
+        protocolErrors.inc({ kind: 'oversized_frame' });
+        this.options.logger.warn({ limit }, `Moments real-time: the server sent a message larger than ${limit} bytes (maxMessageBytes); dropped the connection and reconnecting (the back-fill recovers what it carried; raise maxMessageBytes if the engine sends such messages on purpose)`);
+        this.lastError = `a message larger than ${limit} bytes`;
+        return;
+      }
       // Keep the first, more specific reason (e.g. the refused handshake) over ws's follow-up error.
       this.lastError ||= err.message;
     });
@@ -246,8 +287,8 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
   }
 
   private clearTimers(): void {
-    for (const t of [this.reconnectTimer, this.watchdog, this.initTimer]) if (t) clearTimeout(t);
-    this.reconnectTimer = this.watchdog = this.initTimer = undefined;
+    for (const t of [this.reconnectTimer, this.watchdog, this.initTimer, this.stableTimer]) if (t) clearTimeout(t);
+    this.reconnectTimer = this.watchdog = this.initTimer = this.stableTimer = undefined;
   }
 
   private armWatchdog(timeoutMs: number, socket: WebSocket): void {
@@ -262,12 +303,44 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
 
   private protocolError(kind: string, err: MomentsRealtimeError): void {
     protocolErrors.inc({ kind });
-    this.options.logger.warn({ err: { code: err.code, message: err.message } }, err.message);
+    const first = !this.loggedKinds.has(kind);
+    this.loggedKinds.add(kind);
+    const level = first ? 'warn' : 'debug';
+    this.options.logger[level]({ err: { code: err.code, message: err.message } }, first ? `${err.message} (further ${kind} problems on this connection are counted in mb_moments_realtime_protocol_errors_total, logged at debug)` : err.message);
     this.emit('protocolError', err);
+  }
+
+  /** The peer's keep-alive timeout, within bounds: an absurd one would overflow the timer (fires at once) or never fire. */
+  private keepAliveTimeout(raw: unknown): number {
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+    if (!Number.isFinite(value)) {
+      if (raw !== undefined) this.noteClamp(`connectionTimeoutMs ${JSON.stringify(raw)} is not a number; using AppSync's ${APPSYNC_CONNECTION_TIMEOUT_MS} ms`);
+      return APPSYNC_CONNECTION_TIMEOUT_MS;
+    }
+    const { minMs, maxMs } = this.options.connectionTimeoutBounds ?? DEFAULT_BOUNDS;
+    const bounded = Math.min(maxMs, Math.max(minMs, Math.round(value)));
+    if (bounded !== value) this.noteClamp(`connectionTimeoutMs ${value} is outside ${minMs}…${maxMs} ms; using ${bounded} ms`);
+    return bounded;
+  }
+
+  private noteClamp(message: string): void {
+    clamped.inc({ field: 'connectionTimeoutMs' });
+    if (this.clampLogged) return;
+    this.clampLogged = true;
+    this.options.logger.warn({ field: 'connectionTimeoutMs' }, `Moments real-time: the server's ${message} (logged once; counted in mb_moments_realtime_clamped_values_total)`);
   }
 
   private onMessage(socket: WebSocket, raw: RawData): void {
     if (socket !== this.socket) return;
+    try {
+      this.handleFrame(socket, raw);
+    } catch (err) {
+      // A frame shape no branch expected must not become an uncaught exception in ws's data handler.
+      this.protocolError('unexpected_frame', new MomentsRealtimeError('moments_realtime_unexpected_frame', `Moments real-time: ignored a frame the client could not handle: ${(err as Error).message}`, { retryable: true }));
+    }
+  }
+
+  private handleFrame(socket: WebSocket, raw: RawData): void {
     const text = raw.toString();
     let frame: Frame;
     try {
@@ -279,13 +352,25 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
     }
     const id = typeof frame.id === 'string' ? frame.id : undefined;
     const sub = id ? this.subs.get(id) : undefined;
+    const payload = frame.payload !== null && typeof frame.payload === 'object' ? frame.payload : undefined;
+    const errors = Array.isArray(payload?.errors) ? payload.errors : undefined;
+    if ((frame.type === 'start_ack' || frame.type === 'data' || frame.type === 'error') && !sub && id !== undefined) {
+      // A late frame for a stopped subscription, or a peer making ids up: counted, nothing else.
+      this.protocolError('unknown_subscription', new MomentsRealtimeError('moments_realtime_unknown_subscription', `Moments real-time: ignored a ${frame.type} frame for unknown subscription ${JSON.stringify(id.slice(0, 80))}`, { retryable: true }));
+      return;
+    }
     switch (frame.type) {
       case 'connection_ack': {
         if (this.initTimer) clearTimeout(this.initTimer);
-        const timeoutMs = Number(frame.payload?.connectionTimeoutMs) || 300_000;
+        if (this.acked) return; // a second ack on one socket changes nothing
+        const timeoutMs = this.keepAliveTimeout(payload?.connectionTimeoutMs);
         this.acked = true;
-        this.attempt = 0;
         this.connectionTimeoutMs = timeoutMs;
+        // The backoff starts over only once this connection has proved itself (see stableAfterMs).
+        if (this.stableTimer) clearTimeout(this.stableTimer);
+        this.stableTimer = setTimeout(() => {
+          if (socket === this.socket) this.attempt = 0;
+        }, this.options.stableAfterMs ?? 30_000);
         this.armWatchdog(timeoutMs, socket);
         this.setState({ status: 'connected', since: new Date().toISOString() });
         for (const s of this.subs.values()) if (!s.failed) void this.sendStart(s);
@@ -300,16 +385,16 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
         this.checkReady();
         return;
       case 'data': {
-        const data = frame.payload?.data;
-        if (frame.payload?.errors?.length) {
-          this.protocolError('data_errors', new MomentsRealtimeError('moments_realtime_data_errors', `Moments real-time: subscription ${id} data carried errors: ${describeErrors(frame.payload.errors)}`, { retryable: true }));
+        const data = payload?.data;
+        if (errors?.length) {
+          this.protocolError('data_errors', new MomentsRealtimeError('moments_realtime_data_errors', `Moments real-time: subscription ${id} data carried errors: ${describeErrors(errors)}`, { retryable: true }));
         }
-        if (!sub) return; // a late frame for a stopped subscription
+        if (!sub) return; // no id at all
         if (data && typeof data === 'object') sub.handler.next(data as Record<string, unknown>);
         return;
       }
       case 'error': {
-        const err = new MomentsRealtimeError('moments_realtime_subscription_error', `Moments real-time: subscription ${id ?? '(no id)'} refused: ${describeErrors(frame.payload?.errors)} — check the subscription documents in the source config`, { retryable: false });
+        const err = new MomentsRealtimeError('moments_realtime_subscription_error', `Moments real-time: subscription ${id ?? '(no id)'} refused: ${describeErrors(errors)} — check the subscription documents in the source config`, { retryable: false });
         if (sub) {
           sub.failed = true;
           sub.answered = true;
@@ -323,8 +408,7 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
         if (id) this.subs.delete(id);
         return;
       case 'connection_error': {
-        const errors = frame.payload?.errors;
-        if (errors?.some((e) => String(e.errorType).startsWith('Unauthorized') || e.errorCode === 401)) this.tokenRefused = true;
+        if (errors?.some((e) => e !== null && typeof e === 'object' && (String(e.errorType).startsWith('Unauthorized') || e.errorCode === 401))) this.tokenRefused = true;
         const err = new MomentsRealtimeError('moments_realtime_connection_error', `Moments real-time: connection_error: ${describeErrors(errors)}; reconnecting`, { retryable: true });
         this.protocolError('connection_error', err);
         this.lastError = err.message;
@@ -369,7 +453,10 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
   }
 }
 
-function describeErrors(errors: Array<{ errorType?: string; message?: string }> | undefined): string {
+function describeErrors(errors: Array<{ errorType?: unknown; message?: unknown }> | undefined): string {
   if (!errors?.length) return 'no details';
-  return errors.map((e) => [e.errorType, e.message].filter(Boolean).join(': ')).join('; ');
+  return errors
+    .map((e) => (e !== null && typeof e === 'object' ? [e.errorType, e.message].filter(Boolean).map(String).join(': ') : String(e)))
+    .join('; ')
+    .slice(0, 500);
 }
