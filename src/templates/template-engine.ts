@@ -93,6 +93,12 @@ export function registerTemplateFilter(name: string, fn: (value: unknown, ...arg
 }
 
 const HAS_TAG = /\{\{|\{%/;
+
+/** true when `source` has `{{ }}` or `{% %}` tags (it renders event data); false for a plain string. */
+export function isTemplate(source: string): boolean {
+  return HAS_TAG.test(source);
+}
+
 /** `{{ path }}` alone (no filters): rendered as the raw value, so `data: "{{ data }}"` stays an object. */
 const SINGLE_VALUE = /^\s*\{\{-?\s*([A-Za-z_][\w.[\]"'-]*)\s*-?\}\}\s*$/;
 
