@@ -47,7 +47,7 @@ async function dumpRedis(prefix: string): Promise<string> {
     if (type === 'hash') out.push(JSON.stringify(await client.hgetall(key)));
     else if (type === 'list') out.push(JSON.stringify(await client.lrange(key, 0, -1)));
     else if (type === 'set') out.push(JSON.stringify(await client.smembers(key)));
-    else if (type === 'zset') out.push(JSON.stringify(await client.zrange(key, 0, -1)));
+    else if (type === 'zset') out.push(JSON.stringify(await client.zrange(key, '0', '-1')));
     else if (type === 'string') out.push((await client.get(key)) ?? '');
     else if (type === 'stream') out.push(JSON.stringify(await client.xrange(key, '-', '+')));
   }
@@ -149,7 +149,7 @@ describe('through the queue: Redis, the dead letter and the logs hold no credent
     hook.injectEcho(400);
     await queues.enqueue([{ event: ev(2), route: 'r1', connector: 'hooks', payload: renderer.render(ev(2)) }]);
     const dead = await until('dead letter', async () => {
-      const ids = await client.zrange(`${prefix}:${[...queues.bullQueues().values()][0]!.name}:failed`, 0, -1);
+      const ids = await client.zrange(`${prefix}:${[...queues.bullQueues().values()][0]!.name}:failed`, '0', '-1');
       return ids.length ? showDeadLetter(client, { prefix, connector: 'hooks', id: ids[0]! }) : undefined;
     });
     // The receiver did echo the credentials…
