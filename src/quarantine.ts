@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from './log.js';
+import { RateLimitedLog } from './log-rate-limit.js';
 import { counter } from './metrics.js';
 import type { QuarantinedItem } from './sources/source.js';
 
@@ -12,18 +13,30 @@ export function quarantineKey(keyPrefix: string): string {
   return `${keyPrefix}quarantine`;
 }
 
+/** One rate limiter per logger (each source has its own child logger), so a flood from one source does not silence another. */
+const limiters = new WeakMap<Logger, RateLimitedLog>();
+
+function limited(logger: Logger): RateLimitedLog {
+  let l = limiters.get(logger);
+  if (!l) limiters.set(logger, (l = new RateLimitedLog(logger)));
+  return l;
+}
+
 /**
  * Keeps an invalid upstream object with the reason, in a capped Redis list, and counts it.
  * Never throws: a quarantine that cannot be written is logged with the object instead.
+ * Its log lines are rate-limited per source and kind (a stream of bad frames must not flood the
+ * log); the counter and the Redis list still see every item.
  */
 export async function quarantine(redis: Redis, keyPrefix: string, logger: Logger, item: QuarantinedItem): Promise<void> {
   quarantined.inc({ source: item.source, kind: item.kind });
   const entry = JSON.stringify({ ...item, at: new Date().toISOString() });
-  logger.warn({ source: item.source, kind: item.kind, reason: item.reason }, `quarantined an invalid ${item.kind} from ${item.source}: ${item.reason} (see ${quarantineKey(keyPrefix)})`);
+  const log = limited(logger);
+  log.warn(`quarantined ${item.source} ${item.kind}`, { source: item.source, kind: item.kind, reason: item.reason }, `quarantined an invalid ${item.kind} from ${item.source}: ${item.reason} (see ${quarantineKey(keyPrefix)})`);
   try {
     await redis.multi().lpush(quarantineKey(keyPrefix), entry).ltrim(quarantineKey(keyPrefix), 0, QUARANTINE_CAP - 1).exec();
   } catch (err) {
-    logger.error({ err, item: entry.slice(0, 4096) }, 'could not write the quarantined item to Redis; it is logged here instead');
+    log.error(`quarantine write failed ${item.source}`, { err, item: entry.slice(0, 4096) }, 'could not write the quarantined item to Redis; it is logged here instead');
   }
 }
 

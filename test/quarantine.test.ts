@@ -1,5 +1,6 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/log.js';
+import { createLogger, silentLogger } from '../src/log.js';
 import { registry } from '../src/metrics.js';
 import { QUARANTINE_CAP, listQuarantined, quarantine, quarantineKey } from '../src/quarantine.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
@@ -44,5 +45,26 @@ describe('quarantine', () => {
     const client = redis.client();
     client.disconnect();
     await expect(quarantine(client, 'mbq:', silentLogger(), { source: 's', kind: 'k', reason: 'r', raw: null })).resolves.toBeUndefined();
+  });
+
+  it('a flood of bad items writes a bounded number of log lines; Redis and the counter still see every one', async () => {
+    const client = redis.client();
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const logger = createLogger({ format: 'json', destination, level: 'info' });
+    const flood = 2000;
+    const before = await counted('flood', 'observer.row');
+    for (let i = 0; i < flood; i++) await quarantine(client, 'mbflood:', logger, { source: 'flood', kind: 'observer.row', reason: `bad ${i}`, raw: i });
+    // Another source's (or kind's) items are not silenced by the flood.
+    await quarantine(client, 'mbflood:', logger, { source: 'other', kind: 'moment', reason: 'bad', raw: 0 });
+    expect(lines.length).toBeLessThanOrEqual(20);
+    expect(lines.some((l) => l.includes('quarantined an invalid moment from other'))).toBe(true);
+    expect(await client.llen(quarantineKey('mbflood:'))).toBe(flood + 1);
+    expect(await counted('flood', 'observer.row')).toBe(before + flood);
   });
 });

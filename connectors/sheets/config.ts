@@ -25,6 +25,12 @@ export const sheetsConfigSchema = z
       .enum(['append', 'upsert'])
       .default('append')
       .describe('append: every delivery adds a row. upsert: a delivery whose key already has a row updates that row, so a re-run or replay never duplicates rows. @defaultValue append'),
+    deliveryIdColumn: z
+      .union([z.string().min(1), z.literal(false)])
+      .default('_delivery')
+      .describe(
+        'append mode: header of a column that holds each row\'s delivery id. When a write may have landed without an answer (timeout, reset, 5xx), the retry reads this column back and appends only the rows that are missing, so a lost answer never duplicates rows. false turns it off (a retry after a lost answer may then duplicate the batch). @defaultValue _delivery',
+      ),
     serviceAccountKey: secretString(
       'Service-account key JSON, e.g. "${GOOGLE_SA_KEY}" or { file: /run/secrets/sa.json }; its token_uri is honoured. Share the spreadsheet with its client_email as an editor',
     ).optional(),

@@ -179,18 +179,27 @@ export class SheetsConnector implements Connector<SheetsPayload> {
       lock = await this.acquireLock(signal);
       await this.ensureReady(signal);
       await this.ensureHeaders(payloads, signal);
-      if (this.config.mode === 'upsert' && !this.indexFresh) await this.rebuildIndex(signal);
+      // A retried delivery may have been written by an attempt whose answer was lost (timeout,
+      // reset, 5xx after the write), possibly on another replica: look at the sheet, not at memory.
+      const retried = deliveries.some((d) => d.attempt > 1);
+      if (this.config.mode === 'upsert' && (!this.indexFresh || retried)) await this.rebuildIndex(signal);
+      const idColumn = this.appendIdColumn();
+      const present = idColumn !== undefined && retried ? await this.readDeliveryIds(idColumn, signal) : undefined;
 
       // Group by key: a key seen twice in one flush becomes one row (later cells win).
       const groups = new Map<string, { indexes: number[]; cells: Record<string, CellValue> }>();
       payloads.forEach((p, i) => {
+        if (present?.has(deliveries[i]!.id)) {
+          results[i] = delivered({ op: 'already-present' });
+          return;
+        }
         const id = this.config.mode === 'upsert' && p.key ? `k:${p.key}` : `i:${i}`;
         const g = groups.get(id);
         if (g) {
           g.indexes.push(i);
           Object.assign(g.cells, p.cells);
         } else {
-          groups.set(id, { indexes: [i], cells: { ...p.cells } });
+          groups.set(id, { indexes: [i], cells: idColumn !== undefined ? { ...p.cells, [idColumn]: deliveries[i]!.id } : { ...p.cells } });
         }
       });
       const entries = [...groups.entries()];
@@ -378,6 +387,8 @@ export class SheetsConnector implements Connector<SheetsPayload> {
     const wanted: string[] = [];
     if (this.config.mode === 'upsert') wanted.push(this.config.keyColumn);
     wanted.push(...Object.keys(this.config.columns));
+    const idColumn = this.appendIdColumn();
+    if (idColumn !== undefined) wanted.push(idColumn);
     for (const p of payloads) wanted.push(...Object.keys(p.cells));
     const missing = [...new Set(wanted)].filter((h) => !current.includes(h));
     if (missing.length === 0) return;
@@ -395,6 +406,23 @@ export class SheetsConnector implements Connector<SheetsPayload> {
       ),
     );
     this.headers = next;
+  }
+
+  /** The delivery-id column, in append mode when it is on. */
+  private appendIdColumn(): string | undefined {
+    return this.config.mode === 'append' && this.config.deliveryIdColumn !== false ? this.config.deliveryIdColumn : undefined;
+  }
+
+  /**
+   * The delivery ids already in the sheet. Only read when a batch holds a retried delivery; it reads
+   * the one column (a 100,000-row sheet is a few MB), a price paid on the retry path only.
+   */
+  private async readDeliveryIds(idColumn: string, signal: AbortSignal): Promise<Set<string>> {
+    const letter = columnLetter(this.headers!.indexOf(idColumn));
+    const answer = await this.call('read delivery ids', signal, false, () =>
+      this.api.spreadsheets.values.get({ spreadsheetId: this.config.spreadsheetId, range: `${quoteTitle(this.config.sheet)}!${letter}2:${letter}` }, this.callOptions(signal)),
+    );
+    return new Set((answer.data.values ?? []).map((row) => (row[0] === undefined ? '' : String(row[0]))).filter((v) => v !== ''));
   }
 
   /** Reads the key column and replaces the Redis index with it. */

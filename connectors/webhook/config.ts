@@ -15,9 +15,11 @@ const fields = {
     .string()
     .url()
     .refine((u) => /^https?:\/\//i.test(u), 'the webhook url must be http:// or https://')
-    .describe('Target URL (http or https).'),
+    .describe('Target URL (http or https). Its userinfo and query values are treated as credentials: queued jobs hold the URL with them masked, the connector adds them back at delivery, logs redact them.'),
   method: z.enum(['POST', 'PUT', 'PATCH']).describe('HTTP method. @defaultValue POST'),
-  headers: headersSchema.describe('Extra request headers; values are templates. @defaultValue none'),
+  headers: headersSchema.describe(
+    'Extra request headers. A value with `{{ }}` is a template rendered per event and queued with the delivery; a value without is static and treated as a credential (e.g. `Authorization: "Bearer ${TOKEN}"`): never queued, added at delivery from config, redacted from logs. @defaultValue none',
+  ),
   body: z.unknown().describe('JSON body: any JSON whose strings are templates (`"{{ data }}"` stays an object). @defaultValue the whole event'),
 };
 

@@ -6,32 +6,45 @@ import { permanent, type Connector, type ConnectorContext, type Delivery, type D
 import { classifyHttpResponse, networkFailure } from '../http-result.js';
 import type { BridgeEvent } from '../../src/event.js';
 import { errorMessage, InputError, PayloadError } from '../../src/errors.js';
+import { redactSecrets } from '../../src/secrets.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { webhookOverridesSchema, type WebhookConfig } from './config.js';
+import { RequestCredentials, splitHeaders } from './request-credentials.js';
 import { guardedLookup, isPrivateAddress, SsrfBlockedError } from './ssrf-guard.js';
 
-/** One rendered request. The body is a string so the signature covers exactly the bytes sent. */
+/**
+ * One rendered request, as queued. The body is a string so the signature covers exactly the bytes
+ * sent. It holds no credential: see {@link RequestCredentials}.
+ */
 export interface WebhookPayload {
+  /** The target without userinfo, query values masked; the real URL is taken from config at delivery. */
   url: string;
   method: 'POST' | 'PUT' | 'PATCH';
+  /** Templated headers only, rendered from the event. */
   headers: Record<string, string>;
+  /** Names of the static (credential) headers added at delivery from config. Absent in jobs queued by older versions, which carry everything. */
+  staticHeaders?: string[];
   body: string;
 }
 
 const USER_AGENT = 'moments-bridge-webhook/1';
 /** node:http's refusals of a malformed request (thrown before anything is sent). */
 const UNSENDABLE = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE']);
-/** How much of a failed answer's body goes into the dead letter. */
-const RESPONSE_LIMIT = 2048;
+/** How much of a failed answer's body is kept (dead letter, attempt log, logs), after redaction of known secrets. @defaultValue 1024 */
+export const RESPONSE_LIMIT = 1024;
+const RESPONSE_READ_LIMIT = 8 * RESPONSE_LIMIT;
 
 export class WebhookConnector implements Connector<WebhookPayload> {
   private readonly signingKey?: Buffer;
+  private readonly credentials: RequestCredentials;
 
   constructor(
     private readonly config: WebhookConfig,
     private readonly ctx: ConnectorContext,
   ) {
     if (config.secret) this.signingKey = Buffer.from(config.secret.slice('whsec_'.length), 'base64');
+    this.credentials = new RequestCredentials(`connector ${ctx.name}`);
+    this.credentials.register({ url: config.url, headers: splitHeaders(config.headers).fixed });
   }
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
@@ -41,9 +54,10 @@ export class WebhookConnector implements Connector<WebhookPayload> {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(override)'}: ${i.message}`).join('; ');
       throw new InputError('override_invalid', `${where}: invalid route override (${issues}); allowed keys: ${Object.keys(webhookOverridesSchema.shape).join(', ')}`);
     }
-    const url = parsed.data.url ?? this.config.url;
     const method = parsed.data.method ?? this.config.method;
-    const headers: [string, Template][] = Object.entries({ ...this.config.headers, ...parsed.data.headers }).map(([k, v]) => [k, compileTemplate(v, `${where}.headers.${k}`)]);
+    const { templated, fixed } = splitHeaders({ ...this.config.headers, ...parsed.data.headers });
+    const { url, staticHeaders } = this.credentials.register({ url: parsed.data.url ?? this.config.url, headers: fixed });
+    const headers: [string, Template][] = Object.entries(templated).map(([k, v]) => [k, compileTemplate(v, `${where}.headers.${k}`)]);
     const bodySource = parsed.data.body ?? this.config.body;
     const body: PayloadTemplate | undefined = bodySource !== undefined ? compilePayload(bodySource, `${where}.body`) : undefined;
     const maxBytes = this.config.maxBodyBytes;
@@ -54,14 +68,24 @@ export class WebhookConnector implements Connector<WebhookPayload> {
         if (text === undefined) throw new PayloadError(`${where}: the body rendered to nothing for event ${event.id}`);
         const bytes = Buffer.byteLength(text);
         if (bytes > maxBytes) throw new PayloadError(`${where}: the body is ${bytes} bytes for event ${event.id}; the limit is maxBodyBytes = ${maxBytes}`);
-        return { url, method, headers: Object.fromEntries(headers.map(([k, t]) => [k, t.render(event)])), body: text };
+        return { url, method, headers: Object.fromEntries(headers.map(([k, t]) => [k, t.render(event)])), staticHeaders, body: text };
       },
     };
   }
 
   async deliver(delivery: Delivery<WebhookPayload>, signal: AbortSignal): Promise<DeliveryResult> {
     const p = delivery.payload;
-    const target = new URL(p.url);
+    let fixed: Record<string, string> = {};
+    let url = p.url;
+    if (p.staticHeaders) {
+      const parts = this.credentials.resolve(p.url, p.staticHeaders);
+      if (!parts) {
+        return permanent(`this delivery was queued for ${p.url} (static headers: ${p.staticHeaders.join(', ') || 'none'}), which connector ${this.ctx.name} no longer sends to, so its credentials are unknown; restore that target in config and re-drive it with \`moments-bridge dlq retry\``);
+      }
+      fixed = parts.headers;
+      url = parts.url;
+    }
+    const target = new URL(url);
     const host = target.hostname.replace(/^\[|\]$/g, '');
     // Literal IPs skip DNS, so they are checked here; names are checked in the socket's lookup.
     if (!this.config.allowPrivateNetworks && isIP(host) && isPrivateAddress(host)) {
@@ -69,16 +93,18 @@ export class WebhookConnector implements Connector<WebhookPayload> {
     }
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT,
-      ...Object.fromEntries(Object.entries(p.headers).filter(([k]) => k.toLowerCase() !== 'content-type')),
-      'content-type': headerValue(p.headers, 'content-type') ?? 'application/json',
+      ...Object.fromEntries(Object.entries({ ...fixed, ...p.headers }).filter(([k]) => k.toLowerCase() !== 'content-type')),
+      'content-type': headerValue(p.headers, 'content-type') ?? headerValue(fixed, 'content-type') ?? 'application/json',
       'content-length': String(Buffer.byteLength(p.body)),
     };
     if (this.signingKey) Object.assign(headers, this.sign(delivery.id, p.body));
 
     try {
       const res = await send(target, p.method, headers, p.body, signal, this.config.allowPrivateNetworks);
-      const result = classifyHttpResponse(res.status, flatten(res.headers), res.body);
-      return result.status === 'permanent' ? { ...result, detail: { status: res.status, body: res.body } } : result;
+      // Receivers echo requests in error bodies (credentials included): keep a redacted prefix only.
+      const body = truncate(redactSecrets(res.body), res.size);
+      const result = classifyHttpResponse(res.status, flatten(res.headers), body);
+      return result.status === 'permanent' ? { ...result, detail: { status: res.status, body } } : result;
     } catch (err) {
       if (err instanceof SsrfBlockedError) return permanent(err.message, { url: redactUrl(target) });
       // The request cannot be sent as rendered (a header name or value with a line break, e.g. from
@@ -86,7 +112,8 @@ export class WebhookConnector implements Connector<WebhookPayload> {
       if (UNSENDABLE.has((err as { code?: string }).code ?? '')) {
         return permanent(`the request cannot be sent as rendered: ${errorMessage(err)}; fix the connector's headers (or the template that renders them)`, { url: redactUrl(target) });
       }
-      return networkFailure(err);
+      const failure = networkFailure(err);
+      return failure.status === 'retry' ? { ...failure, reason: redactSecrets(failure.reason) } : failure;
     }
   }
 
@@ -102,6 +129,12 @@ interface RawResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Bytes the receiver sent (the body is cut at RESPONSE_READ_LIMIT). */
+  size: number;
+}
+
+function truncate(text: string, size: number): string {
+  return text.length > RESPONSE_LIMIT ? `${text.slice(0, RESPONSE_LIMIT)}… (${size} bytes, truncated)` : text;
 }
 
 function send(url: URL, method: string, headers: Record<string, string>, body: string, signal: AbortSignal, allowPrivate: boolean): Promise<RawResponse> {
@@ -111,10 +144,11 @@ function send(url: URL, method: string, headers: Record<string, string>, body: s
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
-        if (size < RESPONSE_LIMIT) chunks.push(chunk);
+        // Read past the limit so a secret straddling it is still whole when redacted.
+        if (size < RESPONSE_READ_LIMIT) chunks.push(chunk);
         size += chunk.length;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_LIMIT) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_READ_LIMIT), size }));
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -1,10 +1,16 @@
-import { Environment } from '@marcbachmann/cel-js';
+import { Environment, type ASTNode } from '@marcbachmann/cel-js';
 import type { BridgeEvent } from '../event.js';
+import { compileLinearRegex, type LinearRegex } from './linear-regex.js';
 
 /**
  * A route's `when:` — a CEL expression, parsed and type-checked once at config load. CEL is a
  * safe expression language (no loops, no I/O, no access to code), so user rules never reach
  * JavaScript `eval`. Variables: `id`, `source`, `kind`, `time` (strings) and `data` (dyn).
+ *
+ * Cost: CEL has no loops; macros (`exists`, `all`, `map`, `filter`) iterate over input lists, so an
+ * evaluation is bounded by the expression's size (cel-js limits: 100,000 AST nodes, depth 250)
+ * times the event's size (bounded by the sources' frame limits). The one super-linear built-in,
+ * `matches`, runs on RE2 (linear time) instead of the JavaScript RegExp cel-js uses.
  */
 export interface CelCondition {
   readonly source: string;
@@ -20,13 +26,76 @@ export class CelConditionError extends Error {
   }
 }
 
+/**
+ * cel-js's built-in `matches` uses a backtracking RegExp (`^(a+)+$` on 31 characters: 75 s) and
+ * its overloads cannot be replaced, so every `.matches(` call is renamed to this RE2 function
+ * before the expression is compiled. Type errors are still reported against the original text.
+ */
+const LINEAR_MATCHES = 'matchesLinear';
+
+/** Patterns compiled so far: most are literals, and a dynamic pattern repeats across events. */
+const regexCache = new Map<string, LinearRegex>();
+const REGEX_CACHE_SIZE = 256;
+
+function linearRegex(pattern: string): LinearRegex {
+  let re = regexCache.get(pattern);
+  if (!re) {
+    try {
+      re = compileLinearRegex(pattern);
+    } catch (err) {
+      throw new Error(`invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`, { cause: err });
+    }
+    if (regexCache.size >= REGEX_CACHE_SIZE) regexCache.delete(regexCache.keys().next().value!);
+    regexCache.set(pattern, re);
+  }
+  return re;
+}
+
+interface MatchesCall {
+  /** Source offset of the `matches` name. */
+  at: number;
+  /** The pattern, when it is a literal (checked at compile time). */
+  literal?: string;
+}
+
+/** Every `x.matches(…)` call in the AST. */
+function matchesCalls(expression: string, node: unknown, out: MatchesCall[] = []): MatchesCall[] {
+  if (Array.isArray(node)) {
+    for (const n of node) matchesCalls(expression, n, out);
+    return out;
+  }
+  if (node === null || typeof node !== 'object' || !('op' in node)) return out;
+  const ast = node as ASTNode;
+  if (ast.op === 'rcall' && ast.args[0] === 'matches') {
+    // Between the receiver's end and the first argument there are only `)`, `.`, blanks and the name.
+    const from = ast.args[1].range.end;
+    const to = ast.args[2][0]?.range.start ?? ast.range.end;
+    const at = expression.slice(from, to).search(/\bmatches\b/);
+    const pattern = ast.args[2][0];
+    if (at >= 0) out.push({ at: from + at, ...(pattern?.op === 'value' && typeof pattern.args === 'string' ? { literal: pattern.args } : {}) });
+  }
+  matchesCalls(expression, ast.args, out);
+  return out;
+}
+
+function withLinearMatches(expression: string, calls: MatchesCall[]): string {
+  let text = expression;
+  for (const at of calls.map((c) => c.at).sort((a, b) => b - a)) {
+    text = `${text.slice(0, at)}${LINEAR_MATCHES}${text.slice(at + 'matches'.length)}`;
+  }
+  return text;
+}
+
 // One environment for the process: building one is expensive; parsing against it is cheap.
 const env = new Environment({ unlistedVariablesAreDyn: false, homogeneousAggregateLiterals: false })
   .registerVariable('id', 'string', { description: 'The event id: <source>:<kind>:<upstream id>' })
   .registerVariable('source', 'string', { description: 'The source name in config' })
   .registerVariable('kind', 'string', { description: 'moment, trigger.created, trigger.updated, observer.row, …' })
   .registerVariable('time', 'string', { description: 'ISO-8601 time of the event' })
-  .registerVariable('data', 'dyn', { description: 'The upstream object' });
+  .registerVariable('data', 'dyn', { description: 'The upstream object' })
+  .registerFunction(`string.${LINEAR_MATCHES}(string): bool`, (text: string, pattern: string) => linearRegex(pattern).test(text), {
+    description: 'string.matches on RE2 (linear time); `matches` calls are compiled to it',
+  });
 
 /** The first line of cel-js messages is the summary; the rest is a source excerpt with a caret. */
 function oneLine(message: string): string {
@@ -60,6 +129,17 @@ export function compileCelCondition(expression: string): CelCondition {
   if (type !== 'bool' && type !== 'dyn') {
     throw new CelConditionError(`a \`when\` condition must be true or false, but ${JSON.stringify(expression)} is of type ${type}`);
   }
+  const calls = matchesCalls(expression, fn.ast);
+  for (const { literal } of calls) {
+    if (literal === undefined) continue;
+    try {
+      linearRegex(literal);
+    } catch (err) {
+      throw new CelConditionError(`CEL matches() in ${JSON.stringify(expression)}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const linear = withLinearMatches(expression, calls);
+  if (linear !== expression) fn = env.parse(linear);
   return {
     source: expression,
     evaluate(event) {

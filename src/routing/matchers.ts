@@ -1,3 +1,4 @@
+import { compileLinearRegex, type LinearRegex } from './linear-regex.js';
 import type { MatchOps, MatchValue } from './route-schema.js';
 
 /**
@@ -65,13 +66,13 @@ export function fieldGetter(path: string): FieldGetter {
 
 const REGEX_LITERAL = /^\/(.+)\/([dgimsuvy]*)$/s;
 
-/** `/body/flags` or a bare body → RegExp (without g/y, which make `test` stateful). */
-export function compileRegex(source: string): RegExp {
+/** `/body/flags` or a bare body → a linear-time (RE2) regex; see {@link compileLinearRegex}. */
+export function compileRegex(source: string): LinearRegex {
   const literal = REGEX_LITERAL.exec(source);
   const body = literal ? literal[1]! : source;
-  const flags = (literal ? literal[2]! : '').replace(/[gy]/g, '');
+  const flags = literal ? literal[2]! : '';
   try {
-    return new RegExp(body, flags);
+    return compileLinearRegex(body, flags);
   } catch (err) {
     throw new MatcherError(`regular expression ${JSON.stringify(source)} does not compile: ${(err as Error).message}`);
   }

@@ -1,5 +1,5 @@
 import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
-import { InputError } from '../errors.js';
+import { InputError, PayloadError } from '../errors.js';
 
 /**
  * The one template engine for every payload field, throttle key and thread key: `{{ }}`
@@ -21,7 +21,35 @@ export interface PayloadTemplate {
   render(scope: object): unknown;
 }
 
+/**
+ * Limits of one render, so that event data cannot turn a template into a denial of service (a
+ * `{% for i in (1..data.n) %}` over an upstream number blocked the event loop for 12 s). A render
+ * that exceeds one fails with a {@link TemplateLimitError}: that one delivery is not sent (the
+ * router logs and counts it), every other event still renders.
+ */
+export const TEMPLATE_LIMITS = {
+  /** Wall time of one render, in ms (liquidjs `renderLimit`). @defaultValue 200 */
+  renderMs: 200,
+  /** Units liquidjs charges for ranges, arrays, joins, appends… (about characters/elements). @defaultValue 10_000_000 */
+  memory: 10_000_000,
+  /** Characters of template source parsed in one `parse()` (config load). @defaultValue 1_000_000 */
+  parseChars: 1_000_000,
+  /** Characters of one rendered template's output. @defaultValue 1_048_576 (1 MiB) */
+  outputChars: 1_048_576,
+} as const;
+
+/** A render stopped by one of {@link TEMPLATE_LIMITS}. Permanent: the same event would fail again. */
+export class TemplateLimitError extends PayloadError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TemplateLimitError';
+  }
+}
+
 const liquid = new Liquid({
+  renderLimit: TEMPLATE_LIMITS.renderMs,
+  memoryLimit: TEMPLATE_LIMITS.memory,
+  parseLimit: TEMPLATE_LIMITS.parseChars,
   strictFilters: true,
   strictVariables: false,
   ownPropertyOnly: true,
@@ -65,6 +93,12 @@ export function registerTemplateFilter(name: string, fn: (value: unknown, ...arg
 }
 
 const HAS_TAG = /\{\{|\{%/;
+
+/** true when `source` has `{{ }}` or `{% %}` tags (it renders event data); false for a plain string. */
+export function isTemplate(source: string): boolean {
+  return HAS_TAG.test(source);
+}
+
 /** `{{ path }}` alone (no filters): rendered as the raw value, so `data: "{{ data }}"` stays an object. */
 const SINGLE_VALUE = /^\s*\{\{-?\s*([A-Za-z_][\w.[\]"'-]*)\s*-?\}\}\s*$/;
 
@@ -80,8 +114,35 @@ export function compileTemplate(source: string, where = 'template'): Template {
   }
   return {
     source,
-    render: (scope) => liquid.renderSync(parsed, scope) as string,
+    render: (scope) => {
+      let out: string;
+      try {
+        out = liquid.renderSync(parsed, scope) as string;
+      } catch (err) {
+        throw limitError(err, where) ?? err;
+      }
+      if (out.length > TEMPLATE_LIMITS.outputChars) {
+        throw new TemplateLimitError(`${where}: the template rendered ${out.length} characters; the limit is ${TEMPLATE_LIMITS.outputChars}. Render less of the event (e.g. a field, not the whole list)`);
+      }
+      return out;
+    },
   };
+}
+
+const LIMIT_MESSAGES: [RegExp, string][] = [
+  [/render limit exceeded/, `took longer than ${TEMPLATE_LIMITS.renderMs} ms`],
+  [/memory alloc limit exceeded/, `allocated more than ${TEMPLATE_LIMITS.memory} units (ranges, arrays, appends)`],
+];
+
+/** liquidjs reports a limit as a RenderError with a fixed message; say which and what to do. */
+function limitError(err: unknown, where: string): TemplateLimitError | undefined {
+  const message = (err as Error)?.message ?? '';
+  for (const [pattern, what] of LIMIT_MESSAGES) {
+    if (pattern.test(message)) {
+      return new TemplateLimitError(`${where}: the template ${what} and was stopped (${message}); a loop or range over event data is the usual cause — bound it, e.g. {% for x in data.list limit: 100 %}`, { cause: err });
+    }
+  }
+  return undefined;
 }
 
 export function compilePayload(value: unknown, where = 'payload'): PayloadTemplate {

@@ -67,6 +67,14 @@ export interface InjectedFailure {
   writesOnly?: boolean;
 }
 
+/** A write that is applied, and then its answer is lost: what a timeout or a dropped connection after the send looks like. */
+export interface LostAnswer {
+  /** `reset`: the connection is destroyed without an answer; `503`: a 503 UNAVAILABLE is answered. @defaultValue reset */
+  as?: 'reset' | '503';
+  /** Only write requests whose path contains this (e.g. `:append`). @defaultValue any write */
+  pathIncludes?: string;
+}
+
 export interface RecordedRequest {
   at: number;
   method: string;
@@ -93,6 +101,8 @@ export interface SheetsApiServer {
   values(spreadsheetId: string, sheetTitle: string): string[][];
   /** Fails the next `count` matching API requests (token requests are never failed). */
   injectFailure(failure: InjectedFailure, count?: number): void;
+  /** The next `count` matching write requests are applied, then their answer is lost (reset or 503). */
+  loseAnswerAfterWrite(lost?: LostAnswer, count?: number): void;
   /** The next `count` write requests get 429 RESOURCE_EXHAUSTED. */
   injectQuotaExceeded(count?: number, retryAfterSeconds?: number): void;
   /** Accepts one more pre-issued access token. */
@@ -296,6 +306,7 @@ export async function startSheetsApiServer(options: SheetsApiServerOptions = {})
   const requests: RecordedRequest[] = [];
   const tokenRequests: TokenRequest[] = [];
   const failures: InjectedFailure[] = [];
+  const lostAnswers: LostAnswer[] = [];
   let nextSheetId = 1;
 
   const createSpreadsheet = (id: string, titles: string[] = ['Sheet1']): SimulatedSpreadsheet => {
@@ -466,6 +477,17 @@ export async function startSheetsApiServer(options: SheetsApiServerOptions = {})
       }
       try {
         const answer = await route(method, url.pathname, url.searchParams, write ? parseJson(body) : {});
+        const lostAt = write ? lostAnswers.findIndex((l) => !l.pathIncludes || url.pathname.includes(l.pathIncludes)) : -1;
+        if (lostAt >= 0) {
+          const lost = lostAnswers.splice(lostAt, 1)[0]!;
+          if (lost.as === '503') {
+            fail(new ApiError(503, 'UNAVAILABLE', 'The service is currently unavailable.'));
+          } else {
+            record(0);
+            req.socket.destroy();
+          }
+          return;
+        }
         record(200);
         res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' }).end(JSON.stringify(answer));
       } catch (err) {
@@ -493,6 +515,9 @@ export async function startSheetsApiServer(options: SheetsApiServerOptions = {})
     },
     injectFailure(failure, count = 1) {
       for (let i = 0; i < count; i += 1) failures.push(failure);
+    },
+    loseAnswerAfterWrite(lost = {}, count = 1) {
+      for (let i = 0; i < count; i += 1) lostAnswers.push(lost);
     },
     injectQuotaExceeded(count = 1, retryAfterSeconds) {
       const f: InjectedFailure = {

@@ -18,6 +18,8 @@ export interface WebhookReceiverOptions {
 export interface WebhookDelivery {
   method: string;
   path: string;
+  /** The query string, `?` included ('' when none). */
+  search: string;
   headers: Record<string, string>;
   raw: string;
   /** Parsed JSON body (undefined if not JSON). */
@@ -33,7 +35,10 @@ export interface WebhookDelivery {
   receivedAt: number;
 }
 
-export type WebhookFault = { status: number; retryAfter?: string; body?: string } | { delayMs: number };
+export type WebhookFault = { status: number; retryAfter?: string; body?: string; echo?: boolean } | { delayMs: number };
+
+/** Padding after an echoed request, so an echo is always larger than any sane response-body limit. */
+const ECHO_PADDING = 4096;
 
 export interface WebhookReceiver {
   /** Base URL; any path below it is accepted. */
@@ -43,6 +48,11 @@ export interface WebhookReceiver {
   /** Every request, whatever the answer. */
   requests: WebhookDelivery[];
   injectStatus(status: number, times?: number, retryAfter?: string): void;
+  /**
+   * Answers `status` with the request echoed in the body (URL with query, every header, the body,
+   * then 4 KiB of padding), as careless receivers do: credentials sent come back in the answer.
+   */
+  injectEcho(status: number, times?: number): void;
   injectDelay(delayMs: number, times?: number): void;
   reset(): void;
   stop(): Promise<void>;
@@ -65,9 +75,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       body = undefined;
     }
     const id = headers['webhook-id'] || undefined;
+    const target = new URL(req.url ?? '/', 'http://local');
     const record: WebhookDelivery = {
       method: req.method ?? 'GET',
-      path: new URL(req.url ?? '/', 'http://local').pathname,
+      path: target.pathname,
+      search: target.search,
       headers,
       raw,
       body,
@@ -83,7 +95,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     else if (fault) {
       record.status = fault.status;
       res.writeHead(fault.status, { 'content-type': 'text/plain', ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}) });
-      res.end(fault.body ?? `injected ${fault.status}`);
+      const echo = fault.echo ? `${record.method} ${req.url ?? ''}\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${raw}\n${'.'.repeat(ECHO_PADDING)}` : undefined;
+      res.end(echo ?? fault.body ?? `injected ${fault.status}`);
       return;
     }
     if (verifier) {
@@ -109,6 +122,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     received,
     requests,
     injectStatus: (status, times = 1, retryAfter) => faults.add({ status, ...(retryAfter !== undefined ? { retryAfter } : {}) }, times),
+    injectEcho: (status, times = 1) => faults.add({ status, echo: true }, times),
     injectDelay: (delayMs, times = 1) => faults.add({ delayMs }, times),
     reset: () => {
       received.length = 0;

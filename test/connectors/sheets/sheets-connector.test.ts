@@ -73,10 +73,11 @@ describe('sheets connector: batching', () => {
     expect(statuses(results)).toEqual(Array(25).fill('delivered'));
     expect(appends()).toBe(1);
     const values = server.values(SHEET_ID, 'Moments');
-    expect(values[0]).toEqual(['Moment', 'Athlete', 'Value']);
+    // Append mode ends the header with the delivery-id column (idempotent retries after a lost answer).
+    expect(values[0]).toEqual(['Moment', 'Athlete', 'Value', '_delivery']);
     expect(values.slice(1)).toEqual(events.map((e) => {
       const d = e.data as { moment: string; athleteId: string; value: number };
-      return [d.moment, d.athleteId, String(d.value)];
+      return [d.moment, d.athleteId, String(d.value), `d-${e.id}`];
     }));
     // addSheet + header + one append: three writes for 25 rows.
     expect(server.requests.filter((r) => r.write).length).toBe(3);
@@ -86,7 +87,7 @@ describe('sheets connector: batching', () => {
     const c = await connector();
     const [d] = deliveries(c, [moment(9)]);
     expect(await c.deliver(d!, signal)).toMatchObject({ status: 'delivered', info: { op: 'appended', row: 2 } });
-    expect(server.values(SHEET_ID, 'Moments')[1]).toEqual(['HR spike 9', 'a-0', '179']);
+    expect(server.values(SHEET_ID, 'Moments')[1]).toEqual(['HR spike 9', 'a-0', '179', 'd-moments:moment:m-9']);
   });
 
   it('keeps numbers as numbers and matches columns to an existing header by name', async () => {
@@ -95,8 +96,8 @@ describe('sheets connector: batching', () => {
     const c = await connector();
     await c.deliverBatch(deliveries(c, [moment(1)]), signal);
     const rows = server.sheets.get(SHEET_ID)!.sheets.find((s) => s.title === 'Moments')!.rows;
-    expect(rows[0]).toEqual(['Value', 'Notes', 'Moment', 'Athlete']);
-    expect(rows[1]).toEqual([171, '', 'HR spike 1', 'a-1']);
+    expect(rows[0]).toEqual(['Value', 'Notes', 'Moment', 'Athlete', '_delivery']);
+    expect(rows[1]).toEqual([171, '', 'HR spike 1', 'a-1', 'd-moments:moment:m-1']);
   });
 
   it('honours the service-account key token_uri (JWT bearer flow against the local token endpoint)', async () => {
@@ -288,8 +289,8 @@ describe('sheets connector: config and templates', () => {
     const ds = deliveries(c, [moment(1)], { columns: { Moment: '{{ data.moment }}', Source: '{{ source }}' } });
     await c.deliverBatch(ds, signal);
     expect(server.values(SHEET_ID, 'Moments')).toEqual([
-      ['Moment', 'Athlete', 'Value', 'Source'],
-      ['HR spike 1', '', '', 'moments'],
+      ['Moment', 'Athlete', 'Value', '_delivery', 'Source'],
+      ['HR spike 1', '', '', 'd-moments:moment:m-1', 'moments'],
     ]);
   });
 });

@@ -40,7 +40,7 @@ describe('webhook payloads (written by hand)', () => {
   it('sends the whole event by default', async () => {
     const c = await make();
     const p = c.renderer().render(observerRowEvent) as WebhookPayload;
-    expect(p).toEqual({ url: `${hook.url}hooks/moments`, method: 'POST', headers: {}, body: expect.any(String) });
+    expect(p).toEqual({ url: `${hook.url}hooks/moments`, method: 'POST', headers: {}, staticHeaders: [], body: expect.any(String) });
     expect(JSON.parse(p.body)).toEqual({
       id: 'calls:observer.row:call-9:17',
       source: 'calls',

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { compileCelCondition, CelConditionError } from '../../src/routing/cel-condition.js';
+import { compileFieldMatcher, compileMatchers } from '../../src/routing/matchers.js';
+import type { BridgeEvent } from '../../src/event.js';
+
+/** `^(a+)+$` over 31 a's and a b: ~2^31 steps on a backtracking engine (75 s measured), linear on RE2. */
+const EVIL = '^(a+)+$';
+const NEAR_MISS = `${'a'.repeat(31)}b`;
+/** A safety bound, not a benchmark: the backtracking engine takes over a minute. */
+const BOUND_MS = 1000;
+
+const event = (data: Record<string, unknown>): BridgeEvent => ({ id: 's:moment:1', source: 's', kind: 'moment', time: '2025-03-04T10:00:00.000Z', data });
+
+function timed<T>(fn: () => T): { value: T; ms: number } {
+  const start = performance.now();
+  const value = fn();
+  return { value, ms: performance.now() - start };
+}
+
+describe('catastrophic regexes run in linear time', () => {
+  it('CEL matches: ^(a+)+$ over a*31+b is false within the bound, and true on a*31', () => {
+    const c = compileCelCondition(`data.s.matches("${EVIL}")`);
+    const miss = timed(() => c.evaluate(event({ s: NEAR_MISS })));
+    expect(miss.value).toEqual({ ok: true, value: false });
+    expect(miss.ms).toBeLessThan(BOUND_MS);
+    expect(c.evaluate(event({ s: 'a'.repeat(31) }))).toEqual({ ok: true, value: true });
+  });
+
+  it('CEL matches with a pattern from the event (not a literal) is linear too', () => {
+    const c = compileCelCondition('data.s.matches(data.p)');
+    const miss = timed(() => c.evaluate(event({ s: NEAR_MISS, p: EVIL })));
+    expect(miss.value).toEqual({ ok: true, value: false });
+    expect(miss.ms).toBeLessThan(BOUND_MS);
+    const bad = c.evaluate(event({ s: 'x', p: '(' }));
+    expect(bad.ok).toBe(false);
+  });
+
+  it('match: regex literal and { regex } operator', () => {
+    const literal = compileFieldMatcher('data.s', `/${EVIL}/`);
+    const op = compileFieldMatcher('data.s', { regex: EVIL });
+    for (const m of [literal, op]) {
+      const miss = timed(() => m.test(event({ s: NEAR_MISS })));
+      expect(miss.value).toBe(false);
+      expect(miss.ms).toBeLessThan(BOUND_MS);
+      expect(m.test(event({ s: 'aaa' }))).toBe(true);
+    }
+    expect(literal.expected).toBe(`~ /${EVIL}/`);
+  });
+
+  it.each([
+    ['data.s.matches("^hr")', { s: 'hr > 170' }, true],
+    ['data.s.matches("(?i)^HR")', { s: 'hr > 170' }, true],
+    ['data.s.matches("^\\\\d+$")', { s: '123' }, true],
+    ['data.s.matches("^\\\\d+$")', { s: '12a' }, false],
+    ['"data.s.matches(x)" == data.t && data.s.matches("b")', { s: 'abc', t: 'data.s.matches(x)' }, true],
+    ['(data.s).matches("c$") || false', { s: 'abc' }, true],
+    ['data.list.exists(x, x.matches("^z"))', { list: ['a', 'zed'] }, true],
+  ])('CEL %s on %j → %s (RE2 semantics, same answers)', (expr, data, want) => {
+    expect(compileCelCondition(expr).evaluate(event(data))).toEqual({ ok: true, value: want });
+  });
+
+  it('a literal pattern RE2 cannot run (lookaround, backreference) is refused at compile time, saying why', () => {
+    expect(() => compileCelCondition('data.s.matches("(?=a)a")')).toThrow(CelConditionError);
+    expect(() => compileCelCondition('data.s.matches("(?=a)a")')).toThrow(/RE2.*no lookaround or backreferences/);
+    const { errors } = compileMatchers({ 'data.a': '/(a)\\1/', 'data.b': { regex: '(?<=x)y' } });
+    expect(errors.map((e) => e.key)).toEqual(['data.a', 'data.b']);
+    expect(errors[0]!.message).toMatch(/does not compile/);
+  });
+
+  it('flags i, m, s keep their meaning; unknown flags are refused', () => {
+    expect(compileFieldMatcher('data.s', '/^HR/i').test(event({ s: 'hr' }))).toBe(true);
+    expect(compileFieldMatcher('data.s', '/^b$/m').test(event({ s: 'a\nb' }))).toBe(true);
+    expect(compileFieldMatcher('data.s', '/a.b/s').test(event({ s: 'a\nb' }))).toBe(true);
+    expect(compileFieldMatcher('data.s', '/a.b/').test(event({ s: 'a\nb' }))).toBe(false);
+    expect(compileMatchers({ 'data.s': '/a/v' }).errors).toHaveLength(1);
+  });
+});
