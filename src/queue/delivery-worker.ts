@@ -4,6 +4,7 @@ import { retryable, type Connector, type Delivery, type DeliveryResult } from '.
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Batcher } from './batcher.js';
+import { boundedResult } from './bounded-reason.js';
 import { decideRetry } from './backoff.js';
 import { queueMetrics } from './queue-metrics.js';
 import type { ResolvedDeliveryOptions } from './queue-options.js';
@@ -168,8 +169,10 @@ export class DeliveryWorker {
       throw new UnrecoverableError(data.refused.reason);
     }
     const delivery: Delivery = { id: data.deliveryId, event: data.event, route: data.route, connector: data.connector, payload: data.payload, attempt };
-    const result = await this.attempt(delivery, job, token);
-    if (result === undefined) return; // handed back during shutdown (DelayedError thrown inside)
+    const answer = await this.attempt(delivery, job, token);
+    if (answer === undefined) return; // handed back during shutdown (DelayedError thrown inside)
+    // Everything below stores or logs the reason: bound it and redact echoed credentials once.
+    const result = boundedResult(answer);
     const now = Date.now();
     const eventTime = Date.parse(data.event.time);
     this.o.onAttempt?.({ deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, connector: connectorName, attempt, result, latencyMs: now - eventTime });

@@ -6,6 +6,8 @@ import { listDeadLetters, purgeDeadLetters, retryDeadLetters, showDeadLetter } f
 import { queueName } from '../../src/queue/queue-names.js';
 import { registry } from '../../src/metrics.js';
 import { listQuarantined } from '../../src/quarantine.js';
+import { MAX_REASON_CHARS } from '../../src/queue/bounded-reason.js';
+import { registerSecret } from '../../src/secrets.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { ScriptedConnector } from '../helpers/scripted-connector.js';
 import { makeQueues, routed, until } from './queue-test-kit.js';
@@ -113,6 +115,34 @@ describe('DeliveryQueues', () => {
     expect(sink.calls).toHaveLength(1);
     const [dl] = await listDeadLetters(redis.client(), { prefix });
     expect(dl!.reason).toMatch(/asked to wait 60000 ms, past retry.maxAge/);
+  });
+
+  it('a sink answer echoing a credential is stored redacted and cut to 1 KiB in the dead letter (any connector)', async () => {
+    const token = 'xoxb-echoed-credential-1234';
+    registerSecret(token);
+    const sink = new ScriptedConnector();
+    const echoed = `HTTP 400: invalid request ${JSON.stringify({ headers: { authorization: `Bearer ${token}` } })} ${'x'.repeat(5000)}`;
+    sink.script('moments:moment:echo', [{ do: 'permanent', reason: echoed }]);
+    const prefix = nextPrefix();
+    const q = track(makeQueues(redis.url, prefix, { sink: { connector: sink } }));
+    await q.enqueue([routed('echo')]);
+    await q.startWorkers();
+    const id = deliveryId('moments:moment:echo', 'r1', 'sink');
+    await until(async () => (await showDeadLetter(redis.client(), { prefix, id })) !== undefined, 10_000, 'dead letter');
+    const dl = (await showDeadLetter(redis.client(), { prefix, id }))!;
+    for (const reason of [dl.reason, dl.history[0]!.reason]) {
+      expect(reason).not.toContain(token);
+      expect(reason).toContain('Bearer <secret>');
+      expect(reason.length).toBeLessThan(MAX_REASON_CHARS + 100);
+      expect(reason).toMatch(/more characters\)$/);
+    }
+    // Nothing in Redis under the prefix holds the credential (job hash, attempt list, failed reason).
+    const client = redis.client();
+    for (const key of await client.keys(`${prefix}:*`)) {
+      const type = await client.type(key);
+      const dump = type === 'hash' ? JSON.stringify(await client.hgetall(key)) : type === 'list' ? JSON.stringify(await client.lrange(key, 0, -1)) : type === 'string' ? String(await client.get(key)) : '';
+      expect(dump, key).not.toContain(token);
+    }
   });
 
   it('permanent failure: dead letter at once with event, route, connector, payload and the attempt history; dlq retry re-delivers', async () => {
