@@ -5,6 +5,7 @@ import type { BridgeEvent } from '../../../src/event.js';
 import { createLogger } from '../../../src/log.js';
 import type { QuarantinedItem, Source, SourceContext } from '../../../src/sources/source.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
+import { configuredDocuments } from '../../../src/sources/moments/source-config.js';
 import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../../src/simulators/moments/moments-simulator.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 
@@ -305,9 +306,22 @@ describe('moments source config', () => {
 
   it('fills defaults and converts durations', () => {
     const config = momentsSource.configSchema.parse(base);
-    expect(config).toMatchObject({ realtimeAuth: 'subprotocol', backfill: 900_000, dedupTtl: 86_400_000, pageSize: 100, reconnect: { initialDelay: 500, maxDelay: 30_000 } });
-    expect(config.subscriptions.moments).toMatch(/onCreateMoment/);
-    expect(config.subscriptions.triggerUpdated).toMatch(/onUpdateTrigger/);
+    expect(config).toMatchObject({ realtimeAuth: 'subprotocol', backfill: 900_000, backfillEvery: 60_000, dedupTtl: 86_400_000, pageSize: 100, reconnect: { initialDelay: 500, maxDelay: 30_000 } });
+    // No documents by default: they are built from the engine's schema.
+    expect(config.documents).toBeUndefined();
+  });
+
+  it('takes documents per operation; the deprecated subscriptions keys fill what documents leaves unset', () => {
+    const config = momentsSource.configSchema.parse({
+      ...base,
+      documents: { onCreateMoment: 'subscription A { onCreateMoment { publicId createdAt } }', listMoments: 'query L($since: String) { listMoments(filter: { createdAt: { gte: $since } }) { items { publicId createdAt } } }' },
+      subscriptions: { moments: 'subscription Old { onCreateMoment { publicId } }', triggerUpdated: 'subscription U { onUpdateTrigger { publicId updatedAt } }' },
+    });
+    expect(configuredDocuments(config)).toEqual({
+      onCreateMoment: 'subscription A { onCreateMoment { publicId createdAt } }',
+      listMoments: expect.stringContaining('$since'),
+      onUpdateTrigger: 'subscription U { onUpdateTrigger { publicId updatedAt } }',
+    });
   });
 
   it.each([
@@ -316,6 +330,9 @@ describe('moments source config', () => {
     [{ graphqlUrl: 'ftp://x' }, 'graphqlUrl', /http\(s\) URL/],
     [{ realtimeUrl: 'https://x' }, 'realtimeUrl', /ws\(s\) URL/],
     [{ pasword: 'typo' }, '', /pasword/],
+    [{ documents: { listMoments: 'query { listMoments { ' } }, 'documents.listMoments', /not a GraphQL document/],
+    [{ documents: { onCreateMoment: 'query Q { listMoments { items { publicId } } }' } }, 'documents.onCreateMoment', /must be a subscription, found a query/],
+    [{ documents: { listMoment: 'query Q { x }' } }, 'documents', /listMoment/],
   ])('rejects %j with a message at %s', (override, path, message) => {
     const result = momentsSource.configSchema.safeParse({ ...base, ...override });
     expect(result.success).toBe(false);
