@@ -84,7 +84,7 @@ describe('GraphQL', () => {
     const c = client();
     await c.login('ana', 'right-password');
     const since = new Date(Date.now() + 60_000).toISOString();
-    const created = Array.from({ length: 25 }, (_, i) => sim.control.createMoment({ createdAt: new Date(Date.parse(since) + i * 10).toISOString(), athleteId: `p-${i}` }, { live: false }));
+    const created = Array.from({ length: 25 }, (_, i) => sim.control.createMoment({ createdAt: new Date(Date.parse(since) + i * 10).toISOString(), athleteId: 500 + i }, { live: false }));
     const first = await c.listMoments({ filter: { createdAt: { ge: since } }, limit: 10, orderBy: [{ createdAt: 'ASC' }] });
     expect(first.items).toHaveLength(10);
     expect(first.totalCount).toBe(25);
@@ -97,14 +97,14 @@ describe('GraphQL', () => {
     const desc = await c.listMoments({ filter: { createdAt: { ge: since } }, limit: 1, orderBy: [{ createdAt: 'DESC' }] });
     expect(desc.items[0]?.publicId).toBe(created[24]?.publicId);
     const one = await c.getMoment(created[3]!.publicId);
-    expect(one).toMatchObject({ publicId: created[3]!.publicId, athleteId: 'p-3', eventId: 7 });
+    expect(one).toMatchObject({ publicId: created[3]!.publicId, athleteId: 503, eventId: 7 });
     expect(await c.getMoment('no-such-moment')).toBeNull();
   });
 
   it('reads triggers', async () => {
     const c = client();
     await c.login('ana', 'right-password');
-    const t = sim.control.createTrigger({ name: 'Speed > 35', labels: ['speed'], marker: '⚡' });
+    const t = sim.control.createTrigger({ name: 'Speed > 35', labels: ['speed'], marker: { color: 'yellow', icon: '⚡' } });
     expect(await c.getTrigger(t.publicId)).toMatchObject({ name: 'Speed > 35', labels: ['speed'], isActive: 1, criteria: [{ metric: 'heartrate', type: 'gt', threshold: 170 }] });
     const list = await c.listTriggers();
     expect(list.items.map((i) => i.publicId)).toContain(t.publicId);
@@ -117,7 +117,7 @@ describe('GraphQL', () => {
     expect(gqlErr).toBeInstanceOf(MomentsGraphqlError);
     expect((gqlErr as MomentsGraphqlError).message).toMatch(/brokenQuery failed: ValidationError: Cannot query field "nope"/);
     const badToken = await c.listMoments({ nextToken: 'garbage!' }).catch((e: unknown) => e);
-    expect(badToken).toMatchObject({ code: 'moments_graphql_error', errors: [{ errorType: 'InvalidNextTokenException' }] });
+    expect(badToken).toMatchObject({ code: 'moments_graphql_error', errors: [{ errorType: expect.stringMatching(/IllegalArgument|InvalidNextToken/) }] });
     sim.control.failNext(1, 'graphql', 503);
     const httpErr = await c.listMoments().catch((e: unknown) => e);
     expect(httpErr).toBeInstanceOf(MomentsHttpError);

@@ -83,12 +83,12 @@ describe('moments source', () => {
     // past the older ones, and the back-fill from that cursor would never see them.
     await startSim();
     const base = Date.now() - 60_000;
-    const older = Array.from({ length: 10 }, (_, i) => sim.control.createMoment({ athleteId: `old-${i}`, createdAt: new Date(base + i * 1000).toISOString() }, { live: false }).publicId);
+    const older = Array.from({ length: 10 }, (_, i) => sim.control.createMoment({ athleteId: 100 + i, createdAt: new Date(base + i * 1000).toISOString() }, { live: false }).publicId);
     sim.control.delayStartAck('onUpdateTrigger', 600);
     const source = createSource();
     await source.start();
     await vi.waitFor(() => expect(sim.control.stats().activeSubscriptions).toBeGreaterThanOrEqual(1), { timeout: 5000, interval: 10 });
-    const live = Array.from({ length: 5 }, (_, i) => sim.control.createMoment({ athleteId: `live-${i}` }).publicId);
+    const live = Array.from({ length: 5 }, (_, i) => sim.control.createMoment({ athleteId: 200 + i }).publicId);
     await vi.waitFor(() => expect(momentIds()).toHaveLength(15), { timeout: 8000, interval: 20 });
     expect(momentIds()).toEqual([...older, ...live].map((id) => `moments:moment:${id}`));
   });
@@ -97,7 +97,7 @@ describe('moments source', () => {
     await startSim();
     const created: string[] = [];
     const make = (n: number, live = true) => {
-      for (let i = 0; i < n; i++) created.push(sim.control.createMoment({ athleteId: `a-${created.length}` }, { live }).publicId);
+      for (let i = 0; i < n; i++) created.push(sim.control.createMoment({ athleteId: created.length }, { live }).publicId);
     };
     const waitFor = (n: number) => vi.waitFor(() => expect(momentIds().length).toBe(n), { timeout: 8000, interval: 20 });
 
@@ -185,20 +185,20 @@ describe('moments source', () => {
 
   it('fills in trigger name, marker and labels, and emits trigger.created / trigger.updated', async () => {
     await startSim();
-    const known = sim.control.createTrigger({ name: 'HR > 170', marker: '❤️', labels: ['physio'] });
+    const known = sim.control.createTrigger({ name: 'HR > 170', marker: { color: 'red', icon: '❤️' }, labels: ['physio'] });
     const source = createSource();
     await source.start();
     await vi.waitFor(() => expect(source.state().status).toBe('connected'));
     sim.control.createMoment({ triggerPublicId: known.publicId });
     // A trigger the cache has never seen is fetched with getTrigger.
-    const hidden = sim.control.createTrigger({ name: 'Speed > 35', marker: '⚡', labels: ['speed'] }, { live: false });
+    const hidden = sim.control.createTrigger({ name: 'Speed > 35', marker: { color: 'yellow', icon: '⚡' }, labels: ['speed'] }, { live: false });
     sim.control.createMoment({ triggerPublicId: hidden.publicId, triggerName: 'Speed (own name)' });
     const fresh = sim.control.createTrigger({ name: 'Power > 400 W' });
     const updated = sim.control.updateTrigger(fresh.publicId, { isActive: 0, updatedAt: new Date(Date.now() + 1000).toISOString() });
     await vi.waitFor(() => expect(events).toHaveLength(4));
     const moments = events.filter((e) => e.kind === 'moment');
-    expect(moments[0]!.data).toMatchObject({ triggerName: 'HR > 170', triggerMarker: '❤️', labels: ['physio'] });
-    expect(moments[1]!.data).toMatchObject({ triggerName: 'Speed (own name)', triggerMarker: '⚡', labels: ['speed'] });
+    expect(moments[0]!.data).toMatchObject({ triggerName: 'HR > 170', triggerMarker: { color: 'red', icon: '❤️' }, labels: ['physio'] });
+    expect(moments[1]!.data).toMatchObject({ triggerName: 'Speed (own name)', triggerMarker: { color: 'yellow', icon: '⚡' }, labels: ['speed'] });
     expect(events.find((e) => e.kind === 'trigger.created')).toMatchObject({ id: `moments:trigger.created:${fresh.publicId}`, time: fresh.createdAt, data: { name: 'Power > 400 W', isActive: 1 } });
     expect(events.find((e) => e.kind === 'trigger.updated')).toMatchObject({ id: `moments:trigger.updated:${fresh.publicId}@${updated.updatedAt}`, time: updated.updatedAt, data: { isActive: 0 } });
   });
