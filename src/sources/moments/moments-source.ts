@@ -169,7 +169,7 @@ export class MomentsSource implements Source {
     } catch (err) {
       // No usable document: a config change is needed, so no retry (like wrong credentials).
       if (!(err instanceof MomentsDocumentError)) throw err;
-      this.setState({ status: 'auth_failed', error: err.message });
+      this.setState({ status: 'auth_failed', error: err.message }, 'no usable GraphQL document');
       return;
     }
     await this.refreshTriggers(false);
@@ -213,14 +213,15 @@ export class MomentsSource implements Source {
     }
   }
 
-  private setState(state: SourceState): void {
+  /** `failure` names an `auth_failed` state in the log: wrong credentials, or a document only config can fix. */
+  private setState(state: SourceState, failure = 'authentication failed'): void {
     const previous = this.currentState;
     this.currentState = state;
     connectedGauge.set({ source: this.ctx.name }, state.status === 'connected' ? 1 : 0);
     const changed = previous.status !== state.status || (state.status === 'reconnecting' && previous.status === 'reconnecting' && previous.attempt !== state.attempt);
     if (!changed) return;
     const log = { source: this.ctx.name, state };
-    if (state.status === 'auth_failed') this.ctx.logger.error(log, `moments source ${this.ctx.name}: authentication failed, not retrying: ${state.error}`);
+    if (state.status === 'auth_failed') this.ctx.logger.error(log, `moments source ${this.ctx.name}: ${failure}, not retrying: ${state.error}`);
     else if (state.status === 'reconnecting') this.ctx.logger.warn(log, `moments source ${this.ctx.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`);
     else this.ctx.logger.info(log, `moments source ${this.ctx.name}: ${state.status}`);
   }
