@@ -77,6 +77,21 @@ describe('Cognito login', () => {
     const s2 = sim.control.stats();
     expect(s2.passwordLogins - s1.passwordLogins).toBe(1);
   });
+
+  it('an email-alias login with a client secret refreshes with SECRET_HASH over cognito:username, not the alias', async () => {
+    // A pool that signs in by email: the user name is an opaque id, the operator types the email.
+    sim.control.addUser({ username: '7d0c6a52-alias-user', email: 'ana@example.com', password: 'alias-password', tenant: 'acme' });
+    const c = client({ clientId: 'sim-client-secret', clientSecret: 'sim-secret' });
+    await c.login('ana@example.com', 'alias-password');
+    const s0 = sim.control.stats();
+    sim.control.expireTokens();
+    await expect(c.listMoments({ limit: 1 })).resolves.toMatchObject({ items: expect.any(Array) });
+    const s1 = sim.control.stats();
+    // Refreshed, not silently healed by a second password login (what a hash over the alias led to).
+    expect(s1.refreshLogins - s0.refreshLogins).toBe(1);
+    expect(s1.failedLogins - s0.failedLogins).toBe(0);
+    expect(s1.passwordLogins - s0.passwordLogins).toBe(0);
+  });
 });
 
 describe('GraphQL', () => {
