@@ -40,7 +40,7 @@ interface AuthenticationResult {
   ExpiresIn?: number;
 }
 
-/** Decodes a JWT's claims without verifying it: the bridge only reads `exp` and `custom:tenant`. */
+/** Decodes a JWT's claims without verifying it: the bridge only reads `custom:tenant` and `cognito:username`. */
 export function decodeJwtClaims(token: string): Record<string, unknown> {
   const part = token.split('.')[1];
   if (!part) return {};

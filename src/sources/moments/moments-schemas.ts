@@ -138,9 +138,9 @@ function normalize(raw: unknown, kind: 'moment' | 'trigger'): ParseResult<Record
     if (!(field in out)) continue;
     const decoded = decodeObjectField(out[field], field);
     if (!decoded.ok) return decoded;
-    // A decoded value can be deep too: the text check counted brackets, this counts the whole object.
     out[field] = decoded.value;
   }
+  // Checked again with the decoded fields in place: the object as a whole must stay within the limit.
   const tooDeep = unserializableReason(out);
   if (tooDeep) return { ok: false, reason: `${kind} has ${tooDeep}` };
   return { ok: true, value: out };

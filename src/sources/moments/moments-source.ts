@@ -6,11 +6,12 @@ import type { RawItem } from './graphql-client.js';
 import { MomentCursor, normalizeIso } from './moment-cursor.js';
 import { MomentsClient, type MomentsApi, type MomentsClientOptions, type MomentsConnectionState, type Unsubscribe } from './moments-client.js';
 import { MomentsAuthError, MomentsDocumentError } from './moments-errors.js';
-import { parseMoment, parseTrigger, triggerTime, type MomentEventData, type Trigger } from './moments-schemas.js';
+import { parseMoment, parseTrigger, triggerTime, type MomentEventData } from './moments-schemas.js';
 import { momentPagesSince } from './moment-pages.js';
 import type { MomentsOperation } from './operation-documents.js';
 import { loadMomentsSdk } from './sdk-loader.js';
 import { configuredDocuments, type MomentsSourceConfig } from './source-config.js';
+import { TriggerCache } from './trigger-cache.js';
 
 const eventsEmitted = counter('mb_moments_events_total', 'Events emitted by the moments source', ['source', 'kind']);
 const duplicates = counter('mb_moments_duplicates_total', 'Moments dropped because their publicId was already emitted', ['source']);
@@ -46,7 +47,7 @@ export class MomentsSource implements Source {
   private readonly config: MomentsSourceConfig;
   private readonly ctx: SourceContext;
   private readonly cursor: MomentCursor;
-  private readonly triggers = new Map<string, Trigger>();
+  private readonly triggers: TriggerCache;
   private api: MomentsApi | undefined;
   private currentState: SourceState = { status: 'starting' };
   private unsubscribes: Unsubscribe[] = [];
@@ -68,7 +69,6 @@ export class MomentsSource implements Source {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private retryAttempt = 0;
   private stopped = false;
-  private triggersLoaded = false;
   /** Periodic back-fill, for an API that reports no connection state. */
   private periodicTimer: NodeJS.Timeout | undefined;
   private clientSideLogged = false;
@@ -77,6 +77,7 @@ export class MomentsSource implements Source {
     this.config = config;
     this.ctx = ctx;
     this.cursor = new MomentCursor(ctx.redis, `${ctx.keyPrefix}source:${ctx.name}:`, config.dedupTtl);
+    this.triggers = new TriggerCache({ api: () => this.api, quarantine: (item) => ctx.quarantine(item), logger: ctx.logger, source: ctx.name });
   }
 
   state(): SourceState {
@@ -172,7 +173,7 @@ export class MomentsSource implements Source {
       this.setState({ status: 'auth_failed', error: err.message }, 'no usable GraphQL document');
       return;
     }
-    await this.refreshTriggers(false);
+    await this.triggers.refresh();
     if (api.onConnectionStateChange) this.unsubscribes.push(api.onConnectionStateChange((s) => this.onConnectionState(s)));
     this.unsubscribes.push(
       api.onMoments((raw) => this.onLiveMoment(raw)),
@@ -195,7 +196,7 @@ export class MomentsSource implements Source {
     switch (s.status) {
       case 'subscribed':
         this.setState({ status: 'connected', since: new Date().toISOString() });
-        if (s.reconnect) void this.refreshTriggers(true);
+        if (s.reconnect) void this.triggers.refresh((kind, raw) => this.enqueue(() => this.processTrigger(kind, raw)));
         this.requestBackfill(s.reconnect ? 'reconnect' : 'start');
         return;
       case 'reconnecting':
@@ -455,59 +456,13 @@ export class MomentsSource implements Source {
     }
     const moment = parsed.value;
     const data: MomentEventData = { ...moment };
-    const trigger = await this.triggerFor(moment.triggerPublicId);
+    const trigger = await this.triggers.lookup(moment.triggerPublicId);
     if (trigger) {
       data.triggerName ??= trigger.name;
       data.triggerMarker ??= trigger.marker;
       data.labels ??= trigger.labels;
     }
     return { id: eventId(this.ctx.name, 'moment', moment.publicId), source: this.ctx.name, kind: 'moment', time: normalizeIso(moment.createdAt), data };
-  }
-
-  private async triggerFor(publicId: string | null | undefined): Promise<Trigger | undefined> {
-    if (!publicId) return undefined;
-    const cached = this.triggers.get(publicId);
-    if (cached || !this.api) return cached;
-    try {
-      const raw = await this.api.getTrigger(publicId);
-      const parsed = parseTrigger(raw);
-      if (parsed.ok) this.triggers.set(publicId, parsed.value);
-      return parsed.ok ? parsed.value : undefined;
-    } catch (err) {
-      // Enrichment is best effort: the moment still goes out, without labels.
-      this.ctx.logger.debug({ source: this.ctx.name, err: errorMessage(err) }, `getTrigger ${publicId} failed`);
-      return undefined;
-    }
-  }
-
-  /**
-   * Fills the trigger cache. After a reconnect (`announce`), triggers created or changed while the
-   * socket was down are emitted as events, since their live notifications were missed.
-   */
-  private async refreshTriggers(announce: boolean): Promise<void> {
-    const api = this.api;
-    if (!api) return;
-    try {
-      let nextToken: string | null | undefined;
-      do {
-        const page = await api.listTriggers({ limit: 100, nextToken });
-        for (const raw of page.items) {
-          if (announce && this.triggersLoaded) {
-            const known = this.triggers.get(String(raw.publicId));
-            if (!known) this.enqueue(() => this.processTrigger('trigger.created', raw));
-            else if (known.updatedAt !== raw.updatedAt) this.enqueue(() => this.processTrigger('trigger.updated', raw));
-            continue;
-          }
-          const parsed = parseTrigger(raw);
-          if (parsed.ok) this.triggers.set(parsed.value.publicId, parsed.value);
-          else await this.ctx.quarantine({ kind: 'trigger', reason: parsed.reason, raw });
-        }
-        nextToken = page.nextToken;
-      } while (nextToken);
-      this.triggersLoaded = true;
-    } catch (err) {
-      this.ctx.logger.warn({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: listTriggers failed, moment events may lack trigger labels until the next reconnect: ${errorMessage(err)}`);
-    }
   }
 
   private async processTrigger(kind: 'trigger.created' | 'trigger.updated', raw: RawItem): Promise<void> {
@@ -523,7 +478,7 @@ export class MomentsSource implements Source {
     // Each update is its own event: the id carries updatedAt.
     const upstreamId = kind === 'trigger.created' ? trigger.publicId : `${trigger.publicId}@${time}`;
     await this.ctx.emit({ id: eventId(this.ctx.name, kind, upstreamId), source: this.ctx.name, kind, time, data: trigger });
-    this.triggers.set(trigger.publicId, trigger);
+    this.triggers.set(trigger);
     eventsEmitted.inc({ source: this.ctx.name, kind });
   }
 
