@@ -214,6 +214,18 @@ describe('moments source', () => {
     expect(quarantined).toEqual([expect.objectContaining({ kind: 'moment', raw: expect.objectContaining({ publicId: '' }), reason: expect.stringMatching(/publicId/) })]);
   });
 
+  it('an engine that refuses introspection, with no documents in config: stays down with one message naming the key', async () => {
+    await startSim({ introspection: false });
+    const source = createSource();
+    await source.start();
+    expect(source.state()).toMatchObject({
+      status: 'auth_failed',
+      error: expect.stringMatching(/^listMoments: the engine refused introspection \(.+\) and sources\.moments\.documents\.listMoments is not set: add the query there .*\(also: onCreateMoment, listTriggers, getTrigger, onCreateTrigger, onUpdateTrigger\)$/),
+    });
+    expect(logLines.filter((l) => l.includes('no usable GraphQL document, not retrying'))).toHaveLength(1);
+    expect(sim.control.stats().realtimeConnections).toBe(0);
+  });
+
   it('a wrong password → auth_failed, one error line, no retry storm', async () => {
     await startSim();
     const source = createSource({ password: 'not-the-password' });
