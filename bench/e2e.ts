@@ -70,7 +70,7 @@ async function bridgeRun(redis: BenchRedis, sink: 'noop' | 'http', round: number
     const delivered = async () => (sink === 'noop' ? Number((await redis.client.get(`${keyPrefix}:bench:noop`)) ?? 0) : receiver!.received.length);
     const cpu0 = { bench: process.cpuUsage(), bridge: processCpuMs(bridge.pid), redis: await redis.cpuMs() };
     const t0 = performance.now();
-    const pub = await publishMoments(sim, EVENTS, Infinity, (i) => ({ publicId: `e2e-${sink}-${round}-${i}`, athleteId: `athlete-${i % 40}` }));
+    const pub = await publishMoments(sim, EVENTS, Infinity, (i) => ({ publicId: `e2e-${sink}-${round}-${i}`, athleteId: i % 40 }));
     await waitFor(async () => (await delivered()) >= EVENTS, 300_000, `${EVENTS} deliveries to ${sink}`, 10);
     const ms = performance.now() - t0;
     const bench = process.cpuUsage(cpu0.bench);

@@ -60,7 +60,7 @@ try {
   let published = 0;
   const load = publishMoments(sim, total, RATE, (i) => {
     published = i + 1;
-    return { publicId: `heap-${i}`, athleteId: `athlete-${i % 40}` };
+    return { publicId: `heap-${i}`, athleteId: i % 40 };
   });
   let maxBacklog = 0;
   for (const at of AT) {
@@ -81,7 +81,7 @@ try {
 
   // The burst: the daemon reads the socket faster than it can enqueue; what waits is daemon memory.
   const b0 = await delivered();
-  const burstLoad = publishMoments(sim, BURST, Infinity, (i) => ({ publicId: `burst-${i}`, athleteId: `athlete-${i % 40}` }));
+  const burstLoad = publishMoments(sim, BURST, Infinity, (i) => ({ publicId: `burst-${i}`, athleteId: i % 40 }));
   let peak: HeapFigures | undefined;
   await waitFor(async () => {
     const m = await probe.memoryUsage();

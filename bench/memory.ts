@@ -93,7 +93,7 @@ try {
   const idle = { rssMiB: mib(bridge.rss()), liveHeapMiB: mib(await liveHeap()), rssBy: rssByMapping(bridge.pid), redisMiB: mib(idleRedis) };
   // Phase 1: a fixed number of events as fast as the daemon takes them.
   const t0 = performance.now();
-  const load = publishMoments(sim, EVENTS, Infinity, (i) => ({ publicId: `mem-${i}`, athleteId: `athlete-${i % 40}` }));
+  const load = publishMoments(sim, EVENTS, Infinity, (i) => ({ publicId: `mem-${i}`, athleteId: i % 40 }));
   let peakRss = 0;
   let peakHeap = 0;
   let lastHeapAt = 0;
@@ -134,7 +134,7 @@ try {
   let published = 0;
   const soak = publishMoments(sim, total, RATE, (i) => {
     published = i + 1;
-    return { publicId: `soak-${i}`, athleteId: `athlete-${i % 40}` };
+    return { publicId: `soak-${i}`, athleteId: i % 40 };
   });
   while (performance.now() - s0 < soakMs) {
     await sleep(SAMPLE_MS);

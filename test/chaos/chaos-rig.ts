@@ -79,7 +79,7 @@ export async function startChaosRig(name: string, options: { sinkDelayMs?: numbe
       await publishMoments(sim, count, perSecond, () => {
         const publicId = `${name}-${seq++}`;
         ids.push(`moments:moment:${publicId}`);
-        return { publicId, athleteId: `athlete-${seq % 40}` };
+        return { publicId, athleteId: seq % 40 };
       });
     },
     async depth() {

@@ -55,7 +55,7 @@ routes:
   const now = Date.now();
   for (let i = 0; i < MOMENTS; i++) {
     // A day of moments, one every 15 s, none of them published live.
-    sim.control.createMoment({ athleteId: `athlete-${i % 25}`, createdAt: new Date(now - (MOMENTS - i) * 15_000).toISOString() }, { live: false });
+    sim.control.createMoment({ athleteId: 100 + (i % 25), createdAt: new Date(now - (MOMENTS - i) * 15_000).toISOString() }, { live: false });
   }
 });
 

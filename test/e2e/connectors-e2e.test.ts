@@ -95,31 +95,31 @@ describe('end to end: simulator → route → queue → connector → local API 
   it('Slack: a moment becomes a chat.postMessage in the configured channel', async () => {
     slack.reset();
     await startBridge('  - { name: to-slack, match: { kind: moment }, to: [ops-slack] }');
-    const m = sim.control.createMoment({ athleteId: 'athlete-7', value: 182 });
+    const m = sim.control.createMoment({ athleteId: 707, value: 182 });
     await until(() => slack.received.length === 1, 20_000, 'the Slack message');
     const msg = slack.received[0]!;
     expect(msg.channelName).toBe('ops');
     expect(msg.text).toContain(m.moment);
-    expect(JSON.stringify(msg.blocks)).toContain('athlete-7');
+    expect(JSON.stringify(msg.blocks)).toContain('707');
   });
 
   it('PagerDuty: a moment becomes a trigger event with the routing key and a dedup key', async () => {
     await startBridge('  - { name: page, match: { kind: moment }, to: [oncall] }');
     const before = pd.received.length;
     const trigger = sim.control.createTrigger({ name: 'HR > 170' });
-    const m = sim.control.createMoment({ triggerPublicId: trigger.publicId, athleteId: 'athlete-3', value: 190 });
+    const m = sim.control.createMoment({ triggerPublicId: trigger.publicId, athleteId: 303, value: 190 });
     await until(() => pd.received.length === before + 1, 20_000, 'the PagerDuty event');
     const ev = pd.received.at(-1)!;
     expect(ev.routing_key).toBe(PD_KEY);
     expect(ev.event_action).toBe('trigger');
-    expect(ev.dedup_key).toBe(`moment:${trigger.publicId}:athlete-3:${m.eventId}`);
+    expect(ev.dedup_key).toBe(`moment:${trigger.publicId}:303:${m.eventId}`);
     expect(ev.payload?.summary).toBe(`HR > 170: ${m.moment}`);
   });
 
   it('webhook: a moment arrives signed (Standard Webhooks), with webhook-id = the delivery id', async () => {
     await startBridge('  - { name: hook, match: { kind: moment }, to: [hooks] }');
     const before = hook.received.length;
-    const m = sim.control.createMoment({ athleteId: 'athlete-5' });
+    const m = sim.control.createMoment({ athleteId: 505 });
     await until(() => hook.received.length === before + 1, 20_000, 'the webhook');
     const got = hook.received.at(-1)!;
     expect(got.verified).toBe(true);
@@ -134,7 +134,7 @@ describe('end to end: simulator → route → queue → connector → local API 
   it('a burst of 50 moments to one Slack channel arrives complete, in creation order, within the rate limit, with no dead letters', async () => {
     slack.reset();
     const d = await startBridge('  - { name: burst, match: { kind: moment }, to: [ops-slack] }');
-    const created = Array.from({ length: 50 }, (_, i) => sim.control.createMoment({ athleteId: `athlete-${i}` }));
+    const created = Array.from({ length: 50 }, (_, i) => sim.control.createMoment({ athleteId: 1000 + i }));
     await until(() => slack.received.length >= 50, 40_000, '50 Slack messages');
     expect(slack.received.map((m) => m.text)).toEqual(created.map((m) => expect.stringContaining(m.moment) as unknown as string));
     const gaps = slack.received.slice(1).map((m, i) => m.receivedAt - slack.received[i]!.receivedAt);

@@ -1,11 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
 import { Daemon } from '../../src/daemon.js';
 import { silentLogger } from '../../src/log.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../src/simulators/moments/moments-simulator.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/simulators/sinks/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
@@ -13,21 +14,48 @@ import { until } from '../helpers/until.js';
 /**
  * The "no moment lost" promise through the whole daemon: 100 moments, two socket drops with
  * moments created while the bridge was disconnected, and a daemon restart in between — every
- * moment reaches the sink exactly once.
+ * moment reaches the sink exactly once — against each engine variant the bridge must fit: the
+ * vendor's documented types, an Amplify-style schema, and an engine that hides its schema.
  */
 
+/** The complete documents example of docs/moments-engine.md, run here so the docs stay true. */
+function documentedVendorDocuments(): string {
+  const doc = readFileSync(fileURLToPath(new URL('../../docs/moments-engine.md', import.meta.url)), 'utf8');
+  const block = /<!-- vendor-documents:start -->\s*```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!block) throw new Error('docs/moments-engine.md lost its vendor-documents block');
+  return block;
+}
+
+interface Variant {
+  name: string;
+  sim: MomentsSimulatorOptions;
+  /** Extra YAML under the source (4-space indent). */
+  extra: () => string;
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'vendor schema, default config (documents discovered)', sim: { schema: 'vendor' }, extra: () => '' },
+  { name: 'amplify schema, default config (documents discovered)', sim: { schema: 'amplify' }, extra: () => '' },
+  { name: 'vendor schema, introspection off, documents from config', sim: { schema: 'vendor', introspection: false }, extra: documentedVendorDocuments },
+];
+
 let redis: TestRedis;
-let sim: MomentsSimulator;
 let hook: WebhookReceiver;
-let configFile: string;
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  sim = await startMomentsSimulator();
   hook = await startWebhookReceiver({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
-  configFile = join(mkdtempSync(join(tmpdir(), 'mb-gap-')), 'config.yaml');
+});
+
+afterAll(async () => {
+  await hook.stop();
+  await redis.stop();
+});
+
+function writeConfig(sim: MomentsSimulator, variant: Variant): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'mb-gap-')), 'config.yaml');
   writeFileSync(
-    configFile,
+    file,
     `
 redis: { url: "${redis.url}" }
 server: { enabled: false }
@@ -40,27 +68,33 @@ sources:
     username: demo
     password: demo-password
     reconnect: { initialDelay: 100ms, maxDelay: 500ms }
+${variant.extra()}
 connectors:
   hooks: { type: webhook, url: "${hook.url}", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", allowPrivateNetworks: true }
 routes:
   - { name: all-moments, match: { kind: moment }, to: [hooks] }
 `,
   );
-});
+  return file;
+}
 
-afterAll(async () => {
-  await sim.stop();
-  await hook.stop();
-  await redis.stop();
-});
+describe.each(VARIANTS)('moments: gap-free through socket drops and a daemon restart — $name', (variant) => {
+  let sim: MomentsSimulator;
+  beforeEach(async () => {
+    await redis.flush();
+    hook.reset();
+    sim = await startMomentsSimulator(variant.sim);
+  });
+  afterEach(async () => {
+    await sim.stop();
+  });
 
-const startDaemon = async () => Daemon.start({ loaded: await loadValidatedConfig(configFile), logger: silentLogger() });
-
-describe('moments: gap-free through socket drops and a daemon restart', () => {
   it('delivers exactly 100 distinct moments, none twice', async () => {
+    const configFile = writeConfig(sim, variant);
+    const startDaemon = async () => Daemon.start({ loaded: await loadValidatedConfig(configFile), logger: silentLogger() });
     const created: string[] = [];
     const create = (n: number) => {
-      for (let i = 0; i < n; i++) created.push(sim.control.createMoment({ athleteId: `athlete-${created.length % 7}` }).publicId);
+      for (let i = 0; i < n; i++) created.push(sim.control.createMoment({ athleteId: created.length % 7 }).publicId);
     };
     const disconnected = async (n: number) => {
       sim.control.refuseRealtime(true);

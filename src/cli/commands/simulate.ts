@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createLogger } from '../../log.js';
 
 export function registerSimulate(program: Command): void {
@@ -12,10 +12,16 @@ export function registerSimulate(program: Command): void {
     .option('--port <port>', 'port to listen on', '4510')
     .option('--rate <n>', 'generated moments per second (0: none)', '1')
     .option('--athletes <n>', 'athletes to pick from', '10')
-    .action(async (opts: { port: string; rate: string; athletes: string }) => {
+    .addOption(
+      new Option('--schema <variant>', 'GraphQL schema served: vendor (types as the vendor SDK documents them) or amplify (Model…Input names, AWSJSON, string ids)')
+        .choices(['vendor', 'amplify'])
+        .default('vendor'),
+    )
+    .option('--no-introspection', 'refuse __schema/__type queries, as an AppSync API with introspection disabled does')
+    .action(async (opts: { port: string; rate: string; athletes: string; schema: 'vendor' | 'amplify'; introspection: boolean }) => {
       // Simulators load on demand: they stay out of `run` and the other commands.
       const { runMomentsSimulator } = await import('../../simulators/moments/run-moments-simulator.js');
-      const sim = await runMomentsSimulator({ port: Number(opts.port), rate: Number(opts.rate), athletes: Number(opts.athletes), logger: createLogger() });
+      const sim = await runMomentsSimulator({ port: Number(opts.port), rate: Number(opts.rate), athletes: Number(opts.athletes), schema: opts.schema, introspection: opts.introspection, logger: createLogger() });
       await untilSignal();
       await sim.stop();
     });

@@ -1,4 +1,4 @@
-import type { MomentsStore, SimMoment, SimTrigger } from './moments-store.js';
+import type { MomentsStore, SimMoment, SimMomentInput, SimTrigger } from './moments-store.js';
 
 export interface GeneratorOptions {
   /** Moments per second. @defaultValue 1 */
@@ -11,9 +11,9 @@ export interface GeneratorOptions {
 
 /** Plausible triggers: heart rate, speed and power, with `{{variable}}` output templates. */
 const GENERATOR_TRIGGERS: Array<Partial<SimTrigger> & { publicId: string; range: [number, number] }> = [
-  { publicId: 'trg_hr_170', name: 'HR > 170', marker: '❤️', labels: ['physio', 'heartrate'], outputTemplate: '{{athleteId}} heart rate at {{value}} bpm (> {{threshold}})', criteria: [{ metric: 'heartrate', subMetric: 'bpm', type: 'gt', threshold: 170 }], cooldownSeconds: 60, range: [171, 199] },
-  { publicId: 'trg_speed_35', name: 'Speed > 35 km/h', marker: '⚡', labels: ['performance', 'speed'], outputTemplate: '{{athleteId}} sprinting at {{value}} km/h', criteria: [{ metric: 'speed', subMetric: 'kmh', type: 'gt', threshold: 35 }], cooldownSeconds: 30, range: [35.5, 44] },
-  { publicId: 'trg_power_400', name: 'Power > 400 W', marker: '🔥', labels: ['performance', 'power'], outputTemplate: '{{athleteId}} pushing {{value}} W for {{window}} s', criteria: [{ metric: 'power', subMetric: 'watts', type: 'avg_window', threshold: 400 }], timeWindowSeconds: 10, range: [401, 620] },
+  { publicId: 'trg_hr_170', name: 'HR > 170', marker: { color: '#e53935', icon: 'heart' }, labels: ['physio', 'heartrate'], outputTemplate: 'Athlete {{athleteId}} heart rate at {{value}} bpm (> {{threshold}})', criteria: [{ datasetDatasourceId: 3, metric: 'heartrate', subMetric: 'current', type: 'gt', threshold: 170 }], criteriaLogic: 'AND', cooldownSeconds: 60, range: [171, 199] },
+  { publicId: 'trg_speed_35', name: 'Speed > 35 km/h', marker: { color: '#fdd835', icon: 'bolt' }, labels: ['performance', 'speed'], outputTemplate: 'Athlete {{athleteId}} sprinting at {{value}} km/h', criteria: [{ metric: 'speed', subMetric: 'average', type: 'gt', threshold: 35 }], cooldownSeconds: 30, range: [35.5, 44] },
+  { publicId: 'trg_power_400', name: 'Power > 400 W', marker: { color: '#fb8c00' }, labels: ['performance', 'power'], outputTemplate: 'Athlete {{athleteId}} pushing {{value}} W for {{window}} s', criteria: [{ metric: 'power', subMetric: 'current', type: 'avg_window', threshold: 400 }], timeWindowSeconds: 10, metricStalenessSeconds: 5, range: [401, 620] },
 ];
 
 /**
@@ -27,7 +27,7 @@ export class MomentGenerator {
   constructor(
     private readonly store: MomentsStore,
     private readonly publishTrigger: (trigger: SimTrigger) => void,
-    private readonly publishMoment: (input: Partial<SimMoment> & { value?: number }) => SimMoment,
+    private readonly publishMoment: (input: SimMomentInput) => SimMoment,
   ) {}
 
   get generated(): number {
@@ -45,14 +45,14 @@ export class MomentGenerator {
     this.timer = setInterval(() => {
       const spec = GENERATOR_TRIGGERS[Math.floor(Math.random() * GENERATOR_TRIGGERS.length)]!;
       const trigger = this.store.triggers.get(spec.publicId)!;
-      const athleteId = `athlete-${1 + Math.floor(Math.random() * athletes)}`;
+      const athleteId = 1 + Math.floor(Math.random() * athletes);
       const [lo, hi] = spec.range;
       const value = Math.round((lo + Math.random() * (hi - lo)) * 10) / 10;
       const criterion = trigger.criteria[0]!;
       const text = trigger.outputTemplate.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) =>
         String({ athleteId, value, threshold: criterion.threshold, window: trigger.timeWindowSeconds ?? '' }[name] ?? ''),
       );
-      this.publishMoment({ triggerPublicId: trigger.publicId, athleteId, eventId: options.eventId ?? 7, value, moment: text, matches: [{ metric: criterion.metric, subMetric: criterion.subMetric, value, type: criterion.type, threshold: criterion.threshold }] });
+      this.publishMoment({ triggerPublicId: trigger.publicId, triggerName: trigger.name, triggerMarker: trigger.marker, athleteId, eventId: options.eventId ?? 7, value, moment: text, matches: [{ metric: criterion.metric, subMetric: criterion.subMetric, value, type: criterion.type, threshold: criterion.threshold }] });
       this.count += 1;
     }, 1000 / rate);
     this.timer.unref();

@@ -1,6 +1,7 @@
 import type { Logger } from '../../log.js';
 import { createLogger } from '../../log.js';
 import { startMomentsSimulator, type MomentsSimulator } from './moments-simulator.js';
+import type { SchemaVariant } from './simulator-schema.js';
 
 export interface RunMomentsSimulatorOptions {
   /** @defaultValue 4510 */
@@ -13,6 +14,10 @@ export interface RunMomentsSimulatorOptions {
   athletes?: number;
   /** @defaultValue 3600 */
   tokenTtlSeconds?: number;
+  /** The engine's schema variant (see MomentsSimulatorOptions.schema). @defaultValue 'vendor' */
+  schema?: SchemaVariant;
+  /** @defaultValue true */
+  introspection?: boolean;
   logger?: Logger;
 }
 
@@ -28,6 +33,8 @@ export async function runMomentsSimulator(opts: RunMomentsSimulatorOptions = {})
     port: opts.port ?? 4510,
     host: opts.host,
     tokenTtlSeconds: opts.tokenTtlSeconds,
+    schema: opts.schema,
+    introspection: opts.introspection,
     logger,
     generator: rate > 0 ? { rate, athletes: opts.athletes ?? 10 } : undefined,
   });
@@ -35,6 +42,8 @@ export async function runMomentsSimulator(opts: RunMomentsSimulatorOptions = {})
     {
       cognitoEndpoint: sim.cognitoEndpoint,
       graphqlUrl: sim.graphqlUrl,
+      schema: sim.schema,
+      introspection: sim.introspection,
       realtimeUrl: sim.realtimeUrl,
       control: `${sim.url}/_control/ (POST moments, triggers, drop-sockets, keepalives/pause, fail-next, expire-tokens, generator/start …; GET stats)`,
       rate,

@@ -1,95 +1,33 @@
 import { buildSchema, type GraphQLSchema } from 'graphql';
+import { AMPLIFY_SDL, renderAmplifyMoment, renderAmplifyTrigger } from './amplify-schema.js';
+import type { SimMoment, SimTrigger } from './moments-store.js';
+import { renderVendorMoment, renderVendorTrigger, VENDOR_SDL } from './vendor-schema.js';
 
-/**
- * The simulated engine's GraphQL schema, in AppSync's model style (ModelXFilterInput, connections
- * with items/nextToken). Queries and subscriptions are executed with graphql-js, so selection
- * sets, variables and validation errors behave like a real GraphQL server.
- */
-export const SIMULATOR_SDL = /* GraphQL */ `
-scalar AWSJSON
+/** Which engine the simulator impersonates: the vendor document's types, or Amplify-model naming with AWSJSON and string ids. */
+export type SchemaVariant = 'vendor' | 'amplify';
 
-type Match { metric: String! subMetric: String value: Float type: String threshold: Float }
-type Criterion { metric: String! subMetric: String type: String! threshold: Float }
+export const SCHEMA_VARIANTS: readonly SchemaVariant[] = ['vendor', 'amplify'];
 
-type Moment {
-  publicId: String!
-  triggerPublicId: String
-  clientId: String!
-  athleteId: String!
-  eventId: Int!
-  matches: [Match!]!
-  moment: String!
-  triggerObject: AWSJSON
-  triggerName: String
-  triggerMarker: String
-  createdAt: String!
+/** A variant's schema (executed with graphql-js) and how it renders the canonical records. */
+export interface SimulatorSchema {
+  variant: SchemaVariant;
+  sdl: string;
+  schema: GraphQLSchema;
+  renderMoment(moment: SimMoment): Record<string, unknown>;
+  renderTrigger(trigger: SimTrigger): Record<string, unknown>;
 }
 
-type Trigger {
-  publicId: String!
-  clientId: String!
-  isActive: Int!
-  name: String!
-  outputTemplate: String!
-  labels: [String!]
-  marker: String
-  criteria: [Criterion!]!
-  timeWindowSeconds: Int
-  cooldownSeconds: Int
-  criteriaLogic: String
-  metricStalenessSeconds: Int
-  createdAt: String!
-  updatedAt: String!
-}
+const cache = new Map<SchemaVariant, SimulatorSchema>();
 
-type ModelMomentConnection { items: [Moment!]! totalCount: Int nextToken: String }
-type ModelTriggerConnection { items: [Trigger!]! totalCount: Int nextToken: String }
-
-input ModelStringInput { eq: String ne: String gt: String ge: String lt: String le: String between: [String] beginsWith: String }
-input ModelIntInput { eq: Int ne: Int gt: Int ge: Int lt: Int le: Int between: [Int] }
-
-input ModelMomentFilterInput {
-  publicId: ModelStringInput
-  triggerPublicId: ModelStringInput
-  clientId: ModelStringInput
-  athleteId: ModelStringInput
-  eventId: ModelIntInput
-  createdAt: ModelStringInput
-  and: [ModelMomentFilterInput]
-  or: [ModelMomentFilterInput]
-  not: ModelMomentFilterInput
-}
-
-input ModelTriggerFilterInput {
-  publicId: ModelStringInput
-  clientId: ModelStringInput
-  name: ModelStringInput
-  isActive: ModelIntInput
-  and: [ModelTriggerFilterInput]
-  or: [ModelTriggerFilterInput]
-  not: ModelTriggerFilterInput
-}
-
-enum ModelSortDirection { ASC DESC }
-input ModelMomentOrderByInput { createdAt: ModelSortDirection }
-
-type Query {
-  listMoments(filter: ModelMomentFilterInput, limit: Int, nextToken: String, orderBy: [ModelMomentOrderByInput]): ModelMomentConnection!
-  getMoment(publicId: String!): Moment
-  listTriggers(filter: ModelTriggerFilterInput, limit: Int, nextToken: String): ModelTriggerConnection!
-  getTrigger(publicId: String!): Trigger
-}
-
-type Subscription {
-  onCreateMoment(athleteId: String, eventId: Int, triggerPublicId: String): Moment
-  onCreateTrigger: Trigger
-  onUpdateTrigger: Trigger
-}
-`;
-
-let schema: GraphQLSchema | undefined;
-
-export function simulatorSchema(): GraphQLSchema {
-  schema ??= buildSchema(SIMULATOR_SDL);
-  return schema;
+export function simulatorSchema(variant: SchemaVariant = 'vendor'): SimulatorSchema {
+  let entry = cache.get(variant);
+  if (!entry) {
+    if (!SCHEMA_VARIANTS.includes(variant)) throw new RangeError(`unknown schema variant "${String(variant)}": use ${SCHEMA_VARIANTS.join(' or ')}`);
+    entry =
+      variant === 'vendor'
+        ? { variant, sdl: VENDOR_SDL, schema: buildSchema(VENDOR_SDL), renderMoment: renderVendorMoment, renderTrigger: renderVendorTrigger }
+        : { variant, sdl: AMPLIFY_SDL, schema: buildSchema(AMPLIFY_SDL), renderMoment: renderAmplifyMoment, renderTrigger: renderAmplifyTrigger };
+    cache.set(variant, entry);
+  }
+  return entry;
 }

@@ -1,10 +1,15 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 
 export interface SimUser {
+  /** The canonical user-pool username: the ID token's `cognito:username` (a UUID-like string for pools that sign in by email). */
   username: string;
   password: string;
   /** Goes into the ID token's `custom:tenant` claim. @defaultValue `demo` */
   tenant?: string;
+  /** A sign-in alias: USER_PASSWORD_AUTH accepts it as USERNAME; it goes into the `email` claim. */
+  email?: string;
+  /** The `sub` claim, distinct from the username as in Cognito. @defaultValue a random UUID fixed when the user is added */
+  sub?: string;
 }
 
 export interface SimAppClient {
@@ -33,8 +38,8 @@ export class TokenIssuer {
 
   issue(user: SimUser, clientId: string, withRefresh: boolean): { IdToken: string; AccessToken: string; RefreshToken?: string; ExpiresIn: number; TokenType: 'Bearer' } {
     const now = Date.now();
-    const common = { sub: user.username, iat: Math.floor(now / 1000), exp: Math.ceil((now + this.ttlSeconds * 1000) / 1000), expMs: now + this.ttlSeconds * 1000, gen: this.accessGeneration, jti: randomUUID() };
-    const idToken = this.sign({ ...common, token_use: 'id', aud: clientId, 'cognito:username': user.username, 'custom:tenant': user.tenant ?? 'demo' });
+    const common = { sub: user.sub ?? user.username, iat: Math.floor(now / 1000), exp: Math.ceil((now + this.ttlSeconds * 1000) / 1000), expMs: now + this.ttlSeconds * 1000, gen: this.accessGeneration, jti: randomUUID() };
+    const idToken = this.sign({ ...common, token_use: 'id', aud: clientId, 'cognito:username': user.username, ...(user.email ? { email: user.email } : {}), 'custom:tenant': user.tenant ?? 'demo' });
     const accessToken = this.sign({ ...common, token_use: 'access', client_id: clientId, username: user.username });
     let refreshToken: string | undefined;
     if (withRefresh) {

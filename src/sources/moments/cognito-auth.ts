@@ -40,7 +40,7 @@ interface AuthenticationResult {
   ExpiresIn?: number;
 }
 
-/** Decodes a JWT's claims without verifying it: the bridge only reads `exp` and `custom:tenant`. */
+/** Decodes a JWT's claims without verifying it: the bridge only reads `custom:tenant` and `cognito:username`. */
 export function decodeJwtClaims(token: string): Record<string, unknown> {
   const part = token.split('.')[1];
   if (!part) return {};
@@ -150,11 +150,20 @@ export class CognitoAuth {
   private async refreshAuth(refreshToken: string): Promise<CognitoTokens> {
     const params: Record<string, string> = { REFRESH_TOKEN: refreshToken };
     if (this.options.clientSecret && this.credentials) {
-      params.SECRET_HASH = secretHash(this.options.clientSecret, this.credentials.username, this.options.clientId);
+      params.SECRET_HASH = secretHash(this.options.clientSecret, this.cognitoUsername() ?? this.credentials.username, this.options.clientId);
     }
     const result = await this.initiateAuth('REFRESH_TOKEN_AUTH', params);
     // REFRESH_TOKEN_AUTH answers without a new refresh token: keep the old one.
     return this.store(result, refreshToken, 'refresh');
+  }
+
+  /**
+   * The user's Cognito user name (`cognito:username` of the ID token). Cognito computes a refresh's
+   * SECRET_HASH over it, and for a login by alias (email, phone) it is not what was typed.
+   */
+  private cognitoUsername(): string | undefined {
+    const claim = this.tokens ? decodeJwtClaims(this.tokens.idToken)['cognito:username'] : undefined;
+    return typeof claim === 'string' && claim ? claim : undefined;
   }
 
   private store(result: AuthenticationResult, previousRefresh: string | undefined, how: 'login' | 'refresh'): CognitoTokens {

@@ -1,6 +1,5 @@
 import { MomentsGraphqlError, MomentsHttpError, type GraphqlErrorEntry } from './moments-errors.js';
-import { GET_MOMENT, GET_TRIGGER, LIST_MOMENTS, LIST_TRIGGERS } from './graphql-documents.js';
-import type { Connection } from './moments-schemas.js';
+import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
 
 /** Comparison operators of an AppSync model filter, e.g. `{ createdAt: { ge: "<ISO>" } }`. */
 export interface FieldFilter {
@@ -38,7 +37,7 @@ export interface GraphqlClientOptions {
 export type RawItem = Record<string, unknown>;
 
 /**
- * GraphQL over HTTP to the engine's AppSync API. Every failure becomes a typed error that names
+ * GraphQL over HTTP to the engine's AppSync API (the transport; documents come from schema-discovery). Every failure becomes a typed error that names
  * the operation: MomentsHttpError (status, retryable for 5xx/429/network) or MomentsGraphqlError.
  * A 401 is answered once by refreshing the token and trying again.
  */
@@ -50,44 +49,17 @@ export class GraphqlClient {
     this.options = options;
   }
 
-  async listMoments(args: ListArgs = {}): Promise<Connection<RawItem>> {
-    return this.connection('listMoments', LIST_MOMENTS, args);
-  }
-
-  async getMoment(publicId: string): Promise<RawItem | null> {
-    const data = await this.request<{ getMoment: RawItem | null }>('getMoment', GET_MOMENT, { publicId });
-    return data.getMoment;
-  }
-
-  async listTriggers(args: ListArgs = {}): Promise<Connection<RawItem>> {
-    return this.connection('listTriggers', LIST_TRIGGERS, args);
-  }
-
-  async getTrigger(publicId: string): Promise<RawItem | null> {
-    const data = await this.request<{ getTrigger: RawItem | null }>('getTrigger', GET_TRIGGER, { publicId });
-    return data.getTrigger;
-  }
-
-  /** Follows `nextToken` across pages, yielding items one by one. */
-  async *paginate(operation: 'listMoments' | 'listTriggers', args: ListArgs = {}): AsyncGenerator<RawItem> {
-    let nextToken: string | null | undefined = args.nextToken;
-    do {
-      const page: Connection<RawItem> = operation === 'listMoments' ? await this.listMoments({ ...args, nextToken }) : await this.listTriggers({ ...args, nextToken });
-      yield* page.items;
-      nextToken = page.nextToken;
-    } while (nextToken);
-  }
-
-  private async connection(operation: string, query: string, args: ListArgs): Promise<Connection<RawItem>> {
-    const variables: Record<string, unknown> = {};
-    if (args.filter) variables.filter = args.filter;
-    if (args.limit !== undefined) variables.limit = args.limit;
-    if (args.nextToken) variables.nextToken = args.nextToken;
-    if (args.orderBy) variables.orderBy = args.orderBy;
-    const data = await this.request<Record<string, Connection<RawItem> | null>>(operation, query, variables);
-    const conn = data[operation];
-    if (!conn || !Array.isArray(conn.items)) throw new MomentsHttpError(`Moments GraphQL ${operation} answered without a connection ({ items, nextToken })`, { retryable: false });
-    return conn;
+  /**
+   * The engine's schema, by the standard introspection query over the same authenticated POST.
+   * Throws (MomentsGraphqlError / MomentsHttpError) when the engine refuses it, as AppSync can.
+   */
+  async introspect(): Promise<GraphQLSchema> {
+    const data = await this.request<IntrospectionQuery>('introspection', getIntrospectionQuery({ descriptions: false }), {});
+    try {
+      return buildClientSchema(data);
+    } catch (err) {
+      throw new MomentsHttpError(`Moments GraphQL introspection answered with an unusable schema: ${(err as Error).message}`, { retryable: false, cause: err });
+    }
   }
 
   /** One GraphQL request; `operation` names it in errors. */

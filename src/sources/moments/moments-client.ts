@@ -1,9 +1,12 @@
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { CognitoAuth } from './cognito-auth.js';
-import { ON_CREATE_MOMENT, ON_CREATE_TRIGGER, ON_UPDATE_TRIGGER } from './graphql-documents.js';
 import { GraphqlClient, type ListArgs, type RawItem } from './graphql-client.js';
+import { MomentsDocumentError, MomentsGraphqlError, MomentsHttpError } from './moments-errors.js';
 import type { Connection } from './moments-schemas.js';
+import type { MomentsOperation } from './operation-documents.js';
+import { translateListMomentsArgs } from './list-moments-args.js';
+import { OperationDiscovery, type OperationSet, type ResolvedOperation } from './schema-discovery.js';
 import { RealtimeClient, type RealtimeAuthMode, type RealtimeState } from './realtime-client.js';
 
 export type Unsubscribe = () => void;
@@ -24,15 +27,17 @@ export interface MomentsApi {
   onMoments(handler: (moment: RawItem) => void): Unsubscribe;
   onTriggerCreated(handler: (trigger: RawItem) => void): Unsubscribe;
   onTriggerUpdated(handler: (trigger: RawItem) => void): Unsubscribe;
-  /** Optional in an SDK: without it the source can back-fill only at start. */
+  /** Optional in an SDK: without it the source back-fills periodically (`backfillEvery`). */
   onConnectionStateChange?(listener: (state: MomentsConnectionState) => void): Unsubscribe;
+  /**
+   * Whether listMoments can filter `createdAt ≥ cursor` and sort ascending on this engine; when
+   * not, the back-fill reads the whole window and filters/sorts itself. An SDK without it is
+   * taken at its word (the vendor documents filter and orderBy).
+   */
+  backfillSupport?(): { filters: boolean; sorts: boolean };
+  /** Throws a MomentsDocumentError naming the config key when one of `operations` has no usable document. */
+  requireOperations?(operations: readonly MomentsOperation[]): Promise<void>;
   close(): Promise<void>;
-}
-
-export interface SubscriptionDocuments {
-  moments: string;
-  triggerCreated: string;
-  triggerUpdated: string;
 }
 
 export interface MomentsClientOptions {
@@ -44,8 +49,10 @@ export interface MomentsClientOptions {
   realtimeUrl?: string;
   /** @defaultValue `subprotocol` */
   realtimeAuth?: RealtimeAuthMode;
-  /** Override the subscription documents (the real schema may name them otherwise). */
-  documents?: Partial<SubscriptionDocuments>;
+  /** Documents that win over the ones built from the engine's schema (e.g. when it refuses introspection). */
+  documents?: Partial<Record<MomentsOperation, string>>;
+  /** The source's path in config, named in error messages. @defaultValue `sources.moments` */
+  configPath?: string;
   logger?: Logger;
   /** Reconnect backoff. @defaultValue 500 / 30000 ms */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
@@ -72,15 +79,35 @@ function rootValue(data: Record<string, unknown>): RawItem | undefined {
   return value !== null && typeof value === 'object' ? (value as RawItem) : undefined;
 }
 
+/** The engine refused a document as invalid for its schema (not a resolver or auth error). */
+export function isValidationFailure(err: unknown): err is MomentsGraphqlError {
+  if (!(err instanceof MomentsGraphqlError)) return false;
+  return err.errors.some((e) => /validation|unknowntype|fieldundefined|wrongtype/i.test(e.errorType ?? '') || /validation error|unknown type|cannot query field|unknown argument|is not defined by type|of required type|was not provided/i.test(e.message));
+}
+
+/**
+ * Does this error mean the engine refuses introspection (a GraphQL error, or HTTP 400), rather
+ * than that it cannot be asked right now (network, 5xx, not logged in)?
+ */
+function introspectionRefused(err: unknown): boolean {
+  return err instanceof MomentsGraphqlError || (err instanceof MomentsHttpError && err.status === 400);
+}
+
 /**
  * The bridge's own Moments Engine client: Cognito auth, GraphQL queries and AppSync real-time
- * subscriptions behind the vendor SDK's method names.
+ * subscriptions behind the vendor SDK's method names. Documents come from the engine's schema
+ * (introspection at login) unless config gives them; a document the engine later refuses as
+ * invalid triggers one re-introspection before it is reported.
  */
 export class MomentsClient implements MomentsApi {
   readonly auth: CognitoAuth;
   readonly graphql: GraphqlClient;
   readonly realtime: RealtimeClient;
-  private readonly documents: SubscriptionDocuments;
+  readonly discovery: OperationDiscovery;
+  private readonly logger: Logger;
+  private operationSet: OperationSet | undefined;
+  /** Operations re-introspected since their last success (at most once each). */
+  private readonly rediscovered = new Set<MomentsOperation>();
 
   constructor(options: MomentsClientOptions) {
     this.auth = new CognitoAuth({
@@ -91,6 +118,7 @@ export class MomentsClient implements MomentsApi {
     });
     const token = () => this.auth.token();
     const refreshToken = () => this.auth.invalidate();
+    this.logger = options.logger ?? silentLogger();
     this.graphql = new GraphqlClient({ url: options.graphqlUrl, token, refreshToken });
     this.realtime = new RealtimeClient({
       url: options.realtimeUrl ?? realtimeUrlFor(options.graphqlUrl),
@@ -98,56 +126,88 @@ export class MomentsClient implements MomentsApi {
       auth: options.realtimeAuth,
       token,
       refreshToken,
-      logger: options.logger ?? silentLogger(),
+      logger: this.logger,
       initialDelayMs: options.reconnect?.initialDelayMs,
       maxDelayMs: options.reconnect?.maxDelayMs,
     });
-    this.documents = {
-      moments: options.documents?.moments ?? ON_CREATE_MOMENT,
-      triggerCreated: options.documents?.triggerCreated ?? ON_CREATE_TRIGGER,
-      triggerUpdated: options.documents?.triggerUpdated ?? ON_UPDATE_TRIGGER,
-    };
+    this.discovery = new OperationDiscovery({
+      introspect: () => this.graphql.introspect(),
+      isTransient: (err) => !introspectionRefused(err),
+      configured: options.documents ?? {},
+      configPath: options.configPath ?? 'sources.moments',
+      logger: this.logger,
+    });
   }
 
   get tenant(): string | undefined {
     return this.auth.tenant;
   }
 
+  /** Logs in, then resolves every operation's document (introspection, or config). */
   async login(username: string, password: string): Promise<void> {
     await this.auth.login(username, password);
+    this.operationSet = await this.discovery.resolve();
   }
 
-  listTriggers(args?: ListArgs): Promise<Connection<RawItem>> {
-    return this.graphql.listTriggers(args);
+  /** The documents this client runs, each with its origin (after login). */
+  async operations(): Promise<OperationSet> {
+    this.operationSet = await this.discovery.resolve();
+    return this.operationSet;
   }
 
-  getTrigger(publicId: string): Promise<RawItem | null> {
-    return this.graphql.getTrigger(publicId);
+  async requireOperations(operations: readonly MomentsOperation[]): Promise<void> {
+    const set = await this.operations();
+    const missing = operations.map((op) => set.unavailable[op]).filter((e) => e !== undefined);
+    if (!missing.length) return;
+    const [first, ...others] = missing;
+    if (!others.length) throw first!;
+    throw new MomentsDocumentError(first!.code as 'moments_document_missing', first!.operation, `${first!.message} (also: ${others.map((e) => e.operation).join(', ')})`, { cause: first });
   }
 
-  listMoments(args?: ListArgs): Promise<Connection<RawItem>> {
-    return this.graphql.listMoments(args);
+  backfillSupport(): { filters: boolean; sorts: boolean } {
+    const set = this.operationSet;
+    const list = set?.operations.listMoments;
+    return { filters: Boolean(set?.listMoments.createdAtOperator || list?.variables.has('since')), sorts: Boolean(set?.listMoments.orderBy) };
   }
 
-  getMoment(publicId: string): Promise<RawItem | null> {
-    return this.graphql.getMoment(publicId);
+  listTriggers(args: ListArgs = {}): Promise<Connection<RawItem>> {
+    return this.connection('listTriggers', () => ({ filter: args.filter, limit: args.limit, nextToken: args.nextToken || undefined, orderBy: args.orderBy }));
+  }
+
+  async getTrigger(publicId: string): Promise<RawItem | null> {
+    const data = await this.run<Record<string, RawItem | null>>('getTrigger', () => ({ publicId }));
+    return data.getTrigger ?? null;
+  }
+
+  listMoments(args: ListArgs = {}): Promise<Connection<RawItem>> {
+    return this.connection('listMoments', (set) => translateListMomentsArgs(args, set.listMoments));
+  }
+
+  async getMoment(publicId: string): Promise<RawItem | null> {
+    const data = await this.run<Record<string, RawItem | null>>('getMoment', () => ({ publicId }));
+    return data.getMoment ?? null;
   }
 
   /** Every moment across all pages, e.g. `iterateMoments({ filter: { createdAt: { ge } }, orderBy: [{ createdAt: 'ASC' }] })`. */
-  iterateMoments(args?: ListArgs): AsyncGenerator<RawItem> {
-    return this.graphql.paginate('listMoments', args);
+  async *iterateMoments(args: ListArgs = {}): AsyncGenerator<RawItem> {
+    let nextToken = args.nextToken;
+    do {
+      const page = await this.listMoments({ ...args, nextToken });
+      yield* page.items;
+      nextToken = page.nextToken;
+    } while (nextToken);
   }
 
   onMoments(handler: (moment: RawItem) => void): Unsubscribe {
-    return this.subscribe(this.documents.moments, handler);
+    return this.subscribe('onCreateMoment', handler);
   }
 
   onTriggerCreated(handler: (trigger: RawItem) => void): Unsubscribe {
-    return this.subscribe(this.documents.triggerCreated, handler);
+    return this.subscribe('onCreateTrigger', handler);
   }
 
   onTriggerUpdated(handler: (trigger: RawItem) => void): Unsubscribe {
-    return this.subscribe(this.documents.triggerUpdated, handler);
+    return this.subscribe('onUpdateTrigger', handler);
   }
 
   onConnectionStateChange(listener: (state: MomentsConnectionState) => void): Unsubscribe {
@@ -166,14 +226,75 @@ export class MomentsClient implements MomentsApi {
     await this.realtime.stop();
   }
 
-  private subscribe(query: string, handler: (item: RawItem) => void): Unsubscribe {
-    const sub = this.realtime.subscribe(query, {}, {
+  private async connection(operation: 'listMoments' | 'listTriggers', variables: (set: OperationSet) => Record<string, unknown>): Promise<Connection<RawItem>> {
+    const data = await this.run<Record<string, Connection<RawItem> | null>>(operation, variables);
+    const conn = data[operation];
+    if (!conn || !Array.isArray(conn.items)) throw new MomentsHttpError(`Moments GraphQL ${operation} answered without a connection ({ items, nextToken })`, { retryable: false });
+    return conn;
+  }
+
+  /**
+   * Runs one operation with the variables its document declares. A validation failure of a
+   * document built by introspection re-introspects once (the engine's schema may have changed)
+   * and tries again; a refused document becomes a MomentsDocumentError naming the config key.
+   */
+  private async run<T>(operation: MomentsOperation, variables: (set: OperationSet) => Record<string, unknown>): Promise<T> {
+    for (;;) {
+      const set = await this.discovery.resolve();
+      this.operationSet = set;
+      const op = await this.discovery.require(operation);
+      try {
+        const result = await this.graphql.request<T>(operation, op.document, declaredOnly(variables(set), op));
+        this.rediscovered.delete(operation);
+        return result;
+      } catch (err) {
+        if (!isValidationFailure(err)) throw err;
+        if (op.origin === 'config' || this.rediscovered.has(operation)) throw this.discovery.rejected(op, err.errors.map((e) => e.message).join('; '), err);
+        this.rediscovered.add(operation);
+        this.logger.warn({ operation, err: err.message }, `moments: the engine refused ${operation} as invalid; introspecting its schema again`);
+        this.discovery.invalidate();
+      }
+    }
+  }
+
+  private subscribe(operation: MomentsOperation, handler: (item: RawItem) => void, retried = false): Unsubscribe {
+    const op = this.operationSet?.operations[operation];
+    if (!op) throw this.operationSet?.unavailable[operation] ?? new MomentsDocumentError('moments_document_missing', operation, `${operation}: call login() before subscribing`);
+    let current: Unsubscribe | undefined;
+    let closed = false;
+    const sub = this.realtime.subscribe(op.document, {}, {
       next: (data) => {
         const item = rootValue(data);
         if (item) handler(item);
       },
+      error: (err) => {
+        const engineText = err.message;
+        if (op.origin === 'introspection' && !retried && !closed) {
+          // Built from a schema that may have changed since: introspect again and subscribe anew, once.
+          this.logger.warn({ operation, err: engineText }, `moments: the engine refused the ${operation} subscription; introspecting its schema again`);
+          this.discovery.invalidate();
+          void this.operations()
+            .then(() => {
+              if (!closed) current = this.subscribe(operation, handler, true);
+            })
+            .catch((e: unknown) => this.logger.error({ operation, err: (e as Error).message }, `moments: ${(e as Error).message}`));
+          return;
+        }
+        this.logger.error({ operation }, this.discovery.rejected(op, engineText).message);
+      },
     });
+    current = () => sub.unsubscribe();
     this.realtime.start();
-    return () => sub.unsubscribe();
+    return () => {
+      closed = true;
+      current?.();
+    };
   }
+}
+
+/** Only the variables the document declares, and none that are undefined. */
+function declaredOnly(variables: Record<string, unknown>, op: ResolvedOperation): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(variables)) if (value !== undefined && op.variables.has(name)) out[name] = value;
+  return out;
 }

@@ -70,3 +70,22 @@ export class MomentsSdkError extends MomentsError {
     this.name = 'MomentsSdkError';
   }
 }
+
+/** Where a GraphQL document came from: built from the engine's schema, or written in the source config. */
+export type DocumentOrigin = 'introspection' | 'config';
+
+/**
+ * The bridge has no working document for an operation. Codes: `moments_document_missing` (the
+ * engine refused introspection and the config has none), `moments_document_unbuildable` (the
+ * schema has no usable field), `moments_document_rejected` (the engine refused the document).
+ * The message names the operation, the engine's words and the config key that fixes it.
+ */
+export class MomentsDocumentError extends MomentsError {
+  readonly operation: string;
+
+  constructor(code: 'moments_document_missing' | 'moments_document_unbuildable' | 'moments_document_rejected', operation: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, { retryable: false, cause: options?.cause });
+    this.name = 'MomentsDocumentError';
+    this.operation = operation;
+  }
+}

@@ -1,82 +1,84 @@
-import { z } from 'zod';
+import { parseBoundedJson, unserializableReason } from '../bounded-json.js';
 
 /*
- * Upstream objects (PRODUCT.md §3). These are loose objects on purpose: the engine may add
- * fields at any time, and a new field must not quarantine every moment. Unknown fields pass
- * through untouched into the event's `data`; the listed fields are checked.
+ * Upstream objects, typed exactly as the vendor SDK documents them (seeds/000: `Trigger`,
+ * `Moment`, `TriggerCriteria`). The wire may legitimately differ from those types (an AppSync
+ * engine sends `AWSJSON` as a JSON string, a model-style schema types ids as strings), so parsing
+ * is tolerant: ids become numbers when they are numeric, object fields are parsed when they come
+ * as JSON text, unknown fields are kept. Only what routing cannot do without is refused: an
+ * object with no `publicId` or no parsable time, or a value too deep or too big to handle safely.
+ * A value of another type elsewhere is kept as it came, so the static types below describe the
+ * documented shape, not a guarantee for every field.
  */
 
-/** AppSync's `AWSJSON` scalar travels as a JSON string; accept it parsed or not. */
-const awsJson = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return value;
-  }
-}, z.unknown());
-
-const isoDate = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not an ISO-8601 date-time' })
-  .describe('ISO-8601 date-time');
-
 export const criteriaTypes = ['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'between', 'exists', 'avg_window', 'trend_up', 'trend_down'] as const;
+export type TriggerCriteriaType = (typeof criteriaTypes)[number];
 
-export const matchSchema = z
-  .looseObject({
-    metric: z.string().describe('Metric that matched, e.g. `heartrate`.'),
-    subMetric: z.string().nullish().describe('Sub-metric, e.g. `bpm`, if any.'),
-    value: z.number().nullish().describe('The metric value that matched.'),
-  })
-  .describe('One criterion that a moment matched.');
+/** `{ color, icon? }` */
+export interface TriggerMarker {
+  color: string;
+  icon?: string;
+  [extra: string]: unknown;
+}
 
-export const criterionSchema = z
-  .looseObject({
-    metric: z.string().describe('Metric the criterion reads.'),
-    subMetric: z.string().nullish().describe('Sub-metric, if any.'),
-    type: z.enum(criteriaTypes).describe('Comparison type.'),
-    threshold: z.union([z.number(), z.array(z.number())]).nullish().describe('Threshold (two values for `between`).'),
-  })
-  .describe('One condition of a trigger.');
+/** One metric value that made a moment. */
+export interface MomentValue {
+  metric: string;
+  subMetric?: string;
+  value?: number;
+  [extra: string]: unknown;
+}
 
-export const triggerSchema = z
-  .looseObject({
-    publicId: z.string().min(1).describe('Public id of the trigger.'),
-    clientId: z.string().describe('Client (tenant) the trigger belongs to.'),
-    isActive: z.union([z.literal(0), z.literal(1)]).describe('1 when the trigger is active.'),
-    name: z.string().describe('Human name, e.g. `HR > 170`.'),
-    outputTemplate: z.string().describe('Text template with `{{variable}}` placeholders hydrated into `Moment.moment`.'),
-    labels: z.array(z.string()).nullish().describe('Labels for routing.'),
-    marker: z.string().nullish().describe('Marker (e.g. an emoji or colour) shown with the moment.'),
-    criteria: z.array(criterionSchema).describe('Conditions that make a moment.'),
-    timeWindowSeconds: z.number().nullish().describe('Window the criteria are evaluated over.'),
-    cooldownSeconds: z.number().nullish().describe('Minimum time between two moments of this trigger per athlete.'),
-    criteriaLogic: z.string().nullish().describe('How criteria combine (e.g. `AND`/`OR`).'),
-    metricStalenessSeconds: z.number().nullish().describe('Older metric values are ignored.'),
-    createdAt: isoDate.describe('When the trigger was created.'),
-    updatedAt: isoDate.describe('When the trigger was last changed.'),
-  })
-  .describe('A Moments Engine trigger.');
+export interface TriggerCriteria {
+  datasetDatasourceId?: number;
+  /** e.g. `heartrate`, `speed`, `power` */
+  metric: string;
+  /** e.g. `current`, `average`, `max` */
+  subMetric: string;
+  type: TriggerCriteriaType;
+  threshold: number;
+  [extra: string]: unknown;
+}
 
-export const momentSchema = z
-  .looseObject({
-    publicId: z.string().min(1).describe('Public id of the moment (the dedup key).'),
-    triggerPublicId: z.string().nullish().describe('Trigger that created the moment.'),
-    clientId: z.string().describe('Client (tenant) the moment belongs to.'),
-    athleteId: z.union([z.string(), z.number()]).describe('Athlete the moment is about.'),
-    eventId: z.union([z.number(), z.string()]).describe('Sports event the athlete takes part in.'),
-    matches: z.array(matchSchema).describe('Criteria that matched.'),
-    moment: z.string().describe('The hydrated text of the trigger output template.'),
-    triggerObject: awsJson.describe('Snapshot of the trigger when the moment was made (AWSJSON).'),
-    triggerName: z.string().nullish().describe('Name of the trigger.'),
-    triggerMarker: z.string().nullish().describe('Marker of the trigger.'),
-    createdAt: isoDate.describe('When the moment was created.'),
-  })
-  .describe('A Moments Engine moment.');
+/** The trigger as it was when the moment was made; its fields are the engine's business. */
+export type MomentTriggerSnapshot = Record<string, unknown>;
 
-export type Moment = z.output<typeof momentSchema>;
-export type Trigger = z.output<typeof triggerSchema>;
+export interface Trigger {
+  publicId: string;
+  clientId: number;
+  /** 1 = active, 0 = disabled */
+  isActive: number;
+  name: string;
+  /** Template with `{{variable}}` placeholders */
+  outputTemplate: string;
+  labels?: string[] | null;
+  marker?: TriggerMarker | null;
+  criteria: TriggerCriteria[];
+  timeWindowSeconds?: number | null;
+  cooldownSeconds?: number | null;
+  criteriaLogic?: 'AND' | 'OR' | null;
+  metricStalenessSeconds?: number | null;
+  createdAt: string;
+  updatedAt: string;
+  [extra: string]: unknown;
+}
+
+export interface Moment {
+  publicId: string;
+  triggerPublicId?: string | null;
+  clientId: number;
+  athleteId: number;
+  eventId: number;
+  /** Metric values that triggered */
+  matches: MomentValue[];
+  /** Hydrated output (template + values) */
+  moment: string;
+  triggerObject: MomentTriggerSnapshot;
+  triggerName?: string | null;
+  triggerMarker?: TriggerMarker | null;
+  createdAt: string;
+  [extra: string]: unknown;
+}
 
 /** A moment as the bridge emits it: the upstream moment plus what the trigger cache adds. */
 export interface MomentEventData extends Moment {
@@ -88,4 +90,99 @@ export interface Connection<T> {
   items: T[];
   totalCount?: number | null;
   nextToken?: string | null;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const ID_FIELDS = {
+  moment: ['clientId', 'athleteId', 'eventId'],
+  trigger: ['clientId', 'isActive'],
+  criterion: ['datasetDatasourceId'],
+} as const;
+/** Fields the vendor documents as objects/arrays: an AppSync `AWSJSON` field carries them as JSON text. */
+const OBJECT_FIELDS = { moment: ['triggerObject', 'triggerMarker', 'matches'], trigger: ['marker', 'criteria'] } as const;
+
+/** A number, or a numeric string that is a safe integer, becomes a number; anything else stays. */
+export function toNumericId(value: unknown): unknown {
+  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) {
+    const n = Number(value.trim());
+    return Number.isSafeInteger(n) ? n : value;
+  }
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+/** JSON text becomes the object it encodes; text that is not JSON stays; text over the limits is refused. */
+function decodeObjectField(value: unknown, field: string): ParseResult<unknown> {
+  if (typeof value !== 'string') return { ok: true, value };
+  const parsed = parseBoundedJson(value);
+  if (parsed.ok) return { ok: true, value: parsed.value };
+  if (parsed.kind === 'limit') return { ok: false, reason: `${field}: ${parsed.reason}` };
+  return { ok: true, value };
+}
+
+function isParsableTime(value: unknown): value is string {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+}
+
+/** The common part: an object within the limits, with a usable publicId; ids and object fields decoded. */
+function normalize(raw: unknown, kind: 'moment' | 'trigger'): ParseResult<Record<string, unknown>> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, reason: `${kind} is not an object` };
+  const tooComplex = unserializableReason(raw);
+  if (tooComplex) return { ok: false, reason: `${kind} has ${tooComplex}` };
+  const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  if (typeof out.publicId === 'number' && Number.isFinite(out.publicId)) out.publicId = String(out.publicId);
+  if (typeof out.publicId !== 'string' || out.publicId === '') return { ok: false, reason: `publicId: expected a non-empty string, received ${describe(out.publicId)}` };
+  for (const field of ID_FIELDS[kind]) if (field in out) out[field] = toNumericId(out[field]);
+  for (const field of OBJECT_FIELDS[kind]) {
+    if (!(field in out)) continue;
+    const decoded = decodeObjectField(out[field], field);
+    if (!decoded.ok) return decoded;
+    out[field] = decoded.value;
+  }
+  // Checked again with the decoded fields in place: the object as a whole must stay within the limit.
+  const tooDeep = unserializableReason(out);
+  if (tooDeep) return { ok: false, reason: `${kind} has ${tooDeep}` };
+  return { ok: true, value: out };
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
+}
+
+/** A moment as documented, or why routing cannot use it (no publicId, no parsable createdAt, too deep/big). */
+export function parseMoment(raw: unknown): ParseResult<Moment> {
+  const normalized = normalize(raw, 'moment');
+  if (!normalized.ok) return normalized;
+  const moment = normalized.value;
+  if (!isParsableTime(moment.createdAt)) return { ok: false, reason: `createdAt: expected an ISO-8601 date-time, received ${describe(moment.createdAt)}` };
+  return { ok: true, value: moment as Moment };
+}
+
+/** A trigger as documented, or why it cannot be used (no publicId, neither updatedAt nor createdAt parsable, too deep/big). */
+export function parseTrigger(raw: unknown): ParseResult<Trigger> {
+  const normalized = normalize(raw, 'trigger');
+  if (!normalized.ok) return normalized;
+  const trigger = normalized.value;
+  if (!isParsableTime(trigger.updatedAt) && !isParsableTime(trigger.createdAt)) {
+    return { ok: false, reason: `updatedAt/createdAt: expected an ISO-8601 date-time, received ${describe(trigger.updatedAt ?? trigger.createdAt)}` };
+  }
+  if (Array.isArray(trigger.criteria)) {
+    trigger.criteria = trigger.criteria.map((c: unknown) => {
+      if (c === null || typeof c !== 'object' || Array.isArray(c)) return c;
+      const criterion: Record<string, unknown> = { ...(c as Record<string, unknown>) };
+      for (const field of ID_FIELDS.criterion) if (field in criterion) criterion[field] = toNumericId(criterion[field]);
+      return criterion;
+    });
+  }
+  return { ok: true, value: trigger as Trigger };
+}
+
+/** The time a trigger change is known by: updatedAt, else createdAt (one of them parses, see parseTrigger). */
+export function triggerTime(trigger: Trigger, kind: 'created' | 'updated'): string {
+  const first = kind === 'created' ? trigger.createdAt : trigger.updatedAt;
+  const second = kind === 'created' ? trigger.updatedAt : trigger.createdAt;
+  return isParsableTime(first) ? first : second;
 }

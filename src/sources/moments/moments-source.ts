@@ -5,10 +5,13 @@ import type { Source, SourceContext, SourceState } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import { MomentCursor, normalizeIso } from './moment-cursor.js';
 import { MomentsClient, type MomentsApi, type MomentsClientOptions, type MomentsConnectionState, type Unsubscribe } from './moments-client.js';
-import { MomentsAuthError } from './moments-errors.js';
-import { momentSchema, triggerSchema, type MomentEventData, type Trigger } from './moments-schemas.js';
+import { MomentsAuthError, MomentsDocumentError } from './moments-errors.js';
+import { parseMoment, parseTrigger, triggerTime, type MomentEventData } from './moments-schemas.js';
+import { momentPagesSince } from './moment-pages.js';
+import type { MomentsOperation } from './operation-documents.js';
 import { loadMomentsSdk } from './sdk-loader.js';
-import type { MomentsSourceConfig } from './source-config.js';
+import { configuredDocuments, type MomentsSourceConfig } from './source-config.js';
+import { TriggerCache } from './trigger-cache.js';
 
 const eventsEmitted = counter('mb_moments_events_total', 'Events emitted by the moments source', ['source', 'kind']);
 const duplicates = counter('mb_moments_duplicates_total', 'Moments dropped because their publicId was already emitted', ['source']);
@@ -26,6 +29,9 @@ const MAX_BATCH = 500;
 
 type MomentEvent = BridgeEvent<MomentEventData>;
 
+/** The operations the source runs; without a document for each it cannot keep its promises. */
+const REQUIRED_OPERATIONS: readonly MomentsOperation[] = ['listMoments', 'onCreateMoment', 'listTriggers', 'getTrigger', 'onCreateTrigger', 'onUpdateTrigger'];
+
 /**
  * Turns the Moments Engine into `moment`, `trigger.created` and `trigger.updated` events, with no
  * moment lost: one serial lane processes moments in arrival order (validate → dedup → emit →
@@ -41,7 +47,7 @@ export class MomentsSource implements Source {
   private readonly config: MomentsSourceConfig;
   private readonly ctx: SourceContext;
   private readonly cursor: MomentCursor;
-  private readonly triggers = new Map<string, Trigger>();
+  private readonly triggers: TriggerCache;
   private api: MomentsApi | undefined;
   private currentState: SourceState = { status: 'starting' };
   private unsubscribes: Unsubscribe[] = [];
@@ -63,12 +69,15 @@ export class MomentsSource implements Source {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private retryAttempt = 0;
   private stopped = false;
-  private triggersLoaded = false;
+  /** Periodic back-fill, for an API that reports no connection state. */
+  private periodicTimer: NodeJS.Timeout | undefined;
+  private clientSideLogged = false;
 
   constructor(config: MomentsSourceConfig, ctx: SourceContext) {
     this.config = config;
     this.ctx = ctx;
     this.cursor = new MomentCursor(ctx.redis, `${ctx.keyPrefix}source:${ctx.name}:`, config.dedupTtl);
+    this.triggers = new TriggerCache({ api: () => this.api, quarantine: (item) => ctx.quarantine(item), logger: ctx.logger, source: ctx.name });
   }
 
   state(): SourceState {
@@ -92,7 +101,8 @@ export class MomentsSource implements Source {
       graphqlUrl: this.config.graphqlUrl,
       realtimeUrl: this.config.realtimeUrl,
       realtimeAuth: this.config.realtimeAuth,
-      documents: this.config.subscriptions,
+      documents: configuredDocuments(this.config),
+      configPath: `sources.${this.ctx.name}`,
       logger: this.ctx.logger,
       reconnect: { initialDelayMs: this.config.reconnect.initialDelay, maxDelayMs: this.config.reconnect.maxDelay },
     };
@@ -112,20 +122,12 @@ export class MomentsSource implements Source {
         this.api = api;
         await api.login(this.config.username, this.config.password);
       }
-      let nextToken: string | null | undefined;
-      do {
-        const page = await api.listMoments({
-          filter: { and: [{ createdAt: { ge: since.toISOString() } }, { createdAt: { lt: until.toISOString() } }] },
-          orderBy: [{ createdAt: 'ASC' }],
-          limit: this.config.pageSize,
-          nextToken,
-        });
-        for (const raw of page.items) {
+      for await (const page of momentPagesSince(api, since.toISOString(), { pageSize: this.config.pageSize, until: until.toISOString(), onClientSide: (what) => this.logClientSide(what) })) {
+        for (const raw of page) {
           const event = await this.toMomentEvent(raw);
           if (event) yield event;
         }
-        nextToken = page.nextToken;
-      } while (nextToken);
+      }
     } finally {
       if (ownApi) {
         this.api = undefined;
@@ -136,6 +138,7 @@ export class MomentsSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.periodicTimer);
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
@@ -162,7 +165,15 @@ export class MomentsSource implements Source {
       this.scheduleRetry(() => this.connect(), `login failed: ${errorMessage(err)}`);
       return;
     }
-    await this.refreshTriggers(false);
+    try {
+      await api.requireOperations?.(REQUIRED_OPERATIONS);
+    } catch (err) {
+      // No usable document: a config change is needed, so no retry (like wrong credentials).
+      if (!(err instanceof MomentsDocumentError)) throw err;
+      this.setState({ status: 'auth_failed', error: err.message }, 'no usable GraphQL document');
+      return;
+    }
+    await this.triggers.refresh();
     if (api.onConnectionStateChange) this.unsubscribes.push(api.onConnectionStateChange((s) => this.onConnectionState(s)));
     this.unsubscribes.push(
       api.onMoments((raw) => this.onLiveMoment(raw)),
@@ -170,10 +181,13 @@ export class MomentsSource implements Source {
       api.onTriggerUpdated((raw) => this.enqueue(() => this.processTrigger('trigger.updated', raw))),
     );
     if (!api.onConnectionStateChange) {
-      // An SDK without connection notifications: back-fill once now; gaps after its own reconnects cannot be seen.
-      this.ctx.logger.warn({ source: this.ctx.name }, 'Moments SDK has no onConnectionStateChange: back-fill runs only at start');
+      // An SDK that hides its reconnects hides their gaps too: back-fill now and every backfillEvery.
+      this.ctx.logger.info({ source: this.ctx.name, everyMs: this.config.backfillEvery }, `moments source ${this.ctx.name}: the SDK reports no connection state; back-filling every ${this.config.backfillEvery} ms`);
       this.setState({ status: 'connected', since: new Date().toISOString() });
       this.requestBackfill('start');
+      clearInterval(this.periodicTimer);
+      this.periodicTimer = setInterval(() => this.requestBackfill('periodic'), this.config.backfillEvery);
+      this.periodicTimer.unref();
     }
   }
 
@@ -182,7 +196,7 @@ export class MomentsSource implements Source {
     switch (s.status) {
       case 'subscribed':
         this.setState({ status: 'connected', since: new Date().toISOString() });
-        if (s.reconnect) void this.refreshTriggers(true);
+        if (s.reconnect) void this.triggers.refresh((kind, raw) => this.enqueue(() => this.processTrigger(kind, raw)));
         this.requestBackfill(s.reconnect ? 'reconnect' : 'start');
         return;
       case 'reconnecting':
@@ -200,14 +214,15 @@ export class MomentsSource implements Source {
     }
   }
 
-  private setState(state: SourceState): void {
+  /** `failure` names an `auth_failed` state in the log: wrong credentials, or a document only config can fix. */
+  private setState(state: SourceState, failure = 'authentication failed'): void {
     const previous = this.currentState;
     this.currentState = state;
     connectedGauge.set({ source: this.ctx.name }, state.status === 'connected' ? 1 : 0);
     const changed = previous.status !== state.status || (state.status === 'reconnecting' && previous.status === 'reconnecting' && previous.attempt !== state.attempt);
     if (!changed) return;
     const log = { source: this.ctx.name, state };
-    if (state.status === 'auth_failed') this.ctx.logger.error(log, `moments source ${this.ctx.name}: authentication failed, not retrying: ${state.error}`);
+    if (state.status === 'auth_failed') this.ctx.logger.error(log, `moments source ${this.ctx.name}: ${failure}, not retrying: ${state.error}`);
     else if (state.status === 'reconnecting') this.ctx.logger.warn(log, `moments source ${this.ctx.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`);
     else this.ctx.logger.info(log, `moments source ${this.ctx.name}: ${state.status}`);
   }
@@ -322,24 +337,19 @@ export class MomentsSource implements Source {
     await this.settle();
     this.emitted = Promise.resolve(true);
     const position = await this.cursor.load();
-    const since = position?.createdAt ?? new Date(Date.now() - this.config.backfill).toISOString();
+    // Without connection state the live stream may have moved the cursor past a gap it never
+    // saw: look back two periods, so every moment is read by a back-fill within one period of
+    // becoming listable (the seen set drops the ones already delivered).
+    const lookback = api.onConnectionStateChange ? 0 : 2 * this.config.backfillEvery;
+    const since = position ? new Date(Date.parse(position.createdAt) - lookback).toISOString() : new Date(Date.now() - this.config.backfill).toISOString();
     this.bufferOverflowed = false;
     let count = 0;
-    let nextToken: string | null | undefined;
-    do {
-      const page = await api.listMoments({
-        // `ge`, not `gt`: moments can share a timestamp; the seen set drops the ones already sent.
-        filter: { createdAt: { ge: since } },
-        orderBy: [{ createdAt: 'ASC' }],
-        limit: this.config.pageSize,
-        nextToken,
-      });
-      for (let i = 0; i < page.items.length; i += MAX_BATCH) {
+    for await (const page of momentPagesSince(api, since, { pageSize: this.config.pageSize, onClientSide: (what) => this.logClientSide(what) })) {
+      for (let i = 0; i < page.length; i += MAX_BATCH) {
         if (this.stopped) return;
-        count += await this.processBatch(page.items.slice(i, i + MAX_BATCH), true);
+        count += await this.processBatch(page.slice(i, i + MAX_BATCH), true);
       }
-      nextToken = page.nextToken;
-    } while (nextToken);
+    }
     // Live moments that arrived meanwhile, oldest first; new arrivals join the buffer until it is empty.
     while (this.buffer.length && !this.stopped) {
       this.buffer.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
@@ -348,6 +358,12 @@ export class MomentsSource implements Source {
     if (this.bufferOverflowed) throw new Error(`more than ${MAX_BUFFER} live moments arrived during back-fill; back-filling again`);
     this.backfilling = false;
     this.ctx.logger.info({ source: this.ctx.name, since, emitted: count, reason }, `moments source ${this.ctx.name}: back-fill (${reason}) from ${since} emitted ${count} moment(s); live`);
+  }
+
+  private logClientSide(what: string): void {
+    if (this.clientSideLogged) return;
+    this.clientSideLogged = true;
+    this.ctx.logger.warn({ source: this.ctx.name }, `moments source ${this.ctx.name}: the engine's listMoments cannot ${what}; back-fills read the whole window and ${what === 'sort by createdAt' ? 'sort' : 'filter'} it here`);
   }
 
   /**
@@ -433,14 +449,14 @@ export class MomentsSource implements Source {
 
   /** Validates (invalid → quarantine, undefined) and enriches one upstream moment into its event. */
   private async toMomentEvent(raw: RawItem): Promise<BridgeEvent<MomentEventData> | undefined> {
-    const parsed = momentSchema.safeParse(raw);
-    if (!parsed.success) {
-      await this.ctx.quarantine({ kind: 'moment', reason: parsed.error.message, raw });
+    const parsed = parseMoment(raw);
+    if (!parsed.ok) {
+      await this.ctx.quarantine({ kind: 'moment', reason: parsed.reason, raw });
       return undefined;
     }
-    const moment = parsed.data;
+    const moment = parsed.value;
     const data: MomentEventData = { ...moment };
-    const trigger = await this.triggerFor(moment.triggerPublicId);
+    const trigger = await this.triggers.lookup(moment.triggerPublicId);
     if (trigger) {
       data.triggerName ??= trigger.name;
       data.triggerMarker ??= trigger.marker;
@@ -449,66 +465,20 @@ export class MomentsSource implements Source {
     return { id: eventId(this.ctx.name, 'moment', moment.publicId), source: this.ctx.name, kind: 'moment', time: normalizeIso(moment.createdAt), data };
   }
 
-  private async triggerFor(publicId: string | null | undefined): Promise<Trigger | undefined> {
-    if (!publicId) return undefined;
-    const cached = this.triggers.get(publicId);
-    if (cached || !this.api) return cached;
-    try {
-      const raw = await this.api.getTrigger(publicId);
-      const parsed = triggerSchema.safeParse(raw);
-      if (parsed.success) this.triggers.set(publicId, parsed.data);
-      return parsed.success ? parsed.data : undefined;
-    } catch (err) {
-      // Enrichment is best effort: the moment still goes out, without labels.
-      this.ctx.logger.debug({ source: this.ctx.name, err: errorMessage(err) }, `getTrigger ${publicId} failed`);
-      return undefined;
-    }
-  }
-
-  /**
-   * Fills the trigger cache. After a reconnect (`announce`), triggers created or changed while the
-   * socket was down are emitted as events, since their live notifications were missed.
-   */
-  private async refreshTriggers(announce: boolean): Promise<void> {
-    const api = this.api;
-    if (!api) return;
-    try {
-      let nextToken: string | null | undefined;
-      do {
-        const page = await api.listTriggers({ limit: 100, nextToken });
-        for (const raw of page.items) {
-          if (announce && this.triggersLoaded) {
-            const known = this.triggers.get(String(raw.publicId));
-            if (!known) this.enqueue(() => this.processTrigger('trigger.created', raw));
-            else if (known.updatedAt !== raw.updatedAt) this.enqueue(() => this.processTrigger('trigger.updated', raw));
-            continue;
-          }
-          const parsed = triggerSchema.safeParse(raw);
-          if (parsed.success) this.triggers.set(parsed.data.publicId, parsed.data);
-          else await this.ctx.quarantine({ kind: 'trigger', reason: parsed.error.message, raw });
-        }
-        nextToken = page.nextToken;
-      } while (nextToken);
-      this.triggersLoaded = true;
-    } catch (err) {
-      this.ctx.logger.warn({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: listTriggers failed, moment events may lack trigger labels until the next reconnect: ${errorMessage(err)}`);
-    }
-  }
-
   private async processTrigger(kind: 'trigger.created' | 'trigger.updated', raw: RawItem): Promise<void> {
     // After the moments that arrived before it.
     await this.emitted;
-    const parsed = triggerSchema.safeParse(raw);
-    if (!parsed.success) {
-      await this.ctx.quarantine({ kind, reason: parsed.error.message, raw });
+    const parsed = parseTrigger(raw);
+    if (!parsed.ok) {
+      await this.ctx.quarantine({ kind, reason: parsed.reason, raw });
       return;
     }
-    const trigger = parsed.data;
+    const trigger = parsed.value;
+    const time = normalizeIso(triggerTime(trigger, kind === 'trigger.created' ? 'created' : 'updated'));
     // Each update is its own event: the id carries updatedAt.
-    const upstreamId = kind === 'trigger.created' ? trigger.publicId : `${trigger.publicId}@${normalizeIso(trigger.updatedAt)}`;
-    const time = normalizeIso(kind === 'trigger.created' ? trigger.createdAt : trigger.updatedAt);
+    const upstreamId = kind === 'trigger.created' ? trigger.publicId : `${trigger.publicId}@${time}`;
     await this.ctx.emit({ id: eventId(this.ctx.name, kind, upstreamId), source: this.ctx.name, kind, time, data: trigger });
-    this.triggers.set(trigger.publicId, trigger);
+    this.triggers.set(trigger);
     eventsEmitted.inc({ source: this.ctx.name, kind });
   }
 

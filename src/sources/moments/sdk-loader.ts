@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { MomentsApi, MomentsClientOptions } from './moments-client.js';
+import type { RawItem } from './graphql-client.js';
+import type { MomentsApi, MomentsClientOptions, Unsubscribe } from './moments-client.js';
 import { MomentsSdkError } from './moments-errors.js';
 
 const REQUIRED_METHODS = ['login', 'listTriggers', 'getTrigger', 'listMoments', 'getMoment', 'onMoments', 'onTriggerCreated', 'onTriggerUpdated'] as const;
@@ -38,9 +39,40 @@ export async function loadMomentsSdk(packageName: string, configDir: string, opt
   });
   const missing = REQUIRED_METHODS.filter((m) => typeof client[m] !== 'function');
   if (missing.length) throw new MomentsSdkError(`Moments SDK "${packageName}" lacks ${missing.join(', ')}: it does not implement the documented client API`);
-  if (typeof client.close !== 'function') {
-    // An SDK without close() gets a no-op one: the source always calls close() on stop.
-    client.close = async () => undefined;
+  return adaptSdkClient(client);
+}
+
+type SdkMethod = (...args: unknown[]) => unknown;
+
+/**
+ * The documented `onMoments` etc. return a `Subscription` with `close()`; older stand-ins return a
+ * function. Either becomes an Unsubscribe.
+ */
+function toUnsubscribe(handle: unknown): Unsubscribe {
+  if (typeof handle === 'function') return () => void (handle as () => unknown)();
+  const h = handle as { close?: unknown; unsubscribe?: unknown } | null | undefined;
+  if (h && typeof h.close === 'function') return () => void (h.close as () => unknown).call(h);
+  if (h && typeof h.unsubscribe === 'function') return () => void (h.unsubscribe as () => unknown).call(h);
+  return () => undefined;
+}
+
+/** The SDK client behind the MomentsApi the source uses (login's `{ accessToken, idToken, refreshToken, tenant }` is not needed). */
+function adaptSdkClient(client: Record<string, unknown>): MomentsApi {
+  const call = (name: string, ...args: unknown[]): unknown => (client[name] as SdkMethod).apply(client, args);
+  const api: MomentsApi = {
+    login: async (username, password) => void (await call('login', username, password)),
+    listTriggers: async (args) => (await call('listTriggers', args)) as Awaited<ReturnType<MomentsApi['listTriggers']>>,
+    getTrigger: async (publicId) => ((await call('getTrigger', publicId)) ?? null) as RawItem | null,
+    listMoments: async (args) => (await call('listMoments', args)) as Awaited<ReturnType<MomentsApi['listMoments']>>,
+    getMoment: async (publicId) => ((await call('getMoment', publicId)) ?? null) as RawItem | null,
+    onMoments: (handler) => toUnsubscribe(call('onMoments', handler)),
+    onTriggerCreated: (handler) => toUnsubscribe(call('onTriggerCreated', handler)),
+    onTriggerUpdated: (handler) => toUnsubscribe(call('onTriggerUpdated', handler)),
+    // The documented SDK has no close(): the subscriptions are closed one by one on stop.
+    close: async () => void (typeof client.close === 'function' ? await call('close') : undefined),
+  };
+  if (typeof client.onConnectionStateChange === 'function') {
+    api.onConnectionStateChange = (listener) => toUnsubscribe(call('onConnectionStateChange', listener));
   }
-  return client as unknown as MomentsApi;
+  return api;
 }

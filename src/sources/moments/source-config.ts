@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { secretString } from '../../config/secret.js';
-import { ON_CREATE_MOMENT, ON_CREATE_TRIGGER, ON_UPDATE_TRIGGER } from './graphql-documents.js';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { MOMENTS_OPERATIONS, OPERATION_ROOT, type MomentsOperation } from './operation-documents.js';
 import { durationMsField } from '../../config/duration-field.js';
 
 const httpUrl = (description: string) =>
@@ -8,6 +9,31 @@ const httpUrl = (description: string) =>
     .string()
     .refine((s) => /^https?:\/\//.test(s) && URL.canParse(s), { message: 'must be an http(s) URL' })
     .describe(description);
+
+/** Why a configured document cannot be the `operation` one, or undefined when it can. */
+function documentProblem(text: string, operation: MomentsOperation): string | undefined {
+  let ops: OperationDefinitionNode[];
+  try {
+    ops = parse(text).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  } catch (err) {
+    return `not a GraphQL document: ${(err as Error).message}`;
+  }
+  if (ops.length !== 1) return `must hold exactly one operation, found ${ops.length}`;
+  const expected = OPERATION_ROOT[operation];
+  if (ops[0]!.operation !== expected) return `must be a ${expected}, found a ${ops[0]!.operation}`;
+  return undefined;
+}
+
+const documentField = (operation: MomentsOperation) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((text, ctx) => {
+      const problem = documentProblem(text, operation);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional()
+    .describe(`GraphQL ${OPERATION_ROOT[operation]} document for ${operation}. Default: built from the engine's schema by introspection.`);
 
 export const momentsSourceConfigSchema = z
   .strictObject({
@@ -43,14 +69,21 @@ export const momentsSourceConfigSchema = z
       })
       .prefault({})
       .describe('Reconnect backoff of the real-time socket.'),
+    documents: z
+      .strictObject(Object.fromEntries(MOMENTS_OPERATIONS.map((op) => [op, documentField(op)])) as Record<MomentsOperation, ReturnType<typeof documentField>>)
+      .optional()
+      .describe(
+        'GraphQL documents, one per operation. By default the bridge builds each from the engine\'s schema (introspection); a document given here always wins. Set them when the engine refuses introspection. A listMoments document may declare `$filter` (gets `{ createdAt: { ge: <cursor> } }`), `$since` (gets the cursor as an ISO string), `$orderBy`, `$limit`, `$nextToken`; only declared variables are sent.',
+      ),
     subscriptions: z
       .strictObject({
-        moments: z.string().min(1).default(ON_CREATE_MOMENT).describe('Subscription document for new moments. Default onCreateMoment.'),
-        triggerCreated: z.string().min(1).default(ON_CREATE_TRIGGER).describe('Subscription document for new triggers. Default onCreateTrigger.'),
-        triggerUpdated: z.string().min(1).default(ON_UPDATE_TRIGGER).describe('Subscription document for changed triggers. Default onUpdateTrigger.'),
+        moments: z.string().min(1).optional().describe('Deprecated: use documents.onCreateMoment.'),
+        triggerCreated: z.string().min(1).optional().describe('Deprecated: use documents.onCreateTrigger.'),
+        triggerUpdated: z.string().min(1).optional().describe('Deprecated: use documents.onUpdateTrigger.'),
       })
-      .prefault({})
-      .describe('GraphQL subscription documents; override when the engine names them otherwise.'),
+      .optional()
+      .describe('Deprecated alias of documents.onCreateMoment / onCreateTrigger / onUpdateTrigger (documents.* wins).'),
+    backfillEvery: durationMsField('With an SDK that reports no connection state (`sdk:`), how often to back-fill anyway, so a gap the SDK hides after its own reconnect is still closed; each run re-reads twice this period before the cursor', '1m'),
     sdk: z
       .string()
       .min(1)
@@ -60,3 +93,12 @@ export const momentsSourceConfigSchema = z
   .describe('Moments Engine source: moments and trigger changes as events, gap-free across reconnects and restarts.');
 
 export type MomentsSourceConfig = z.output<typeof momentsSourceConfigSchema>;
+
+/** The configured documents, with the deprecated `subscriptions` keys filling what `documents` leaves unset. */
+export function configuredDocuments(config: Pick<MomentsSourceConfig, 'documents' | 'subscriptions'>): Partial<Record<MomentsOperation, string>> {
+  const legacy = config.subscriptions;
+  const out: Partial<Record<MomentsOperation, string>> = { onCreateMoment: legacy?.moments, onCreateTrigger: legacy?.triggerCreated, onUpdateTrigger: legacy?.triggerUpdated };
+  for (const [op, text] of Object.entries(config.documents ?? {})) if (text) out[op as MomentsOperation] = text;
+  for (const op of MOMENTS_OPERATIONS) if (!out[op]) delete out[op];
+  return out;
+}

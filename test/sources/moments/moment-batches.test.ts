@@ -82,7 +82,7 @@ describe('moments source batches', () => {
     const created: string[] = [];
     const repeats: Parameters<typeof sim.control.createMoment>[0][] = [];
     for (let i = 0; i < 1000; i++) {
-      const m = sim.control.createMoment({ athleteId: `a-${i % 13}` });
+      const m = sim.control.createMoment({ athleteId: i % 13 });
       created.push(m.publicId);
       // Every 50th moment is published twice (same publicId) a few moments later.
       if (i % 50 === 0) repeats.push({ publicId: m.publicId, createdAt: m.createdAt, athleteId: m.athleteId });
@@ -107,7 +107,7 @@ describe('moments source batches', () => {
     const first = sim.control.createMoment();
     await vi.waitFor(() => expect(emittedIds()).toHaveLength(1));
     failBatches = true;
-    const during = Array.from({ length: 40 }, (_, i) => sim.control.createMoment({ athleteId: `a-${i}` }).publicId);
+    const during = Array.from({ length: 40 }, (_, i) => sim.control.createMoment({ athleteId: i }).publicId);
     await vi.waitFor(() => expect(logLines.join('')).toMatch(/could not hand a moment to the pipeline, will back-fill/));
     // Let retries fail a few times: the cursor must not move past any refused moment.
     await new Promise((r) => setTimeout(r, 300));
@@ -123,7 +123,7 @@ describe('moments source batches', () => {
   it('a burst bigger than maxLiveBacklog is not held in memory: the source back-fills it instead, once each, in order', async () => {
     await startSource({ maxLiveBacklog: 20 });
     slowBatchesMs = 30; // the pipeline is slower than the upstream
-    const created = Array.from({ length: 300 }, (_, i) => sim.control.createMoment({ athleteId: `a-${i % 7}` }).publicId);
+    const created = Array.from({ length: 300 }, (_, i) => sim.control.createMoment({ athleteId: i % 7 }).publicId);
     await vi.waitFor(() => expect(emittedIds()).toHaveLength(300), { timeout: 20_000, interval: 20 });
     await new Promise((r) => setTimeout(r, 200));
     expect(emittedIds()).toEqual(created.map((id) => `moments:moment:${id}`));

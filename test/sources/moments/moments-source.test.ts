@@ -5,6 +5,7 @@ import type { BridgeEvent } from '../../../src/event.js';
 import { createLogger } from '../../../src/log.js';
 import type { QuarantinedItem, Source, SourceContext } from '../../../src/sources/source.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
+import { configuredDocuments } from '../../../src/sources/moments/source-config.js';
 import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../../src/simulators/moments/moments-simulator.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 
@@ -82,12 +83,12 @@ describe('moments source', () => {
     // past the older ones, and the back-fill from that cursor would never see them.
     await startSim();
     const base = Date.now() - 60_000;
-    const older = Array.from({ length: 10 }, (_, i) => sim.control.createMoment({ athleteId: `old-${i}`, createdAt: new Date(base + i * 1000).toISOString() }, { live: false }).publicId);
+    const older = Array.from({ length: 10 }, (_, i) => sim.control.createMoment({ athleteId: 100 + i, createdAt: new Date(base + i * 1000).toISOString() }, { live: false }).publicId);
     sim.control.delayStartAck('onUpdateTrigger', 600);
     const source = createSource();
     await source.start();
     await vi.waitFor(() => expect(sim.control.stats().activeSubscriptions).toBeGreaterThanOrEqual(1), { timeout: 5000, interval: 10 });
-    const live = Array.from({ length: 5 }, (_, i) => sim.control.createMoment({ athleteId: `live-${i}` }).publicId);
+    const live = Array.from({ length: 5 }, (_, i) => sim.control.createMoment({ athleteId: 200 + i }).publicId);
     await vi.waitFor(() => expect(momentIds()).toHaveLength(15), { timeout: 8000, interval: 20 });
     expect(momentIds()).toEqual([...older, ...live].map((id) => `moments:moment:${id}`));
   });
@@ -96,7 +97,7 @@ describe('moments source', () => {
     await startSim();
     const created: string[] = [];
     const make = (n: number, live = true) => {
-      for (let i = 0; i < n; i++) created.push(sim.control.createMoment({ athleteId: `a-${created.length}` }, { live }).publicId);
+      for (let i = 0; i < n; i++) created.push(sim.control.createMoment({ athleteId: created.length }, { live }).publicId);
     };
     const waitFor = (n: number) => vi.waitFor(() => expect(momentIds().length).toBe(n), { timeout: 8000, interval: 20 });
 
@@ -184,20 +185,20 @@ describe('moments source', () => {
 
   it('fills in trigger name, marker and labels, and emits trigger.created / trigger.updated', async () => {
     await startSim();
-    const known = sim.control.createTrigger({ name: 'HR > 170', marker: '❤️', labels: ['physio'] });
+    const known = sim.control.createTrigger({ name: 'HR > 170', marker: { color: 'red', icon: '❤️' }, labels: ['physio'] });
     const source = createSource();
     await source.start();
     await vi.waitFor(() => expect(source.state().status).toBe('connected'));
     sim.control.createMoment({ triggerPublicId: known.publicId });
     // A trigger the cache has never seen is fetched with getTrigger.
-    const hidden = sim.control.createTrigger({ name: 'Speed > 35', marker: '⚡', labels: ['speed'] }, { live: false });
+    const hidden = sim.control.createTrigger({ name: 'Speed > 35', marker: { color: 'yellow', icon: '⚡' }, labels: ['speed'] }, { live: false });
     sim.control.createMoment({ triggerPublicId: hidden.publicId, triggerName: 'Speed (own name)' });
     const fresh = sim.control.createTrigger({ name: 'Power > 400 W' });
     const updated = sim.control.updateTrigger(fresh.publicId, { isActive: 0, updatedAt: new Date(Date.now() + 1000).toISOString() });
     await vi.waitFor(() => expect(events).toHaveLength(4));
     const moments = events.filter((e) => e.kind === 'moment');
-    expect(moments[0]!.data).toMatchObject({ triggerName: 'HR > 170', triggerMarker: '❤️', labels: ['physio'] });
-    expect(moments[1]!.data).toMatchObject({ triggerName: 'Speed (own name)', triggerMarker: '⚡', labels: ['speed'] });
+    expect(moments[0]!.data).toMatchObject({ triggerName: 'HR > 170', triggerMarker: { color: 'red', icon: '❤️' }, labels: ['physio'] });
+    expect(moments[1]!.data).toMatchObject({ triggerName: 'Speed (own name)', triggerMarker: { color: 'yellow', icon: '⚡' }, labels: ['speed'] });
     expect(events.find((e) => e.kind === 'trigger.created')).toMatchObject({ id: `moments:trigger.created:${fresh.publicId}`, time: fresh.createdAt, data: { name: 'Power > 400 W', isActive: 1 } });
     expect(events.find((e) => e.kind === 'trigger.updated')).toMatchObject({ id: `moments:trigger.updated:${fresh.publicId}@${updated.updatedAt}`, time: updated.updatedAt, data: { isActive: 0 } });
   });
@@ -211,6 +212,18 @@ describe('moments source', () => {
     const good = sim.control.createMoment();
     await vi.waitFor(() => expect(momentIds()).toEqual([`moments:moment:${good.publicId}`]));
     expect(quarantined).toEqual([expect.objectContaining({ kind: 'moment', raw: expect.objectContaining({ publicId: '' }), reason: expect.stringMatching(/publicId/) })]);
+  });
+
+  it('an engine that refuses introspection, with no documents in config: stays down with one message naming the key', async () => {
+    await startSim({ introspection: false });
+    const source = createSource();
+    await source.start();
+    expect(source.state()).toMatchObject({
+      status: 'auth_failed',
+      error: expect.stringMatching(/^listMoments: the engine refused introspection \(.+\) and sources\.moments\.documents\.listMoments is not set: add the query there .*\(also: onCreateMoment, listTriggers, getTrigger, onCreateTrigger, onUpdateTrigger\)$/),
+    });
+    expect(logLines.filter((l) => l.includes('no usable GraphQL document, not retrying'))).toHaveLength(1);
+    expect(sim.control.stats().realtimeConnections).toBe(0);
   });
 
   it('a wrong password → auth_failed, one error line, no retry storm', async () => {
@@ -243,18 +256,29 @@ describe('moments source', () => {
     expect(stateLines.at(-1)).toBe('moments source moments: connected');
   });
 
-  it('uses the official SDK named in `sdk:`, resolved from the config directory', async () => {
+  it('uses the official SDK named in `sdk:`; the periodic back-fill closes the gap of a drop the SDK hides', async () => {
     await startSim();
     const configDir = join(process.cwd(), 'test/fixtures/moments-sdk');
-    const source = createSource({ sdk: '@dataworks-technology/moments' }, configDir);
-    await source.start();
     const before = sim.control.createMoment({ createdAt: new Date(Date.now() - 1000).toISOString() }, { live: false });
+    const source = createSource({ sdk: '@dataworks-technology/moments', backfillEvery: '300ms' }, configDir);
+    await source.start();
+    await vi.waitFor(() => expect(sim.control.stats().activeSubscriptions).toBe(3), { timeout: 5000 });
     const live = sim.control.createMoment();
-    await vi.waitFor(() => expect(new Set(momentIds())).toEqual(new Set([before, live].map((m) => `moments:moment:${m.publicId}`))), { timeout: 5000 });
-    const sdk = (await import(join(configDir, 'node_modules/@dataworks-technology/moments/index.js'))) as { MomentsClient: { instances: Array<{ calls: string[] }> } };
-    expect(sdk.MomentsClient.instances.at(-1)!.calls).toEqual(expect.arrayContaining(['login', 'listTriggers', 'onMoments', 'listMoments']));
-    expect(sim.control.stats().realtimeConnections).toBe(0);
-    expect(momentIds()).toHaveLength(2);
+    const expected = [before, live].map((m) => `moments:moment:${m.publicId}`);
+    await vi.waitFor(() => expect(new Set(momentIds())).toEqual(new Set(expected)), { timeout: 5000 });
+    // A drop: the stand-in SDK reconnects by itself, reports nothing and back-fills nothing.
+    sim.control.refuseRealtime(true);
+    sim.control.dropSockets();
+    for (let i = 0; i < 5; i++) expected.push(`moments:moment:${sim.control.createMoment({ athleteId: 900 + i }).publicId}`);
+    await new Promise((r) => setTimeout(r, 400));
+    sim.control.refuseRealtime(false);
+    await vi.waitFor(() => expect(sim.control.stats().activeSubscriptions).toBe(3), { timeout: 10_000 });
+    for (let i = 0; i < 5; i++) expected.push(`moments:moment:${sim.control.createMoment({ athleteId: 950 + i }).publicId}`);
+    await vi.waitFor(() => expect(new Set(momentIds())).toEqual(new Set(expected)), { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 700)); // two more periodic runs: nothing twice
+    expect(momentIds()).toHaveLength(12);
+    expect(sim.control.stats().realtimeConnections).toBeGreaterThanOrEqual(2);
+    expect(logLines.some((l) => l.includes('the SDK reports no connection state; back-filling every 300 ms'))).toBe(true);
   });
 
   it('an SDK refusing the password also ends in auth_failed without retries', async () => {
@@ -305,9 +329,22 @@ describe('moments source config', () => {
 
   it('fills defaults and converts durations', () => {
     const config = momentsSource.configSchema.parse(base);
-    expect(config).toMatchObject({ realtimeAuth: 'subprotocol', backfill: 900_000, dedupTtl: 86_400_000, pageSize: 100, reconnect: { initialDelay: 500, maxDelay: 30_000 } });
-    expect(config.subscriptions.moments).toMatch(/onCreateMoment/);
-    expect(config.subscriptions.triggerUpdated).toMatch(/onUpdateTrigger/);
+    expect(config).toMatchObject({ realtimeAuth: 'subprotocol', backfill: 900_000, backfillEvery: 60_000, dedupTtl: 86_400_000, pageSize: 100, reconnect: { initialDelay: 500, maxDelay: 30_000 } });
+    // No documents by default: they are built from the engine's schema.
+    expect(config.documents).toBeUndefined();
+  });
+
+  it('takes documents per operation; the deprecated subscriptions keys fill what documents leaves unset', () => {
+    const config = momentsSource.configSchema.parse({
+      ...base,
+      documents: { onCreateMoment: 'subscription A { onCreateMoment { publicId createdAt } }', listMoments: 'query L($since: String) { listMoments(filter: { createdAt: { gte: $since } }) { items { publicId createdAt } } }' },
+      subscriptions: { moments: 'subscription Old { onCreateMoment { publicId } }', triggerUpdated: 'subscription U { onUpdateTrigger { publicId updatedAt } }' },
+    });
+    expect(configuredDocuments(config)).toEqual({
+      onCreateMoment: 'subscription A { onCreateMoment { publicId createdAt } }',
+      listMoments: expect.stringContaining('$since'),
+      onUpdateTrigger: 'subscription U { onUpdateTrigger { publicId updatedAt } }',
+    });
   });
 
   it.each([
@@ -316,6 +353,9 @@ describe('moments source config', () => {
     [{ graphqlUrl: 'ftp://x' }, 'graphqlUrl', /http\(s\) URL/],
     [{ realtimeUrl: 'https://x' }, 'realtimeUrl', /ws\(s\) URL/],
     [{ pasword: 'typo' }, '', /pasword/],
+    [{ documents: { listMoments: 'query { listMoments { ' } }, 'documents.listMoments', /not a GraphQL document/],
+    [{ documents: { onCreateMoment: 'query Q { listMoments { items { publicId } } }' } }, 'documents.onCreateMoment', /must be a subscription, found a query/],
+    [{ documents: { listMoment: 'query Q { x }' } }, 'documents', /listMoment/],
   ])('rejects %j with a message at %s', (override, path, message) => {
     const result = momentsSource.configSchema.safeParse({ ...base, ...override });
     expect(result.success).toBe(false);
