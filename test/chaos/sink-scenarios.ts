@@ -85,6 +85,8 @@ export async function slackStorm(p: SinkLoad & { stormCalls: number }): Promise<
       let minGapAfter429Ms = Infinity;
       slack.requests.forEach((r, i) => {
         if (r.status !== 429) return;
+        // A 429 recorded without its channel cannot be checked: count it as not waited out.
+        if (!r.channel) minGapAfter429Ms = 0;
         const next = slack.requests.slice(i + 1).find((n) => n.channel === r.channel);
         if (next) minGapAfter429Ms = Math.min(minGapAfter429Ms, next.at - r.at);
       });
