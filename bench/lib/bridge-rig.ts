@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
@@ -72,10 +72,10 @@ export interface BridgeConfigInput {
   grace?: string;
 }
 
-/** Writes a config file into a fresh temp dir; returns its path. */
-export function writeBridgeConfig(input: BridgeConfigInput): { file: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'mb-bench-cfg-'));
-  const file = join(dir, 'bridge.yaml');
+/** Writes a config file into a fresh temp dir (or over `into`, e.g. before a SIGHUP); returns its path. */
+export function writeBridgeConfig(input: BridgeConfigInput, into?: string): { file: string; dir: string } {
+  const dir = into ? dirname(into) : mkdtempSync(join(tmpdir(), 'mb-bench-cfg-'));
+  const file = into ?? join(dir, 'bridge.yaml');
   const config = {
     redis: { url: input.redisUrl, keyPrefix: input.keyPrefix ?? 'mb', ...input.redis },
     sources: input.sources ?? {},

@@ -23,15 +23,37 @@ export interface ChaosSink {
   readonly receipts: Map<string, number>;
   /** Every request, by answered status. */
   readonly statuses: Map<number, number>;
+  /** Receipts per URL path (2xx only): which connector settings delivered them. */
+  readonly paths: Map<string, number>;
   /** Requests currently being answered (in flight at the sink). */
   open(): number;
   tally(expectedIds: readonly string[]): Tally;
   stop(): Promise<void>;
 }
 
+/** Delivered / lost / duplicated over `expectedIds`, from receipts counted per id at a sink. */
+export function tallyReceipts(receipts: ReadonlyMap<string, number>, expectedIds: readonly string[]): Tally {
+  let delivered = 0;
+  let duplicated = 0;
+  for (const id of expectedIds) {
+    const n = receipts.get(id) ?? 0;
+    if (n > 0) delivered++;
+    if (n > 1) duplicated += n - 1;
+  }
+  return { expected: expectedIds.length, delivered, lost: expectedIds.length - delivered, duplicated };
+}
+
+/** Receipts per key, from what a sink stored (one key per stored message, row or record). */
+export function countReceipts(keys: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return counts;
+}
+
 export async function startChaosSink(options: { delayMs?: number } = {}): Promise<ChaosSink> {
   const receipts = new Map<string, number>();
   const statuses = new Map<number, number>();
+  const paths = new Map<string, number>();
   let calls = 0;
   let open = 0;
   const sink: ChaosSink = {
@@ -40,16 +62,8 @@ export async function startChaosSink(options: { delayMs?: number } = {}): Promis
     receipts,
     statuses,
     open: () => open,
-    tally(expectedIds) {
-      let delivered = 0;
-      let duplicated = 0;
-      for (const id of expectedIds) {
-        const n = receipts.get(id) ?? 0;
-        if (n > 0) delivered++;
-        if (n > 1) duplicated += n - 1;
-      }
-      return { expected: expectedIds.length, delivered, lost: expectedIds.length - delivered, duplicated };
-    },
+    paths,
+    tally: (expectedIds) => tallyReceipts(receipts, expectedIds),
     stop: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -76,6 +90,8 @@ export async function startChaosSink(options: { delayMs?: number } = {}): Promis
         if (status < 300) {
           const id = String((JSON.parse(body) as { id?: unknown }).id);
           receipts.set(id, (receipts.get(id) ?? 0) + 1);
+          const path = new URL(req.url ?? '/', 'http://sink').pathname;
+          paths.set(path, (paths.get(path) ?? 0) + 1);
         }
         res.writeHead(status, headers).end(status < 300 ? 'ok' : 'no');
       }, options.delayMs ?? 0);

@@ -5,7 +5,7 @@
  * in-flight count at the fault, which bounds the duplicates at-least-once delivery may cause.
  */
 import { sleep } from '../../bench/lib/measure.js';
-import { startChaosRig } from './chaos-rig.js';
+import { metricSum, startChaosRig } from './chaos-rig.js';
 import type { Tally } from './chaos-sink.js';
 
 export interface ScenarioResult extends Tally {
@@ -164,16 +164,14 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
       if (i % 50 === 49) await sleep(5);
     }
     const tally = await rig.settle(p.settleMs);
-    const metrics = await (await fetch(`http://127.0.0.1:${daemon.port}/metrics`)).text();
-    const sum = (name: string) => [...metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
     const alive = (await fetch(`http://127.0.0.1:${daemon.port}/healthz`)).status === 200;
     return {
       ...tally,
       inFlightAtFault: 0,
       badFramesSent: bad,
       kinds,
-      quarantined: sum('mb_events_quarantined_total'),
-      protocolErrors: sum('mb_moments_realtime_protocol_errors_total'),
+      quarantined: await metricSum(daemon.port, 'mb_events_quarantined_total'),
+      protocolErrors: await metricSum(daemon.port, 'mb_moments_realtime_protocol_errors_total'),
       daemonAlive: alive,
     };
   } finally {

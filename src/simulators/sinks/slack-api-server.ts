@@ -110,7 +110,9 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     if (fault && 'delayMs' in fault) await sleep(fault.delayMs);
     else if (fault && 'status' in fault) {
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
-      return answer(fault.status, { ok: false, error: fault.status === 429 ? 'ratelimited' : 'http_error' }, fault.retryAfter !== undefined ? { retryAfter: fault.retryAfter } : {}, headers);
+      // The channel asked for, so a test can check each sender waited out Retry-After.
+      const asked = typeof args.channel === 'string' ? { channel: args.channel.replace(/^#/, '') } : {};
+      return answer(fault.status, { ok: false, error: fault.status === 429 ? 'ratelimited' : 'http_error' }, { ...asked, ...(fault.retryAfter !== undefined ? { retryAfter: fault.retryAfter } : {}) }, headers);
     } else if (fault && 'error' in fault) return answer(200, { ok: false, error: fault.error });
 
     const auth = req.headers.authorization;

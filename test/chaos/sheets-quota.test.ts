@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { report } from './chaos-rig.js';
+import { expectEveryEventOnce } from './expectations.js';
+import { sheetsQuota } from './sink-scenarios.js';
+
+describe('chaos 11: Google Sheets 429 RESOURCE_EXHAUSTED bursts (append and upsert sheets)', () => {
+  it('exactly one row per event in each sheet', async () => {
+    const r = await sheetsQuota({ events: 300, perSecond: 100, faultAfterMs: 500, bursts: 3, burstSize: 2, gapMs: 1500, settleMs: 40_000 });
+    report('sheets-quota', r);
+    expect(r.answered429).toBe(r.injectedQuotaErrors);
+    expectEveryEventOnce(r);
+  }, 90_000);
+});
