@@ -11,6 +11,7 @@ import type { MalformedMessage } from './observer-protocol.js';
 import { summaryStats } from './observer-schemas.js';
 import { toIsoTime } from './observer-time.js';
 import { normaliseOngoingCalls, type OngoingCall } from './ongoing-calls.js';
+import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
 import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';
 import type { ObserverSourceConfig } from './source-config.js';
@@ -26,6 +27,12 @@ const metrics = {
   connectFailures: counter('mb_observer_connect_failures_total', 'Failed Observer connection attempts', ['source', 'code']),
   requestErrors: counter('mb_observer_request_errors_total', 'Failed Observer requests (timeouts, error answers, invalid results)', ['source', 'method', 'code']),
   emitFailures: counter('mb_observer_emit_failures_total', 'Observer events the pipeline could not take (retried)', ['source']),
+  pending: gauge('mb_observer_pending_events', 'Observer rows and events waiting to be handed to the pipeline (in order, or for a retry)', ['source']),
+  pendingDropped: counter(
+    'mb_observer_pending_dropped_total',
+    'Observer rows dropped from memory because too many were waiting (their frames are re-read once the pipeline takes events again)',
+    ['source'],
+  ),
 };
 
 interface OpenFrame {
@@ -38,14 +45,20 @@ function errorCode(err: unknown): string {
   return err instanceof ObserverError ? err.code : 'observer_error';
 }
 
-/** Retry delay for rows the pipeline could not take. */
-const EMIT_RETRY_MS = 2_000;
-/** Rows held for retry at most; beyond, the oldest wait for the next reconnect's update(). */
-const MAX_RETRY_ROWS = 10_000;
+/** What waits to be handed to the pipeline: a frame's row, or a ready event (summary). */
+type PendingItem = { kind: 'row'; spec: FrameSpec; row: ObserverRow } | { kind: 'event'; event: BridgeEvent };
 
 export interface ObserverSourceOptions {
   /** Builds the client; defaults to the built-in client or the `sdk:` package. */
   createClient?: ObserverClientFactory;
+  /**
+   * Rows and events held in memory while the pipeline cannot take them (Redis down). Beyond it the
+   * oldest rows are dropped from memory and their frames re-read (`update()` on a re-opened frame)
+   * once the pipeline takes events again. @defaultValue 10000
+   */
+  maxPendingEvents?: number;
+  /** Upper bound of the first retry delay of a refused row or event, ms (doubling up to 10 s). @defaultValue 200 */
+  retryInitialDelayMs?: number;
 }
 
 /**
@@ -67,9 +80,11 @@ export class ObserverSource implements Source {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly frames = new Map<string, OpenFrame>();
-  private rowChain: Promise<void> = Promise.resolve();
-  private retryRows: Array<{ spec: FrameSpec; row: ObserverRow }> = [];
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly pending: PendingEvents<PendingItem>;
+  /** Frames whose rows were dropped from memory over the cap: re-read when the pipeline recovers. */
+  private readonly resync = new Map<string, FrameSpec>();
+  /** Frames opened and read on the current connection: their rows arrived live until they closed. */
+  private readonly followed = new Set<string>();
   private polling = false;
   private readonly admin: AdminPoller | undefined;
 
@@ -78,6 +93,19 @@ export class ObserverSource implements Source {
     private readonly ctx: SourceContext,
     private readonly options: ObserverSourceOptions = {},
   ) {
+    const cap = options.maxPendingEvents ?? 10_000;
+    this.pending = new PendingEvents<PendingItem>({
+      cap,
+      initialDelayMs: options.retryInitialDelayMs ?? 200,
+      handle: (item) => (item.kind === 'row' ? this.handleRow(item.spec, item.row) : this.tryEmit(item.event)),
+      onDrop: (item) => this.onDropped(item),
+      onTaken: (waiting) => {
+        metrics.pending.set({ source: ctx.name }, waiting);
+        if (this.resync.size > 0 && waiting < cap / 2) this.resyncFrames();
+      },
+    });
+    // Call started/ended and admin state events are not held here: their last emitted state is in
+    // Redis, and the next poll (which runs on a timer, rows or not) emits again whatever was refused.
     if (config.admin) {
       this.admin = new AdminPoller({
         ctx,
@@ -94,6 +122,7 @@ export class ObserverSource implements Source {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.pending.resume();
     this.factory =
       this.options.createClient ??
       (this.config.sdk
@@ -105,7 +134,6 @@ export class ObserverSource implements Source {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.retryTimer);
     this.clearTimers();
     this.admin?.stop();
     this.connectedGeneration = undefined;
@@ -115,7 +143,8 @@ export class ObserverSource implements Source {
     const client = this.client;
     this.client = undefined;
     await Promise.resolve(client?.close()).catch(() => undefined);
-    await this.rowChain;
+    // Rows still waiting are not marked seen in Redis: the next start re-reads them with update().
+    await this.pending.stop();
     this.current = { status: 'stopped' };
   }
 
@@ -161,6 +190,8 @@ export class ObserverSource implements Source {
     if (this.everConnected) metrics.reconnects.inc({ source: this.ctx.name });
     this.ctx.logger.info({ source: this.ctx.name, url: this.config.url, reconnect: this.everConnected }, 'observer: connected');
     this.everConnected = true;
+    this.resync.clear(); // every frame is re-opened and re-read now
+    this.followed.clear();
     this.openConfiguredFrames(generation);
     this.admin?.start(client as ObserverAdminLike);
   }
@@ -283,6 +314,7 @@ export class ObserverSource implements Source {
       if (frame[Symbol.iterator]) for (const row of frame as Iterable<ObserverRow>) this.enqueueRow(spec, row);
       else if (frame[Symbol.asyncIterator]) for await (const row of frame as AsyncIterable<ObserverRow>) this.enqueueRow(spec, row);
       await frame.update();
+      if (generation === this.connectedGeneration) this.followed.add(key);
     } catch (err) {
       this.requestFailed('updateFrame', err);
     }
@@ -362,6 +394,7 @@ export class ObserverSource implements Source {
         } catch {
           // keep the bare id
         }
+        await this.drainEndedCall(generation, last, kinds);
         const now = new Date().toISOString();
         const event = { id: eventId(this.ctx.name, 'observer.call.ended', callId), source: this.ctx.name, kind: 'observer.call.ended', time: now, data: { ...last, endedAt: now } };
         if (await this.tryEmit(event)) await this.ctx.redis.hdel(callsKey, callId);
@@ -370,6 +403,40 @@ export class ObserverSource implements Source {
       this.ctx.logger.error({ source: this.ctx.name, err }, 'observer: call discovery failed; retrying on the next poll');
     } finally {
       this.polling = false;
+    }
+  }
+
+  /**
+   * Reads once more the frames of a call that ended while they were not followed (the bridge was
+   * away), so rows published between a drop and the call's end are not lost with the call: the
+   * service keeps an ended call's rows (findCalls lists ended calls); row ids already seen are skipped.
+   */
+  private async drainEndedCall(generation: number, last: Record<string, unknown>, kinds: ReadonlyArray<'callSnapshots' | 'clientSnapshots'>): Promise<void> {
+    const client = this.client;
+    const callId = String(last.callId);
+    if (!client || generation !== this.connectedGeneration) return;
+    const specs: FrameSpec[] = [];
+    if (kinds.includes('callSnapshots')) specs.push({ kind: 'callSnapshots', callId, discovered: true });
+    if (kinds.includes('clientSnapshots') && Array.isArray(last.clients)) {
+      for (const c of last.clients as Array<{ clientId?: unknown }>) if (c && typeof c.clientId === 'string') specs.push({ kind: 'clientSnapshots', callId, clientId: c.clientId, discovered: true });
+    }
+    for (const spec of specs) {
+      // Followed on this connection until the service closed it: every row came live.
+      if (this.frames.has(frameKey(spec)) || this.followed.delete(frameKey(spec))) continue;
+      try {
+        const frame = spec.kind === 'callSnapshots' ? await client.createCallSnapshotsFrame(callId) : await client.createClientSnapshotsFrame({ callId, clientId: spec.clientId! });
+        frame.on('newrow', (row) => this.enqueueRow(spec, row));
+        frame.on('error', () => undefined);
+        try {
+          if (frame[Symbol.iterator]) for (const row of frame as Iterable<ObserverRow>) this.enqueueRow(spec, row);
+          await frame.update();
+        } finally {
+          await Promise.resolve(frame.close()).catch(() => undefined);
+        }
+      } catch (err) {
+        // The service may have forgotten the call already: nothing more can be read.
+        this.requestFailed('updateFrame', err);
+      }
     }
   }
 
@@ -387,58 +454,83 @@ export class ObserverSource implements Source {
     }
     // One id per period: replicas polling the same period produce the same event.
     const bucket = Math.floor(Date.now() / every) * every;
-    await this.tryEmit({
-      id: eventId(this.ctx.name, 'observer.summary', `summaryStats:${index}:${bucket}`),
-      source: this.ctx.name,
-      kind: 'observer.summary',
-      time: new Date(bucket).toISOString(),
-      data: { ...stats, params },
+    // Through the pending list: a summary the pipeline refuses is retried, not skipped.
+    this.addPending({
+      kind: 'event',
+      event: {
+        id: eventId(this.ctx.name, 'observer.summary', `summaryStats:${index}:${bucket}`),
+        source: this.ctx.name,
+        kind: 'observer.summary',
+        time: new Date(bucket).toISOString(),
+        data: { ...stats, params },
+      },
     });
   }
 
   // ---- rows ---------------------------------------------------------------------------------------
 
   private enqueueRow(spec: FrameSpec, row: ObserverRow): void {
-    // One chain keeps rows in arrival order and makes stop() wait for rows in flight.
-    this.rowChain = this.rowChain.then(() => this.handleRow(spec, row));
+    // Rows can be dropped over the cap: their frame is re-read later (update() on a new frame).
+    this.addPending({ kind: 'row', spec, row });
   }
 
-  private async handleRow(spec: FrameSpec, raw: ObserverRow): Promise<void> {
-    if (this.stopped) return;
+  private addPending(item: PendingItem): void {
+    this.pending.add(item, { droppable: item.kind === 'row' });
+    metrics.pending.set({ source: this.ctx.name }, this.pending.size);
+  }
+
+  /** One row to the pipeline; true once it is there (or quarantined, or already emitted). */
+  private async handleRow(spec: FrameSpec, raw: ObserverRow): Promise<boolean> {
+    if (this.stopped) return true;
     const row = identifyRow(spec, raw);
-    if (!row.ok) {
-      metrics.invalidRows.inc({ source: this.ctx.name, frame: spec.kind });
-      this.ctx.logger.warn({ source: this.ctx.name, frame: frameKey(spec) }, `observer: quarantined a row: ${row.reason}`);
-      await this.ctx.quarantine({ kind: 'observer.row', reason: row.reason, raw }).catch((err) => this.ctx.logger.error({ err }, 'observer: quarantine failed'));
-      return;
-    }
-    const seenKey = this.key(`seen:${row.upstreamId}`);
     try {
+      if (!row.ok) {
+        metrics.invalidRows.inc({ source: this.ctx.name, frame: spec.kind });
+        this.ctx.logger.warn({ source: this.ctx.name, frame: frameKey(spec) }, `observer: quarantined a row: ${row.reason}`);
+        await this.ctx.quarantine({ kind: 'observer.row', reason: row.reason, raw });
+        return true;
+      }
+      const seenKey = this.key(`seen:${row.upstreamId}`);
       if ((await this.ctx.redis.exists(seenKey)) === 1) {
         metrics.duplicateRows.inc({ source: this.ctx.name });
-        return;
+        return true;
       }
       await this.ctx.emit({ id: eventId(this.ctx.name, 'observer.row', row.upstreamId), source: this.ctx.name, kind: 'observer.row', time: row.time, data: row.data });
       // Marked only after the pipeline took it: a crash in between re-emits (same id), never loses.
       await this.ctx.redis.set(seenKey, '1', 'PX', this.config.dedupTtl);
       metrics.rows.inc({ source: this.ctx.name, frame: spec.kind });
+      return true;
     } catch (err) {
       metrics.emitFailures.inc({ source: this.ctx.name });
       this.ctx.logger.error({ source: this.ctx.name, frame: frameKey(spec), err: (err as Error).message }, 'observer: could not hand a row to the pipeline; retrying');
-      this.retryLater(spec, raw);
+      return false;
     }
   }
 
-  private retryLater(spec: FrameSpec, row: ObserverRow): void {
-    if (this.retryRows.length >= MAX_RETRY_ROWS) this.retryRows.shift();
-    this.retryRows.push({ spec, row });
-    if (this.retryTimer || this.stopped) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      const rows = this.retryRows;
-      this.retryRows = [];
-      for (const r of rows) this.enqueueRow(r.spec, r.row);
-    }, EMIT_RETRY_MS);
+  private onDropped(item: PendingItem): void {
+    if (item.kind !== 'row') return;
+    metrics.pendingDropped.inc({ source: this.ctx.name });
+    const key = frameKey(item.spec);
+    if (!this.resync.has(key)) {
+      this.ctx.logger.warn(
+        { source: this.ctx.name, frame: key, waiting: this.pending.size },
+        'observer: too many rows waiting for the pipeline; dropping the oldest from memory — this frame is re-read once the pipeline takes events again',
+      );
+    }
+    this.resync.set(key, item.spec);
+  }
+
+  /** Re-opens the frames whose rows were dropped over the cap: a new frame's update() reads them all again. */
+  private resyncFrames(): void {
+    const generation = this.connectedGeneration;
+    if (generation === undefined) return; // the reconnect re-opens and re-reads every frame
+    const specs = [...this.resync.values()];
+    this.resync.clear();
+    for (const spec of specs) {
+      const key = frameKey(spec);
+      this.ctx.logger.info({ source: this.ctx.name, frame: key }, 'observer: re-reading a frame whose rows were dropped from memory');
+      void this.closeFrame(key).then(() => this.openFrame(generation, spec));
+    }
   }
 
   /** Emits a discovery or summary event; false when the pipeline refused it (caller retries later). */
