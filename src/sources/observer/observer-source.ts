@@ -13,6 +13,7 @@ import { toIsoTime } from './observer-time.js';
 import { normaliseOngoingCalls, type OngoingCall } from './ongoing-calls.js';
 import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
+import { LogRateLimit } from './log-rate-limit.js';
 import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';
 import type { ObserverSourceConfig } from './source-config.js';
 
@@ -23,6 +24,7 @@ const metrics = {
   invalidRows: counter('mb_observer_invalid_rows_total', 'Observer rows that cannot be routed (not an object, or naming another call/client): quarantined', ['source', 'frame']),
   invalidCalls: counter('mb_observer_invalid_calls_total', 'Entries of fetchOngoingCalls without a usable call id (quarantined)', ['source']),
   malformed: counter('mb_observer_malformed_frames_total', 'Messages from the Observer service that could not be decoded (skipped)', ['source']),
+  oversized: counter('mb_observer_oversized_messages_total', 'Messages from the Observer service over maxMessageBytes (the connection was dropped and re-opened)', ['source']),
   reconnects: counter('mb_observer_reconnects_total', 'Successful Observer reconnections after a drop', ['source']),
   connectFailures: counter('mb_observer_connect_failures_total', 'Failed Observer connection attempts', ['source', 'code']),
   requestErrors: counter('mb_observer_request_errors_total', 'Failed Observer requests (timeouts, error answers, invalid results)', ['source', 'method', 'code']),
@@ -86,6 +88,8 @@ export class ObserverSource implements Source {
   /** Frames opened and read on the current connection: their rows arrived live until they closed. */
   private readonly followed = new Set<string>();
   private polling = false;
+  /** A server sending garbage sends a lot of it: ten lines a minute, the metric counts the rest. */
+  private readonly malformedLog = new LogRateLimit({ burst: 10, windowMs: 60_000 });
   private readonly admin: AdminPoller | undefined;
 
   constructor(
@@ -164,6 +168,7 @@ export class ObserverSource implements Source {
         getAccessToken: () => this.config.accessToken,
         requestTimeoutMs: this.config.requestTimeout,
         pingIntervalMs: this.config.pingInterval,
+        maxMessageBytes: this.config.maxMessageBytes,
         admin: this.admin !== undefined,
       });
     } catch (err) {
@@ -171,8 +176,13 @@ export class ObserverSource implements Source {
       throw err; // a broken sdk is a config error: fail start()
     }
     this.client = client;
-    client.on?.('close', () => this.onDisconnect(generation, 'connection closed'));
+    client.on?.('close', (info) => {
+      // The built-in client says why (close code, oversized message); an SDK may say nothing.
+      const reason = typeof info === 'object' && info !== null && typeof (info as { reason?: unknown }).reason === 'string' ? (info as { reason: string }).reason : 'connection closed';
+      this.onDisconnect(generation, reason);
+    });
     client.on?.('malformed', (message) => this.onMalformed(message as MalformedMessage));
+    client.on?.('oversized', (info) => this.onOversized((info as { limitBytes: number }).limitBytes));
     try {
       await client.connect();
     } catch (err) {
@@ -240,9 +250,21 @@ export class ObserverSource implements Source {
 
   private onMalformed(message: MalformedMessage): void {
     metrics.malformed.inc({ source: this.ctx.name });
+    const decision = this.malformedLog.take();
+    if (!decision.log) return;
     this.ctx.logger.warn(
-      { source: this.ctx.name, reason: message.reason, preview: message.preview },
-      'observer: skipped a malformed message from the service (protocol mismatch or a server bug; the connection stays up)',
+      { source: this.ctx.name, reason: message.reason, preview: message.preview, ...(decision.suppressed > 0 ? { suppressedSinceLastLine: decision.suppressed } : {}) },
+      `observer: skipped a malformed message from the service (protocol mismatch or a server bug; the connection stays up)${
+        decision.lastOfWindow ? ' — further ones this minute are only counted in mb_observer_malformed_frames_total' : ''
+      }`,
+    );
+  }
+
+  private onOversized(limitBytes: number): void {
+    metrics.oversized.inc({ source: this.ctx.name });
+    this.ctx.logger.error(
+      { source: this.ctx.name, limitBytes },
+      `observer: the service sent a message over maxMessageBytes (${limitBytes} bytes); the connection was dropped and is re-opened — raise maxMessageBytes if the service legitimately sends messages this large (updateFrame answers carry every row a frame holds)`,
     );
   }
 
