@@ -105,7 +105,8 @@ export class ObserverSource implements Source {
       onDrop: (item) => this.onDropped(item),
       onTaken: (waiting) => {
         metrics.pending.set({ source: ctx.name }, waiting);
-        if (this.resync.size > 0 && waiting < cap / 2) this.resyncFrames();
+        // Re-read dropped frames once the pipeline is healthy again and has room for their rows.
+        if (this.resync.size > 0 && !this.pending.blocked && waiting < cap / 2) this.resyncFrames();
       },
     });
     // Call started/ended and admin state events are not held here: their last emitted state is in
@@ -465,6 +466,9 @@ export class ObserverSource implements Source {
   private async emitSummary(generation: number, index: number, every: number, params: Record<string, unknown>): Promise<void> {
     const client = this.client;
     if (!client || generation !== this.connectedGeneration) return;
+    // One id per period, fixed when the tick fires (ticks are at least `every` apart, so a slow
+    // answer cannot fold two polls into one period); replicas polling the same period agree.
+    const bucket = Math.floor(Date.now() / every) * every;
     let stats: Record<string, unknown>;
     try {
       const parsed = summaryStats.safeParse(await client.getSummaryStats(params));
@@ -474,8 +478,6 @@ export class ObserverSource implements Source {
       this.requestFailed('getSummaryStats', err);
       return;
     }
-    // One id per period: replicas polling the same period produce the same event.
-    const bucket = Math.floor(Date.now() / every) * every;
     // Through the pending list: a summary the pipeline refuses is retried, not skipped.
     this.addPending({
       kind: 'event',

@@ -6,10 +6,13 @@
  * owner says it can fetch it again (`droppable`), which it is told through `onDrop`.
  */
 
+/** An item in hand this long means the pipeline is stuck (e.g. a Redis command queued while Redis is down). */
+const STALL_MS = 1_000;
+
 export interface PendingEventsOptions<T> {
   /** Takes one item: true when the pipeline has it (or it is in quarantine), false to retry it later. */
   handle: (value: T) => Promise<boolean>;
-  /** Items held at most; beyond, the oldest droppable one is dropped. @defaultValue 10000 */
+  /** Items held at most while the pipeline refuses or stalls; beyond, the oldest droppable one is dropped. @defaultValue 10000 */
   cap?: number;
   /** Upper bound of the first retry delay, ms. @defaultValue 200 */
   initialDelayMs?: number;
@@ -38,6 +41,10 @@ export class PendingEvents<T> {
   private timer: NodeJS.Timeout | undefined;
   private timerDueAt = Number.POSITIVE_INFINITY;
   private stopped = false;
+  private inHand = 0;
+  private inHandSince = 0;
+  /** The last item handled was refused (and none taken since). */
+  private refusing = false;
   /** Items dropped over the cap since start (the owner re-fetches them). */
   dropped = 0;
 
@@ -48,9 +55,9 @@ export class PendingEvents<T> {
     if (!(this.cap >= 1)) throw new RangeError(`PendingEvents cap must be at least 1 (got ${this.cap})`);
   }
 
-  /** Items waiting (fresh and retrying), not counting the one being handled. */
+  /** Items held: waiting, retrying, and the one being handled. */
   get size(): number {
-    return this.fresh.length + this.retrying.length;
+    return this.fresh.length + this.retrying.length + this.inHand;
   }
 
   /** Items waiting for a retry after the pipeline refused them. */
@@ -58,9 +65,18 @@ export class PendingEvents<T> {
     return this.retrying.length;
   }
 
+  /**
+   * Whether the pipeline is refusing or stuck: the last item handled was refused, or the item in
+   * hand has waited over a second. Only then does the cap drop items; a burst into a healthy pipeline (a
+   * frame re-read after a reconnect) drains by itself and is let through whole.
+   */
+  get blocked(): boolean {
+    return this.refusing || (this.inHand > 0 && Date.now() - this.inHandSince > STALL_MS);
+  }
+
   add(value: T, options: { droppable: boolean }): void {
     if (this.stopped) return;
-    if (this.size >= this.cap) this.dropOldest();
+    if (this.size >= this.cap && this.blocked) this.dropOldest();
     this.fresh.push({ value, droppable: options.droppable, attempts: 0, dueAt: 0 });
     this.kick();
   }
@@ -110,13 +126,20 @@ export class PendingEvents<T> {
   private async drain(): Promise<void> {
     for (let item = this.fresh.shift(); item && !this.stopped; item = this.fresh.shift()) {
       let taken = false;
+      this.inHand = 1;
+      this.inHandSince = Date.now();
       try {
         taken = await this.options.handle(item.value);
       } catch {
         taken = false; // handle reports its own errors; a throw is one more refusal
+      } finally {
+        this.inHand = 0;
       }
       if (this.stopped) return;
+      this.refusing = !taken;
       if (taken) {
+        // The pipeline takes items again: what waits for a retry goes now, oldest first.
+        if (this.retrying.length > 0) this.releaseAll();
         this.options.onTaken?.(this.size);
         continue;
       }
@@ -135,6 +158,14 @@ export class PendingEvents<T> {
     clearTimeout(this.timer);
     this.timerDueAt = dueAt;
     this.timer = setTimeout(() => this.release(), Math.max(0, dueAt - Date.now()));
+  }
+
+  private releaseAll(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDueAt = Number.POSITIVE_INFINITY;
+    this.fresh.unshift(...this.retrying.sort((a, b) => a.dueAt - b.dueAt));
+    this.retrying.length = 0;
   }
 
   /** Moves every due item back into the work list, oldest first. */
