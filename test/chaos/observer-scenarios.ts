@@ -35,6 +35,7 @@ export interface ObserverChaosResult extends Tally {
   invalidRows: number;
   pendingDropped: number;
   wallMs: number;
+  [k: string]: unknown;
 }
 
 export async function observerChaos(p: ObserverChaosParams): Promise<ObserverChaosResult> {

@@ -2,6 +2,7 @@ import { eventId, type BridgeEvent } from '../../event.js';
 import { counter, gauge } from '../../metrics.js';
 import type { Source, SourceContext, SourceState } from '../source.js';
 import { AdminPoller } from './admin-poller.js';
+import { CallDiscovery } from './call-discovery.js';
 import { frameKey, type FrameSpec } from './frame-spec.js';
 import type { DataFrameLike, ObserverAdminLike, ObserverClientLike, ObserverRow } from './observer-api.js';
 import { ObserverAdminClient } from './observer-admin-client.js';
@@ -9,8 +10,6 @@ import { ObserverClient } from './observer-client.js';
 import { ObserverError } from './observer-errors.js';
 import type { MalformedMessage } from './observer-protocol.js';
 import { summaryStats } from './observer-schemas.js';
-import { toIsoTime } from './observer-time.js';
-import { normaliseOngoingCalls, type OngoingCall } from './ongoing-calls.js';
 import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
 import { LogRateLimit } from './log-rate-limit.js';
@@ -22,7 +21,6 @@ const metrics = {
   rows: counter('mb_observer_rows_total', 'Observer rows turned into events', ['source', 'frame']),
   duplicateRows: counter('mb_observer_duplicate_rows_total', 'Observer rows dropped because their id was already emitted', ['source']),
   invalidRows: counter('mb_observer_invalid_rows_total', 'Observer rows that cannot be routed (not an object, or naming another call/client): quarantined', ['source', 'frame']),
-  invalidCalls: counter('mb_observer_invalid_calls_total', 'Entries of fetchOngoingCalls without a usable call id (quarantined)', ['source']),
   malformed: counter('mb_observer_malformed_frames_total', 'Messages from the Observer service that could not be decoded (skipped)', ['source']),
   oversized: counter('mb_observer_oversized_messages_total', 'Messages from the Observer service over maxMessageBytes (the connection was dropped and re-opened)', ['source']),
   reconnects: counter('mb_observer_reconnects_total', 'Successful Observer reconnections after a drop', ['source']),
@@ -87,7 +85,7 @@ export class ObserverSource implements Source {
   private readonly resync = new Map<string, FrameSpec>();
   /** Frames opened and read on the current connection: their rows arrived live until they closed. */
   private readonly followed = new Set<string>();
-  private polling = false;
+  private readonly discovery: CallDiscovery;
   /** A server sending garbage sends a lot of it: ten lines a minute, the metric counts the rest. */
   private readonly malformedLog = new LogRateLimit({ burst: 10, windowMs: 60_000 });
   private readonly admin: AdminPoller | undefined;
@@ -108,6 +106,20 @@ export class ObserverSource implements Source {
         // Re-read dropped frames once the pipeline is healthy again and has room for their rows.
         if (this.resync.size > 0 && !this.pending.blocked && waiting < cap / 2) this.resyncFrames();
       },
+    });
+    this.discovery = new CallDiscovery({
+      ctx,
+      callsKey: this.key('calls'),
+      client: () => this.client,
+      isCurrent: (generation) => generation === this.connectedGeneration,
+      openFrame: (generation, spec) => this.openFrame(generation, spec),
+      closeFrame: (key) => this.closeFrame(key),
+      discoveredFrames: () => [...this.frames.entries()].filter(([, e]) => e.spec.discovered).map(([key, e]) => [key, e.spec]),
+      // Followed on this connection until the service closed it: every row came live.
+      followedLive: (key) => this.frames.has(key) || this.followed.delete(key),
+      enqueueRow: (spec, row) => this.enqueueRow(spec, row),
+      emit: (event) => this.tryEmit(event),
+      requestFailed: (method, err) => this.requestFailed(method, err),
     });
     // Call started/ended and admin state events are not held here: their last emitted state is in
     // Redis, and the next poll (which runs on a timer, rows or not) emits again whatever was refused.
@@ -283,7 +295,7 @@ export class ObserverSource implements Source {
   private openConfiguredFrames(generation: number): void {
     for (const [index, frame] of this.config.frames.entries()) {
       if ('ongoingCalls' in frame) {
-        const poll = () => void this.pollOngoingCalls(generation, frame.ongoingCalls.frames);
+        const poll = () => void this.discovery.poll(generation, frame.ongoingCalls.frames);
         poll();
         this.timers.push(setInterval(poll, frame.ongoingCalls.pollEvery));
       } else if ('callSnapshots' in frame) {
@@ -362,105 +374,6 @@ export class ObserverSource implements Source {
   /** Open frames by key (`callSnapshots:<callId>`, `clientSnapshots:<callId>:<clientId>`, `database:<resource>`). */
   openFrames(): string[] {
     return [...this.frames.entries()].filter(([, e]) => e.frame).map(([k]) => k);
-  }
-
-  // ---- discovery -----------------------------------------------------------------------------------
-
-  private async pollOngoingCalls(generation: number, kinds: ReadonlyArray<'callSnapshots' | 'clientSnapshots'>): Promise<void> {
-    const client = this.client;
-    if (this.polling || !client || generation !== this.connectedGeneration) return;
-    this.polling = true;
-    try {
-      let calls: OngoingCall[];
-      try {
-        const result = normaliseOngoingCalls(await client.fetchOngoingCalls());
-        calls = result.calls;
-        for (const bad of result.skipped) {
-          metrics.invalidCalls.inc({ source: this.ctx.name });
-          this.ctx.logger.warn({ source: this.ctx.name }, `observer: quarantined an entry of fetchOngoingCalls: ${bad.reason}`);
-          await this.ctx.quarantine({ kind: 'observer.call', reason: bad.reason, raw: bad.raw }).catch((err) => this.ctx.logger.error({ err }, 'observer: quarantine failed'));
-        }
-      } catch (err) {
-        this.requestFailed('fetchOngoingCalls', err);
-        return;
-      }
-      if (generation !== this.connectedGeneration) return;
-      const current = new Map(calls.map((c) => [c.callId, c]));
-      const callsKey = this.key('calls');
-      const known = await this.ctx.redis.hgetall(callsKey);
-
-      for (const call of calls) {
-        if (!(call.callId in known)) {
-          const event = { id: eventId(this.ctx.name, 'observer.call.started', call.callId), source: this.ctx.name, kind: 'observer.call.started', time: toIsoTime(call.startedAt) ?? new Date().toISOString(), data: call };
-          if (!(await this.tryEmit(event))) continue; // retried on the next poll
-          await this.ctx.redis.hset(callsKey, call.callId, JSON.stringify(call));
-        }
-        if (kinds.includes('callSnapshots')) void this.openFrame(generation, { kind: 'callSnapshots', callId: call.callId, discovered: true });
-        if (kinds.includes('clientSnapshots')) {
-          for (const c of call.clients) void this.openFrame(generation, { kind: 'clientSnapshots', callId: call.callId, clientId: c.clientId, discovered: true });
-        }
-      }
-
-      for (const [key, entry] of [...this.frames.entries()]) {
-        const { spec } = entry;
-        if (!spec.discovered) continue;
-        const call = current.get(spec.callId!);
-        const gone = !call || (spec.kind === 'clientSnapshots' && !call.clients.some((c) => c.clientId === spec.clientId));
-        if (gone) await this.closeFrame(key);
-      }
-
-      for (const [callId, json] of Object.entries(known)) {
-        if (current.has(callId)) continue;
-        let last: Record<string, unknown> = { callId };
-        try {
-          last = JSON.parse(json) as Record<string, unknown>;
-        } catch {
-          // keep the bare id
-        }
-        await this.drainEndedCall(generation, last, kinds);
-        const now = new Date().toISOString();
-        const event = { id: eventId(this.ctx.name, 'observer.call.ended', callId), source: this.ctx.name, kind: 'observer.call.ended', time: now, data: { ...last, endedAt: now } };
-        if (await this.tryEmit(event)) await this.ctx.redis.hdel(callsKey, callId);
-      }
-    } catch (err) {
-      this.ctx.logger.error({ source: this.ctx.name, err }, 'observer: call discovery failed; retrying on the next poll');
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  /**
-   * Reads once more the frames of a call that ended while they were not followed (the bridge was
-   * away), so rows published between a drop and the call's end are not lost with the call: the
-   * service keeps an ended call's rows (findCalls lists ended calls); row ids already seen are skipped.
-   */
-  private async drainEndedCall(generation: number, last: Record<string, unknown>, kinds: ReadonlyArray<'callSnapshots' | 'clientSnapshots'>): Promise<void> {
-    const client = this.client;
-    const callId = String(last.callId);
-    if (!client || generation !== this.connectedGeneration) return;
-    const specs: FrameSpec[] = [];
-    if (kinds.includes('callSnapshots')) specs.push({ kind: 'callSnapshots', callId, discovered: true });
-    if (kinds.includes('clientSnapshots') && Array.isArray(last.clients)) {
-      for (const c of last.clients as Array<{ clientId?: unknown }>) if (c && typeof c.clientId === 'string') specs.push({ kind: 'clientSnapshots', callId, clientId: c.clientId, discovered: true });
-    }
-    for (const spec of specs) {
-      // Followed on this connection until the service closed it: every row came live.
-      if (this.frames.has(frameKey(spec)) || this.followed.delete(frameKey(spec))) continue;
-      try {
-        const frame = spec.kind === 'callSnapshots' ? await client.createCallSnapshotsFrame(callId) : await client.createClientSnapshotsFrame({ callId, clientId: spec.clientId! });
-        frame.on('newrow', (row) => this.enqueueRow(spec, row));
-        frame.on('error', () => undefined);
-        try {
-          if (frame[Symbol.iterator]) for (const row of frame as Iterable<ObserverRow>) this.enqueueRow(spec, row);
-          await frame.update();
-        } finally {
-          await Promise.resolve(frame.close()).catch(() => undefined);
-        }
-      } catch (err) {
-        // The service may have forgotten the call already: nothing more can be read.
-        this.requestFailed('updateFrame', err);
-      }
-    }
   }
 
   private async emitSummary(generation: number, index: number, every: number, params: Record<string, unknown>): Promise<void> {

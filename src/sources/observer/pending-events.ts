@@ -125,7 +125,7 @@ export class PendingEvents<T> {
 
   private async drain(): Promise<void> {
     for (let item = this.fresh.shift(); item && !this.stopped; item = this.fresh.shift()) {
-      let taken = false;
+      let taken: boolean;
       this.inHand = 1;
       this.inHandSince = Date.now();
       try {
