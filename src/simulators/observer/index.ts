@@ -3,6 +3,7 @@ import { silentLogger } from '../../log.js';
 import { ObserverSimulator, type ObserverSimulatorControl, type ObserverSimulatorOptions } from './observer-simulator.js';
 
 export { ObserverSimulator } from './observer-simulator.js';
+export { SimStore } from './sim-store.js';
 export type { ObserverSimulatorControl, ObserverSimulatorOptions, SimCall, SimClient, SimulatorState, MalformedKind } from './observer-simulator.js';
 
 export interface RunningObserverSimulator {

@@ -13,7 +13,8 @@ import {
   encodeServerMessage,
   type ServerMessage,
 } from '../../sources/observer/observer-protocol.js';
-import { ADMIN_METHODS, AdminRequestError, SimAdmin, adminControl, answerAdminRequest, type SimAdminOptions } from './sim-admin.js';
+import { ADMIN_METHODS, AdminRequestError, adminControl, answerAdminRequest, type SimAdmin, type SimAdminOptions } from './sim-admin.js';
+import { SimStore, type SimCall, type SimClient } from './sim-store.js';
 import { ClientStatsWalk, seededRandom } from './webrtc-stats.js';
 
 type Row = Record<string, unknown>;
@@ -33,24 +34,17 @@ export interface ObserverSimulatorOptions {
   seed?: number;
   /** Ping interval the simulator suggests in its `authenticate` answer, ms. @defaultValue 15000 */
   pingIntervalMs?: number;
-  /** Workers and servers present at start (all healthy). @defaultValue 2 workers, 1 server */
+  /** Workers and servers present at start (all healthy); ignored with `store`. @defaultValue 2 workers, 1 server */
   admin?: SimAdminOptions;
+  /**
+   * Calls, rows, row sequence and admin state to continue from — `previous.store` of a stopped
+   * simulator, to restart the service on the same port without losing its data. @defaultValue a new, empty store
+   */
+  store?: SimStore;
   logger?: Logger;
 }
 
-export interface SimClient {
-  clientId: string;
-  userId: string;
-  joinedAt: number;
-}
-
-export interface SimCall {
-  callId: string;
-  roomId: string;
-  startedAt: number;
-  endedAt?: number;
-  clients: SimClient[];
-}
+export type { SimCall, SimClient };
 
 export type MalformedKind = 'invalid-json' | 'unknown-type' | 'unknown-frame' | 'invalid-row' | 'binary';
 
@@ -116,6 +110,8 @@ export interface ObserverSimulatorControl {
   clearFaults(): void;
   /** Sends one malformed message to every authenticated session; returns how many got it. */
   sendMalformed(kind: MalformedKind): number;
+  /** Sends one well-formed `newrow` notification of about `bytes` bytes to every authenticated session (message size limits). */
+  sendOversized(bytes: number): number;
   setAccessToken(token: string): void;
   state(): SimulatorState;
   /** Workers, servers and jobs (the ObserverAdminClient side): take a worker down, fail a job, … */
@@ -127,14 +123,12 @@ export interface ObserverSimulatorControl {
  * WebRTC-like stats, database resources, and a control API for tests and demos.
  */
 export class ObserverSimulator implements ObserverSimulatorControl {
-  private readonly options: Required<Omit<ObserverSimulatorOptions, 'logger' | 'admin'>>;
+  private readonly options: Required<Omit<ObserverSimulatorOptions, 'logger' | 'admin' | 'store'>>;
+  /** Everything but the sockets: hand it to a new simulator to restart over the same data. */
+  readonly store: SimStore;
   readonly admin: SimAdmin;
   private readonly logger: Logger;
   private readonly random: () => number;
-  private readonly calls = new Map<string, SimCall>();
-  private readonly endedCalls: SimCall[] = [];
-  private readonly streams = new Map<string, Row[]>();
-  private readonly walks = new Map<string, ClientStatsWalk>();
   private readonly sessions = new Set<Session>();
   private readonly requestCounts: Record<string, number> = {};
   private lastRequestId: string | undefined;
@@ -142,7 +136,6 @@ export class ObserverSimulator implements ObserverSimulatorControl {
   private refusing: { status: number } | undefined;
   private pongsMuted = false;
   private accessToken: string;
-  private seq = 0;
   private lastSnapshotAt = Date.now();
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
@@ -161,7 +154,8 @@ export class ObserverSimulator implements ObserverSimulatorControl {
     this.accessToken = this.options.accessToken;
     this.logger = options.logger ?? silentLogger();
     this.random = seededRandom(this.options.seed);
-    this.admin = new SimAdmin(options.admin);
+    this.store = options.store ?? new SimStore(options.admin);
+    this.admin = this.store.admin;
   }
 
   get url(): string {
@@ -209,9 +203,9 @@ export class ObserverSimulator implements ObserverSimulatorControl {
 
   startCall(options: { callId?: string; roomId?: string; clients?: number | string[] } = {}): SimCall {
     const callId = options.callId ?? `call-${randomUUID().slice(0, 8)}`;
-    if (this.calls.has(callId)) throw new Error(`call ${callId} is already ongoing`);
+    if (this.store.calls.has(callId)) throw new Error(`call ${callId} is already ongoing`);
     const call: SimCall = { callId, roomId: options.roomId ?? `room-${callId}`, startedAt: Date.now(), clients: [] };
-    this.calls.set(callId, call);
+    this.store.calls.set(callId, call);
     const clients = options.clients ?? 2;
     const ids = typeof clients === 'number' ? Array.from({ length: clients }, (_, i) => `${callId}-c${i + 1}`) : clients;
     for (const id of ids) this.addClient(callId, id);
@@ -220,12 +214,12 @@ export class ObserverSimulator implements ObserverSimulatorControl {
   }
 
   endCall(callId: string): boolean {
-    const call = this.calls.get(callId);
+    const call = this.store.calls.get(callId);
     if (!call) return false;
-    this.calls.delete(callId);
+    this.store.calls.delete(callId);
     call.endedAt = Date.now();
-    this.endedCalls.push(call);
-    if (this.endedCalls.length > 1000) this.endedCalls.shift();
+    this.store.endedCalls.push(call);
+    if (this.store.endedCalls.length > 1000) this.store.endedCalls.shift();
     // Frames of an ended call get no more rows: the service closes them.
     for (const session of this.sessions) {
       for (const frame of session.frames.values()) {
@@ -243,7 +237,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
     const call = this.requireCall(callId);
     const client: SimClient = { clientId: clientId ?? `${callId}-c${call.clients.length + 1}`, userId: `user-${Math.floor(this.random() * 10_000)}`, joinedAt: Date.now() };
     call.clients.push(client);
-    this.walks.set(streamKey('clientSnapshots', callId, client.clientId), new ClientStatsWalk(this.random));
+    this.store.walks.set(streamKey('clientSnapshots', callId, client.clientId), new ClientStatsWalk(this.random));
     return client;
   }
 
@@ -258,7 +252,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
     const now = Date.now();
     const elapsed = Math.max(1, now - this.lastSnapshotAt);
     this.lastSnapshotAt = now;
-    const calls = callId ? [this.requireCall(callId)] : [...this.calls.values()];
+    const calls = callId ? [this.requireCall(callId)] : [...this.store.calls.values()];
     const rows: Row[] = [];
     for (const call of calls) {
       const clientRows = call.clients.map((c) => this.pushRow({ kind: 'clientSnapshots', callId: call.callId, clientId: c.clientId, row: { timestamp: now } }));
@@ -284,7 +278,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
   }
 
   pushRow(options: { kind: 'callSnapshots' | 'clientSnapshots' | 'database'; callId?: string; clientId?: string; resource?: string; row?: Row }): Row {
-    const seq = ++this.seq;
+    const seq = this.store.nextSeq();
     let stream: string;
     let row: Row;
     if (options.kind === 'database') {
@@ -292,7 +286,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
       stream = streamKey('database', options.resource);
       row = { id: `${options.resource}-${seq}`, seq, timestamp: Date.now(), ...options.row };
     } else {
-      const call = this.calls.get(options.callId ?? '') ?? this.endedCalls.find((c) => c.callId === options.callId);
+      const call = this.store.calls.get(options.callId ?? '') ?? this.store.endedCalls.find((c) => c.callId === options.callId);
       if (!call) throw new Error(`unknown call "${options.callId}"`);
       if (options.kind === 'callSnapshots') {
         stream = streamKey('callSnapshots', call.callId);
@@ -301,15 +295,15 @@ export class ObserverSimulator implements ObserverSimulatorControl {
         const client = call.clients.find((c) => c.clientId === options.clientId);
         if (!client) throw new Error(`unknown client "${options.clientId}" in call ${call.callId}`);
         stream = streamKey('clientSnapshots', call.callId, client.clientId);
-        let walk = this.walks.get(stream);
-        if (!walk) this.walks.set(stream, (walk = new ClientStatsWalk(this.random)));
+        let walk = this.store.walks.get(stream);
+        if (!walk) this.store.walks.set(stream, (walk = new ClientStatsWalk(this.random)));
         row = { id: `${client.clientId}-s${seq}`, seq, callId: call.callId, clientId: client.clientId, userId: client.userId, timestamp: Date.now(), ...walk.next(this.options.snapshotEvery || 1000), ...options.row };
       }
     }
-    const rows = this.streams.get(stream) ?? [];
+    const rows = this.store.streams.get(stream) ?? [];
     rows.push(row);
     if (rows.length > this.options.maxRowsPerStream) rows.shift();
-    this.streams.set(stream, rows);
+    this.store.streams.set(stream, rows);
     for (const session of this.sessions) {
       for (const frame of session.frames.values()) {
         if (frame.stream === stream && matches(row, frame.conditions)) this.send(session, { type: 'frame', frameId: frame.frameId, event: 'newrow', row });
@@ -356,10 +350,21 @@ export class ObserverSimulator implements ObserverSimulatorControl {
         'unknown-type': JSON.stringify({ type: 'surprise', hello: 'world' }),
         'unknown-frame': JSON.stringify({ type: 'frame', frameId: 'f-unknown', event: 'newrow', row: { id: 'x' } }),
         // A well-formed message whose row breaks the row schema: the source quarantines it.
-        'invalid-row': JSON.stringify({ type: 'frame', frameId, event: 'newrow', row: { id: `bad-${++this.seq}`, callId: 42, timestamp: 'yesterday' } }),
+        'invalid-row': JSON.stringify({ type: 'frame', frameId, event: 'newrow', row: { id: `bad-${this.store.nextSeq()}`, callId: 42, timestamp: 'yesterday' } }),
         binary: Buffer.from([0xff, 0xfe, 0x00, 0x01]),
       };
       session.ws.send(payloads[kind]);
+      n += 1;
+    }
+    return n;
+  }
+
+  sendOversized(bytes: number): number {
+    let n = 0;
+    for (const session of this.sessions) {
+      if (!session.authenticated) continue;
+      const frameId = session.frames.keys().next().value ?? 'f-none';
+      this.send(session, { type: 'frame', frameId, event: 'newrow', row: { id: `big-${this.store.nextSeq()}`, blob: 'x'.repeat(Math.max(0, bytes)) } });
       n += 1;
     }
     return n;
@@ -374,7 +379,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
       connections: this.sessions.size,
       authenticated: [...this.sessions].filter((s) => s.authenticated).length,
       frames: [...this.sessions].flatMap((s) => [...s.frames.values()].map((f) => ({ session: s.id, frameId: f.frameId, kind: f.kind, stream: f.stream }))),
-      calls: [...this.calls.values()].map((c) => ({ ...c, clients: [...c.clients] })),
+      calls: [...this.store.calls.values()].map((c) => ({ ...c, clients: [...c.clients] })),
       requests: { ...this.requestCounts },
       lastRequestId: this.lastRequestId,
     };
@@ -383,7 +388,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
   // ---- protocol ------------------------------------------------------------------------------
 
   private requireCall(callId: string): SimCall {
-    const call = this.calls.get(callId);
+    const call = this.store.calls.get(callId);
     if (!call) throw new Error(`unknown call "${callId}"`);
     return call;
   }
@@ -447,26 +452,26 @@ export class ObserverSimulator implements ObserverSimulatorControl {
     if (!session.authenticated) throw new RequestError('unauthenticated', 'send authenticate first');
     switch (method) {
       case 'fetchOngoingCalls':
-        return [...this.calls.values()].map((c) => ({ callId: c.callId, roomId: c.roomId, startedAt: c.startedAt, clients: c.clients }));
+        return [...this.store.calls.values()].map((c) => ({ callId: c.callId, roomId: c.roomId, startedAt: c.startedAt, clients: c.clients }));
       case 'findCalls': {
-        const all = [...this.calls.values(), ...this.endedCalls];
+        const all = [...this.store.calls.values(), ...this.store.endedCalls];
         return all.filter((c) => (params.roomId === undefined || c.roomId === params.roomId) && (params.callId === undefined || c.callId === params.callId));
       }
       case 'getSummaryStats': {
-        const clients = [...this.calls.values()].flatMap((c) => c.clients.map((cl) => this.streams.get(streamKey('clientSnapshots', c.callId, cl.clientId))?.at(-1))).filter((r): r is Row => r !== undefined);
+        const clients = [...this.store.calls.values()].flatMap((c) => c.clients.map((cl) => this.store.streams.get(streamKey('clientSnapshots', c.callId, cl.clientId))?.at(-1))).filter((r): r is Row => r !== undefined);
         const mean = (f: string) => (clients.length ? Number((clients.reduce((s, r) => s + Number(r[f] ?? 0), 0) / clients.length).toFixed(4)) : null);
-        return { ongoingCalls: this.calls.size, clients: clients.length, avgRttMs: mean('rttMs'), avgJitterMs: mean('jitterMs'), avgPacketLoss: mean('packetLoss'), generatedAt: Date.now(), params };
+        return { ongoingCalls: this.store.calls.size, clients: clients.length, avgRttMs: mean('rttMs'), avgJitterMs: mean('jitterMs'), avgPacketLoss: mean('packetLoss'), generatedAt: Date.now(), params };
       }
       case 'createFrame': {
         const parsed = createFrameParams.safeParse(params);
         if (!parsed.success) throw new RequestError('bad_request', `createFrame params: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
         const p = parsed.data;
-        const frameId = `f-${session.id}-${++this.seq}`;
+        const frameId = `f-${session.id}-${this.store.nextSeq()}`;
         let frame: SessionFrame;
         if (p.kind === 'database') {
           frame = { frameId, kind: 'database', stream: streamKey('database', p.resourceId), conditions: p.conditions };
         } else {
-          const known = this.calls.has(p.callId) || this.endedCalls.some((c) => c.callId === p.callId);
+          const known = this.store.calls.has(p.callId) || this.store.endedCalls.some((c) => c.callId === p.callId);
           if (!known) throw new RequestError('not_found', `no call ${p.callId}`);
           const stream = p.kind === 'callSnapshots' ? streamKey('callSnapshots', p.callId) : streamKey('clientSnapshots', p.callId, p.clientId);
           frame = { frameId, kind: p.kind, stream, callId: p.callId, conditions: {} };
@@ -477,7 +482,7 @@ export class ObserverSimulator implements ObserverSimulatorControl {
       case 'updateFrame': {
         const frame = session.frames.get(String(params.frameId));
         if (!frame) throw new RequestError('not_found', `no frame ${String(params.frameId)} in this session`);
-        return { rows: (this.streams.get(frame.stream) ?? []).filter((r) => matches(r, frame.conditions)) };
+        return { rows: (this.store.streams.get(frame.stream) ?? []).filter((r) => matches(r, frame.conditions)) };
       }
       case 'closeFrame':
         return { closed: session.frames.delete(String(params.frameId)) };
@@ -546,6 +551,8 @@ export class ObserverSimulator implements ObserverSimulatorControl {
         return this.clearFaults();
       case 'send-malformed':
         return { sent: this.sendMalformed((str('kind') ?? 'invalid-json') as MalformedKind) };
+      case 'send-oversized':
+        return { sent: this.sendOversized(num('bytes') ?? 32 * 1024 * 1024) };
       case 'set-access-token':
         return this.setAccessToken(String(b.accessToken));
       default: {

@@ -38,6 +38,7 @@ export interface ObserverClientLike {
    */
   on?(event: 'close', listener: (...args: unknown[]) => void): unknown;
   on?(event: 'malformed', listener: (...args: unknown[]) => void): unknown;
+  on?(event: 'oversized', listener: (...args: unknown[]) => void): unknown;
 }
 
 /** The ObserverAdminClient calls the source polls (seed 001); payloads are undocumented. */
@@ -57,6 +58,11 @@ export interface ObserverClientOptions {
   requestTimeoutMs?: number;
   /** Interval between liveness pings. @defaultValue 15000 */
   pingIntervalMs?: number;
+  /**
+   * Largest message accepted from the service, bytes; a bigger one drops the connection (the
+   * source reconnects). Built-in client only: an SDK sets its own limits. @defaultValue 16 MiB
+   */
+  maxMessageBytes?: number;
   /** Build an admin client (ObserverAdminClient), for the `admin` poller. @defaultValue false */
   admin?: boolean;
 }

@@ -19,6 +19,14 @@ import {
 } from './observer-protocol.js';
 import { summaryStats, type SummaryStats } from './observer-schemas.js';
 
+/**
+ * 16 MiB. The largest message of the protocol is an `updateFrame` answer: every row a frame holds.
+ * A client snapshot row is about 0.5 KiB of JSON, the simulator keeps 1,000 rows per stream
+ * (≈ 0.5 MiB), and the client-side DataFrame keeps at most 10,000 rows — ≈ 5–10 MiB with larger
+ * rows. 16 MiB fits that with room, and still stops a runaway message long before memory does.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 export interface ObserverClientConfig extends ObserverClientOptions {
   /** How long the WebSocket handshake plus `authenticate` may take. @defaultValue requestTimeoutMs */
   connectTimeoutMs?: number;
@@ -31,6 +39,8 @@ export interface ObserverClientEvents {
   close: [info: { code: number; reason: string; byClient: boolean }];
   /** A message from the service that is not valid JSON or not a known message: skipped. */
   malformed: [message: MalformedMessage];
+  /** A message over `maxMessageBytes` arrived: the connection is being dropped (a `close` follows). */
+  oversized: [info: { limitBytes: number }];
 }
 
 interface Pending {
@@ -47,6 +57,7 @@ interface Pending {
  */
 export class ObserverClient extends EventEmitter<ObserverClientEvents> implements ObserverClientLike {
   private readonly options: Required<Omit<ObserverClientConfig, 'sort' | 'admin'>> & { sort: RowSort | undefined };
+  private oversized = false;
   private ws: WebSocket | undefined;
   private readonly pending = new Map<string, Pending>();
   private readonly frames = new Map<string, DataFrame>();
@@ -67,6 +78,7 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
       requestTimeoutMs,
       pingIntervalMs: config.pingIntervalMs ?? 15_000,
       connectTimeoutMs: config.connectTimeoutMs ?? requestTimeoutMs,
+      maxMessageBytes: config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       sort: config.sort,
     };
     if (!/^wss?:\/\//.test(this.options.url)) {
@@ -86,7 +98,8 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
   async connect(accessToken?: string): Promise<void> {
     if (this.ws) throw new ObserverError('observer_already_connected', 'connect() was called twice on one ObserverClient; create a new client to reconnect');
     const token = accessToken ?? (await this.options.getAccessToken());
-    const ws = new WebSocket(this.options.url, [OBSERVER_SUBPROTOCOL], { handshakeTimeout: this.options.connectTimeoutMs });
+    // maxPayload: ws refuses a bigger message before buffering it whole, and closes with 1009.
+    const ws = new WebSocket(this.options.url, [OBSERVER_SUBPROTOCOL], { handshakeTimeout: this.options.connectTimeoutMs, maxPayload: this.options.maxMessageBytes });
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error) => {
@@ -105,7 +118,12 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
         }
       });
     });
-    ws.on('error', () => undefined); // errors after open end in 'close', handled there
+    // Errors after open end in 'close', handled there; an oversized message is said first.
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || this.oversized) return;
+      this.oversized = true;
+      this.emit('oversized', { limitBytes: this.options.maxMessageBytes });
+    });
     ws.on('message', (data, isBinary) => this.onMessage(isBinary ? Buffer.from(data as Buffer) : (data as Buffer).toString('utf8')));
     ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
     if (ws.protocol !== OBSERVER_SUBPROTOCOL) {
@@ -273,7 +291,12 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
   private onClose(code: number, reason: string): void {
     clearInterval(this.pingTimer);
     const byClient = this.closingByClient;
-    const why = code === CLOSE_CODES.unauthorized ? 'access token rejected' : reason || `close code ${code}`;
+    const why =
+      code === CLOSE_CODES.unauthorized
+        ? 'access token rejected'
+        : this.oversized
+          ? `a message exceeded maxMessageBytes (${this.options.maxMessageBytes} bytes)`
+          : reason || `close code ${code}`;
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
       pending.reject(new ObserverError(code === CLOSE_CODES.unauthorized ? 'observer_unauthorized' : 'observer_disconnected', `Observer connection closed while ${pending.method} was waiting (${why})`, { method: pending.method }));

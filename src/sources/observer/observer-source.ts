@@ -2,6 +2,7 @@ import { eventId, type BridgeEvent } from '../../event.js';
 import { counter, gauge } from '../../metrics.js';
 import type { Source, SourceContext, SourceState } from '../source.js';
 import { AdminPoller } from './admin-poller.js';
+import { CallDiscovery } from './call-discovery.js';
 import { frameKey, type FrameSpec } from './frame-spec.js';
 import type { DataFrameLike, ObserverAdminLike, ObserverClientLike, ObserverRow } from './observer-api.js';
 import { ObserverAdminClient } from './observer-admin-client.js';
@@ -9,9 +10,9 @@ import { ObserverClient } from './observer-client.js';
 import { ObserverError } from './observer-errors.js';
 import type { MalformedMessage } from './observer-protocol.js';
 import { summaryStats } from './observer-schemas.js';
-import { toIsoTime } from './observer-time.js';
-import { normaliseOngoingCalls, type OngoingCall } from './ongoing-calls.js';
+import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
+import { LogRateLimit } from './log-rate-limit.js';
 import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';
 import type { ObserverSourceConfig } from './source-config.js';
 
@@ -20,12 +21,18 @@ const metrics = {
   rows: counter('mb_observer_rows_total', 'Observer rows turned into events', ['source', 'frame']),
   duplicateRows: counter('mb_observer_duplicate_rows_total', 'Observer rows dropped because their id was already emitted', ['source']),
   invalidRows: counter('mb_observer_invalid_rows_total', 'Observer rows that cannot be routed (not an object, or naming another call/client): quarantined', ['source', 'frame']),
-  invalidCalls: counter('mb_observer_invalid_calls_total', 'Entries of fetchOngoingCalls without a usable call id (quarantined)', ['source']),
   malformed: counter('mb_observer_malformed_frames_total', 'Messages from the Observer service that could not be decoded (skipped)', ['source']),
+  oversized: counter('mb_observer_oversized_messages_total', 'Messages from the Observer service over maxMessageBytes (the connection was dropped and re-opened)', ['source']),
   reconnects: counter('mb_observer_reconnects_total', 'Successful Observer reconnections after a drop', ['source']),
   connectFailures: counter('mb_observer_connect_failures_total', 'Failed Observer connection attempts', ['source', 'code']),
   requestErrors: counter('mb_observer_request_errors_total', 'Failed Observer requests (timeouts, error answers, invalid results)', ['source', 'method', 'code']),
   emitFailures: counter('mb_observer_emit_failures_total', 'Observer events the pipeline could not take (retried)', ['source']),
+  pending: gauge('mb_observer_pending_events', 'Observer rows and events waiting to be handed to the pipeline (in order, or for a retry)', ['source']),
+  pendingDropped: counter(
+    'mb_observer_pending_dropped_total',
+    'Observer rows dropped from memory because too many were waiting (their frames are re-read once the pipeline takes events again)',
+    ['source'],
+  ),
 };
 
 interface OpenFrame {
@@ -38,14 +45,20 @@ function errorCode(err: unknown): string {
   return err instanceof ObserverError ? err.code : 'observer_error';
 }
 
-/** Retry delay for rows the pipeline could not take. */
-const EMIT_RETRY_MS = 2_000;
-/** Rows held for retry at most; beyond, the oldest wait for the next reconnect's update(). */
-const MAX_RETRY_ROWS = 10_000;
+/** What waits to be handed to the pipeline: a frame's row, or a ready event (summary). */
+type PendingItem = { kind: 'row'; spec: FrameSpec; row: ObserverRow } | { kind: 'event'; event: BridgeEvent };
 
 export interface ObserverSourceOptions {
   /** Builds the client; defaults to the built-in client or the `sdk:` package. */
   createClient?: ObserverClientFactory;
+  /**
+   * Rows and events held in memory while the pipeline cannot take them (Redis down). Beyond it the
+   * oldest rows are dropped from memory and their frames re-read (`update()` on a re-opened frame)
+   * once the pipeline takes events again. @defaultValue 10000
+   */
+  maxPendingEvents?: number;
+  /** Upper bound of the first retry delay of a refused row or event, ms (doubling up to 10 s). @defaultValue 200 */
+  retryInitialDelayMs?: number;
 }
 
 /**
@@ -67,10 +80,14 @@ export class ObserverSource implements Source {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly frames = new Map<string, OpenFrame>();
-  private rowChain: Promise<void> = Promise.resolve();
-  private retryRows: Array<{ spec: FrameSpec; row: ObserverRow }> = [];
-  private retryTimer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private readonly pending: PendingEvents<PendingItem>;
+  /** Frames whose rows were dropped from memory over the cap: re-read when the pipeline recovers. */
+  private readonly resync = new Map<string, FrameSpec>();
+  /** Frames opened and read on the current connection: their rows arrived live until they closed. */
+  private readonly followed = new Set<string>();
+  private readonly discovery: CallDiscovery;
+  /** A server sending garbage sends a lot of it: ten lines a minute, the metric counts the rest. */
+  private readonly malformedLog = new LogRateLimit({ burst: 10, windowMs: 60_000 });
   private readonly admin: AdminPoller | undefined;
 
   constructor(
@@ -78,6 +95,34 @@ export class ObserverSource implements Source {
     private readonly ctx: SourceContext,
     private readonly options: ObserverSourceOptions = {},
   ) {
+    const cap = options.maxPendingEvents ?? 10_000;
+    this.pending = new PendingEvents<PendingItem>({
+      cap,
+      initialDelayMs: options.retryInitialDelayMs ?? 200,
+      handle: (item) => (item.kind === 'row' ? this.handleRow(item.spec, item.row) : this.tryEmit(item.event)),
+      onDrop: (item) => this.onDropped(item),
+      onTaken: (waiting) => {
+        metrics.pending.set({ source: ctx.name }, waiting);
+        // Re-read dropped frames once the pipeline is healthy again and has room for their rows.
+        if (this.resync.size > 0 && !this.pending.blocked && waiting < cap / 2) this.resyncFrames();
+      },
+    });
+    this.discovery = new CallDiscovery({
+      ctx,
+      callsKey: this.key('calls'),
+      client: () => this.client,
+      isCurrent: (generation) => generation === this.connectedGeneration,
+      openFrame: (generation, spec) => this.openFrame(generation, spec),
+      closeFrame: (key) => this.closeFrame(key),
+      discoveredFrames: () => [...this.frames.entries()].filter(([, e]) => e.spec.discovered).map(([key, e]) => [key, e.spec]),
+      // Followed on this connection until the service closed it: every row came live.
+      followedLive: (key) => this.frames.has(key) || this.followed.delete(key),
+      enqueueRow: (spec, row) => this.enqueueRow(spec, row),
+      emit: (event) => this.tryEmit(event),
+      requestFailed: (method, err) => this.requestFailed(method, err),
+    });
+    // Call started/ended and admin state events are not held here: their last emitted state is in
+    // Redis, and the next poll (which runs on a timer, rows or not) emits again whatever was refused.
     if (config.admin) {
       this.admin = new AdminPoller({
         ctx,
@@ -94,6 +139,7 @@ export class ObserverSource implements Source {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.pending.resume();
     this.factory =
       this.options.createClient ??
       (this.config.sdk
@@ -105,7 +151,6 @@ export class ObserverSource implements Source {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.retryTimer);
     this.clearTimers();
     this.admin?.stop();
     this.connectedGeneration = undefined;
@@ -115,7 +160,8 @@ export class ObserverSource implements Source {
     const client = this.client;
     this.client = undefined;
     await Promise.resolve(client?.close()).catch(() => undefined);
-    await this.rowChain;
+    // Rows still waiting are not marked seen in Redis: the next start re-reads them with update().
+    await this.pending.stop();
     this.current = { status: 'stopped' };
   }
 
@@ -135,6 +181,7 @@ export class ObserverSource implements Source {
         getAccessToken: () => this.config.accessToken,
         requestTimeoutMs: this.config.requestTimeout,
         pingIntervalMs: this.config.pingInterval,
+        maxMessageBytes: this.config.maxMessageBytes,
         admin: this.admin !== undefined,
       });
     } catch (err) {
@@ -142,8 +189,13 @@ export class ObserverSource implements Source {
       throw err; // a broken sdk is a config error: fail start()
     }
     this.client = client;
-    client.on?.('close', () => this.onDisconnect(generation, 'connection closed'));
+    client.on?.('close', (info) => {
+      // The built-in client says why (close code, oversized message); an SDK may say nothing.
+      const reason = typeof info === 'object' && info !== null && typeof (info as { reason?: unknown }).reason === 'string' ? (info as { reason: string }).reason : 'connection closed';
+      this.onDisconnect(generation, reason);
+    });
     client.on?.('malformed', (message) => this.onMalformed(message as MalformedMessage));
+    client.on?.('oversized', (info) => this.onOversized((info as { limitBytes: number }).limitBytes));
     try {
       await client.connect();
     } catch (err) {
@@ -161,6 +213,8 @@ export class ObserverSource implements Source {
     if (this.everConnected) metrics.reconnects.inc({ source: this.ctx.name });
     this.ctx.logger.info({ source: this.ctx.name, url: this.config.url, reconnect: this.everConnected }, 'observer: connected');
     this.everConnected = true;
+    this.resync.clear(); // every frame is re-opened and re-read now
+    this.followed.clear();
     this.openConfiguredFrames(generation);
     this.admin?.start(client as ObserverAdminLike);
   }
@@ -209,9 +263,21 @@ export class ObserverSource implements Source {
 
   private onMalformed(message: MalformedMessage): void {
     metrics.malformed.inc({ source: this.ctx.name });
+    const decision = this.malformedLog.take();
+    if (!decision.log) return;
     this.ctx.logger.warn(
-      { source: this.ctx.name, reason: message.reason, preview: message.preview },
-      'observer: skipped a malformed message from the service (protocol mismatch or a server bug; the connection stays up)',
+      { source: this.ctx.name, reason: message.reason, preview: message.preview, ...(decision.suppressed > 0 ? { suppressedSinceLastLine: decision.suppressed } : {}) },
+      `observer: skipped a malformed message from the service (protocol mismatch or a server bug; the connection stays up)${
+        decision.lastOfWindow ? ' — further ones this minute are only counted in mb_observer_malformed_frames_total' : ''
+      }`,
+    );
+  }
+
+  private onOversized(limitBytes: number): void {
+    metrics.oversized.inc({ source: this.ctx.name });
+    this.ctx.logger.error(
+      { source: this.ctx.name, limitBytes },
+      `observer: the service sent a message over maxMessageBytes (${limitBytes} bytes); the connection was dropped and is re-opened — raise maxMessageBytes if the service legitimately sends messages this large (updateFrame answers carry every row a frame holds)`,
     );
   }
 
@@ -229,7 +295,7 @@ export class ObserverSource implements Source {
   private openConfiguredFrames(generation: number): void {
     for (const [index, frame] of this.config.frames.entries()) {
       if ('ongoingCalls' in frame) {
-        const poll = () => void this.pollOngoingCalls(generation, frame.ongoingCalls.frames);
+        const poll = () => void this.discovery.poll(generation, frame.ongoingCalls.frames);
         poll();
         this.timers.push(setInterval(poll, frame.ongoingCalls.pollEvery));
       } else if ('callSnapshots' in frame) {
@@ -283,6 +349,7 @@ export class ObserverSource implements Source {
       if (frame[Symbol.iterator]) for (const row of frame as Iterable<ObserverRow>) this.enqueueRow(spec, row);
       else if (frame[Symbol.asyncIterator]) for await (const row of frame as AsyncIterable<ObserverRow>) this.enqueueRow(spec, row);
       await frame.update();
+      if (generation === this.connectedGeneration) this.followed.add(key);
     } catch (err) {
       this.requestFailed('updateFrame', err);
     }
@@ -309,73 +376,12 @@ export class ObserverSource implements Source {
     return [...this.frames.entries()].filter(([, e]) => e.frame).map(([k]) => k);
   }
 
-  // ---- discovery -----------------------------------------------------------------------------------
-
-  private async pollOngoingCalls(generation: number, kinds: ReadonlyArray<'callSnapshots' | 'clientSnapshots'>): Promise<void> {
-    const client = this.client;
-    if (this.polling || !client || generation !== this.connectedGeneration) return;
-    this.polling = true;
-    try {
-      let calls: OngoingCall[];
-      try {
-        const result = normaliseOngoingCalls(await client.fetchOngoingCalls());
-        calls = result.calls;
-        for (const bad of result.skipped) {
-          metrics.invalidCalls.inc({ source: this.ctx.name });
-          this.ctx.logger.warn({ source: this.ctx.name }, `observer: quarantined an entry of fetchOngoingCalls: ${bad.reason}`);
-          await this.ctx.quarantine({ kind: 'observer.call', reason: bad.reason, raw: bad.raw }).catch((err) => this.ctx.logger.error({ err }, 'observer: quarantine failed'));
-        }
-      } catch (err) {
-        this.requestFailed('fetchOngoingCalls', err);
-        return;
-      }
-      if (generation !== this.connectedGeneration) return;
-      const current = new Map(calls.map((c) => [c.callId, c]));
-      const callsKey = this.key('calls');
-      const known = await this.ctx.redis.hgetall(callsKey);
-
-      for (const call of calls) {
-        if (!(call.callId in known)) {
-          const event = { id: eventId(this.ctx.name, 'observer.call.started', call.callId), source: this.ctx.name, kind: 'observer.call.started', time: toIsoTime(call.startedAt) ?? new Date().toISOString(), data: call };
-          if (!(await this.tryEmit(event))) continue; // retried on the next poll
-          await this.ctx.redis.hset(callsKey, call.callId, JSON.stringify(call));
-        }
-        if (kinds.includes('callSnapshots')) void this.openFrame(generation, { kind: 'callSnapshots', callId: call.callId, discovered: true });
-        if (kinds.includes('clientSnapshots')) {
-          for (const c of call.clients) void this.openFrame(generation, { kind: 'clientSnapshots', callId: call.callId, clientId: c.clientId, discovered: true });
-        }
-      }
-
-      for (const [key, entry] of [...this.frames.entries()]) {
-        const { spec } = entry;
-        if (!spec.discovered) continue;
-        const call = current.get(spec.callId!);
-        const gone = !call || (spec.kind === 'clientSnapshots' && !call.clients.some((c) => c.clientId === spec.clientId));
-        if (gone) await this.closeFrame(key);
-      }
-
-      for (const [callId, json] of Object.entries(known)) {
-        if (current.has(callId)) continue;
-        let last: Record<string, unknown> = { callId };
-        try {
-          last = JSON.parse(json) as Record<string, unknown>;
-        } catch {
-          // keep the bare id
-        }
-        const now = new Date().toISOString();
-        const event = { id: eventId(this.ctx.name, 'observer.call.ended', callId), source: this.ctx.name, kind: 'observer.call.ended', time: now, data: { ...last, endedAt: now } };
-        if (await this.tryEmit(event)) await this.ctx.redis.hdel(callsKey, callId);
-      }
-    } catch (err) {
-      this.ctx.logger.error({ source: this.ctx.name, err }, 'observer: call discovery failed; retrying on the next poll');
-    } finally {
-      this.polling = false;
-    }
-  }
-
   private async emitSummary(generation: number, index: number, every: number, params: Record<string, unknown>): Promise<void> {
     const client = this.client;
     if (!client || generation !== this.connectedGeneration) return;
+    // One id per period, fixed when the tick fires (ticks are at least `every` apart, so a slow
+    // answer cannot fold two polls into one period); replicas polling the same period agree.
+    const bucket = Math.floor(Date.now() / every) * every;
     let stats: Record<string, unknown>;
     try {
       const parsed = summaryStats.safeParse(await client.getSummaryStats(params));
@@ -385,60 +391,83 @@ export class ObserverSource implements Source {
       this.requestFailed('getSummaryStats', err);
       return;
     }
-    // One id per period: replicas polling the same period produce the same event.
-    const bucket = Math.floor(Date.now() / every) * every;
-    await this.tryEmit({
-      id: eventId(this.ctx.name, 'observer.summary', `summaryStats:${index}:${bucket}`),
-      source: this.ctx.name,
-      kind: 'observer.summary',
-      time: new Date(bucket).toISOString(),
-      data: { ...stats, params },
+    // Through the pending list: a summary the pipeline refuses is retried, not skipped.
+    this.addPending({
+      kind: 'event',
+      event: {
+        id: eventId(this.ctx.name, 'observer.summary', `summaryStats:${index}:${bucket}`),
+        source: this.ctx.name,
+        kind: 'observer.summary',
+        time: new Date(bucket).toISOString(),
+        data: { ...stats, params },
+      },
     });
   }
 
   // ---- rows ---------------------------------------------------------------------------------------
 
   private enqueueRow(spec: FrameSpec, row: ObserverRow): void {
-    // One chain keeps rows in arrival order and makes stop() wait for rows in flight.
-    this.rowChain = this.rowChain.then(() => this.handleRow(spec, row));
+    // Rows can be dropped over the cap: their frame is re-read later (update() on a new frame).
+    this.addPending({ kind: 'row', spec, row });
   }
 
-  private async handleRow(spec: FrameSpec, raw: ObserverRow): Promise<void> {
-    if (this.stopped) return;
+  private addPending(item: PendingItem): void {
+    this.pending.add(item, { droppable: item.kind === 'row' });
+    metrics.pending.set({ source: this.ctx.name }, this.pending.size);
+  }
+
+  /** One row to the pipeline; true once it is there (or quarantined, or already emitted). */
+  private async handleRow(spec: FrameSpec, raw: ObserverRow): Promise<boolean> {
+    if (this.stopped) return true;
     const row = identifyRow(spec, raw);
-    if (!row.ok) {
-      metrics.invalidRows.inc({ source: this.ctx.name, frame: spec.kind });
-      this.ctx.logger.warn({ source: this.ctx.name, frame: frameKey(spec) }, `observer: quarantined a row: ${row.reason}`);
-      await this.ctx.quarantine({ kind: 'observer.row', reason: row.reason, raw }).catch((err) => this.ctx.logger.error({ err }, 'observer: quarantine failed'));
-      return;
-    }
-    const seenKey = this.key(`seen:${row.upstreamId}`);
     try {
+      if (!row.ok) {
+        metrics.invalidRows.inc({ source: this.ctx.name, frame: spec.kind });
+        this.ctx.logger.warn({ source: this.ctx.name, frame: frameKey(spec) }, `observer: quarantined a row: ${row.reason}`);
+        await this.ctx.quarantine({ kind: 'observer.row', reason: row.reason, raw });
+        return true;
+      }
+      const seenKey = this.key(`seen:${row.upstreamId}`);
       if ((await this.ctx.redis.exists(seenKey)) === 1) {
         metrics.duplicateRows.inc({ source: this.ctx.name });
-        return;
+        return true;
       }
       await this.ctx.emit({ id: eventId(this.ctx.name, 'observer.row', row.upstreamId), source: this.ctx.name, kind: 'observer.row', time: row.time, data: row.data });
       // Marked only after the pipeline took it: a crash in between re-emits (same id), never loses.
       await this.ctx.redis.set(seenKey, '1', 'PX', this.config.dedupTtl);
       metrics.rows.inc({ source: this.ctx.name, frame: spec.kind });
+      return true;
     } catch (err) {
       metrics.emitFailures.inc({ source: this.ctx.name });
       this.ctx.logger.error({ source: this.ctx.name, frame: frameKey(spec), err: (err as Error).message }, 'observer: could not hand a row to the pipeline; retrying');
-      this.retryLater(spec, raw);
+      return false;
     }
   }
 
-  private retryLater(spec: FrameSpec, row: ObserverRow): void {
-    if (this.retryRows.length >= MAX_RETRY_ROWS) this.retryRows.shift();
-    this.retryRows.push({ spec, row });
-    if (this.retryTimer || this.stopped) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      const rows = this.retryRows;
-      this.retryRows = [];
-      for (const r of rows) this.enqueueRow(r.spec, r.row);
-    }, EMIT_RETRY_MS);
+  private onDropped(item: PendingItem): void {
+    if (item.kind !== 'row') return;
+    metrics.pendingDropped.inc({ source: this.ctx.name });
+    const key = frameKey(item.spec);
+    if (!this.resync.has(key)) {
+      this.ctx.logger.warn(
+        { source: this.ctx.name, frame: key, waiting: this.pending.size },
+        'observer: too many rows waiting for the pipeline; dropping the oldest from memory — this frame is re-read once the pipeline takes events again',
+      );
+    }
+    this.resync.set(key, item.spec);
+  }
+
+  /** Re-opens the frames whose rows were dropped over the cap: a new frame's update() reads them all again. */
+  private resyncFrames(): void {
+    const generation = this.connectedGeneration;
+    if (generation === undefined) return; // the reconnect re-opens and re-reads every frame
+    const specs = [...this.resync.values()];
+    this.resync.clear();
+    for (const spec of specs) {
+      const key = frameKey(spec);
+      this.ctx.logger.info({ source: this.ctx.name, frame: key }, 'observer: re-reading a frame whose rows were dropped from memory');
+      void this.closeFrame(key).then(() => this.openFrame(generation, spec));
+    }
   }
 
   /** Emits a discovery or summary event; false when the pipeline refused it (caller retries later). */

@@ -76,7 +76,7 @@ export class SdkClientAdapter implements ObserverAdminLike {
   }
 
   /** Seed 001: the client emits `close` when the WebSocket closes. */
-  on(event: 'close' | 'malformed', listener: (...args: unknown[]) => void): this {
+  on(event: 'close' | 'malformed' | 'oversized', listener: (...args: unknown[]) => void): this {
     if (event === 'close') this.sdk.on?.('close', listener);
     return this;
   }

@@ -89,6 +89,14 @@ export const observerSourceConfigSchema = z
       .strict()
       .prefault({})
       .describe('Reconnect backoff after a dropped or refused connection.'),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024)
+      .describe(
+        'Largest WebSocket message accepted from the Observer service, in bytes; a bigger one drops the connection (logged, counted in mb_observer_oversized_messages_total) and the source reconnects. The largest normal message is an updateFrame answer holding all rows of a frame (≈ 0.5 KiB per row). Built-in client only. @defaultValue 16777216 (16 MiB)',
+      ),
     dedupTtl: durationMsField('How long row ids are remembered in Redis so a row re-sent after a reconnect is not emitted twice', '24h'),
     admin: z
       .object({
