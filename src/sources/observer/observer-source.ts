@@ -10,9 +10,9 @@ import { ObserverClient } from './observer-client.js';
 import { ObserverError } from './observer-errors.js';
 import type { MalformedMessage } from './observer-protocol.js';
 import { summaryStats } from './observer-schemas.js';
+import { RateLimitedLog } from '../../log-rate-limit.js';
 import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
-import { LogRateLimit } from './log-rate-limit.js';
 import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';
 import type { ObserverSourceConfig } from './source-config.js';
 
@@ -87,7 +87,7 @@ export class ObserverSource implements Source {
   private readonly followed = new Set<string>();
   private readonly discovery: CallDiscovery;
   /** A server sending garbage sends a lot of it: ten lines a minute, the metric counts the rest. */
-  private readonly malformedLog = new LogRateLimit({ burst: 10, windowMs: 60_000 });
+  private readonly malformedLog: RateLimitedLog;
   private readonly admin: AdminPoller | undefined;
 
   constructor(
@@ -95,6 +95,7 @@ export class ObserverSource implements Source {
     private readonly ctx: SourceContext,
     private readonly options: ObserverSourceOptions = {},
   ) {
+    this.malformedLog = new RateLimitedLog(ctx.logger, { burst: 10, intervalMs: 60_000 });
     const cap = options.maxPendingEvents ?? 10_000;
     this.pending = new PendingEvents<PendingItem>({
       cap,
@@ -153,6 +154,7 @@ export class ObserverSource implements Source {
     clearTimeout(this.reconnectTimer);
     this.clearTimers();
     this.admin?.stop();
+    this.malformedLog.flush();
     this.connectedGeneration = undefined;
     for (const entry of this.frames.values()) entry.closing = true;
     this.frames.clear();
@@ -263,13 +265,10 @@ export class ObserverSource implements Source {
 
   private onMalformed(message: MalformedMessage): void {
     metrics.malformed.inc({ source: this.ctx.name });
-    const decision = this.malformedLog.take();
-    if (!decision.log) return;
-    this.ctx.logger.warn(
-      { source: this.ctx.name, reason: message.reason, preview: message.preview, ...(decision.suppressed > 0 ? { suppressedSinceLastLine: decision.suppressed } : {}) },
-      `observer: skipped a malformed message from the service (protocol mismatch or a server bug; the connection stays up)${
-        decision.lastOfWindow ? ' — further ones this minute are only counted in mb_observer_malformed_frames_total' : ''
-      }`,
+    this.malformedLog.warn(
+      `${this.ctx.name}:malformed`,
+      { source: this.ctx.name, reason: message.reason, preview: message.preview },
+      'observer: skipped a malformed message from the service (protocol mismatch or a server bug; the connection stays up; mb_observer_malformed_frames_total counts every one)',
     );
   }
 
