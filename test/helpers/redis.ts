@@ -24,7 +24,9 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
   const server = new EmbeddedRedis({ dataDir: dir, appendOnly: options.appendOnly ?? false });
   await server.start();
   const clients: Redis[] = [];
-  const admin = new Redis(server.url, { maxRetriesPerRequest: null });
+  // Tests stop and restart the server on purpose: a refused reconnect is expected, not news.
+  const quiet = (c: Redis): Redis => c.on('error', () => undefined);
+  const admin = quiet(new Redis(server.url, { maxRetriesPerRequest: null }));
   return {
     get url() {
       return server.url;
@@ -34,7 +36,7 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
     },
     server,
     client() {
-      const c = new Redis(server.url, { maxRetriesPerRequest: null });
+      const c = quiet(new Redis(server.url, { maxRetriesPerRequest: null }));
       clients.push(c);
       return c;
     },
