@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,16 +31,24 @@ interface Variant {
   sim: MomentsSimulatorOptions;
   /** Extra YAML under the source (4-space indent). */
   extra: () => string;
+  /** Write the config beside this directory's node_modules (an SDK installed next to the config). */
+  configBeside?: string;
 }
+
+/** Holds the stand-in `@dataworks-technology/moments`, written from seed 000 alone. */
+const MOMENTS_SDK_DIR = fileURLToPath(new URL('../fixtures/moments-sdk/', import.meta.url));
 
 const VARIANTS: Variant[] = [
   { name: 'vendor schema, default config (documents discovered)', sim: { schema: 'vendor' }, extra: () => '' },
   { name: 'amplify schema, default config (documents discovered)', sim: { schema: 'amplify' }, extra: () => '' },
   { name: 'vendor schema, introspection off, documents from config', sim: { schema: 'vendor', introspection: false }, extra: documentedVendorDocuments },
+  // The SDK hides its reconnects (no connection-state callback): the periodic back-fill closes the gaps.
+  { name: 'the official SDK (stand-in) installed next to the config', sim: { schema: 'vendor' }, extra: () => '    sdk: "@dataworks-technology/moments"\n    backfillEvery: 1s\n', configBeside: MOMENTS_SDK_DIR },
 ];
 
 let redis: TestRedis;
 let hook: WebhookReceiver;
+const made: string[] = [];
 
 beforeAll(async () => {
   redis = await startTestRedis();
@@ -48,12 +56,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
   await hook.stop();
   await redis.stop();
 });
 
 function writeConfig(sim: MomentsSimulator, variant: Variant): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'mb-gap-')), 'config.yaml');
+  const dir = mkdtempSync(variant.configBeside ? join(variant.configBeside, '.run-') : join(tmpdir(), 'mb-gap-'));
+  made.push(dir);
+  const file = join(dir, 'config.yaml');
   writeFileSync(
     file,
     `
@@ -128,5 +139,8 @@ describe.each(VARIANTS)('moments: gap-free through socket drops and a daemon res
     expect(new Set(delivered).size).toBe(100);
     expect(new Set(delivered)).toEqual(new Set(created));
     expect(hook.received.filter((w) => w.duplicate)).toEqual([]);
+    // The path under test was the one taken: the built-in client reads the schema at each start; an SDK does not.
+    if (variant.configBeside) expect(sim.control.stats().introspectionRequests).toBe(0);
+    else expect(sim.control.stats().introspectionRequests).toBeGreaterThanOrEqual(2);
   }, 90_000);
 });

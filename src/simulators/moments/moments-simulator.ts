@@ -115,7 +115,7 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
       return realtimeRefused ? (failStatus ?? 503) : failStatus;
     },
   });
-  const stats = { graphqlRequests: 0, graphqlUnauthorized: 0 };
+  const stats = { graphqlRequests: 0, graphqlUnauthorized: 0, introspectionRequests: 0 };
 
   // ---- GraphQL over HTTP: the store filtered and paged canonically, rendered by the variant ----
   const rootValue = {
@@ -153,6 +153,7 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
       return json(res, 400, { errors: [{ errorType: 'MalformedHttpRequestException', message: 'Request body is not JSON' }] });
     }
     if (typeof body.query !== 'string') return json(res, 400, { errors: [{ errorType: 'MalformedHttpRequestException', message: 'Missing "query"' }] });
+    if (body.query.includes('__schema')) stats.introspectionRequests += 1;
     const answer = await runGraphqlRequest(variant, { query: body.query, variables: body.variables, operationName: body.operationName }, rootValue, introspection);
     return json(res, answer.status, answer.body);
   };

@@ -10,6 +10,8 @@ export interface SimulatorStats {
   failedLogins: number;
   graphqlRequests: number;
   graphqlUnauthorized: number;
+  /** GraphQL requests that asked for `__schema` (answered or refused). */
+  introspectionRequests: number;
   realtimeConnections: number;
   realtimeRefused: number;
   openSockets: number;
