@@ -1,6 +1,12 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../src/daemon.js';
+import { loadValidatedConfig } from '../src/config/load-validated-config.js';
+import { Daemon } from '../src/daemon.js';
+import type { BridgeEvent } from '../src/event.js';
+import { silentLogger } from '../src/log.js';
+import type { Source, SourceContext } from '../src/sources/source.js';
 import { startObserverSimulator, type RunningObserverSimulator } from '../src/simulators/observer/index.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../src/simulators/sinks/webhook-receiver.js';
 import { baseUrl, sample, scrape, startDaemon, until, writeConfig } from './helpers/daemon-kit.js';
@@ -109,5 +115,93 @@ describe('Daemon.reload (hot reload)', () => {
     writeFileSync(file, yaml(`${HIGH}\n${LOW}`, true).replace('shutdown: { grace: 1s }', 'shutdown: { grace: 1s }\nlog: { level: debug }'));
     const result = await daemon.reload();
     expect(result).toMatchObject({ ok: true, changes: [], needsRestart: ['log'] });
+  });
+});
+
+const tick = (n: number): BridgeEvent => ({ id: `feed:tick:${n}`, source: 'feed', kind: 'tick', time: new Date().toISOString(), data: { n } });
+
+/** A webhook receiver that holds every answer until `release()` (a request in flight for as long as the test wants). */
+async function startHoldingSink(): Promise<{ url: string; received: { path: string; n: number }[]; open(): number; release(): void; stop(): Promise<void> }> {
+  const received: { path: string; n: number }[] = [];
+  const waiting: (() => void)[] = [];
+  let held = true;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const answer = () => {
+        received.push({ path: req.url ?? '', n: (JSON.parse(body) as { n: number }).n });
+        res.writeHead(200).end();
+      };
+      if (held) waiting.push(answer);
+      else answer();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    open: () => waiting.length,
+    release() {
+      held = false;
+      for (const answer of waiting.splice(0)) answer();
+    },
+    stop: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
+describe('Daemon.reload with deliveries queued but not taken yet (issue #15)', () => {
+  const config = (url: string) => `
+redis: { url: "${redis.url}", keyPrefix: rq }
+server: { enabled: false }
+shutdown: { grace: 1s }
+connectors:
+  hook:
+    type: webhook
+    url: ${url}
+    headers: { x-api-key: "\${RELOAD_TEST_KEY}" }
+    allowPrivateNetworks: true
+    body: { n: "{{ data.n }}" }
+    concurrency: 1
+routes:
+  - { name: ticks, match: { kind: tick }, to: [hook] }
+`;
+
+  it('a delivery queued for the old URL goes to the new one after the reload, not to the dead letters', async () => {
+    process.env.RELOAD_TEST_KEY = 'reload-test-api-key';
+    const receiver = await startHoldingSink();
+    const file = writeConfig(config(`${receiver.url}/old`));
+    let ctx: SourceContext | undefined;
+    const feed: Source = { start: async () => undefined, stop: async () => undefined, state: () => ({ status: 'connected', since: new Date().toISOString() }) };
+    const d = await Daemon.start({ loaded: await loadValidatedConfig(file), logger: silentLogger(), extraSources: { feed: (c) => ((ctx = c), feed) } });
+    try {
+      // Concurrency 1: tick 1 is in flight (held at the receiver), tick 2 waits in the queue behind it.
+      await ctx!.emit(tick(1));
+      await until('tick 1 in flight', () => receiver.open() === 1);
+      await ctx!.emit(tick(2));
+      expect((await d.deliveryQueues!.depth()).hook).toMatchObject({ waiting: 1, active: 1 });
+
+      // The connector's URL changes while tick 2 waits; the job holds /old without its credential.
+      writeFileSync(file, config(`${receiver.url}/new`));
+      const reloading = d.reload();
+      await new Promise((r) => setTimeout(r, 300));
+      receiver.release();
+      expect(await reloading).toMatchObject({ ok: true, changes: ['connector hook: changed'] });
+      await ctx!.emit(tick(3));
+
+      const depth = await until('every tick delivered or dead-lettered', async () => {
+        const q = (await d.deliveryQueues!.depth()).hook!;
+        return receiver.received.length + q.failed >= 3 && q;
+      });
+      expect(depth.failed).toBe(0);
+      expect(receiver.received).toEqual([
+        { path: '/old', n: 1 },
+        { path: '/new', n: 2 },
+        { path: '/new', n: 3 },
+      ]);
+    } finally {
+      await d.stop();
+      await receiver.stop();
+    }
   });
 });

@@ -89,9 +89,18 @@ export class RequestCredentials {
     return { url, staticHeaders };
   }
 
-  /** The static parts for a job's stored target, or undefined when no configured target has that shape any more. */
-  resolve(url: string, staticHeaders: readonly string[]): StaticRequestParts | undefined {
-    return this.byShape.get(shapeKey(url, [...staticHeaders].sort()));
+  /**
+   * The static parts for a job's stored target. When no configured target has that shape any more
+   * (the URL or the header set changed since the job was queued) and the connector has exactly one
+   * target, that one: the backlog follows the connector to where it sends now, as a sink's endpoint
+   * move does in Svix-style services — a changed URL must not turn every queued delivery into a dead
+   * letter. Undefined when several targets remain and none matches (which one is meant is unknown).
+   */
+  resolve(url: string, staticHeaders: readonly string[]): { parts: StaticRequestParts; moved: boolean } | undefined {
+    const exact = this.byShape.get(shapeKey(url, [...staticHeaders].sort()));
+    if (exact) return { parts: exact, moved: false };
+    if (this.byShape.size === 1) return { parts: this.byShape.values().next().value!, moved: true };
+    return undefined;
   }
 }
 

@@ -9,7 +9,7 @@ import { errorMessage, InputError, PayloadError } from '../../src/errors.js';
 import { redactSecrets } from '../../src/secrets.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { webhookOverridesSchema, type WebhookConfig } from './config.js';
-import { RequestCredentials, splitHeaders } from './request-credentials.js';
+import { credentialFreeUrl, RequestCredentials, splitHeaders } from './request-credentials.js';
 import { guardedLookup, isPrivateAddress, SsrfBlockedError } from './ssrf-guard.js';
 
 /**
@@ -78,12 +78,15 @@ export class WebhookConnector implements Connector<WebhookPayload> {
     let fixed: Record<string, string> = {};
     let url = p.url;
     if (p.staticHeaders) {
-      const parts = this.credentials.resolve(p.url, p.staticHeaders);
-      if (!parts) {
-        return permanent(`this delivery was queued for ${p.url} (static headers: ${p.staticHeaders.join(', ') || 'none'}), which connector ${this.ctx.name} no longer sends to, so its credentials are unknown; restore that target in config and re-drive it with \`moments-bridge dlq retry\``);
+      const found = this.credentials.resolve(p.url, p.staticHeaders);
+      if (!found) {
+        return permanent(
+          `this delivery was queued for ${p.url} (static headers: ${p.staticHeaders.join(', ') || 'none'}), which connector ${this.ctx.name} no longer sends to, and it has several other targets, so which one is meant is unknown; restore that target in config and re-drive it with \`moments-bridge dlq retry\``,
+        );
       }
-      fixed = parts.headers;
-      url = parts.url;
+      if (found.moved) this.ctx.logger.info({ connector: this.ctx.name, deliveryId: delivery.id, queuedFor: p.url, now: credentialFreeUrl(found.parts.url) }, `connector ${this.ctx.name}: a delivery queued for ${p.url} goes to the connector's current target`);
+      fixed = found.parts.headers;
+      url = found.parts.url;
     }
     const target = new URL(url);
     const host = target.hostname.replace(/^\[|\]$/g, '');

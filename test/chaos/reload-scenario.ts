@@ -47,11 +47,14 @@ export async function reloadUnderLoad(p: { events: number; perSecond: number; re
     const publishedAtApplied = rig.ids.length;
     await load;
     const tally = await rig.settle(p.settleMs);
+    // A delivery the new connector refused (e.g. rendered for the old URL) is a dead letter: name it as such, not only as lost.
+    const deadLetters = (await rig.depth()).failed;
     const copyKeys = rig.ids.map((id) => `copy|${id}`);
     const firstCopied = copyKeys.findIndex((k) => rig.sink.receipts.has(k));
     const copy = tallyReceipts(rig.sink.receipts, firstCopied < 0 ? copyKeys : copyKeys.slice(firstCopied));
     return {
       ...tally,
+      deadLetters,
       inFlightAtFault,
       publishedAtSighup,
       publishedAtApplied,

@@ -102,12 +102,23 @@ describe('webhook credentials are applied at delivery, never queued', () => {
     expect(hook.received[0]!.headers.authorization).toBe(`Bearer ${BEARER}`);
   });
 
-  it('a delivery whose target is no longer configured is permanent, saying what to do', async () => {
-    const old = await make({ url: `${hook.url}gone`, headers: { 'x-api-key': API_KEY } });
+  it('a delivery queued before the URL changed goes to the connector’s current target, with its current credentials', async () => {
+    const old = await make({ url: `${hook.url}gone`, headers: { 'x-api-key': 'old-key-000000' } });
     const queued = old.renderer().render(momentEvent) as WebhookPayload;
     const now = await make({ url: `${hook.url}elsewhere`, headers: { 'x-api-key': API_KEY } });
     const result = await now.deliver(delivery(queued), noSignal());
-    expect(result).toMatchObject({ status: 'permanent', reason: expect.stringMatching(/no longer sends to.*dlq retry/) });
+    expect(result.status).toBe('delivered');
+    expect(hook.received).toHaveLength(1);
+    expect(hook.received[0]).toMatchObject({ path: '/elsewhere', headers: expect.objectContaining({ 'x-api-key': API_KEY }) });
+  });
+
+  it('with several targets and none matching, the delivery is permanent, saying what to do', async () => {
+    const old = await make({ url: `${hook.url}gone`, headers: { 'x-api-key': API_KEY } });
+    const queued = old.renderer().render(momentEvent) as WebhookPayload;
+    const now = await make({ url: `${hook.url}elsewhere`, headers: { 'x-api-key': API_KEY } });
+    now.renderer({ url: `${hook.url}second` });
+    const result = await now.deliver(delivery(queued), noSignal());
+    expect(result).toMatchObject({ status: 'permanent', reason: expect.stringMatching(/no longer sends to.*several other targets.*dlq retry/) });
     expect(hook.requests).toHaveLength(0);
   });
 
