@@ -1,17 +1,22 @@
 import { eventId, type BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
+import { RateLimitedLog } from '../../log-rate-limit.js';
 import { counter, gauge } from '../../metrics.js';
-import type { Source, SourceContext, SourceState } from '../source.js';
+import { safeSnapshot } from '../../queue/safe-snapshot.js';
+import type { Source, SourceContext, SourceProgress, SourceState } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import { MomentCursor, normalizeIso } from './moment-cursor.js';
+import { handOverEvents, type HandOverResult } from './moment-hand-over.js';
 import { MomentsClient, type MomentsApi, type MomentsClientOptions, type MomentsConnectionState, type Unsubscribe } from './moments-client.js';
 import { MomentsAuthError, MomentsDocumentError } from './moments-errors.js';
-import { parseMoment, parseTrigger, triggerTime, type MomentEventData } from './moments-schemas.js';
+import { parseMoment, type MomentEventData } from './moments-schemas.js';
 import { momentPagesSince } from './moment-pages.js';
 import type { MomentsOperation } from './operation-documents.js';
 import { loadMomentsSdk } from './sdk-loader.js';
 import { configuredDocuments, type MomentsSourceConfig } from './source-config.js';
-import { TriggerCache } from './trigger-cache.js';
+import { TriggerCache, type TriggerChange } from './trigger-cache.js';
+import { TriggerChanges } from './trigger-changes.js';
+import { TriggerWatermark } from './trigger-watermark.js';
 
 const eventsEmitted = counter('mb_moments_events_total', 'Events emitted by the moments source', ['source', 'kind']);
 const duplicates = counter('mb_moments_duplicates_total', 'Moments dropped because their publicId was already emitted', ['source']);
@@ -48,8 +53,23 @@ export class MomentsSource implements Source {
   private readonly ctx: SourceContext;
   private readonly cursor: MomentCursor;
   private readonly triggers: TriggerCache;
+  private readonly changes: TriggerChanges;
+  /** Repeated warnings (reconnect loops, refused hand-overs, failing back-fills) pass through here: a flood stays a few lines. */
+  private readonly log: RateLimitedLog;
   private api: MomentsApi | undefined;
-  private currentState: SourceState = { status: 'starting' };
+  /** The upstream connection as reported; state() adds the pipeline side (see `failure`). */
+  private transport: SourceState = { status: 'starting' };
+  /** Set while hand-overs or back-fills keep failing: the source is not `connected` then, whatever the socket says. */
+  private failure: { attempt: number; nextRetryInMs: number; lastError: string } | undefined;
+  private reportedStatus: SourceState['status'] | undefined;
+  /** A batch the pipeline refused: its moments wait upstream (the cursor did not pass them) until a back-fill succeeds. */
+  private refused: { count: number } | undefined;
+  /** Since when moments have been waiting (taken from upstream, or refused, and not committed). */
+  private waitingSince: number | undefined;
+  private lastCommitAt: number | undefined;
+  /** The cursor's createdAt as last read or moved (for lagMs). */
+  private cursorAt: string | undefined;
+  private triggerBackfillQueued = false;
   private unsubscribes: Unsubscribe[] = [];
   private lane: Promise<void> = Promise.resolve();
   private backfilling = false;
@@ -77,11 +97,47 @@ export class MomentsSource implements Source {
     this.config = config;
     this.ctx = ctx;
     this.cursor = new MomentCursor(ctx.redis, `${ctx.keyPrefix}source:${ctx.name}:`, config.dedupTtl);
-    this.triggers = new TriggerCache({ api: () => this.api, quarantine: (item) => ctx.quarantine(item), logger: ctx.logger, source: ctx.name });
+    this.triggers = new TriggerCache({ api: () => this.api, logger: ctx.logger, source: ctx.name });
+    this.log = new RateLimitedLog(ctx.logger);
+    this.changes = new TriggerChanges({
+      ctx,
+      api: () => this.api,
+      cache: this.triggers,
+      watermark: new TriggerWatermark(ctx.redis, `${ctx.keyPrefix}source:${ctx.name}:`),
+      log: this.log,
+      retry: { initialDelayMs: config.reconnect.initialDelay, maxDelayMs: config.reconnect.maxDelay },
+      requestBackfill: () => this.requestTriggerBackfill(),
+    });
   }
 
   state(): SourceState {
-    return this.currentState;
+    const t = this.transport;
+    if (t.status !== 'connected') return t;
+    const held = this.changes.outbox.failure();
+    if (this.failure) return { status: 'reconnecting', ...this.failure };
+    if (held) return { status: 'reconnecting', attempt: held.attempt, nextRetryInMs: 0, lastError: `trigger changes held for retry: ${held.lastError}` };
+    return t;
+  }
+
+  /** Moments and trigger changes waiting for the pipeline, and how long; lagMs is how far the cursor is behind while any wait. */
+  progress(): SourceProgress {
+    const now = Date.now();
+    const moments = this.pendingLive + this.buffer.length + this.inFlight.size + (this.refused?.count ?? 0);
+    const triggers = this.changes.outbox.size;
+    const since = [moments > 0 ? this.waitingSince : undefined, this.changes.outbox.oldestSince()].filter((t): t is number => t !== undefined);
+    const progressAt = [this.lastCommitAt, this.changes.progressAt()].filter((t): t is number => t !== undefined);
+    const cursorMs = this.cursorAt ? Date.parse(this.cursorAt) : Number.NaN;
+    return {
+      pending: moments + triggers,
+      ...(since.length ? { oldestPendingSince: Math.min(...since) } : {}),
+      ...(progressAt.length ? { lastProgressAt: Math.max(...progressAt) } : {}),
+      lagMs: moments > 0 && Number.isFinite(cursorMs) ? Math.max(0, now - cursorMs) : 0,
+    };
+  }
+
+  /** Marks moments as waiting from now, unless some already were. */
+  private noteWaiting(): void {
+    this.waitingSince ??= Date.now();
   }
 
   async start(): Promise<void> {
@@ -138,6 +194,7 @@ export class MomentsSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.changes.stop();
     clearInterval(this.periodicTimer);
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
@@ -173,7 +230,6 @@ export class MomentsSource implements Source {
       this.setState({ status: 'auth_failed', error: err.message }, 'no usable GraphQL document');
       return;
     }
-    await this.triggers.refresh();
     if (api.onConnectionStateChange) this.unsubscribes.push(api.onConnectionStateChange((s) => this.onConnectionState(s)));
     this.unsubscribes.push(
       api.onMoments((raw) => this.onLiveMoment(raw)),
@@ -184,9 +240,14 @@ export class MomentsSource implements Source {
       // An SDK that hides its reconnects hides their gaps too: back-fill now and every backfillEvery.
       this.ctx.logger.info({ source: this.ctx.name, everyMs: this.config.backfillEvery }, `moments source ${this.ctx.name}: the SDK reports no connection state; back-filling every ${this.config.backfillEvery} ms`);
       this.setState({ status: 'connected', since: new Date().toISOString() });
+      this.requestTriggerBackfill();
       this.requestBackfill('start');
       clearInterval(this.periodicTimer);
-      this.periodicTimer = setInterval(() => this.requestBackfill('periodic'), this.config.backfillEvery);
+      this.periodicTimer = setInterval(() => {
+        this.changes.markBackfillDue();
+        this.requestTriggerBackfill();
+        this.requestBackfill('periodic');
+      }, this.config.backfillEvery);
       this.periodicTimer.unref();
     }
   }
@@ -196,13 +257,15 @@ export class MomentsSource implements Source {
     switch (s.status) {
       case 'subscribed':
         this.setState({ status: 'connected', since: new Date().toISOString() });
-        if (s.reconnect) void this.triggers.refresh((kind, raw) => this.enqueue(() => this.processTrigger(kind, raw)));
+        // Trigger changes first: moments of the back-fill are enriched from the cache it fills.
+        this.requestTriggerBackfill();
         this.requestBackfill(s.reconnect ? 'reconnect' : 'start');
         return;
       case 'reconnecting':
         // Hold live moments from the next socket until the back-fill after resubscribing ran:
         // one processed first would move the cursor past the moments missed in the gap.
         this.backfilling = true;
+        this.changes.markBackfillDue();
         this.setState({ status: 'reconnecting', attempt: s.attempt, nextRetryInMs: s.nextRetryInMs, lastError: s.lastError });
         return;
       case 'auth_failed':
@@ -216,14 +279,20 @@ export class MomentsSource implements Source {
 
   /** `failure` names an `auth_failed` state in the log: wrong credentials, or a document only config can fix. */
   private setState(state: SourceState, failure = 'authentication failed'): void {
-    const previous = this.currentState;
-    this.currentState = state;
+    const previousAttempt = this.transport.status === 'reconnecting' ? this.transport.attempt : undefined;
+    this.transport = state;
+    this.report(state.status === 'reconnecting' && previousAttempt !== undefined && previousAttempt !== state.attempt, failure);
+  }
+
+  /** Logs and gauges the state state() reports, when it changed (a reconnect loop logs through the rate limiter). */
+  private report(newAttempt = false, failure = 'authentication failed'): void {
+    const state = this.state();
     connectedGauge.set({ source: this.ctx.name }, state.status === 'connected' ? 1 : 0);
-    const changed = previous.status !== state.status || (state.status === 'reconnecting' && previous.status === 'reconnecting' && previous.attempt !== state.attempt);
-    if (!changed) return;
+    if (this.reportedStatus === state.status && !newAttempt) return;
+    this.reportedStatus = state.status;
     const log = { source: this.ctx.name, state };
     if (state.status === 'auth_failed') this.ctx.logger.error(log, `moments source ${this.ctx.name}: ${failure}, not retrying: ${state.error}`);
-    else if (state.status === 'reconnecting') this.ctx.logger.warn(log, `moments source ${this.ctx.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`);
+    else if (state.status === 'reconnecting') this.log.warn(`moments ${this.ctx.name} reconnecting`, log, `moments source ${this.ctx.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`);
     else this.ctx.logger.info(log, `moments source ${this.ctx.name}: ${state.status}`);
   }
 
@@ -238,6 +307,7 @@ export class MomentsSource implements Source {
 
   private onLiveMoment(raw: RawItem): void {
     if (this.stopped) return;
+    this.noteWaiting();
     if (this.backfilling) {
       if (this.buffer.length < MAX_BUFFER) this.buffer.push(raw);
       else this.bufferOverflowed = true;
@@ -246,7 +316,7 @@ export class MomentsSource implements Source {
     if (this.pendingLive >= this.config.maxLiveBacklog) {
       // The pipeline is slower than the upstream: stop holding moments in memory. This one is not
       // committed, so the back-fill from the cursor reads it (and everything after it) again.
-      this.ctx.logger.warn({ source: this.ctx.name, backlog: this.pendingLive }, `moments source ${this.ctx.name}: more than ${this.config.maxLiveBacklog} live moments waiting; switching to back-fill`);
+      this.log.warn(`moments ${this.ctx.name} backlog`, { source: this.ctx.name, backlog: this.pendingLive }, `moments source ${this.ctx.name}: more than ${this.config.maxLiveBacklog} live moments waiting; switching to back-fill`);
       this.requestBackfill('live backlog');
       return;
     }
@@ -282,7 +352,7 @@ export class MomentsSource implements Source {
       if (events.length === 0) return;
       const handing = this.handOver(events);
       this.emitted = handing.then((r) => {
-        if (r.failed) this.handOverFailed(r.error);
+        if (r.failed) this.handOverFailed(r.error, events.length - r.accepted);
         return !r.failed;
       });
       const previous = this.committed;
@@ -301,10 +371,12 @@ export class MomentsSource implements Source {
   }
 
   /** The cursor did not move past the moments of a failed batch: a back-fill from the cursor brings them back. */
-  private handOverFailed(err: unknown): void {
-    this.ctx.logger.warn({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`);
+  private handOverFailed(err: unknown, count = 1): void {
+    this.log.warn(`moments ${this.ctx.name} hand-over`, { source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`);
     this.backfilling = true;
-    this.scheduleRetry(async () => this.requestBackfill('emit failure'), errorMessage(err));
+    this.noteWaiting();
+    this.refused = { count: Math.max(count, this.refused?.count ?? 0) };
+    this.scheduleRetry(async () => this.requestBackfill('emit failure'), `the pipeline refused moments: ${errorMessage(err)}`, true);
   }
 
   /** Waits until every live batch in flight was handed over and committed (or failed). */
@@ -323,8 +395,12 @@ export class MomentsSource implements Source {
       try {
         await this.backfill(reason);
         this.retryAttempt = 0;
+        if (this.failure || this.refused) {
+          this.failure = this.refused = undefined;
+          this.report();
+        }
       } catch (err) {
-        this.scheduleRetry(async () => this.requestBackfill(reason), `back-fill failed: ${errorMessage(err)}`);
+        this.scheduleRetry(async () => this.requestBackfill(reason), `back-fill failed: ${errorMessage(err)}`, true);
       }
     });
   }
@@ -337,6 +413,7 @@ export class MomentsSource implements Source {
     await this.settle();
     this.emitted = Promise.resolve(true);
     const position = await this.cursor.load();
+    if (position) this.cursorAt = position.createdAt;
     // Without connection state the live stream may have moved the cursor past a gap it never
     // saw: look back two periods, so every moment is read by a back-fill within one period of
     // becoming listable (the seen set drops the ones already delivered).
@@ -376,7 +453,10 @@ export class MomentsSource implements Source {
     try {
       const r = await this.handOver(events);
       await this.commit(events.slice(0, r.accepted), fromBackfill);
-      if (r.failed) throw r.error;
+      if (r.failed) {
+        this.refused = { count: Math.max(events.length - r.accepted, this.refused?.count ?? 0) };
+        throw r.error;
+      }
       return r.accepted;
     } finally {
       this.release(events);
@@ -404,6 +484,7 @@ export class MomentsSource implements Source {
       }
       const event = await this.toMomentEvent(raws[i]!);
       if (!event) continue;
+      this.noteWaiting();
       taken.add(event.data.publicId);
       this.inFlight.add(event.data.publicId);
       events.push(event);
@@ -411,47 +492,32 @@ export class MomentsSource implements Source {
     return events;
   }
 
-  /** Gives the events to the pipeline, in order. Never rejects: says how many were accepted (a prefix) and why it stopped. */
-  private async handOver(events: MomentEvent[]): Promise<{ accepted: number; failed: boolean; error?: unknown }> {
-    if (events.length === 0) return { accepted: 0, failed: false };
-    try {
-      if (this.ctx.emitBatch) {
-        await this.ctx.emitBatch(events);
-        return { accepted: events.length, failed: false };
-      }
-    } catch (error) {
-      return { accepted: 0, failed: true, error };
-    }
-    // No batch entry: one at a time, so the moments accepted before a failure still get committed.
-    let accepted = 0;
-    try {
-      for (const event of events) {
-        await this.ctx.emit(event);
-        accepted += 1;
-      }
-      return { accepted, failed: false };
-    } catch (error) {
-      return { accepted, failed: true, error };
-    }
+  /** Gives the events to the pipeline, in order (see handOverEvents). Never rejects. */
+  private handOver(events: MomentEvent[]): Promise<HandOverResult> {
+    return handOverEvents(this.ctx, events);
   }
 
   /** Records accepted moments and moves the cursor to the newest of them (call only after the hand-over). */
   private async commit(events: readonly MomentEvent[], fromBackfill: boolean): Promise<void> {
     if (events.length === 0) return;
     await this.cursor.commitMany(events.map((e) => ({ publicId: e.data.publicId, createdAt: e.data.createdAt })));
+    this.lastCommitAt = Date.now();
+    for (const e of events) if (this.cursorAt === undefined || e.time > this.cursorAt) this.cursorAt = e.time;
     eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' }, events.length);
     if (fromBackfill) backfilled.inc({ source: this.ctx.name }, events.length);
   }
 
   private release(events: readonly MomentEvent[]): void {
     for (const e of events) this.inFlight.delete(e.data.publicId);
+    if (this.pendingLive === 0 && this.buffer.length === 0 && this.inFlight.size === 0 && !this.refused) this.waitingSince = undefined;
   }
 
   /** Validates (invalid → quarantine, undefined) and enriches one upstream moment into its event. */
   private async toMomentEvent(raw: RawItem): Promise<BridgeEvent<MomentEventData> | undefined> {
     const parsed = parseMoment(raw);
     if (!parsed.ok) {
-      await this.ctx.quarantine({ kind: 'moment', reason: parsed.reason, raw });
+      // A copy that is safe to serialize: the raw object may be the very thing too deep to store.
+      await this.ctx.quarantine({ kind: 'moment', reason: parsed.reason, raw: safeSnapshot(raw) });
       return undefined;
     }
     const moment = parsed.value;
@@ -465,30 +531,38 @@ export class MomentsSource implements Source {
     return { id: eventId(this.ctx.name, 'moment', moment.publicId), source: this.ctx.name, kind: 'moment', time: normalizeIso(moment.createdAt), data };
   }
 
-  private async processTrigger(kind: 'trigger.created' | 'trigger.updated', raw: RawItem): Promise<void> {
-    // After the moments that arrived before it.
+  private async processTrigger(kind: TriggerChange, raw: RawItem): Promise<void> {
+    // After the moments that arrived before it; a refusal is held and retried by TriggerChanges, off the lane.
     await this.emitted;
-    const parsed = parseTrigger(raw);
-    if (!parsed.ok) {
-      await this.ctx.quarantine({ kind, reason: parsed.reason, raw });
-      return;
-    }
-    const trigger = parsed.value;
-    const time = normalizeIso(triggerTime(trigger, kind === 'trigger.created' ? 'created' : 'updated'));
-    // Each update is its own event: the id carries updatedAt.
-    const upstreamId = kind === 'trigger.created' ? trigger.publicId : `${trigger.publicId}@${time}`;
-    await this.ctx.emit({ id: eventId(this.ctx.name, kind, upstreamId), source: this.ctx.name, kind, time, data: trigger });
-    this.triggers.set(trigger);
-    eventsEmitted.inc({ source: this.ctx.name, kind });
+    await this.changes.handle(kind, raw);
   }
 
-  private scheduleRetry(task: () => Promise<void>, reason: string): void {
+  /** Lists trigger changes missed since the watermark (lane task; retried with backoff on failure). */
+  private requestTriggerBackfill(): void {
+    if (this.stopped || this.triggerBackfillQueued) return;
+    this.triggerBackfillQueued = true;
+    this.enqueue(async () => {
+      this.triggerBackfillQueued = false;
+      try {
+        const found = await this.changes.backfill();
+        if (found) this.ctx.logger.info({ source: this.ctx.name, found }, `moments source ${this.ctx.name}: trigger back-fill found ${found} change(s) missed live`);
+      } catch (err) {
+        this.scheduleRetry(async () => this.requestTriggerBackfill(), `trigger back-fill failed: ${errorMessage(err)}`);
+      }
+    });
+  }
+
+  /** `pipeline`: the failure is on the pipeline side (hand-over, back-fill): reported as not connected until a back-fill succeeds. */
+  private scheduleRetry(task: () => Promise<void>, reason: string, pipeline = false): void {
     if (this.stopped) return;
     this.retryAttempt += 1;
     const cap = Math.min(this.config.reconnect.maxDelay, this.config.reconnect.initialDelay * 2 ** (this.retryAttempt - 1));
     const delay = Math.round(Math.random() * cap);
-    this.ctx.logger.warn({ source: this.ctx.name, attempt: this.retryAttempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
-    if (this.currentState.status !== 'connected') this.setState({ status: 'reconnecting', attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason });
+    this.log.warn(`moments ${this.ctx.name} retry`, { source: this.ctx.name, attempt: this.retryAttempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
+    if (pipeline) {
+      this.failure = { attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason };
+      this.report(true);
+    } else if (this.transport.status !== 'connected') this.setState({ status: 'reconnecting', attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason });
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       void task();

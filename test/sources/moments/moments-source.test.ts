@@ -162,7 +162,8 @@ describe('moments source', () => {
     await vi.waitFor(() => expect(momentIds()).toEqual([`moments:moment:${recent.publicId}`]));
     expect(momentIds()).not.toContain(`moments:moment:${old.publicId}`);
     const cursor = await redis.client().hgetall('mb:source:moments:cursor');
-    expect(cursor).toEqual({ createdAt: recent.createdAt, ids: JSON.stringify([recent.publicId]) });
+    // The trigger watermark lives next to the cursor; with no trigger upstream it starts at the epoch.
+    expect(cursor).toEqual({ createdAt: recent.createdAt, ids: JSON.stringify([recent.publicId]), triggersUpdatedAt: '1970-01-01T00:00:00.000Z' });
     expect(await redis.client().zscore('mb:source:moments:seen', recent.publicId)).not.toBeNull();
     expect(await redis.client().pttl('mb:source:moments:seen')).toBeGreaterThan(23 * 3600_000);
   });
