@@ -31,6 +31,8 @@ const MAX_BUFFER = 10_000;
  * costs a few round trips, small enough that one Lua commit stays short on Redis.
  */
 const MAX_BATCH = 500;
+/** Items waiting this long with nothing accepted: the source reports itself not connected, even if nothing failed outright. */
+const STUCK_AFTER_MS = 5_000;
 
 type MomentEvent = BridgeEvent<MomentEventData>;
 
@@ -70,6 +72,8 @@ export class MomentsSource implements Source {
   /** The cursor's createdAt as last read or moved (for lagMs). */
   private cursorAt: string | undefined;
   private triggerBackfillQueued = false;
+  /** Moments in a batch whose seen check is running. */
+  private preparing = 0;
   private unsubscribes: Unsubscribe[] = [];
   private lane: Promise<void> = Promise.resolve();
   private backfilling = false;
@@ -116,13 +120,17 @@ export class MomentsSource implements Source {
     const held = this.changes.outbox.failure();
     if (this.failure) return { status: 'reconnecting', ...this.failure };
     if (held) return { status: 'reconnecting', attempt: held.attempt, nextRetryInMs: 0, lastError: `trigger changes held for retry: ${held.lastError}` };
+    // Neither failing nor moving (e.g. a Redis command waiting for a Redis that is gone): not connected either.
+    const p = this.progress();
+    const stuckMs = p.pending > 0 ? Date.now() - Math.max(p.lastProgressAt ?? 0, p.oldestPendingSince ?? 0) : 0;
+    if (stuckMs > STUCK_AFTER_MS) return { status: 'reconnecting', attempt: 0, nextRetryInMs: 0, lastError: `no progress for ${Math.round(stuckMs / 1000)} s with ${p.pending} item(s) waiting (the pipeline or Redis is not answering)` };
     return t;
   }
 
   /** Moments and trigger changes waiting for the pipeline, and how long; lagMs is how far the cursor is behind while any wait. */
   progress(): SourceProgress {
     const now = Date.now();
-    const moments = this.pendingLive + this.buffer.length + this.inFlight.size + (this.refused?.count ?? 0);
+    const moments = this.pendingLive + this.preparing + this.buffer.length + this.inFlight.size + (this.refused?.count ?? 0);
     const triggers = this.changes.outbox.size;
     const since = [moments > 0 ? this.waitingSince : undefined, this.changes.outbox.oldestSince()].filter((t): t is number => t !== undefined);
     const progressAt = [this.lastCommitAt, this.changes.progressAt()].filter((t): t is number => t !== undefined);
@@ -468,6 +476,17 @@ export class MomentsSource implements Source {
    * and itself) into events, in order. Their ids stay in `inFlight` until `release`.
    */
   private async prepare(raws: readonly RawItem[]): Promise<MomentEvent[]> {
+    // Counted as waiting while the seen check runs: with Redis down it may wait a long time.
+    this.preparing += raws.length;
+    this.noteWaiting();
+    try {
+      return await this.prepareNow(raws);
+    } finally {
+      this.preparing -= raws.length;
+    }
+  }
+
+  private async prepareNow(raws: readonly RawItem[]): Promise<MomentEvent[]> {
     const ids = raws.map((raw) => (typeof raw.publicId === 'string' ? raw.publicId : undefined));
     const distinct = [...new Set(ids.filter((id): id is string => id !== undefined))];
     // Read before the seen check is sent: an id released meanwhile was committed on the same
@@ -484,7 +503,6 @@ export class MomentsSource implements Source {
       }
       const event = await this.toMomentEvent(raws[i]!);
       if (!event) continue;
-      this.noteWaiting();
       taken.add(event.data.publicId);
       this.inFlight.add(event.data.publicId);
       events.push(event);
@@ -509,7 +527,7 @@ export class MomentsSource implements Source {
 
   private release(events: readonly MomentEvent[]): void {
     for (const e of events) this.inFlight.delete(e.data.publicId);
-    if (this.pendingLive === 0 && this.buffer.length === 0 && this.inFlight.size === 0 && !this.refused) this.waitingSince = undefined;
+    if (this.pendingLive === 0 && this.preparing === 0 && this.buffer.length === 0 && this.inFlight.size === 0 && !this.refused) this.waitingSince = undefined;
   }
 
   /** Validates (invalid → quarantine, undefined) and enriches one upstream moment into its event. */
