@@ -1,19 +1,20 @@
-import { eventId, type BridgeEvent } from '../../event.js';
+import type { BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
 import { RateLimitedLog } from '../../log-rate-limit.js';
-import { counter, gauge } from '../../metrics.js';
-import { safeSnapshot } from '../../queue/safe-snapshot.js';
+import { counter } from '../../metrics.js';
 import type { Source, SourceContext, SourceProgress, SourceState } from '../source.js';
+import { createMomentsApi } from './create-moments-api.js';
 import type { RawItem } from './graphql-client.js';
-import { MomentCursor, normalizeIso } from './moment-cursor.js';
+import { MomentCursor } from './moment-cursor.js';
+import { momentEvent } from './moment-event.js';
 import { handOverEvents, type HandOverResult } from './moment-hand-over.js';
-import { MomentsClient, type MomentsApi, type MomentsClientOptions, type MomentsConnectionState, type Unsubscribe } from './moments-client.js';
+import type { MomentsApi, MomentsConnectionState, Unsubscribe } from './moments-client.js';
 import { MomentsAuthError, MomentsDocumentError } from './moments-errors.js';
-import { parseMoment, type MomentEventData } from './moments-schemas.js';
+import { MomentsHealth } from './moments-health.js';
+import type { MomentEventData } from './moments-schemas.js';
 import { momentPagesSince } from './moment-pages.js';
 import type { MomentsOperation } from './operation-documents.js';
-import { loadMomentsSdk } from './sdk-loader.js';
-import { configuredDocuments, type MomentsSourceConfig } from './source-config.js';
+import type { MomentsSourceConfig } from './source-config.js';
 import { TriggerCache, type TriggerChange } from './trigger-cache.js';
 import { TriggerChanges } from './trigger-changes.js';
 import { TriggerWatermark } from './trigger-watermark.js';
@@ -21,7 +22,6 @@ import { TriggerWatermark } from './trigger-watermark.js';
 const eventsEmitted = counter('mb_moments_events_total', 'Events emitted by the moments source', ['source', 'kind']);
 const duplicates = counter('mb_moments_duplicates_total', 'Moments dropped because their publicId was already emitted', ['source']);
 const backfilled = counter('mb_moments_backfilled_total', 'Moments emitted by back-fill (not by the live stream)', ['source']);
-const connectedGauge = gauge('mb_moments_connected', '1 while the moments source has a live real-time connection', ['source']);
 
 /** Live moments kept while a back-fill runs; beyond this the back-fill itself will find them. */
 const MAX_BUFFER = 10_000;
@@ -31,8 +31,6 @@ const MAX_BUFFER = 10_000;
  * costs a few round trips, small enough that one Lua commit stays short on Redis.
  */
 const MAX_BATCH = 500;
-/** Items waiting this long with nothing accepted: the source reports itself not connected, even if nothing failed outright. */
-const STUCK_AFTER_MS = 5_000;
 
 type MomentEvent = BridgeEvent<MomentEventData>;
 
@@ -59,18 +57,7 @@ export class MomentsSource implements Source {
   /** Repeated warnings (reconnect loops, refused hand-overs, failing back-fills) pass through here: a flood stays a few lines. */
   private readonly log: RateLimitedLog;
   private api: MomentsApi | undefined;
-  /** The upstream connection as reported; state() adds the pipeline side (see `failure`). */
-  private transport: SourceState = { status: 'starting' };
-  /** Set while hand-overs or back-fills keep failing: the source is not `connected` then, whatever the socket says. */
-  private failure: { attempt: number; nextRetryInMs: number; lastError: string } | undefined;
-  private reportedStatus: SourceState['status'] | undefined;
-  /** A batch the pipeline refused: its moments wait upstream (the cursor did not pass them) until a back-fill succeeds. */
-  private refused: { count: number } | undefined;
-  /** Since when moments have been waiting (taken from upstream, or refused, and not committed). */
-  private waitingSince: number | undefined;
-  private lastCommitAt: number | undefined;
-  /** The cursor's createdAt as last read or moved (for lagMs). */
-  private cursorAt: string | undefined;
+  private readonly health: MomentsHealth;
   private triggerBackfillQueued = false;
   /** Moments in a batch whose seen check is running. */
   private preparing = 0;
@@ -112,40 +99,20 @@ export class MomentsSource implements Source {
       retry: { initialDelayMs: config.reconnect.initialDelay, maxDelayMs: config.reconnect.maxDelay },
       requestBackfill: () => this.requestTriggerBackfill(),
     });
+    this.health = new MomentsHealth(ctx.name, ctx.logger, this.log, {
+      heldMoments: () => this.pendingLive + this.preparing + this.buffer.length + this.inFlight.size,
+      triggers: this.changes.outbox,
+      triggerProgressAt: () => this.changes.progressAt(),
+    });
   }
 
   state(): SourceState {
-    const t = this.transport;
-    if (t.status !== 'connected') return t;
-    const held = this.changes.outbox.failure();
-    if (this.failure) return { status: 'reconnecting', ...this.failure };
-    if (held) return { status: 'reconnecting', attempt: held.attempt, nextRetryInMs: 0, lastError: `trigger changes held for retry: ${held.lastError}` };
-    // Neither failing nor moving (e.g. a Redis command waiting for a Redis that is gone): not connected either.
-    const p = this.progress();
-    const stuckMs = p.pending > 0 ? Date.now() - Math.max(p.lastProgressAt ?? 0, p.oldestPendingSince ?? 0) : 0;
-    if (stuckMs > STUCK_AFTER_MS) return { status: 'reconnecting', attempt: 0, nextRetryInMs: 0, lastError: `no progress for ${Math.round(stuckMs / 1000)} s with ${p.pending} item(s) waiting (the pipeline or Redis is not answering)` };
-    return t;
+    return this.health.state();
   }
 
-  /** Moments and trigger changes waiting for the pipeline, and how long; lagMs is how far the cursor is behind while any wait. */
+  /** Moments and trigger changes waiting for the pipeline (see MomentsHealth). */
   progress(): SourceProgress {
-    const now = Date.now();
-    const moments = this.pendingLive + this.preparing + this.buffer.length + this.inFlight.size + (this.refused?.count ?? 0);
-    const triggers = this.changes.outbox.size;
-    const since = [moments > 0 ? this.waitingSince : undefined, this.changes.outbox.oldestSince()].filter((t): t is number => t !== undefined);
-    const progressAt = [this.lastCommitAt, this.changes.progressAt()].filter((t): t is number => t !== undefined);
-    const cursorMs = this.cursorAt ? Date.parse(this.cursorAt) : Number.NaN;
-    return {
-      pending: moments + triggers,
-      ...(since.length ? { oldestPendingSince: Math.min(...since) } : {}),
-      ...(progressAt.length ? { lastProgressAt: Math.max(...progressAt) } : {}),
-      lagMs: moments > 0 && Number.isFinite(cursorMs) ? Math.max(0, now - cursorMs) : 0,
-    };
-  }
-
-  /** Marks moments as waiting from now, unless some already were. */
-  private noteWaiting(): void {
-    this.waitingSince ??= Date.now();
+    return this.health.progress();
   }
 
   async start(): Promise<void> {
@@ -158,19 +125,7 @@ export class MomentsSource implements Source {
   }
 
   private async createApi(): Promise<MomentsApi> {
-    const options: MomentsClientOptions = {
-      cognitoEndpoint: this.config.cognitoEndpoint,
-      clientId: this.config.clientId,
-      clientSecret: this.config.clientSecret,
-      graphqlUrl: this.config.graphqlUrl,
-      realtimeUrl: this.config.realtimeUrl,
-      realtimeAuth: this.config.realtimeAuth,
-      documents: configuredDocuments(this.config),
-      configPath: `sources.${this.ctx.name}`,
-      logger: this.ctx.logger,
-      reconnect: { initialDelayMs: this.config.reconnect.initialDelay, maxDelayMs: this.config.reconnect.maxDelay },
-    };
-    return this.config.sdk ? loadMomentsSdk(this.config.sdk, this.ctx.configDir, options) : new MomentsClient(options);
+    return createMomentsApi(this.config, this.ctx.name, this.ctx.configDir, this.ctx.logger);
   }
 
   /**
@@ -285,23 +240,8 @@ export class MomentsSource implements Source {
     }
   }
 
-  /** `failure` names an `auth_failed` state in the log: wrong credentials, or a document only config can fix. */
-  private setState(state: SourceState, failure = 'authentication failed'): void {
-    const previousAttempt = this.transport.status === 'reconnecting' ? this.transport.attempt : undefined;
-    this.transport = state;
-    this.report(state.status === 'reconnecting' && previousAttempt !== undefined && previousAttempt !== state.attempt, failure);
-  }
-
-  /** Logs and gauges the state state() reports, when it changed (a reconnect loop logs through the rate limiter). */
-  private report(newAttempt = false, failure = 'authentication failed'): void {
-    const state = this.state();
-    connectedGauge.set({ source: this.ctx.name }, state.status === 'connected' ? 1 : 0);
-    if (this.reportedStatus === state.status && !newAttempt) return;
-    this.reportedStatus = state.status;
-    const log = { source: this.ctx.name, state };
-    if (state.status === 'auth_failed') this.ctx.logger.error(log, `moments source ${this.ctx.name}: ${failure}, not retrying: ${state.error}`);
-    else if (state.status === 'reconnecting') this.log.warn(`moments ${this.ctx.name} reconnecting`, log, `moments source ${this.ctx.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`);
-    else this.ctx.logger.info(log, `moments source ${this.ctx.name}: ${state.status}`);
+  private setState(state: SourceState, failure?: string): void {
+    this.health.setTransport(state, failure);
   }
 
   /** Runs tasks one at a time, in arrival order; a failing task never blocks the lane. */
@@ -315,7 +255,7 @@ export class MomentsSource implements Source {
 
   private onLiveMoment(raw: RawItem): void {
     if (this.stopped) return;
-    this.noteWaiting();
+    this.health.noteWaiting();
     if (this.backfilling) {
       if (this.buffer.length < MAX_BUFFER) this.buffer.push(raw);
       else this.bufferOverflowed = true;
@@ -382,8 +322,7 @@ export class MomentsSource implements Source {
   private handOverFailed(err: unknown, count = 1): void {
     this.log.warn(`moments ${this.ctx.name} hand-over`, { source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`);
     this.backfilling = true;
-    this.noteWaiting();
-    this.refused = { count: Math.max(count, this.refused?.count ?? 0) };
+    this.health.noteRefused(count);
     this.scheduleRetry(async () => this.requestBackfill('emit failure'), `the pipeline refused moments: ${errorMessage(err)}`, true);
   }
 
@@ -403,10 +342,7 @@ export class MomentsSource implements Source {
       try {
         await this.backfill(reason);
         this.retryAttempt = 0;
-        if (this.failure || this.refused) {
-          this.failure = this.refused = undefined;
-          this.report();
-        }
+        this.health.recovered();
       } catch (err) {
         this.scheduleRetry(async () => this.requestBackfill(reason), `back-fill failed: ${errorMessage(err)}`, true);
       }
@@ -421,7 +357,7 @@ export class MomentsSource implements Source {
     await this.settle();
     this.emitted = Promise.resolve(true);
     const position = await this.cursor.load();
-    if (position) this.cursorAt = position.createdAt;
+    if (position) this.health.noteCursor(position.createdAt);
     // Without connection state the live stream may have moved the cursor past a gap it never
     // saw: look back two periods, so every moment is read by a back-fill within one period of
     // becoming listable (the seen set drops the ones already delivered).
@@ -462,7 +398,7 @@ export class MomentsSource implements Source {
       const r = await this.handOver(events);
       await this.commit(events.slice(0, r.accepted), fromBackfill);
       if (r.failed) {
-        this.refused = { count: Math.max(events.length - r.accepted, this.refused?.count ?? 0) };
+        this.health.noteRefused(events.length - r.accepted);
         throw r.error;
       }
       return r.accepted;
@@ -478,7 +414,7 @@ export class MomentsSource implements Source {
   private async prepare(raws: readonly RawItem[]): Promise<MomentEvent[]> {
     // Counted as waiting while the seen check runs: with Redis down it may wait a long time.
     this.preparing += raws.length;
-    this.noteWaiting();
+    this.health.noteWaiting();
     try {
       return await this.prepareNow(raws);
     } finally {
@@ -519,34 +455,19 @@ export class MomentsSource implements Source {
   private async commit(events: readonly MomentEvent[], fromBackfill: boolean): Promise<void> {
     if (events.length === 0) return;
     await this.cursor.commitMany(events.map((e) => ({ publicId: e.data.publicId, createdAt: e.data.createdAt })));
-    this.lastCommitAt = Date.now();
-    for (const e of events) if (this.cursorAt === undefined || e.time > this.cursorAt) this.cursorAt = e.time;
+    this.health.noteCommitted(events.reduce((newest, e) => (e.time > newest ? e.time : newest), ''));
     eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' }, events.length);
     if (fromBackfill) backfilled.inc({ source: this.ctx.name }, events.length);
   }
 
   private release(events: readonly MomentEvent[]): void {
     for (const e of events) this.inFlight.delete(e.data.publicId);
-    if (this.pendingLive === 0 && this.preparing === 0 && this.buffer.length === 0 && this.inFlight.size === 0 && !this.refused) this.waitingSince = undefined;
+    this.health.noteHeldChanged();
   }
 
   /** Validates (invalid → quarantine, undefined) and enriches one upstream moment into its event. */
-  private async toMomentEvent(raw: RawItem): Promise<BridgeEvent<MomentEventData> | undefined> {
-    const parsed = parseMoment(raw);
-    if (!parsed.ok) {
-      // A copy that is safe to serialize: the raw object may be the very thing too deep to store.
-      await this.ctx.quarantine({ kind: 'moment', reason: parsed.reason, raw: safeSnapshot(raw) });
-      return undefined;
-    }
-    const moment = parsed.value;
-    const data: MomentEventData = { ...moment };
-    const trigger = await this.triggers.lookup(moment.triggerPublicId);
-    if (trigger) {
-      data.triggerName ??= trigger.name;
-      data.triggerMarker ??= trigger.marker;
-      data.labels ??= trigger.labels;
-    }
-    return { id: eventId(this.ctx.name, 'moment', moment.publicId), source: this.ctx.name, kind: 'moment', time: normalizeIso(moment.createdAt), data };
+  private toMomentEvent(raw: RawItem): Promise<MomentEvent | undefined> {
+    return momentEvent(raw, this.ctx, this.triggers);
   }
 
   private async processTrigger(kind: TriggerChange, raw: RawItem): Promise<void> {
@@ -577,10 +498,8 @@ export class MomentsSource implements Source {
     const cap = Math.min(this.config.reconnect.maxDelay, this.config.reconnect.initialDelay * 2 ** (this.retryAttempt - 1));
     const delay = Math.round(Math.random() * cap);
     this.log.warn(`moments ${this.ctx.name} retry`, { source: this.ctx.name, attempt: this.retryAttempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
-    if (pipeline) {
-      this.failure = { attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason };
-      this.report(true);
-    } else if (this.transport.status !== 'connected') this.setState({ status: 'reconnecting', attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason });
+    if (pipeline) this.health.pipelineFailed(this.retryAttempt, delay, reason);
+    else if (this.health.transportStatus !== 'connected') this.setState({ status: 'reconnecting', attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason });
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       void task();
