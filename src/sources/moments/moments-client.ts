@@ -78,10 +78,15 @@ export function realtimeUrlFor(graphqlUrl: string): string {
   return u.toString();
 }
 
-/** The payload of a subscription `data` frame is `{ <rootField>: object }`; the field name depends on the document. */
+/**
+ * The payload of a subscription `data` frame is `{ <rootField>: object }`; the field name depends
+ * on the document. A root value that is there but not an object is passed on all the same (typed
+ * as what it should have been): the source quarantines it with its reason, where dropping it here
+ * would leave no trace. Only an absent (null) value means nothing was sent.
+ */
 function rootValue(data: Record<string, unknown>): RawItem | undefined {
   const value = Object.values(data)[0];
-  return value !== null && typeof value === 'object' ? (value as RawItem) : undefined;
+  return value === null || value === undefined ? undefined : (value as RawItem);
 }
 
 /** The engine refused a document as invalid for its schema (not a resolver or auth error). */

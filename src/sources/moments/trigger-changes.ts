@@ -2,10 +2,10 @@ import { eventId, type BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
 import type { RateLimitedLog } from '../../log-rate-limit.js';
 import { counter } from '../../metrics.js';
-import { safeSnapshot } from '../../queue/safe-snapshot.js';
 import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import { normalizeIso } from './moment-cursor.js';
+import { quarantineCopy } from './moment-event.js';
 import type { MomentsApi } from './moments-client.js';
 import { parseTrigger, triggerTime, type Trigger } from './moments-schemas.js';
 import type { TriggerCache, TriggerChange } from './trigger-cache.js';
@@ -84,7 +84,7 @@ export class TriggerChanges {
   async handle(kind: TriggerChange, raw: RawItem): Promise<void> {
     const parsed = parseTrigger(raw);
     if (!parsed.ok) {
-      await this.options.ctx.quarantine({ kind, reason: parsed.reason, raw: safeSnapshot(raw) });
+      await this.options.ctx.quarantine({ kind, reason: parsed.reason, raw: quarantineCopy(raw) });
       return;
     }
     await this.offer(kind, parsed.value);
@@ -108,7 +108,7 @@ export class TriggerChanges {
       for (const raw of page.items) {
         const parsed = parseTrigger(raw);
         if (!parsed.ok) {
-          if (!mark || !(String(raw.updatedAt ?? '') < mark)) await this.options.ctx.quarantine({ kind: 'trigger', reason: parsed.reason, raw: safeSnapshot(raw) });
+          if (!mark || !(String(raw.updatedAt ?? '') < mark)) await this.options.ctx.quarantine({ kind: 'trigger', reason: parsed.reason, raw: quarantineCopy(raw) });
           continue;
         }
         const trigger = parsed.value;
