@@ -217,6 +217,11 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
       realtimeRefused = refuse;
     },
     sendRaw: (text) => realtime.sendRaw(text),
+    sendRawBytes: (bytes) => realtime.sendRawBytes(bytes),
+    sendDataText: (field, itemJson) => realtime.sendDataText(field, itemJson),
+    setConnectionAck(payload) {
+      realtime.connectionAckPayload = payload;
+    },
     sendConnectionError: (errorType = 'InternalFailure') => realtime.sendConnectionError(errorType),
     startGenerator: (opts) => generator.start(opts),
     stopGenerator: () => generator.stop(),

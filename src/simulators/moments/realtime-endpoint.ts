@@ -47,6 +47,8 @@ export class RealtimeEndpoint {
   readonly sockets = new Set<SocketState>();
   readonly stats = { realtimeConnections: 0, realtimeRefused: 0, startsReceived: 0 };
   keepAlivesPaused = false;
+  /** Sent as the connection_ack payload instead of `{ connectionTimeoutMs }` (hostile-peer tests). */
+  connectionAckPayload: Record<string, unknown> | undefined;
   private readonly startAckDelays = new Map<string, number>();
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('graphql-ws') ? 'graphql-ws' : false) });
 
@@ -89,6 +91,28 @@ export class RealtimeEndpoint {
 
   sendRaw(text: string): void {
     for (const s of this.sockets) if (s.ws.readyState === s.ws.OPEN) s.ws.send(text);
+  }
+
+  /** Sends `bytes` as a text frame as they are (e.g. invalid UTF-8, which a string cannot carry). */
+  sendRawBytes(bytes: Uint8Array): void {
+    for (const s of this.sockets) if (s.ws.readyState === s.ws.OPEN) s.ws.send(bytes, { binary: false });
+  }
+
+  /**
+   * Sends a `data` frame to every subscription on `field` whose item is `itemJson` verbatim,
+   * unrendered and unchecked: a value JSON.stringify cannot produce here (6,000 levels deep) or one
+   * the schema would refuse. Returns how many frames went out.
+   */
+  sendDataText(field: string, itemJson: string): number {
+    let n = 0;
+    for (const state of this.sockets) {
+      for (const [id, sub] of state.subs) {
+        if (sub.field !== field || state.ws.readyState !== state.ws.OPEN) continue;
+        state.ws.send(`{"id":${JSON.stringify(id)},"type":"data","payload":{"data":{${JSON.stringify(field)}:${itemJson}}}}`);
+        n++;
+      }
+    }
+    return n;
   }
 
   sendConnectionError(errorType: string): void {
@@ -161,7 +185,7 @@ export class RealtimeEndpoint {
     }
     if (frame.type === 'connection_init') {
       state.initialized = true;
-      this.send(state, { type: 'connection_ack', payload: { connectionTimeoutMs: this.options.connectionTimeoutMs } });
+      this.send(state, { type: 'connection_ack', payload: this.connectionAckPayload ?? { connectionTimeoutMs: this.options.connectionTimeoutMs } });
       if (!this.keepAlivesPaused) this.send(state, { type: 'ka' });
       state.ka ??= setInterval(() => {
         if (!this.keepAlivesPaused) this.send(state, { type: 'ka' });

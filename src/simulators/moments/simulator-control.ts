@@ -49,6 +49,12 @@ export interface MomentsSimulatorControl {
   refuseRealtime(refuse: boolean): void;
   /** Sends a raw text frame on every socket (malformed frames, odd types). */
   sendRaw(text: string): void;
+  /** Sends raw bytes as a text frame on every socket (invalid UTF-8). */
+  sendRawBytes(bytes: Uint8Array): void;
+  /** Sends a `data` frame whose item is `itemJson` verbatim to every subscription on `field` (e.g. onCreateMoment); returns the frames sent. */
+  sendDataText(field: string, itemJson: string): number;
+  /** The connection_ack payload for new connections (undefined: `{ connectionTimeoutMs }` as configured). */
+  setConnectionAck(payload: Record<string, unknown> | undefined): void;
   /** Sends `connection_error` on every socket. */
   sendConnectionError(errorType?: string): void;
   startGenerator(options?: GeneratorOptions): void;

@@ -1,5 +1,5 @@
 import type { FieldFilter, ListArgs, ModelFilter } from './graphql-client.js';
-import type { ListMomentsPlan } from './operation-documents.js';
+import type { CreatedAtOperator, ListMomentsPlan } from './operation-documents.js';
 
 /**
  * Turns listMoments arguments written as the vendor documents them (`filter: { createdAt: { ge } }`,
@@ -14,7 +14,7 @@ export function translateListMomentsArgs(args: ListArgs, plan: ListMomentsPlan):
   if (args.filter) {
     const { createdAt: _dropped, ...rest } = args.filter;
     const filter: ModelFilter = rest;
-    const bound = createdAt && rewriteCreatedAt(createdAt, plan);
+    const bound = createdAt && rewriteLowerBound(createdAt, plan.createdAtOperator);
     if (bound) filter.createdAt = bound;
     if (Object.keys(filter).length) vars.filter = filter;
   }
@@ -25,9 +25,8 @@ export function translateListMomentsArgs(args: ListArgs, plan: ListMomentsPlan):
   return vars;
 }
 
-/** `{ ge: t }` in the engine's terms; undefined when it cannot filter createdAt (the caller filters). */
-function rewriteCreatedAt(filter: FieldFilter, plan: ListMomentsPlan): Record<string, unknown> | undefined {
-  const operator = plan.createdAtOperator;
+/** `{ ge: t }` on a time field in the engine's terms (`operator`); undefined when it cannot filter that field (the caller filters). */
+export function rewriteLowerBound(filter: FieldFilter, operator: CreatedAtOperator | undefined): Record<string, unknown> | undefined {
   if (!operator) return undefined;
   const { ge, ...others } = filter;
   if (ge === undefined || operator === 'ge') return filter as Record<string, unknown>;

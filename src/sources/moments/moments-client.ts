@@ -1,11 +1,11 @@
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { CognitoAuth } from './cognito-auth.js';
-import { GraphqlClient, type ListArgs, type RawItem } from './graphql-client.js';
+import { GraphqlClient, type FieldFilter, type ListArgs, type ModelFilter, type RawItem } from './graphql-client.js';
 import { MomentsDocumentError, MomentsGraphqlError, MomentsHttpError } from './moments-errors.js';
 import type { Connection } from './moments-schemas.js';
 import type { MomentsOperation } from './operation-documents.js';
-import { translateListMomentsArgs } from './list-moments-args.js';
+import { rewriteLowerBound, translateListMomentsArgs } from './list-moments-args.js';
 import { OperationDiscovery, type OperationSet, type ResolvedOperation } from './schema-discovery.js';
 import { RealtimeClient, type RealtimeAuthMode, type RealtimeState } from './realtime-client.js';
 
@@ -35,6 +35,11 @@ export interface MomentsApi {
    * taken at its word (the vendor documents filter and orderBy).
    */
   backfillSupport?(): { filters: boolean; sorts: boolean };
+  /**
+   * Whether listTriggers can filter `updatedAt ≥ t` on this engine; when not (or when an SDK does
+   * not say), the trigger back-fill lists every trigger and compares updatedAt itself.
+   */
+  triggerBackfillSupport?(): { filters: boolean };
   /** Throws a MomentsDocumentError naming the config key when one of `operations` has no usable document. */
   requireOperations?(operations: readonly MomentsOperation[]): Promise<void>;
   close(): Promise<void>;
@@ -73,10 +78,15 @@ export function realtimeUrlFor(graphqlUrl: string): string {
   return u.toString();
 }
 
-/** The payload of a subscription `data` frame is `{ <rootField>: object }`; the field name depends on the document. */
+/**
+ * The payload of a subscription `data` frame is `{ <rootField>: object }`; the field name depends
+ * on the document. A root value that is there but not an object is passed on all the same (typed
+ * as what it should have been): the source quarantines it with its reason, where dropping it here
+ * would leave no trace. Only an absent (null) value means nothing was sent.
+ */
 function rootValue(data: Record<string, unknown>): RawItem | undefined {
   const value = Object.values(data)[0];
-  return value !== null && typeof value === 'object' ? (value as RawItem) : undefined;
+  return value === null || value === undefined ? undefined : (value as RawItem);
 }
 
 /** The engine refused a document as invalid for its schema (not a resolver or auth error). */
@@ -170,8 +180,13 @@ export class MomentsClient implements MomentsApi {
     return { filters: Boolean(set?.listMoments.createdAtOperator || list?.variables.has('since')), sorts: Boolean(set?.listMoments.orderBy) };
   }
 
+  triggerBackfillSupport(): { filters: boolean } {
+    const set = this.operationSet;
+    return { filters: Boolean(set?.listTriggers.updatedAtOperator && set.operations.listTriggers?.variables.has('filter')) };
+  }
+
   listTriggers(args: ListArgs = {}): Promise<Connection<RawItem>> {
-    return this.connection('listTriggers', () => ({ filter: args.filter, limit: args.limit, nextToken: args.nextToken || undefined, orderBy: args.orderBy }));
+    return this.connection('listTriggers', (set) => ({ filter: triggerFilter(args.filter, set), limit: args.limit, nextToken: args.nextToken || undefined, orderBy: args.orderBy }));
   }
 
   async getTrigger(publicId: string): Promise<RawItem | null> {
@@ -290,6 +305,17 @@ export class MomentsClient implements MomentsApi {
       current?.();
     };
   }
+}
+
+/** A `{ updatedAt: { ge } }` bound in the operator this engine takes (dropped when it has none: the caller compares). */
+function triggerFilter(filter: ModelFilter | undefined, set: OperationSet): ModelFilter | undefined {
+  const updatedAt = filter?.updatedAt as FieldFilter | undefined;
+  if (!filter || !updatedAt || Array.isArray(updatedAt)) return filter;
+  const { updatedAt: _bound, ...rest } = filter;
+  const out: ModelFilter = rest;
+  const bound = rewriteLowerBound(updatedAt, set.listTriggers.updatedAtOperator);
+  if (bound) out.updatedAt = bound;
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** Only the variables the document declares, and none that are undefined. */

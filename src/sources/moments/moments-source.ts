@@ -1,22 +1,27 @@
-import { eventId, type BridgeEvent } from '../../event.js';
+import type { BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
-import { counter, gauge } from '../../metrics.js';
-import type { Source, SourceContext, SourceState } from '../source.js';
+import { RateLimitedLog } from '../../log-rate-limit.js';
+import { counter } from '../../metrics.js';
+import type { Source, SourceContext, SourceProgress, SourceState } from '../source.js';
+import { createMomentsApi } from './create-moments-api.js';
 import type { RawItem } from './graphql-client.js';
-import { MomentCursor, normalizeIso } from './moment-cursor.js';
-import { MomentsClient, type MomentsApi, type MomentsClientOptions, type MomentsConnectionState, type Unsubscribe } from './moments-client.js';
+import { MomentCursor } from './moment-cursor.js';
+import { momentEvent } from './moment-event.js';
+import { handOverEvents, type HandOverResult } from './moment-hand-over.js';
+import type { MomentsApi, MomentsConnectionState, Unsubscribe } from './moments-client.js';
 import { MomentsAuthError, MomentsDocumentError } from './moments-errors.js';
-import { parseMoment, parseTrigger, triggerTime, type MomentEventData } from './moments-schemas.js';
+import { MomentsHealth } from './moments-health.js';
+import type { MomentEventData } from './moments-schemas.js';
 import { momentPagesSince } from './moment-pages.js';
 import type { MomentsOperation } from './operation-documents.js';
-import { loadMomentsSdk } from './sdk-loader.js';
-import { configuredDocuments, type MomentsSourceConfig } from './source-config.js';
-import { TriggerCache } from './trigger-cache.js';
+import type { MomentsSourceConfig } from './source-config.js';
+import { TriggerCache, type TriggerChange } from './trigger-cache.js';
+import { TriggerChanges } from './trigger-changes.js';
+import { TriggerWatermark } from './trigger-watermark.js';
 
 const eventsEmitted = counter('mb_moments_events_total', 'Events emitted by the moments source', ['source', 'kind']);
 const duplicates = counter('mb_moments_duplicates_total', 'Moments dropped because their publicId was already emitted', ['source']);
 const backfilled = counter('mb_moments_backfilled_total', 'Moments emitted by back-fill (not by the live stream)', ['source']);
-const connectedGauge = gauge('mb_moments_connected', '1 while the moments source has a live real-time connection', ['source']);
 
 /** Live moments kept while a back-fill runs; beyond this the back-fill itself will find them. */
 const MAX_BUFFER = 10_000;
@@ -48,8 +53,14 @@ export class MomentsSource implements Source {
   private readonly ctx: SourceContext;
   private readonly cursor: MomentCursor;
   private readonly triggers: TriggerCache;
+  private readonly changes: TriggerChanges;
+  /** Repeated warnings (reconnect loops, refused hand-overs, failing back-fills) pass through here: a flood stays a few lines. */
+  private readonly log: RateLimitedLog;
   private api: MomentsApi | undefined;
-  private currentState: SourceState = { status: 'starting' };
+  private readonly health: MomentsHealth;
+  private triggerBackfillQueued = false;
+  /** Moments in a batch whose seen check is running. */
+  private preparing = 0;
   private unsubscribes: Unsubscribe[] = [];
   private lane: Promise<void> = Promise.resolve();
   private backfilling = false;
@@ -77,11 +88,31 @@ export class MomentsSource implements Source {
     this.config = config;
     this.ctx = ctx;
     this.cursor = new MomentCursor(ctx.redis, `${ctx.keyPrefix}source:${ctx.name}:`, config.dedupTtl);
-    this.triggers = new TriggerCache({ api: () => this.api, quarantine: (item) => ctx.quarantine(item), logger: ctx.logger, source: ctx.name });
+    this.triggers = new TriggerCache({ api: () => this.api, logger: ctx.logger, source: ctx.name });
+    this.log = new RateLimitedLog(ctx.logger);
+    this.changes = new TriggerChanges({
+      ctx,
+      api: () => this.api,
+      cache: this.triggers,
+      watermark: new TriggerWatermark(ctx.redis, `${ctx.keyPrefix}source:${ctx.name}:`),
+      log: this.log,
+      retry: { initialDelayMs: config.reconnect.initialDelay, maxDelayMs: config.reconnect.maxDelay },
+      requestBackfill: () => this.requestTriggerBackfill(),
+    });
+    this.health = new MomentsHealth(ctx.name, ctx.logger, this.log, {
+      heldMoments: () => this.pendingLive + this.preparing + this.buffer.length + this.inFlight.size,
+      triggers: this.changes.outbox,
+      triggerProgressAt: () => this.changes.progressAt(),
+    });
   }
 
   state(): SourceState {
-    return this.currentState;
+    return this.health.state();
+  }
+
+  /** Moments and trigger changes waiting for the pipeline (see MomentsHealth). */
+  progress(): SourceProgress {
+    return this.health.progress();
   }
 
   async start(): Promise<void> {
@@ -94,19 +125,7 @@ export class MomentsSource implements Source {
   }
 
   private async createApi(): Promise<MomentsApi> {
-    const options: MomentsClientOptions = {
-      cognitoEndpoint: this.config.cognitoEndpoint,
-      clientId: this.config.clientId,
-      clientSecret: this.config.clientSecret,
-      graphqlUrl: this.config.graphqlUrl,
-      realtimeUrl: this.config.realtimeUrl,
-      realtimeAuth: this.config.realtimeAuth,
-      documents: configuredDocuments(this.config),
-      configPath: `sources.${this.ctx.name}`,
-      logger: this.ctx.logger,
-      reconnect: { initialDelayMs: this.config.reconnect.initialDelay, maxDelayMs: this.config.reconnect.maxDelay },
-    };
-    return this.config.sdk ? loadMomentsSdk(this.config.sdk, this.ctx.configDir, options) : new MomentsClient(options);
+    return createMomentsApi(this.config, this.ctx.name, this.ctx.configDir, this.ctx.logger);
   }
 
   /**
@@ -138,6 +157,7 @@ export class MomentsSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.changes.stop();
     clearInterval(this.periodicTimer);
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
@@ -173,7 +193,6 @@ export class MomentsSource implements Source {
       this.setState({ status: 'auth_failed', error: err.message }, 'no usable GraphQL document');
       return;
     }
-    await this.triggers.refresh();
     if (api.onConnectionStateChange) this.unsubscribes.push(api.onConnectionStateChange((s) => this.onConnectionState(s)));
     this.unsubscribes.push(
       api.onMoments((raw) => this.onLiveMoment(raw)),
@@ -184,9 +203,14 @@ export class MomentsSource implements Source {
       // An SDK that hides its reconnects hides their gaps too: back-fill now and every backfillEvery.
       this.ctx.logger.info({ source: this.ctx.name, everyMs: this.config.backfillEvery }, `moments source ${this.ctx.name}: the SDK reports no connection state; back-filling every ${this.config.backfillEvery} ms`);
       this.setState({ status: 'connected', since: new Date().toISOString() });
+      this.requestTriggerBackfill();
       this.requestBackfill('start');
       clearInterval(this.periodicTimer);
-      this.periodicTimer = setInterval(() => this.requestBackfill('periodic'), this.config.backfillEvery);
+      this.periodicTimer = setInterval(() => {
+        this.changes.markBackfillDue();
+        this.requestTriggerBackfill();
+        this.requestBackfill('periodic');
+      }, this.config.backfillEvery);
       this.periodicTimer.unref();
     }
   }
@@ -196,13 +220,15 @@ export class MomentsSource implements Source {
     switch (s.status) {
       case 'subscribed':
         this.setState({ status: 'connected', since: new Date().toISOString() });
-        if (s.reconnect) void this.triggers.refresh((kind, raw) => this.enqueue(() => this.processTrigger(kind, raw)));
+        // Trigger changes first: moments of the back-fill are enriched from the cache it fills.
+        this.requestTriggerBackfill();
         this.requestBackfill(s.reconnect ? 'reconnect' : 'start');
         return;
       case 'reconnecting':
         // Hold live moments from the next socket until the back-fill after resubscribing ran:
         // one processed first would move the cursor past the moments missed in the gap.
         this.backfilling = true;
+        this.changes.markBackfillDue();
         this.setState({ status: 'reconnecting', attempt: s.attempt, nextRetryInMs: s.nextRetryInMs, lastError: s.lastError });
         return;
       case 'auth_failed':
@@ -214,17 +240,8 @@ export class MomentsSource implements Source {
     }
   }
 
-  /** `failure` names an `auth_failed` state in the log: wrong credentials, or a document only config can fix. */
-  private setState(state: SourceState, failure = 'authentication failed'): void {
-    const previous = this.currentState;
-    this.currentState = state;
-    connectedGauge.set({ source: this.ctx.name }, state.status === 'connected' ? 1 : 0);
-    const changed = previous.status !== state.status || (state.status === 'reconnecting' && previous.status === 'reconnecting' && previous.attempt !== state.attempt);
-    if (!changed) return;
-    const log = { source: this.ctx.name, state };
-    if (state.status === 'auth_failed') this.ctx.logger.error(log, `moments source ${this.ctx.name}: ${failure}, not retrying: ${state.error}`);
-    else if (state.status === 'reconnecting') this.ctx.logger.warn(log, `moments source ${this.ctx.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`);
-    else this.ctx.logger.info(log, `moments source ${this.ctx.name}: ${state.status}`);
+  private setState(state: SourceState, failure?: string): void {
+    this.health.setTransport(state, failure);
   }
 
   /** Runs tasks one at a time, in arrival order; a failing task never blocks the lane. */
@@ -238,6 +255,7 @@ export class MomentsSource implements Source {
 
   private onLiveMoment(raw: RawItem): void {
     if (this.stopped) return;
+    this.health.noteWaiting();
     if (this.backfilling) {
       if (this.buffer.length < MAX_BUFFER) this.buffer.push(raw);
       else this.bufferOverflowed = true;
@@ -246,7 +264,7 @@ export class MomentsSource implements Source {
     if (this.pendingLive >= this.config.maxLiveBacklog) {
       // The pipeline is slower than the upstream: stop holding moments in memory. This one is not
       // committed, so the back-fill from the cursor reads it (and everything after it) again.
-      this.ctx.logger.warn({ source: this.ctx.name, backlog: this.pendingLive }, `moments source ${this.ctx.name}: more than ${this.config.maxLiveBacklog} live moments waiting; switching to back-fill`);
+      this.log.warn(`moments ${this.ctx.name} backlog`, { source: this.ctx.name, backlog: this.pendingLive }, `moments source ${this.ctx.name}: more than ${this.config.maxLiveBacklog} live moments waiting; switching to back-fill`);
       this.requestBackfill('live backlog');
       return;
     }
@@ -282,7 +300,7 @@ export class MomentsSource implements Source {
       if (events.length === 0) return;
       const handing = this.handOver(events);
       this.emitted = handing.then((r) => {
-        if (r.failed) this.handOverFailed(r.error);
+        if (r.failed) this.handOverFailed(r.error, events.length - r.accepted);
         return !r.failed;
       });
       const previous = this.committed;
@@ -301,10 +319,11 @@ export class MomentsSource implements Source {
   }
 
   /** The cursor did not move past the moments of a failed batch: a back-fill from the cursor brings them back. */
-  private handOverFailed(err: unknown): void {
-    this.ctx.logger.warn({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`);
+  private handOverFailed(err: unknown, count = 1): void {
+    this.log.warn(`moments ${this.ctx.name} hand-over`, { source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`);
     this.backfilling = true;
-    this.scheduleRetry(async () => this.requestBackfill('emit failure'), errorMessage(err));
+    this.health.noteRefused(count);
+    this.scheduleRetry(async () => this.requestBackfill('emit failure'), `the pipeline refused moments: ${errorMessage(err)}`, true);
   }
 
   /** Waits until every live batch in flight was handed over and committed (or failed). */
@@ -323,8 +342,9 @@ export class MomentsSource implements Source {
       try {
         await this.backfill(reason);
         this.retryAttempt = 0;
+        this.health.recovered();
       } catch (err) {
-        this.scheduleRetry(async () => this.requestBackfill(reason), `back-fill failed: ${errorMessage(err)}`);
+        this.scheduleRetry(async () => this.requestBackfill(reason), `back-fill failed: ${errorMessage(err)}`, true);
       }
     });
   }
@@ -337,6 +357,7 @@ export class MomentsSource implements Source {
     await this.settle();
     this.emitted = Promise.resolve(true);
     const position = await this.cursor.load();
+    if (position) this.health.noteCursor(position.createdAt);
     // Without connection state the live stream may have moved the cursor past a gap it never
     // saw: look back two periods, so every moment is read by a back-fill within one period of
     // becoming listable (the seen set drops the ones already delivered).
@@ -376,7 +397,10 @@ export class MomentsSource implements Source {
     try {
       const r = await this.handOver(events);
       await this.commit(events.slice(0, r.accepted), fromBackfill);
-      if (r.failed) throw r.error;
+      if (r.failed) {
+        this.health.noteRefused(events.length - r.accepted);
+        throw r.error;
+      }
       return r.accepted;
     } finally {
       this.release(events);
@@ -388,6 +412,17 @@ export class MomentsSource implements Source {
    * and itself) into events, in order. Their ids stay in `inFlight` until `release`.
    */
   private async prepare(raws: readonly RawItem[]): Promise<MomentEvent[]> {
+    // Counted as waiting while the seen check runs: with Redis down it may wait a long time.
+    this.preparing += raws.length;
+    this.health.noteWaiting();
+    try {
+      return await this.prepareNow(raws);
+    } finally {
+      this.preparing -= raws.length;
+    }
+  }
+
+  private async prepareNow(raws: readonly RawItem[]): Promise<MomentEvent[]> {
     const ids = raws.map((raw) => (typeof raw.publicId === 'string' ? raw.publicId : undefined));
     const distinct = [...new Set(ids.filter((id): id is string => id !== undefined))];
     // Read before the seen check is sent: an id released meanwhile was committed on the same
@@ -411,84 +446,60 @@ export class MomentsSource implements Source {
     return events;
   }
 
-  /** Gives the events to the pipeline, in order. Never rejects: says how many were accepted (a prefix) and why it stopped. */
-  private async handOver(events: MomentEvent[]): Promise<{ accepted: number; failed: boolean; error?: unknown }> {
-    if (events.length === 0) return { accepted: 0, failed: false };
-    try {
-      if (this.ctx.emitBatch) {
-        await this.ctx.emitBatch(events);
-        return { accepted: events.length, failed: false };
-      }
-    } catch (error) {
-      return { accepted: 0, failed: true, error };
-    }
-    // No batch entry: one at a time, so the moments accepted before a failure still get committed.
-    let accepted = 0;
-    try {
-      for (const event of events) {
-        await this.ctx.emit(event);
-        accepted += 1;
-      }
-      return { accepted, failed: false };
-    } catch (error) {
-      return { accepted, failed: true, error };
-    }
+  /** Gives the events to the pipeline, in order (see handOverEvents). Never rejects. */
+  private handOver(events: MomentEvent[]): Promise<HandOverResult> {
+    return handOverEvents(this.ctx, events);
   }
 
   /** Records accepted moments and moves the cursor to the newest of them (call only after the hand-over). */
   private async commit(events: readonly MomentEvent[], fromBackfill: boolean): Promise<void> {
     if (events.length === 0) return;
     await this.cursor.commitMany(events.map((e) => ({ publicId: e.data.publicId, createdAt: e.data.createdAt })));
+    this.health.noteCommitted(events.reduce((newest, e) => (e.time > newest ? e.time : newest), ''));
     eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' }, events.length);
     if (fromBackfill) backfilled.inc({ source: this.ctx.name }, events.length);
   }
 
   private release(events: readonly MomentEvent[]): void {
     for (const e of events) this.inFlight.delete(e.data.publicId);
+    this.health.noteHeldChanged();
   }
 
   /** Validates (invalid → quarantine, undefined) and enriches one upstream moment into its event. */
-  private async toMomentEvent(raw: RawItem): Promise<BridgeEvent<MomentEventData> | undefined> {
-    const parsed = parseMoment(raw);
-    if (!parsed.ok) {
-      await this.ctx.quarantine({ kind: 'moment', reason: parsed.reason, raw });
-      return undefined;
-    }
-    const moment = parsed.value;
-    const data: MomentEventData = { ...moment };
-    const trigger = await this.triggers.lookup(moment.triggerPublicId);
-    if (trigger) {
-      data.triggerName ??= trigger.name;
-      data.triggerMarker ??= trigger.marker;
-      data.labels ??= trigger.labels;
-    }
-    return { id: eventId(this.ctx.name, 'moment', moment.publicId), source: this.ctx.name, kind: 'moment', time: normalizeIso(moment.createdAt), data };
+  private toMomentEvent(raw: RawItem): Promise<MomentEvent | undefined> {
+    return momentEvent(raw, this.ctx, this.triggers);
   }
 
-  private async processTrigger(kind: 'trigger.created' | 'trigger.updated', raw: RawItem): Promise<void> {
-    // After the moments that arrived before it.
+  private async processTrigger(kind: TriggerChange, raw: RawItem): Promise<void> {
+    // After the moments that arrived before it; a refusal is held and retried by TriggerChanges, off the lane.
     await this.emitted;
-    const parsed = parseTrigger(raw);
-    if (!parsed.ok) {
-      await this.ctx.quarantine({ kind, reason: parsed.reason, raw });
-      return;
-    }
-    const trigger = parsed.value;
-    const time = normalizeIso(triggerTime(trigger, kind === 'trigger.created' ? 'created' : 'updated'));
-    // Each update is its own event: the id carries updatedAt.
-    const upstreamId = kind === 'trigger.created' ? trigger.publicId : `${trigger.publicId}@${time}`;
-    await this.ctx.emit({ id: eventId(this.ctx.name, kind, upstreamId), source: this.ctx.name, kind, time, data: trigger });
-    this.triggers.set(trigger);
-    eventsEmitted.inc({ source: this.ctx.name, kind });
+    await this.changes.handle(kind, raw);
   }
 
-  private scheduleRetry(task: () => Promise<void>, reason: string): void {
+  /** Lists trigger changes missed since the watermark (lane task; retried with backoff on failure). */
+  private requestTriggerBackfill(): void {
+    if (this.stopped || this.triggerBackfillQueued) return;
+    this.triggerBackfillQueued = true;
+    this.enqueue(async () => {
+      this.triggerBackfillQueued = false;
+      try {
+        const found = await this.changes.backfill();
+        if (found) this.ctx.logger.info({ source: this.ctx.name, found }, `moments source ${this.ctx.name}: trigger back-fill found ${found} change(s) missed live`);
+      } catch (err) {
+        this.scheduleRetry(async () => this.requestTriggerBackfill(), `trigger back-fill failed: ${errorMessage(err)}`);
+      }
+    });
+  }
+
+  /** `pipeline`: the failure is on the pipeline side (hand-over, back-fill): reported as not connected until a back-fill succeeds. */
+  private scheduleRetry(task: () => Promise<void>, reason: string, pipeline = false): void {
     if (this.stopped) return;
     this.retryAttempt += 1;
     const cap = Math.min(this.config.reconnect.maxDelay, this.config.reconnect.initialDelay * 2 ** (this.retryAttempt - 1));
     const delay = Math.round(Math.random() * cap);
-    this.ctx.logger.warn({ source: this.ctx.name, attempt: this.retryAttempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
-    if (this.currentState.status !== 'connected') this.setState({ status: 'reconnecting', attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason });
+    this.log.warn(`moments ${this.ctx.name} retry`, { source: this.ctx.name, attempt: this.retryAttempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
+    if (pipeline) this.health.pipelineFailed(this.retryAttempt, delay, reason);
+    else if (this.health.transportStatus !== 'connected') this.setState({ status: 'reconnecting', attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason });
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       void task();

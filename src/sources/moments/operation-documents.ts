@@ -108,6 +108,18 @@ export interface ListMomentsPlan {
   orderBy?: { shape: 'list' | 'object'; ascending: string };
 }
 
+/** The operator listTriggers takes for `updatedAt ≥ t`, or undefined when it cannot filter on updatedAt (the trigger back-fill lists all). */
+export function planListTriggers(schema: GraphQLSchema): { updatedAtOperator?: CreatedAtOperator } {
+  const field = schema.getQueryType()?.getFields().listTriggers;
+  const filterType = getNamedType(field?.args.find((a) => a.name === 'filter')?.type);
+  const updatedAt = isInputObjectType(filterType) ? filterType.getFields().updatedAt : undefined;
+  const operatorType = updatedAt ? getNamedType(updatedAt.type) : undefined;
+  if (!isInputObjectType(operatorType)) return {};
+  const ops = operatorType.getFields();
+  const updatedAtOperator = (['ge', 'gte', 'gt'] as const).find((op) => op in ops);
+  return updatedAtOperator ? { updatedAtOperator } : {};
+}
+
 /** Reads from the schema which filter operator and orderBy shape listMoments takes. */
 export function planListMoments(schema: GraphQLSchema): ListMomentsPlan {
   const field = schema.getQueryType()?.getFields().listMoments;

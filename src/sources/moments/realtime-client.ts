@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { WebSocket, type RawData } from 'ws';
 import type { Logger } from '../../log.js';
+import { RateLimitedLog } from '../../log-rate-limit.js';
 import { counter } from '../../metrics.js';
 import { MomentsAuthError, MomentsRealtimeError } from './moments-errors.js';
 
@@ -131,13 +132,19 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
   private connectionTimeoutMs = APPSYNC_CONNECTION_TIMEOUT_MS;
   private stableTimer: NodeJS.Timeout | undefined;
   private clampLogged = false;
-  /** Problem kinds already logged on the current socket: a peer repeating one is counted, not logged each time. */
-  private readonly loggedKinds = new Set<string>();
+  /**
+   * Protocol problems, keep-alive timeouts and oversized frames are logged through this: a peer
+   * flooding the socket (or a reconnect loop) writes a few lines and a summary per interval, at any
+   * log level; the metric counts every one.
+   */
+  private readonly log: RateLimitedLog;
 
   constructor(options: RealtimeClientOptions) {
     super();
     if (!options.url) throw new TypeError('RealtimeClient: url is required');
     this.options = options;
+    // One line per kind and 10 s, then a summary: the first says what is wrong, the metric counts.
+    this.log = new RateLimitedLog(options.logger, { burst: 1, intervalMs: 10_000 });
   }
 
   state(): RealtimeState {
@@ -232,7 +239,6 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
     const socket = new WebSocket(url, protocols, { handshakeTimeout: this.options.connectionInitTimeoutMs ?? 15_000, maxPayload: this.options.maxMessageBytes ?? 1_048_576 });
     this.socket = socket;
     this.acked = false;
-    this.loggedKinds.clear();
     this.readyOnThisSocket = false;
     for (const sub of this.subs.values()) sub.answered = false;
 
@@ -256,7 +262,7 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
         // ws has already closed the socket (1009); the close handler reconnects.
         const limit = this.options.maxMessageBytes ?? 1_048_576;
         protocolErrors.inc({ kind: 'oversized_frame' });
-        this.options.logger.warn({ limit }, `Moments real-time: the server sent a message larger than ${limit} bytes (maxMessageBytes); dropped the connection and reconnecting (the back-fill recovers what it carried; raise maxMessageBytes if the engine sends such messages on purpose)`);
+        this.log.warn('moments realtime oversized_frame', { limit }, `Moments real-time: the server sent a message larger than ${limit} bytes (maxMessageBytes); dropped the connection and reconnecting (the back-fill recovers what it carried; raise maxMessageBytes if the engine sends such messages on purpose)`);
         this.lastError = `a message larger than ${limit} bytes`;
         return;
       }
@@ -295,7 +301,7 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
     if (this.watchdog) clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
       protocolErrors.inc({ kind: 'keepalive_timeout' });
-      this.options.logger.warn({ timeoutMs }, `Moments real-time: no keep-alive within ${timeoutMs} ms, reconnecting`);
+      this.log.warn('moments realtime keepalive_timeout', { timeoutMs }, `Moments real-time: no keep-alive within ${timeoutMs} ms, reconnecting`);
       this.lastError = `no keep-alive within ${timeoutMs} ms`;
       socket.terminate();
     }, timeoutMs);
@@ -303,10 +309,7 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
 
   private protocolError(kind: string, err: MomentsRealtimeError): void {
     protocolErrors.inc({ kind });
-    const first = !this.loggedKinds.has(kind);
-    this.loggedKinds.add(kind);
-    const level = first ? 'warn' : 'debug';
-    this.options.logger[level]({ err: { code: err.code, message: err.message } }, first ? `${err.message} (further ${kind} problems on this connection are counted in mb_moments_realtime_protocol_errors_total, logged at debug)` : err.message);
+    this.log.warn(`moments realtime ${kind}`, { err: { code: err.code, message: err.message } }, `${err.message} (every one is counted in mb_moments_realtime_protocol_errors_total{kind="${kind}"})`);
     this.emit('protocolError', err);
   }
 

@@ -2,7 +2,7 @@ import { Kind, parse, validate, type DocumentNode, type GraphQLSchema, type Oper
 import type { Logger } from '../../log.js';
 import { errorMessage } from '../../errors.js';
 import { MomentsDocumentError, type DocumentOrigin } from './moments-errors.js';
-import { buildOperationDocument, MOMENTS_OPERATIONS, planListMoments, UnbuildableOperation, type ListMomentsPlan, type MomentsOperation } from './operation-documents.js';
+import { buildOperationDocument, MOMENTS_OPERATIONS, planListMoments, planListTriggers, UnbuildableOperation, type CreatedAtOperator, type ListMomentsPlan, type MomentsOperation } from './operation-documents.js';
 
 /** The docs section an operator reads when a document is missing or wrong. */
 export const DOCUMENTS_HELP = 'docs/moments-engine.md#graphql-documents';
@@ -21,6 +21,8 @@ export interface OperationSet {
   /** Why an operation has no document (the error it throws when used). */
   unavailable: Partial<Record<MomentsOperation, MomentsDocumentError>>;
   listMoments: ListMomentsPlan;
+  /** How listTriggers filters on updatedAt (from the schema only: without one the trigger back-fill lists all). */
+  listTriggers: { updatedAtOperator?: CreatedAtOperator };
   /** The engine's schema, when introspection worked. */
   schema?: GraphQLSchema;
   /** Why introspection failed, when it did. */
@@ -126,7 +128,7 @@ export class OperationDiscovery {
       const unconfigured = MOMENTS_OPERATIONS.filter((op) => !configured[op]);
       if (unconfigured.length) logger?.warn({ err: introspectionError }, `moments: the engine refused introspection; no document for ${unconfigured.join(', ')} (set ${this.options.configPath}.documents.*)`);
     }
-    const set: OperationSet = { operations: {}, unavailable: {}, listMoments: {}, schema, introspectionError };
+    const set: OperationSet = { operations: {}, unavailable: {}, listMoments: {}, listTriggers: schema ? planListTriggers(schema) : {}, schema, introspectionError };
     for (const operation of MOMENTS_OPERATIONS) {
       const key = this.configKey(operation);
       const text = configured[operation];

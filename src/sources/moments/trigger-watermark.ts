@@ -1,0 +1,36 @@
+import type { Redis } from 'ioredis';
+import { runLua } from '../../redis/run-lua.js';
+
+/* Moves the watermark forward only: two replicas racing, or a late write, never move it back. */
+const ADVANCE_SCRIPT = `
+local cur = redis.call('HGET', KEYS[1], 'triggersUpdatedAt')
+if cur and ARGV[1] <= cur then return 0 end
+redis.call('HSET', KEYS[1], 'triggersUpdatedAt', ARGV[1])
+return 1
+`;
+
+/**
+ * The newest trigger `updatedAt` whose change events are all in Redis, kept in the moments
+ * cursor hash (`<prefix>source:<name>:cursor`, field `triggersUpdatedAt`) so that cursor and
+ * watermark live and die together. After a reconnect or a restart the source lists triggers
+ * changed at or after it and emits the changes it has not handed over yet.
+ */
+export class TriggerWatermark {
+  private readonly key: string;
+
+  constructor(
+    private readonly redis: Redis,
+    keyBase: string,
+  ) {
+    this.key = `${keyBase}cursor`;
+  }
+
+  async load(): Promise<string | undefined> {
+    return (await this.redis.hget(this.key, 'triggersUpdatedAt')) ?? undefined;
+  }
+
+  /** Call only once every trigger change up to `updatedAt` (a normalized ISO string) was accepted. */
+  async advance(updatedAt: string): Promise<void> {
+    await runLua(this.redis, ADVANCE_SCRIPT, 1, this.key, updatedAt);
+  }
+}
