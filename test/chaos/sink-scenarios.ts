@@ -123,8 +123,11 @@ export async function pagerdutyBursts(p: SinkLoad & { bursts: number; burstSize:
   }, p);
 }
 
-/** Google Sheets: bursts of 429 RESOURCE_EXHAUSTED on writes, into an append sheet and an upsert sheet. */
-export async function sheetsQuota(p: SinkLoad & { bursts: number; burstSize: number; gapMs: number }): Promise<ScenarioResult> {
+/**
+ * Google Sheets: bursts of 429 RESOURCE_EXHAUSTED on writes, and writes whose answer is lost after
+ * they landed (connection reset, or a 503), into an append sheet and an upsert sheet.
+ */
+export async function sheetsQuota(p: SinkLoad & { bursts: number; burstSize: number; gapMs: number; lostAnswersPerBurst: number }): Promise<ScenarioResult> {
   const token = 'ya29.chaos-token';
   const sheets = await startSheetsApiServer({ spreadsheets: ['chaos-book'], accessTokens: [token] });
   const modes = { append: { mode: 'append' }, upsert: { mode: 'upsert', key: '{{ id }}' } };
@@ -143,16 +146,20 @@ export async function sheetsQuota(p: SinkLoad & { bursts: number; burstSize: num
       return body.map((r) => `${m}|${r[col] ?? ''}`);
     });
   let injected = 0;
+  let lostAnswers = 0;
   return runSinkScenario('sheets', {
     delivery: { connectors, routes: allMomentsTo(Object.keys(connectors)), receipts: () => countReceipts(rows()), expand: (id) => Object.keys(modes).map((m) => `${m}|${id}`) },
     async inject() {
       for (let b = 0; b < p.bursts; b++) {
         sheets.injectQuotaExceeded(p.burstSize);
         injected += p.burstSize;
+        // The write lands; its answer does not (the retry must not add the rows again).
+        sheets.loseAnswerAfterWrite({ as: b % 2 ? '503' : 'reset', pathIncludes: ':append' }, p.lostAnswersPerBurst);
+        lostAnswers += p.lostAnswersPerBurst;
         await sleep(p.gapMs);
       }
     },
-    figures: () => ({ injectedQuotaErrors: injected, answered429: sheets.requests.filter((r) => r.status === 429).length, writeRequests: sheets.requests.filter((r) => r.write).length }),
+    figures: () => ({ injectedQuotaErrors: injected, lostAnswers, answersLostOnAppend: sheets.requests.filter((r) => r.path.endsWith(':append') && (r.status === 0 || r.status === 503)).length, answered429: sheets.requests.filter((r) => r.status === 429).length, writeRequests: sheets.requests.filter((r) => r.write).length }),
     stop: sheets.stop,
   }, p);
 }

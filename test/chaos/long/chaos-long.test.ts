@@ -93,7 +93,7 @@ describe('chaos (long)', () => {
   }, 240_000);
 
   it('chaos 11: Google Sheets quota 429 bursts, append and upsert', async () => {
-    const r = await sheetsQuota({ events: 3000, perSecond: 50, faultAfterMs: 2000, bursts: 10, burstSize: 3, gapMs: 3000, settleMs: 180_000 });
+    const r = await sheetsQuota({ events: 3000, perSecond: 50, faultAfterMs: 2000, bursts: 10, burstSize: 3, gapMs: 3000, lostAnswersPerBurst: 2, settleMs: 180_000 });
     report('sheets-quota (long)', r);
     expectEveryEventOnce(r);
   }, 300_000);
