@@ -3,7 +3,7 @@ import type { BridgeEvent } from './event.js';
 import type { Logger } from './log.js';
 import { counter } from './metrics.js';
 import type { DeliveryQueues } from './queue/delivery-queues.js';
-import { serializeFailure } from './queue/safe-snapshot.js';
+import { serializeFailure } from './safe-snapshot.js';
 import type { SetAside } from './queue/set-aside.js';
 import { EventRoutingError, type RenderFailure, type RoutedDelivery, type Router } from './routing/router.js';
 

@@ -27,6 +27,22 @@ describe('quarantine', () => {
     expect(await counted('moments', 'moment')).toBe(before + 1);
   });
 
+  it('keeps an object JSON.stringify refuses (6,000 levels deep, cyclic, BigInt) as a safe snapshot, without throwing', async () => {
+    const client = redis.client();
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 6000; i++) deep = [deep];
+    const cyclic: Record<string, unknown> = { publicId: 'c1' };
+    cyclic.self = cyclic;
+    for (const raw of [{ publicId: 'd1', triggerObject: deep }, cyclic, { publicId: 'b1', big: 10n }]) {
+      await quarantine(client, 'mbqs:', silentLogger(), { source: 'moments', kind: 'moment', reason: 'poison', raw });
+    }
+    const items = await listQuarantined(client, 'mbqs:');
+    expect(items.map((i) => (i.raw as { publicId: string }).publicId)).toEqual(['b1', 'c1', 'd1']);
+    expect(items[0]!.raw).toMatchObject({ big: '10n' });
+    expect(items[1]!.raw).toMatchObject({ self: '[Circular]' });
+    expect(JSON.stringify(items[2]!.raw)).toMatch(/Truncated: nested deeper than/);
+  });
+
   it('caps the list at the newest entries while the counter keeps counting', async () => {
     const client = redis.client();
     const extra = 5;

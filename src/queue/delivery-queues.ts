@@ -10,7 +10,7 @@ import { queueMetrics } from './queue-metrics.js';
 import { queueName } from './queue-names.js';
 import { resolveDeliveryOptions, type ResolvedDeliveryOptions } from './queue-options.js';
 import type { DeliveryJobData, RoutedDelivery } from './routed-delivery.js';
-import { serializeFailure } from './safe-snapshot.js';
+import { serializeFailure } from '../safe-snapshot.js';
 import { addQuarantineWrites, countQuarantined, setAsideMetric, type SetAside } from './set-aside.js';
 
 export interface RetentionOptions {

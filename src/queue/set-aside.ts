@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { counter } from '../metrics.js';
 import { QUARANTINE_CAP, quarantineKey } from '../quarantine.js';
 import type { QuarantinedItem } from '../sources/source.js';
-import { safeSnapshot } from './safe-snapshot.js';
+import { safeSnapshot } from '../safe-snapshot.js';
 
 /**
  * Why one item left the flow instead of stopping it:
