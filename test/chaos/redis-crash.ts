@@ -22,7 +22,7 @@ export interface RedisCrasher {
 const SAMPLE_EVERY_MS = 50;
 
 /** The newest `appendonly.aof.<n>.incr.aof` of a Redis 7 multi-part AOF, if any. */
-function newestIncrementFile(dataDir: string): string | undefined {
+export function newestIncrementFile(dataDir: string): string | undefined {
   const dir = join(dataDir, 'appendonlydir');
   let files: string[];
   try {
