@@ -13,8 +13,11 @@ import { join } from 'node:path';
 import type { EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 
 export interface RedisCrasher {
-  /** SIGKILL, `downMs` down, start again; returns the AOF bytes dropped (0 without AOF or `loseLastMs`). */
-  crash(p: { downMs: number; loseLastMs?: number }): Promise<{ aofBytesDropped: number }>;
+  /**
+   * SIGKILL, `downMs` down, `whileDown()`, start again; returns the AOF bytes dropped (0 without
+   * AOF or `loseLastMs`).
+   */
+  crash(p: { downMs: number; loseLastMs?: number; whileDown?: () => void }): Promise<{ aofBytesDropped: number }>;
   /** Stops sampling the AOF size. */
   stop(): void;
 }
@@ -22,7 +25,7 @@ export interface RedisCrasher {
 const SAMPLE_EVERY_MS = 50;
 
 /** The newest `appendonly.aof.<n>.incr.aof` of a Redis 7 multi-part AOF, if any. */
-function newestIncrementFile(dataDir: string): string | undefined {
+export function newestIncrementFile(dataDir: string): string | undefined {
   const dir = join(dataDir, 'appendonlydir');
   let files: string[];
   try {
@@ -46,7 +49,7 @@ export function redisCrasher(server: EmbeddedRedis): RedisCrasher {
   };
   const timer = server.appendOnly ? setInterval(sample, SAMPLE_EVERY_MS) : undefined;
   return {
-    async crash({ downMs, loseLastMs }) {
+    async crash({ downMs, loseLastMs, whileDown }) {
       sample();
       const killedAt = Date.now();
       await server.kill();
@@ -63,6 +66,7 @@ export function redisCrasher(server: EmbeddedRedis): RedisCrasher {
         }
       }
       await new Promise((r) => setTimeout(r, downMs));
+      whileDown?.();
       await server.start();
       return { aofBytesDropped };
     },

@@ -1,14 +1,13 @@
 /**
- * Chaos 7. (a) runs in `npm test`. (a′) and (b) are known gaps and run only with
- * CHAOS_KNOWN_GAPS=1: nothing tells the moments source that Redis came back without its last
- * writes, so the jobs Redis lost are re-created only if a hand-over happened to fail while Redis
- * was down (a back-fill then reads the old cursor); otherwise they are lost (docs/reliability.md,
- * "Known gaps"). Drop the `runIf` once the source back-fills after every Redis reconnect.
+ * Chaos 7: Redis SIGKILLed and restarted (a) with every acknowledged write kept, (a′) without the
+ * last second of its AOF, (b) empty. The moments source writes its cursor on a connection that
+ * never carries a command over a reconnect and back-fills from the cursor Redis holds after every
+ * reconnect, so whatever Redis lost is re-created (docs/reliability.md, chaos 7).
  */
 import { describe, expect, it } from 'vitest';
 import { report } from './chaos-rig.js';
 import { expectNoLossWithinBound } from './expectations.js';
-import { KNOWN_GAPS, redisKill } from './redis-kill-scenario.js';
+import { redisKill } from './redis-kill-scenario.js';
 
 const load = { events: 600, perSecond: 150, killAfterMs: 2000, downMs: 1000, settleMs: 30_000 };
 
@@ -19,14 +18,14 @@ describe('chaos 7: Redis SIGKILLed during load with a backlog queued, restarted 
     expectNoLossWithinBound(r);
   }, 90_000);
 
-  it.runIf(KNOWN_GAPS)('(a′) AOF everysec, the last second of the AOF lost (machine crash): the back-fill re-creates the lost jobs — KNOWN GAP', async () => {
+  it('(a′) AOF everysec, the last second of the AOF lost (machine crash): the back-fill re-creates the lost jobs', async () => {
     const r = await redisKill({ persistence: 'aof', loseLastMs: 1000, ...load });
     report('redis-kill (aof, last 1 s lost)', r);
     expect(r.aofBytesDropped).toBeGreaterThan(0);
     expectNoLossWithinBound(r);
   }, 90_000);
 
-  it.runIf(KNOWN_GAPS)('(b) no persistence, Redis restarts empty: the back-fill window re-creates every event not delivered — KNOWN GAP', async () => {
+  it('(b) no persistence, Redis restarts empty: the back-fill window re-creates every event not delivered', async () => {
     const r = await redisKill({ persistence: 'none', ...load });
     report('redis-kill (no persistence)', r);
     // Cursor and seen set are gone too: the back-fill may re-send what was delivered before the crash.

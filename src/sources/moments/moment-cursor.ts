@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { runLua } from '../../redis/run-lua.js';
 
 /** The newest moment instant the source has emitted, and the moment ids at that instant. */
 export interface CursorPosition {
@@ -119,12 +118,16 @@ export class MomentCursor {
   /**
    * Records a batch of emitted moments and moves the cursor to the newest of them, atomically.
    * Call only after every moment in the batch was accepted by the pipeline.
+   *
+   * One EVAL, written to the connection before this returns its promise, never followed by a
+   * second command (no EVALSHA → NOSCRIPT → retry, which could reach a Redis restarted since):
+   * a check of the connection made just before the call holds for the write (see RedisEpoch).
    */
   async commitMany(moments: readonly CommittedMoment[]): Promise<void> {
     if (moments.length === 0) return;
     const args: (string | number)[] = [Date.now(), this.ttlMs];
     for (const m of moments) args.push(m.publicId, normalizeIso(m.createdAt));
-    await runLua(this.redis, COMMIT_SCRIPT, 2, this.cursorKey, this.seenKey, ...args);
+    await this.redis.eval(COMMIT_SCRIPT, 2, this.cursorKey, this.seenKey, ...args);
   }
 }
 

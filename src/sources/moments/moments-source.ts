@@ -2,6 +2,7 @@ import type { BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
 import { RateLimitedLog } from '../../log-rate-limit.js';
 import { counter } from '../../metrics.js';
+import { RedisEpoch, StaleRedisEpochError } from '../redis-epoch.js';
 import type { Source, SourceContext, SourceProgress, SourceState } from '../source.js';
 import { createMomentsApi } from './create-moments-api.js';
 import type { RawItem } from './graphql-client.js';
@@ -52,6 +53,10 @@ export class MomentsSource implements Source {
   private readonly config: MomentsSourceConfig;
   private readonly ctx: SourceContext;
   private readonly cursor: MomentCursor;
+  /** The connection cursor, seen set and watermark are written on, and its epoch (see RedisEpoch). */
+  private readonly epoch: RedisEpoch;
+  /** The epoch in which the last back-fill read the cursor: only batches of that epoch may move it. */
+  private cursorEpoch: number | undefined;
   private readonly triggers: TriggerCache;
   private readonly changes: TriggerChanges;
   /** Repeated warnings (reconnect loops, refused hand-overs, failing back-fills) pass through here: a flood stays a few lines. */
@@ -74,8 +79,11 @@ export class MomentsSource implements Source {
   private emitted: Promise<boolean> = Promise.resolve(true);
   /** Settles once the newest batch's cursor commit finished; commits run in batch order. */
   private committed: Promise<void> = Promise.resolve();
-  /** Ids prepared or handed over but not yet in the Redis seen set: later batches dedup against them too. */
-  private readonly inFlight = new Set<string>();
+  /**
+   * Ids prepared or handed over but not yet in the Redis seen set (later batches dedup against
+   * them too), each with the Redis epoch its batch was prepared in.
+   */
+  private readonly inFlight = new Map<string, number>();
   private bufferOverflowed = false;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private retryAttempt = 0;
@@ -87,14 +95,17 @@ export class MomentsSource implements Source {
   constructor(config: MomentsSourceConfig, ctx: SourceContext) {
     this.config = config;
     this.ctx = ctx;
-    this.cursor = new MomentCursor(ctx.redis, `${ctx.keyPrefix}source:${ctx.name}:`, config.dedupTtl);
+    this.epoch = new RedisEpoch({ shared: ctx.redis, logger: ctx.logger, onReconnect: () => this.onRedisReconnect() });
+    this.cursor = new MomentCursor(this.epoch.redis, `${ctx.keyPrefix}source:${ctx.name}:`, config.dedupTtl);
     this.triggers = new TriggerCache({ api: () => this.api, logger: ctx.logger, source: ctx.name });
     this.log = new RateLimitedLog(ctx.logger);
     this.changes = new TriggerChanges({
       ctx,
       api: () => this.api,
       cache: this.triggers,
-      watermark: new TriggerWatermark(ctx.redis, `${ctx.keyPrefix}source:${ctx.name}:`),
+      watermark: new TriggerWatermark(this.epoch.redis, `${ctx.keyPrefix}source:${ctx.name}:`),
+      epoch: this.epoch,
+      lostWatermarkLookbackMs: config.backfill,
       log: this.log,
       retry: { initialDelayMs: config.reconnect.initialDelay, maxDelayMs: config.reconnect.maxDelay },
       requestBackfill: () => this.requestTriggerBackfill(),
@@ -120,6 +131,7 @@ export class MomentsSource implements Source {
     // Live moments may arrive before every subscription is acknowledged; hold them until the
     // start back-fill ran, or the first one would move the cursor past the moments made while down.
     this.backfilling = true;
+    await this.epoch.connect();
     this.api = await this.createApi();
     await this.connect();
   }
@@ -166,6 +178,7 @@ export class MomentsSource implements Source {
     await this.api?.close();
     await this.lane;
     await this.settle();
+    this.epoch.close();
     this.setState({ status: 'stopped' });
   }
 
@@ -238,6 +251,20 @@ export class MomentsSource implements Source {
         // connecting / connected-without-subscriptions / idle: not a change worth reporting.
         return;
     }
+  }
+
+  /**
+   * The source's Redis connection is back: Redis may have restarted without its last writes, the
+   * jobs and the cursor past them lost together. Do what an upstream reconnect does: hold live
+   * moments, let the batches in flight settle (their commits are refused: they were handed over
+   * before the reconnect), re-read the cursor from Redis and back-fill from it.
+   */
+  private onRedisReconnect(): void {
+    if (this.stopped) return;
+    this.log.warn(`moments ${this.ctx.name} redis reconnect`, { source: this.ctx.name }, `moments source ${this.ctx.name}: Redis connection re-established; back-filling from the cursor Redis holds now, in case it lost its last writes`);
+    this.changes.redisReconnected();
+    this.requestTriggerBackfill();
+    this.requestBackfill('redis reconnect');
   }
 
   private setState(state: SourceState, failure?: string): void {
@@ -356,7 +383,11 @@ export class MomentsSource implements Source {
     // batches are held in the buffer until this back-fill is done, so a failure is forgotten here.
     await this.settle();
     this.emitted = Promise.resolve(true);
+    const epoch = this.epoch.current;
+    // Answered on the connection of `epoch` (it carries nothing over a reconnect): batches
+    // prepared on it may move this cursor; any later connection needs a new back-fill first.
     const position = await this.cursor.load();
+    this.cursorEpoch = epoch;
     if (position) this.health.noteCursor(position.createdAt);
     // Without connection state the live stream may have moved the cursor past a gap it never
     // saw: look back two periods, so every moment is read by a back-fill within one period of
@@ -425,6 +456,8 @@ export class MomentsSource implements Source {
   private async prepareNow(raws: readonly RawItem[]): Promise<MomentEvent[]> {
     const ids = raws.map((raw) => (typeof raw.publicId === 'string' ? raw.publicId : undefined));
     const distinct = [...new Set(ids.filter((id): id is string => id !== undefined))];
+    // Before anything is handed over: a batch may be committed only on the connection it started on.
+    const epoch = this.epoch.current;
     // Read before the seen check is sent: an id released meanwhile was committed on the same
     // connection before our ZSCOREs, so Redis answers for it.
     const taken = new Set(distinct.filter((id) => this.inFlight.has(id)));
@@ -440,7 +473,7 @@ export class MomentsSource implements Source {
       const event = await this.toMomentEvent(raws[i]!);
       if (!event) continue;
       taken.add(event.data.publicId);
-      this.inFlight.add(event.data.publicId);
+      this.inFlight.set(event.data.publicId, epoch);
       events.push(event);
     }
     return events;
@@ -454,6 +487,12 @@ export class MomentsSource implements Source {
   /** Records accepted moments and moves the cursor to the newest of them (call only after the hand-over). */
   private async commit(events: readonly MomentEvent[], fromBackfill: boolean): Promise<void> {
     if (events.length === 0) return;
+    // A batch prepared before a Redis reconnect, or a cursor not re-read since one, may cover jobs
+    // the old Redis took with it: refused, and the back-fill from the re-read cursor re-creates
+    // them. The check and the write happen in one tick (commitMany sends at once, never re-sent).
+    const cursorEpoch = this.cursorEpoch ?? -1;
+    if (events.some((e) => this.inFlight.get(e.data.publicId) !== cursorEpoch)) throw new StaleRedisEpochError(`moments source ${this.ctx.name}: cursor commit`);
+    this.epoch.assert(cursorEpoch, `moments source ${this.ctx.name}: cursor commit`);
     await this.cursor.commitMany(events.map((e) => ({ publicId: e.data.publicId, createdAt: e.data.createdAt })));
     this.health.noteCommitted(events.reduce((newest, e) => (e.time > newest ? e.time : newest), ''));
     eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' }, events.length);

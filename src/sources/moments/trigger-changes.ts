@@ -2,6 +2,7 @@ import { eventId, type BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
 import type { RateLimitedLog } from '../../log-rate-limit.js';
 import { counter } from '../../metrics.js';
+import { StaleRedisEpochError, type RedisEpoch } from '../redis-epoch.js';
 import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import { normalizeIso } from './moment-cursor.js';
@@ -26,7 +27,14 @@ export interface TriggerChangesOptions {
   ctx: SourceContext;
   api: () => MomentsApi | undefined;
   cache: TriggerCache;
+  /** On the epoch's connection: the watermark moves only on the connection its back-fill read it from. */
   watermark: TriggerWatermark;
+  epoch: RedisEpoch;
+  /**
+   * Redis lost the watermark it had (restarted empty): changes updated this long ago or later are
+   * offered again, as moments are from the `backfill` window.
+   */
+  lostWatermarkLookbackMs: number;
   log: RateLimitedLog;
   retry: { initialDelayMs: number; maxDelayMs: number };
   /** Called when the outbox dropped changes and is empty again: run a trigger back-fill. */
@@ -50,13 +58,22 @@ export class TriggerChanges {
   /** False once changes were dropped (outbox full) until the next back-fill: the cache saw them, the pipeline did not. */
   private cacheTrusted = true;
   private lastProgressAt: number | undefined;
+  /** The Redis epoch in which the last back-fill read the watermark. */
+  private markEpoch: number | undefined;
+  /** Redis held a watermark once: finding none later means Redis lost it, not a first start. */
+  private hadMark = false;
+  /** The epoch the outbox's current hand-over started on (the outbox hands over one batch at a time). */
+  private outboxEpoch = 0;
 
   constructor(options: TriggerChangesOptions) {
     this.options = options;
     const name = options.ctx.name;
     this.outbox = new TriggerOutbox({
-      emit: (events) => this.emit(events),
-      accepted: (changes) => this.accepted(changes),
+      emit: (events) => {
+        this.outboxEpoch = options.epoch.current;
+        return this.emit(events);
+      },
+      accepted: (changes) => this.accepted(changes, false, this.outboxEpoch),
       failed: (err, attempt, delay) =>
         options.log.warn(`moments ${name} trigger retry`, { source: name, attempt, delayMs: delay, held: this.outbox.size }, `moments source ${name}: the pipeline refused ${this.outbox.size} trigger change(s), retrying in ${delay} ms: ${errorMessage(err)}`),
       drainedAfterOverflow: () => options.requestBackfill(),
@@ -80,6 +97,17 @@ export class TriggerChanges {
     this.outbox.stop();
   }
 
+  /**
+   * The Redis connection is back and Redis may have lost its last writes, the watermark and the
+   * jobs of changes handed over just before together: forget what was handed over and trust
+   * neither the cache nor live changes until a back-fill re-read the watermark from Redis.
+   */
+  redisReconnected(): void {
+    this.backfillDue = true;
+    this.cacheTrusted = false;
+    this.handedOver.clear();
+  }
+
   /** One live change: validate (invalid → quarantine), then hand over or hold. Never throws for a pipeline failure. */
   async handle(kind: TriggerChange, raw: RawItem): Promise<void> {
     const parsed = parseTrigger(raw);
@@ -98,7 +126,15 @@ export class TriggerChanges {
   async backfill(): Promise<number> {
     const api = this.options.api();
     if (!api) return 0;
-    const mark = await this.options.watermark.load();
+    const epoch = this.options.epoch.current;
+    let mark = await this.options.watermark.load();
+    this.markEpoch = epoch;
+    if (mark) this.hadMark = true;
+    else if (this.hadMark) {
+      mark = new Date(Date.now() - this.options.lostWatermarkLookbackMs).toISOString();
+      const name = this.options.ctx.name;
+      this.options.log.warn(`moments ${name} watermark lost`, { source: name, since: mark }, `moments source ${name}: Redis lost the trigger watermark (restarted without its data); offering trigger changes since ${mark} again`);
+    }
     const filters = Boolean(mark && api.triggerBackfillSupport?.().filters);
     const changes: Array<[TriggerChange, Trigger]> = [];
     let newest: string | undefined;
@@ -126,10 +162,13 @@ export class TriggerChanges {
       }
       nextToken = page.nextToken;
     } while (nextToken);
+    // Redis reconnected while listing: the next back-fill (requested by the reconnect) re-reads the watermark.
+    if (!this.options.epoch.holds(epoch)) throw new StaleRedisEpochError(`moments source ${this.options.ctx.name}: trigger back-fill`);
     this.backfillDue = false;
     this.cacheTrusted = true;
     if (!mark) {
       await this.options.watermark.advance(newest ?? EPOCH);
+      this.hadMark = true;
       return 0;
     }
     // Oldest first: a change accepted before an older one is held must not move the watermark past it.
@@ -138,7 +177,7 @@ export class TriggerChanges {
     for (const [kind, trigger] of changes) if (await this.offer(kind, trigger, true)) offered++;
     recovered.inc({ source: this.options.ctx.name }, offered);
     // Nothing held and nothing new: the watermark may still move up to what the listing saw.
-    if (this.outbox.size === 0 && newest && offered === 0) await this.options.watermark.advance(newest);
+    if (this.outbox.size === 0 && newest && offered === 0 && this.options.epoch.holds(epoch)) await this.options.watermark.advance(newest);
     return offered;
   }
 
@@ -155,13 +194,14 @@ export class TriggerChanges {
       this.hold(change);
       return true;
     }
+    const epoch = this.options.epoch.current;
     try {
       await this.emit([event]);
     } catch (err) {
       this.hold(change, err);
       return true;
     }
-    await this.accepted([change], fromBackfill);
+    await this.accepted([change], fromBackfill, epoch);
     return true;
   }
 
@@ -186,15 +226,22 @@ export class TriggerChanges {
     for (const e of events) await ctx.emit(e);
   }
 
-  /** Remembers accepted changes and moves the watermark as far as is safe. A failed write only delays it. */
-  private async accepted(changes: readonly PendingChange[], fromBackfill = false): Promise<void> {
+  /**
+   * Remembers accepted changes and moves the watermark as far as is safe. A failed write only
+   * delays it. `epoch`: the Redis epoch the hand-over started on; handed over before a reconnect,
+   * the change may be among the writes Redis lost, so it is neither remembered nor moves the
+   * watermark (the back-fill after the reconnect offers it again; the queue drops it if it is there).
+   */
+  private async accepted(changes: readonly PendingChange[], fromBackfill: boolean, epoch: number): Promise<void> {
     this.lastProgressAt = Date.now();
+    const current = this.options.epoch.holds(epoch);
     for (const c of changes) {
-      this.handedOver.add(c.event.id);
+      if (current) this.handedOver.add(c.event.id);
       if (this.handedOver.size > REMEMBERED) this.handedOver.delete(this.handedOver.values().next().value!);
       emitted.inc({ source: this.options.ctx.name, kind: c.event.kind });
     }
     if (this.backfillDue && !fromBackfill) return;
+    if (!current || epoch !== this.markEpoch) return;
     let mark = changes.reduce((m, c) => (c.updatedAt > m ? c.updatedAt : m), '');
     const oldestHeld = this.outbox.oldestUpdatedAt();
     if (oldestHeld !== undefined && oldestHeld < mark) mark = oldestHeld;

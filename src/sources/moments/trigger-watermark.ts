@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { runLua } from '../../redis/run-lua.js';
 
 /* Moves the watermark forward only: two replicas racing, or a late write, never move it back. */
 const ADVANCE_SCRIPT = `
@@ -29,8 +28,12 @@ export class TriggerWatermark {
     return (await this.redis.hget(this.key, 'triggersUpdatedAt')) ?? undefined;
   }
 
-  /** Call only once every trigger change up to `updatedAt` (a normalized ISO string) was accepted. */
+  /**
+   * Call only once every trigger change up to `updatedAt` (a normalized ISO string) was accepted.
+   * One EVAL, sent before this returns (see MomentCursor.commitMany): a connection check made
+   * just before the call holds for the write.
+   */
   async advance(updatedAt: string): Promise<void> {
-    await runLua(this.redis, ADVANCE_SCRIPT, 1, this.key, updatedAt);
+    await this.redis.eval(ADVANCE_SCRIPT, 1, this.key, updatedAt);
   }
 }

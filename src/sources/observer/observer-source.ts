@@ -1,5 +1,6 @@
 import { eventId, type BridgeEvent } from '../../event.js';
 import { counter, gauge } from '../../metrics.js';
+import { RedisEpoch } from '../redis-epoch.js';
 import type { Source, SourceContext, SourceState } from '../source.js';
 import { AdminPoller } from './admin-poller.js';
 import { CallDiscovery } from './call-discovery.js';
@@ -89,6 +90,12 @@ export class ObserverSource implements Source {
   /** A server sending garbage sends a lot of it: ten lines a minute, the metric counts the rest. */
   private readonly malformedLog: RateLimitedLog;
   private readonly admin: AdminPoller | undefined;
+  /**
+   * The connection seen marks and call/admin states are written on, and its epoch: a mark written
+   * after a Redis restart for an event handed over before it could vouch for a job the restart
+   * took (see RedisEpoch).
+   */
+  private readonly epoch: RedisEpoch;
 
   constructor(
     private readonly config: ObserverSourceConfig,
@@ -96,6 +103,9 @@ export class ObserverSource implements Source {
     private readonly options: ObserverSourceOptions = {},
   ) {
     this.malformedLog = new RateLimitedLog(ctx.logger, { burst: 10, intervalMs: 60_000 });
+    this.epoch = new RedisEpoch({ shared: ctx.redis, logger: ctx.logger, onReconnect: () => this.onRedisReconnect() });
+    // Call discovery and the admin poller write "emitted" states after tryEmit: on the same connection.
+    const stateCtx: SourceContext = { ...ctx, redis: this.epoch.redis };
     const cap = options.maxPendingEvents ?? 10_000;
     this.pending = new PendingEvents<PendingItem>({
       cap,
@@ -109,7 +119,7 @@ export class ObserverSource implements Source {
       },
     });
     this.discovery = new CallDiscovery({
-      ctx,
+      ctx: stateCtx,
       callsKey: this.key('calls'),
       client: () => this.client,
       isCurrent: (generation) => generation === this.connectedGeneration,
@@ -126,7 +136,7 @@ export class ObserverSource implements Source {
     // Redis, and the next poll (which runs on a timer, rows or not) emits again whatever was refused.
     if (config.admin) {
       this.admin = new AdminPoller({
-        ctx,
+        ctx: stateCtx,
         pollEvery: config.admin.pollEvery,
         emit: (event) => this.tryEmit(event),
         requestFailed: (method, err) => this.requestFailed(method, err),
@@ -140,6 +150,7 @@ export class ObserverSource implements Source {
 
   async start(): Promise<void> {
     this.stopped = false;
+    await this.epoch.connect();
     this.pending.resume();
     this.factory =
       this.options.createClient ??
@@ -164,6 +175,7 @@ export class ObserverSource implements Source {
     await Promise.resolve(client?.close()).catch(() => undefined);
     // Rows still waiting are not marked seen in Redis: the next start re-reads them with update().
     await this.pending.stop();
+    this.epoch.close();
     this.current = { status: 'stopped' };
   }
 
@@ -427,13 +439,17 @@ export class ObserverSource implements Source {
         return true;
       }
       const seenKey = this.key(`seen:${row.upstreamId}`);
-      if ((await this.ctx.redis.exists(seenKey)) === 1) {
+      const epoch = this.epoch.current;
+      if ((await this.epoch.redis.exists(seenKey)) === 1) {
         metrics.duplicateRows.inc({ source: this.ctx.name });
         return true;
       }
       await this.ctx.emit({ id: eventId(this.ctx.name, 'observer.row', row.upstreamId), source: this.ctx.name, kind: 'observer.row', time: row.time, data: row.data });
       // Marked only after the pipeline took it: a crash in between re-emits (same id), never loses.
-      await this.ctx.redis.set(seenKey, '1', 'PX', this.config.dedupTtl);
+      // Handed over before a Redis reconnect, its job may be among the writes Redis lost: retried
+      // (the seen check on the new Redis decides, and the queue drops it if its job is there).
+      if (!this.epoch.holds(epoch)) return false;
+      await this.epoch.redis.set(seenKey, '1', 'PX', this.config.dedupTtl);
       metrics.rows.inc({ source: this.ctx.name, frame: spec.kind });
       return true;
     } catch (err) {
@@ -456,6 +472,18 @@ export class ObserverSource implements Source {
     this.resync.set(key, item.spec);
   }
 
+  /**
+   * Redis is back and may have lost its last writes: seen marks with the jobs they vouch for.
+   * Rows in memory are retried (handleRow); rows already done are found again by re-reading every
+   * open frame, as after dropping them over the cap (the seen set on the new Redis skips the rest).
+   */
+  private onRedisReconnect(): void {
+    if (this.stopped || this.connectedGeneration === undefined) return;
+    this.ctx.logger.warn({ source: this.ctx.name, frames: this.frames.size }, 'observer: Redis connection re-established; re-reading every frame in case Redis lost its last writes');
+    for (const [key, entry] of this.frames) this.resync.set(key, entry.spec);
+    this.resyncFrames();
+  }
+
   /** Re-opens the frames whose rows were dropped over the cap: a new frame's update() reads them all again. */
   private resyncFrames(): void {
     const generation = this.connectedGeneration;
@@ -469,11 +497,15 @@ export class ObserverSource implements Source {
     }
   }
 
-  /** Emits a discovery or summary event; false when the pipeline refused it (caller retries later). */
+  /**
+   * Emits a discovery or summary event; false when the pipeline refused it, or when Redis
+   * reconnected meanwhile (the caller must not record it as emitted: Redis may have lost it).
+   */
   private async tryEmit(event: BridgeEvent): Promise<boolean> {
+    const epoch = this.epoch.current;
     try {
       await this.ctx.emit(event);
-      return true;
+      return this.epoch.holds(epoch);
     } catch (err) {
       metrics.emitFailures.inc({ source: this.ctx.name });
       this.ctx.logger.error({ source: this.ctx.name, kind: event.kind, err: (err as Error).message }, 'observer: could not hand an event to the pipeline; will retry');
