@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from './log.js';
 import { RateLimitedLog } from './log-rate-limit.js';
 import { counter } from './metrics.js';
-import { safeSnapshot } from './safe-snapshot.js';
+import { identifiedSnapshot } from './safe-snapshot.js';
 import type { QuarantinedItem } from './sources/source.js';
 
 const quarantined = counter('mb_events_quarantined_total', 'Upstream objects that failed validation and were quarantined', ['source', 'kind']);
@@ -31,8 +31,14 @@ function limited(logger: Logger): RateLimitedLog {
  */
 export async function quarantine(redis: Redis, keyPrefix: string, logger: Logger, item: QuarantinedItem): Promise<void> {
   quarantined.inc({ source: item.source, kind: item.kind });
-  // The raw object failed validation: it may also be too deep or cyclic for JSON.stringify.
-  const entry = JSON.stringify({ ...item, raw: safeSnapshot(item.raw), at: new Date().toISOString() });
+  const at = new Date().toISOString();
+  let entry: string;
+  try {
+    entry = JSON.stringify({ ...item, at });
+  } catch {
+    // The raw object failed validation: it may also be too deep, cyclic or BigInt for JSON.stringify.
+    entry = JSON.stringify({ ...item, raw: identifiedSnapshot(item.raw), at });
+  }
   const log = limited(logger);
   log.warn(`quarantined ${item.source} ${item.kind}`, { source: item.source, kind: item.kind, reason: item.reason }, `quarantined an invalid ${item.kind} from ${item.source}: ${item.reason} (see ${quarantineKey(keyPrefix)})`);
   try {

@@ -53,6 +53,29 @@ export function safeSnapshot(value: unknown, limits: SnapshotLimits = {}): unkno
   return text.length <= maxChars ? copy : { truncated: true, chars: text.length, preview: text.slice(0, maxChars) };
 }
 
+/** Fields that identify an upstream object: kept beside a snapshot that had to be cut to a preview. */
+const IDENTITY_FIELDS = ['publicId', 'id', 'callId', 'clientId', 'createdAt', 'updatedAt', 'timestamp'] as const;
+
+/**
+ * {@link safeSnapshot}, and when the copy had to be cut to a preview, the object's identifying
+ * fields (publicId, id, createdAt…) beside it, so an operator can still find it upstream.
+ */
+export function identifiedSnapshot(raw: unknown): unknown {
+  const copy = safeSnapshot(raw);
+  if (raw === null || typeof raw !== 'object' || copy === null || typeof copy !== 'object' || !('truncated' in copy)) return copy;
+  const ids: Record<string, unknown> = {};
+  for (const field of IDENTITY_FIELDS) {
+    let value: unknown;
+    try {
+      value = (raw as Record<string, unknown>)[field];
+    } catch {
+      continue;
+    }
+    if (value !== undefined) ids[field] = safeSnapshot(value, { maxChars: 1024 });
+  }
+  return { ...ids, snapshot: copy };
+}
+
 /** Why `JSON.stringify` refused a value, in words an operator can act on. */
 export function serializeFailure(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);

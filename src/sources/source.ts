@@ -9,6 +9,8 @@ export type SourceState =
   | { status: 'connected'; since: string }
   | { status: 'reconnecting'; attempt: number; nextRetryInMs: number; lastError?: string }
   | { status: 'auth_failed'; error: string }
+  /** Running, but not as it should: e.g. the upstream refused a subscription and items arrive only by polling. */
+  | { status: 'degraded'; since: string; reason: string }
   | { status: 'stopped' };
 
 /** An upstream object that failed validation: kept for inspection, never silently dropped. */

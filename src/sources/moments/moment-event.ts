@@ -1,5 +1,5 @@
 import { eventId, type BridgeEvent } from '../../event.js';
-import { safeSnapshot } from '../../safe-snapshot.js';
+import { identifiedSnapshot } from '../../safe-snapshot.js';
 import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import { normalizeIso } from './moment-cursor.js';
@@ -8,15 +8,9 @@ import type { TriggerCache } from './trigger-cache.js';
 
 /**
  * What the quarantine keeps of an invalid upstream object: a copy that is safe to serialize (the
- * object may be the very thing too deep to store), and when that copy had to be cut to a preview,
- * its publicId and createdAt beside it so the operator can still find it upstream.
+ * object may be the very thing too deep to store), with its identity beside a cut preview.
  */
-export function quarantineCopy(raw: unknown): unknown {
-  const copy = safeSnapshot(raw);
-  if (raw === null || typeof raw !== 'object' || copy === null || typeof copy !== 'object' || !('truncated' in copy)) return copy;
-  const { publicId, createdAt, updatedAt } = raw as Record<string, unknown>;
-  return { publicId: safeSnapshot(publicId), createdAt: safeSnapshot(createdAt), updatedAt: safeSnapshot(updatedAt), snapshot: copy };
-}
+export const quarantineCopy = identifiedSnapshot;
 
 /**
  * One upstream moment as its event, enriched from the trigger cache (name, marker, labels), or

@@ -12,7 +12,11 @@ import { RealtimeClient, type RealtimeAuthMode, type RealtimeState } from './rea
 export type Unsubscribe = () => void;
 
 /** Real-time connection states, plus `subscribed`: every subscription is live (back-fill now). */
-export type MomentsConnectionState = RealtimeState | { status: 'subscribed'; reconnect: boolean };
+export type MomentsConnectionState =
+  | RealtimeState
+  | { status: 'subscribed'; reconnect: boolean }
+  /** The engine refused a subscription for good (its document): no live items of that kind until a config change. */
+  | { status: 'subscription_refused'; operation: MomentsOperation; error: string };
 
 /**
  * The documented Moments SDK surface the source relies on. Our MomentsClient implements it; the
@@ -42,6 +46,8 @@ export interface MomentsApi {
   triggerBackfillSupport?(): { filters: boolean };
   /** Throws a MomentsDocumentError naming the config key when one of `operations` has no usable document. */
   requireOperations?(operations: readonly MomentsOperation[]): Promise<void>;
+  /** Subscriptions the engine refused for good, with its reason (empty when every one is live). */
+  refusedSubscriptions?(): ReadonlyMap<MomentsOperation, string>;
   close(): Promise<void>;
 }
 
@@ -118,6 +124,9 @@ export class MomentsClient implements MomentsApi {
   private operationSet: OperationSet | undefined;
   /** Operations re-introspected since their last success (at most once each). */
   private readonly rediscovered = new Set<MomentsOperation>();
+  /** Subscriptions refused for good (a failed subscription is not re-sent on reconnect). */
+  private readonly refused = new Map<MomentsOperation, string>();
+  private readonly refusalListeners = new Set<(state: MomentsConnectionState) => void>();
 
   constructor(options: MomentsClientOptions) {
     this.auth = new CognitoAuth({
@@ -230,10 +239,21 @@ export class MomentsClient implements MomentsApi {
     const onReady = ({ reconnect }: { reconnect: boolean }) => listener({ status: 'subscribed', reconnect });
     this.realtime.on('state', onState);
     this.realtime.on('ready', onReady);
+    this.refusalListeners.add(listener);
     return () => {
       this.realtime.off('state', onState);
       this.realtime.off('ready', onReady);
+      this.refusalListeners.delete(listener);
     };
+  }
+
+  refusedSubscriptions(): ReadonlyMap<MomentsOperation, string> {
+    return new Map(this.refused);
+  }
+
+  private subscriptionRefused(operation: MomentsOperation, error: string): void {
+    this.refused.set(operation, error);
+    for (const listener of this.refusalListeners) listener({ status: 'subscription_refused', operation, error });
   }
 
   async close(): Promise<void> {
@@ -292,16 +312,22 @@ export class MomentsClient implements MomentsApi {
             .then(() => {
               if (!closed) current = this.subscribe(operation, handler, true);
             })
-            .catch((e: unknown) => this.logger.error({ operation, err: (e as Error).message }, `moments: ${(e as Error).message}`));
+            .catch((e: unknown) => {
+              this.logger.error({ operation, err: (e as Error).message }, `moments: ${(e as Error).message}`);
+              this.subscriptionRefused(operation, (e as Error).message);
+            });
           return;
         }
-        this.logger.error({ operation }, this.discovery.rejected(op, engineText).message);
+        const refusal = this.discovery.rejected(op, engineText).message;
+        this.logger.error({ operation }, refusal);
+        if (!closed) this.subscriptionRefused(operation, refusal);
       },
     });
     current = () => sub.unsubscribe();
     this.realtime.start();
     return () => {
       closed = true;
+      this.refused.delete(operation);
       current?.();
     };
   }

@@ -36,6 +36,8 @@ export class MomentsHealth {
   private lastCommitAt: number | undefined;
   /** The cursor's createdAt as last read or moved (for lagMs). */
   private cursorAt: string | undefined;
+  /** Set while the engine refuses a subscription: running, items arrive by polling only. */
+  private degraded: { since: string; reason: string } | undefined;
 
   constructor(
     private readonly name: string,
@@ -58,7 +60,15 @@ export class MomentsHealth {
     const p = this.progress();
     const stuckMs = p.pending > 0 ? Date.now() - Math.max(p.lastProgressAt ?? 0, p.oldestPendingSince ?? 0) : 0;
     if (stuckMs > STUCK_AFTER_MS) return { status: 'reconnecting', attempt: 0, nextRetryInMs: 0, lastError: `no progress for ${Math.round(stuckMs / 1000)} s with ${p.pending} item(s) waiting (the pipeline or Redis is not answering)` };
+    if (this.degraded) return { status: 'degraded', ...this.degraded };
     return t;
+  }
+
+  /** `reason` while the source runs degraded (e.g. a refused subscription), undefined once it does not. */
+  setDegraded(reason: string | undefined): void {
+    if (reason === this.degraded?.reason) return;
+    this.degraded = reason === undefined ? undefined : { since: new Date().toISOString(), reason };
+    this.report();
   }
 
   /** Moments and trigger changes waiting for the pipeline, and how long; lagMs is how far the cursor is behind while moments wait. */
@@ -131,6 +141,7 @@ export class MomentsHealth {
     this.reportedStatus = state.status;
     const log = { source: this.name, state };
     if (state.status === 'auth_failed') this.logger.error(log, `moments source ${this.name}: ${failure}, not retrying: ${state.error}`);
+    else if (state.status === 'degraded') this.logger.error(log, `moments source ${this.name}: degraded: ${state.reason}`);
     else if (state.status === 'reconnecting') this.log.warn(`moments ${this.name} reconnecting`, log, `moments source ${this.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`);
     else this.logger.info(log, `moments source ${this.name}: ${state.status}`);
   }

@@ -171,6 +171,7 @@ export class MomentsSource implements Source {
     this.stopped = true;
     this.changes.stop();
     clearInterval(this.periodicTimer);
+    this.periodicTimer = undefined;
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
@@ -218,21 +219,47 @@ export class MomentsSource implements Source {
       this.setState({ status: 'connected', since: new Date().toISOString() });
       this.requestTriggerBackfill();
       this.requestBackfill('start');
-      clearInterval(this.periodicTimer);
-      this.periodicTimer = setInterval(() => {
-        this.changes.markBackfillDue();
-        this.requestTriggerBackfill();
-        this.requestBackfill('periodic');
-      }, this.config.backfillEvery);
-      this.periodicTimer.unref();
+      this.startPeriodicBackfill();
     }
+  }
+
+  /** Back-fills moments and trigger changes every backfillEvery: the live stream cannot be trusted alone. */
+  private startPeriodicBackfill(): void {
+    if (this.periodicTimer) return;
+    this.periodicTimer = setInterval(() => {
+      this.changes.markBackfillDue();
+      this.requestTriggerBackfill();
+      this.requestBackfill('periodic');
+    }, this.config.backfillEvery);
+    this.periodicTimer.unref();
+  }
+
+  /**
+   * A subscription the engine refused is not live, and will not be until the config changes: say so
+   * (`degraded`, /readyz 503 with the reason) and poll with the periodic back-fill meanwhile, so the
+   * moments still flow, backfillEvery late, instead of silently never arriving.
+   */
+  private onSubscriptionsRefused(refused: ReadonlyMap<string, string>): void {
+    if (refused.size === 0) {
+      this.health.setDegraded(undefined);
+      clearInterval(this.periodicTimer);
+      this.periodicTimer = undefined;
+      return;
+    }
+    const reason = [...refused].map(([operation, error]) => `${operation} refused (${error})`).join('; ');
+    this.health.setDegraded(`${reason} — polling with a back-fill every ${this.config.backfillEvery} ms until the config is fixed`);
+    this.startPeriodicBackfill();
   }
 
   private onConnectionState(s: MomentsConnectionState): void {
     if (this.stopped) return;
     switch (s.status) {
+      case 'subscription_refused':
+        this.onSubscriptionsRefused(this.api?.refusedSubscriptions?.() ?? new Map([[s.operation, s.error]]));
+        return;
       case 'subscribed':
         this.setState({ status: 'connected', since: new Date().toISOString() });
+        this.onSubscriptionsRefused(this.api?.refusedSubscriptions?.() ?? new Map());
         // Trigger changes first: moments of the back-fill are enriched from the cache it fills.
         this.requestTriggerBackfill();
         this.requestBackfill(s.reconnect ? 'reconnect' : 'start');

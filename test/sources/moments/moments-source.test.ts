@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BridgeEvent } from '../../../src/event.js';
@@ -8,6 +11,7 @@ import { momentsSource } from '../../../src/sources/moments/index.js';
 import { configuredDocuments } from '../../../src/sources/moments/source-config.js';
 import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../../src/simulators/moments/moments-simulator.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
+import { until } from '../../helpers/until.js';
 
 let redis: TestRedis;
 let sim: MomentsSimulator;
@@ -72,6 +76,14 @@ function createSource(overrides: Record<string, unknown> = {}, configDir?: strin
   const source = momentsSource.create(config, context(configDir));
   sources.push(source);
   return source;
+}
+
+/** The documents block of docs/moments-engine.md (the example for an engine that hides its schema). */
+function documentedVendorDocuments(): Record<string, string> {
+  const doc = readFileSync(fileURLToPath(new URL('../../../docs/moments-engine.md', import.meta.url)), 'utf8');
+  const block = /<!-- vendor-documents:start -->\s*```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!block) throw new Error('docs/moments-engine.md lost its vendor-documents block');
+  return (parseYaml(block) as { documents: Record<string, string> }).documents;
 }
 
 const momentIds = () => events.filter((e) => e.kind === 'moment').map((e) => e.id);
@@ -246,6 +258,21 @@ describe('moments source', () => {
     });
     expect(logLines.filter((l) => l.includes('no usable GraphQL document, not retrying'))).toHaveLength(1);
     expect(sim.control.stats().realtimeConnections).toBe(0);
+  });
+
+  it('a subscription the engine refuses: `degraded` with the reason and the config key, and moments still arrive by periodic back-fill', async () => {
+    // Introspection off: the documents come from config, unchecked until the engine answers.
+    await startSim({ introspection: false });
+    const documents = { ...documentedVendorDocuments(), onCreateMoment: 'subscription OnCreateMoment { onCreateMoment { publicId createdAt noSuchField } }' };
+    const source = createSource({ backfillEvery: '300ms', documents });
+    await source.start();
+    await until(() => source.state().status === 'degraded', 5_000);
+    expect(source.state()).toMatchObject({ status: 'degraded', reason: expect.stringMatching(/onCreateMoment refused \(.*sources\.moments\.documents\.onCreateMoment.*\) — polling with a back-fill every 300 ms/) });
+    const made = [1, 2, 3, 4, 5].map(() => sim.control.createMoment().publicId);
+    await until(() => made.every((id) => momentIds().includes(`moments:moment:${id}`)), 5_000);
+    expect(new Set(momentIds()).size).toBe(momentIds().length);
+    expect(source.state().status).toBe('degraded');
+    expect(logLines.filter((l) => l.includes('degraded:'))).toHaveLength(1);
   });
 
   it('a wrong password → auth_failed, one error line, no retry storm', async () => {
