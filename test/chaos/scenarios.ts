@@ -143,10 +143,12 @@ export async function upstreamDrops(p: { events: number; perSecond: number; drop
 /**
  * 3. Redis (AOF on, appendfsync everysec) is stopped during load and started again. The restart
  * falls mid-load: `publishedAtStop` < events and moments are still published after the restart.
- * `inFlightAtFault` is the active jobs just before the stop and as Redis reloaded them (the larger):
- * a job whose request reached the sink but whose completion Redis never heard is delivered again.
+ * `inFlightAtFault` is the jobs in flight at the restart — the largest of the active jobs just
+ * before the stop, the requests open at the sink then, the active jobs Redis reloaded, and the jobs
+ * that later came back from a stall (their worker lost them with the connection): a job whose
+ * request reached the sink but whose completion Redis never heard is delivered again.
  */
-export async function redisRestart(p: { events: number; perSecond: number; restartAfterMs: number; downMs: number; settleMs: number }): Promise<ScenarioResult> {
+export async function redisRestart(p: { events: number; perSecond: number; restartAfterMs: number; downMs: number; settleMs: number }): Promise<ScenarioResult & CrashOutcome> {
   const rig = await startChaosRig('redis');
   try {
     await rig.startDaemon();
@@ -154,6 +156,7 @@ export async function redisRestart(p: { events: number; perSecond: number; resta
     await sleep(p.restartAfterMs);
     const activeBeforeStop = (await rig.depth()).active!;
     const publishedAtStop = rig.ids.length;
+    const openAtStop = rig.sink.open();
     await rig.redis.server.stop();
     await sleep(p.downMs);
     await rig.redis.server.start();
@@ -161,15 +164,18 @@ export async function redisRestart(p: { events: number; perSecond: number; resta
     // The first command on the new server: the active jobs Redis reloaded from its AOF.
     const activeAfterStart = (await rig.depth()).active!;
     await load;
-    const tally = await rig.settle(p.settleMs);
+    await rig.settle(p.settleMs);
+    // A job whose completion Redis never heard comes back only after its lock expires: wait for it.
+    const outcome = await crashOutcome(rig, p.settleMs);
     return {
-      ...tally,
-      inFlightAtFault: Math.max(activeBeforeStop, activeAfterStart),
+      ...rig.tally(),
+      ...outcome,
+      inFlightAtFault: Math.max(activeBeforeStop, activeAfterStart, openAtStop, outcome.recoveredFromStall),
       activeBeforeStop,
       activeAfterStart,
+      openAtStop,
       publishedAtStop,
       publishedAfterStart: rig.ids.length - publishedAtStart,
-      deadLetters: (await rig.depth()).failed,
       downMs: p.downMs,
     };
   } finally {
@@ -235,6 +241,7 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
     const kinds = { malformedJson: 0, unknownType: 0, strayData: 0, oversized: 0, schemaInvalid: 0 };
     const big = 'x'.repeat(300 * 1024);
     const perValid = Math.max(1, Math.floor(p.badFrames / p.events));
+    const invalidIds: string[] = [];
     let bad = 0;
     for (let i = 0; i < p.events; i++) {
       await rig.publish(1, Infinity);
@@ -265,6 +272,7 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
           default:
             // A moment the upstream publishes but that fails the bridge's schema (its createdAt is not a date).
             rig.sim.control.createMoment({ publicId: `invalid-${bad}`, createdAt: 'not-a-date' });
+            invalidIds.push(`invalid-${bad}`);
             kinds.schemaInvalid++;
         }
       }
@@ -272,8 +280,15 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
     }
     const tally = await rig.settle(p.settleMs);
     const alive = (await fetch(`http://127.0.0.1:${daemon.port}/healthz`)).status === 200;
+    const records = await quarantinedMoments(rig);
     return {
       ...tally,
+      invalidMoments: invalidIds.length,
+      // Each invalid moment must have its own quarantine record, found by its publicId.
+      invalidWithoutRecord: invalidIds.filter((id) => !records.has(id)),
+      invalidRecordedMoreThanOnce: invalidIds.filter((id) => (records.get(id) ?? 0) > 1),
+      // And nothing else was quarantined as a moment (a valid moment in quarantine is a lost event).
+      otherQuarantinedMoments: [...records.keys()].filter((id) => !id.startsWith('invalid-')),
       inFlightAtFault: 0,
       badFramesSent: bad,
       kinds,
@@ -284,4 +299,18 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
   } finally {
     await rig.stop();
   }
+}
+
+/** Moment quarantine records in Redis (the daemon's `mb:quarantine` list), counted by publicId. */
+async function quarantinedMoments(rig: ChaosRig): Promise<Map<string, number>> {
+  const client = rig.redis.client();
+  const rows = await client.lrange('mb:quarantine', 0, -1);
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const item = JSON.parse(row) as { kind?: string; raw?: { publicId?: unknown } };
+    if (item.kind !== 'moment') continue;
+    const id = String(item.raw?.publicId);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
 }
