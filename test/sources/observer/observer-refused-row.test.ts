@@ -61,16 +61,16 @@ describe('an Observer row the pipeline refuses', () => {
     const seenKey = (id: string) => `mbtest:source:${name}:seen:callSnapshots:${CALL}::${id}`;
     const seenWhileRefused: number[] = [];
     let refusals = 3;
-    let first: string | undefined;
+    const first = { id: '' }; // the row to refuse, known once it is pushed
     refusing(h, (event) => {
-      if (event.id !== first || refusals === 0) return false;
+      if (event.id !== first.id || refusals === 0) return false;
       refusals -= 1;
       return true;
     });
     await startSource(h);
 
     const r1 = sim.control.pushRow({ kind: 'callSnapshots', callId: CALL });
-    first = `${name}:observer.row:callSnapshots:${CALL}::${String(r1.id)}`;
+    first.id = `${name}:observer.row:callSnapshots:${CALL}::${String(r1.id)}`;
     await waitFor(() => refusals < 3, 'the first row refused once');
     seenWhileRefused.push(await redis.client().exists(seenKey(String(r1.id))));
     const later = [sim.control.pushRow({ kind: 'callSnapshots', callId: CALL }), sim.control.pushRow({ kind: 'callSnapshots', callId: CALL })];
