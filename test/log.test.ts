@@ -43,6 +43,31 @@ describe('logger secret redaction', () => {
   });
 });
 
+/**
+ * Every secret key name at every depth the logger promises (top level, one and two levels
+ * down): a value never registered as a secret is still hidden by its field name. A path pattern
+ * dropped from the redaction list leaves one row of this table readable.
+ */
+const SECRET_KEY_NAMES = ['token', 'password', 'secret', 'clientSecret', 'routingKey', 'privateKey', 'private_key', 'accessToken', 'authorization', 'Authorization', 'apiKey'];
+const DEPTHS: [string, (key: string, value: string) => Record<string, unknown>, string[]][] = [
+  ['top level', (k, v) => ({ [k]: v }), []],
+  ['one level down', (k, v) => ({ connector: { [k]: v } }), ['connector']],
+  ['two levels down', (k, v) => ({ connector: { auth: { [k]: v } } }), ['connector', 'auth']],
+];
+
+describe('redaction by field name, at every depth', () => {
+  it.each(SECRET_KEY_NAMES.flatMap((key) => DEPTHS.map(([depth, shape, path]) => [key, depth, shape, path] as const)))('%s %s', (key, _depth, shape, path) => {
+    const { lines, logger } = capture();
+    const value = `unregistered-${key}-VALUE-77`;
+    logger.info({ ...shape(key, value), kept: 'visible' }, 'x');
+    expect(lines[0]).not.toContain(value);
+    let at: unknown = JSON.parse(lines[0]!);
+    expect((at as Record<string, unknown>).kept).toBe('visible');
+    for (const p of path) at = (at as Record<string, unknown>)[p];
+    expect((at as Record<string, unknown>)[key]).toBe('<secret>');
+  });
+});
+
 describe('LOG_LEVEL', () => {
   it('overrides log.level from the config', async () => {
     const yaml = 'log: { level: warn }\n';

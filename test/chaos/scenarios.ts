@@ -4,8 +4,12 @@
  * sink's tally (delivered / lost / duplicated over the unique event ids it published) and the
  * in-flight count at the fault, which bounds the duplicates at-least-once delivery may cause.
  */
-import { sleep } from '../../bench/lib/measure.js';
-import { metricSum, startChaosRig } from './chaos-rig.js';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { BridgeProcess } from '../../bench/lib/bridge-rig.js';
+import { sleep, waitFor } from '../../bench/lib/measure.js';
+import { queueName } from '../../src/queue/queue-names.js';
+import { metricSum, startChaosRig, type ChaosRig } from './chaos-rig.js';
 import type { Tally } from './chaos-sink.js';
 
 export interface ScenarioResult extends Tally {
@@ -14,24 +18,100 @@ export interface ScenarioResult extends Tally {
   [k: string]: unknown;
 }
 
-/** 1. The daemon is SIGKILLed during load and restarted; in-flight jobs come back after their lock expires. */
-export async function daemonKill(p: { events: number; perSecond: number; killAfterMs: number; settleMs: number }): Promise<ScenarioResult> {
-  const rig = await startChaosRig('kill', { sinkDelayMs: 20 });
+/** What a crash did to the jobs, read from Redis once every job is settled. */
+export interface CrashOutcome {
+  /**
+   * Jobs that came back through BullMQ's stall recovery (`stalledCounter` > 0): their lock expired
+   * because the process holding them died. Greater than 0 proves the killed process held jobs.
+   */
+  recoveredFromStall: number;
+  /** Jobs in the failed state (dead letters), summed over connectors. */
+  deadLetters: number;
+  /** Jobs dead-lettered or failed for good, by their last error (empty when none). */
+  failedReasons: string[];
+}
+
+/**
+ * Waits until no job is waiting, active or delayed — the jobs a killed process held stay active
+ * until their lock expires (15 s) and a live worker's stall check requeues them — then reads each
+ * job's outcome from the `hook` connector's queue (the rig's default delivery).
+ */
+async function crashOutcome(rig: ChaosRig, timeoutMs: number): Promise<CrashOutcome> {
+  await waitFor(
+    async () => {
+      const d = await rig.depth();
+      return d.wait! + d.active! + d.delayed! + d.prioritized! === 0;
+    },
+    timeoutMs,
+    'every job completed or failed (stalled jobs recovered)',
+    200,
+  );
+  const connection = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
+  // The rig's key prefix (chaos-rig.ts PREFIX).
+  const queue = new Queue(queueName('hook'), { connection, prefix: 'mb' });
   try {
-    const first = await rig.startDaemon();
-    const load = rig.publish(p.events, p.perSecond);
-    await sleep(p.killAfterMs);
-    const openAtKill = rig.sink.open();
-    await first.kill('SIGKILL');
-    const inFlightAtFault = (await rig.depth()).active!;
-    const deliveredAtKill = rig.sink.tally(rig.ids).delivered;
-    await rig.startDaemon();
-    await load;
-    const tally = await rig.settle(p.settleMs);
-    return { ...tally, inFlightAtFault, openRequestsAtKill: openAtKill, deliveredAtKill };
+    const completed = await queue.getJobs(['completed']);
+    const failed = await queue.getJobs(['failed']);
+    return {
+      recoveredFromStall: [...completed, ...failed].filter((j) => j.stalledCounter > 0).length,
+      deadLetters: (await rig.depth()).failed!,
+      failedReasons: failed.map((j) => j.failedReason),
+    };
   } finally {
-    await rig.stop();
+    await queue.close();
+    connection.disconnect();
   }
+}
+
+/**
+ * SIGKILLs `daemon` at a moment deliveries are open at the sink (polled from now on), so the kill
+ * interrupts work rather than falling between two jobs. Returns the requests open at the kill.
+ */
+async function killWhileDelivering(rig: ChaosRig, daemon: BridgeProcess, minOpen: number): Promise<number> {
+  await waitFor(() => rig.sink.open() >= minOpen, 10_000, `${minOpen} deliveries open at the sink`, 1);
+  const open = rig.sink.open();
+  await daemon.kill('SIGKILL');
+  return open;
+}
+
+/**
+ * Runs a kill scenario until its kill interrupted jobs of the killed process (recoveredFromStall
+ * > 0), at most `runs` times, moving the kill a little later each time: a run whose kill hit no
+ * job proves nothing about recovery, and is not the run the assertions look at.
+ */
+async function untilKillInterruptedJobs<R extends ScenarioResult & CrashOutcome>(runs: number, killAfterMs: number, run: (killAfterMs: number) => Promise<R>): Promise<R & { runs: number }> {
+  let r: R | undefined;
+  for (let i = 0; i < runs; i++) {
+    r = await run(Math.round(killAfterMs * (1 + 0.37 * i)));
+    if (r.recoveredFromStall > 0) return { ...r, runs: i + 1 };
+  }
+  return { ...r!, runs };
+}
+
+/**
+ * 1. The daemon is SIGKILLed during load, while it has deliveries open, and restarted; the jobs it
+ * held come back once their lock expires. `runs` bounds the re-runs when a kill hit no job.
+ */
+export async function daemonKill(p: { events: number; perSecond: number; killAfterMs: number; settleMs: number; runs?: number }): Promise<ScenarioResult & CrashOutcome & { runs: number }> {
+  return untilKillInterruptedJobs(p.runs ?? 3, p.killAfterMs, async (killAfterMs) => {
+    const rig = await startChaosRig('kill', { sinkDelayMs: 20 });
+    try {
+      const first = await rig.startDaemon();
+      const load = rig.publish(p.events, p.perSecond);
+      await sleep(killAfterMs);
+      const openAtKill = await killWhileDelivering(rig, first, 1);
+      // The only daemon is dead: every active job is one it held.
+      const inFlightAtFault = (await rig.depth()).active!;
+      const deliveredAtKill = rig.sink.tally(rig.ids).delivered;
+      await rig.startDaemon();
+      await load;
+      await rig.settle(p.settleMs);
+      const outcome = await crashOutcome(rig, p.settleMs);
+      return { ...rig.tally(), ...outcome, inFlightAtFault, openRequestsAtKill: openAtKill, deliveredAtKill };
+    } finally {
+      await rig.stop();
+    }
+  });
 }
 
 /** 2. The upstream socket is dropped every `dropEveryMs`, and once refused for `outageMs`; back-fill closes the gaps. */
@@ -60,20 +140,44 @@ export async function upstreamDrops(p: { events: number; perSecond: number; drop
   }
 }
 
-/** 3. Redis (AOF on, appendfsync everysec) is restarted during load. */
-export async function redisRestart(p: { events: number; perSecond: number; restartAfterMs: number; downMs: number; settleMs: number }): Promise<ScenarioResult> {
+/**
+ * 3. Redis (AOF on, appendfsync everysec) is stopped during load and started again. The restart
+ * falls mid-load: `publishedAtStop` < events and moments are still published after the restart.
+ * `inFlightAtFault` is the jobs in flight at the restart — the largest of the active jobs just
+ * before the stop, the requests open at the sink then, the active jobs Redis reloaded, and the jobs
+ * that later came back from a stall (their worker lost them with the connection): a job whose
+ * request reached the sink but whose completion Redis never heard is delivered again.
+ */
+export async function redisRestart(p: { events: number; perSecond: number; restartAfterMs: number; downMs: number; settleMs: number }): Promise<ScenarioResult & CrashOutcome> {
   const rig = await startChaosRig('redis');
   try {
     await rig.startDaemon();
     const load = rig.publish(p.events, p.perSecond);
     await sleep(p.restartAfterMs);
-    const inFlightAtFault = (await rig.depth()).active!;
+    const activeBeforeStop = (await rig.depth()).active!;
+    const publishedAtStop = rig.ids.length;
+    const openAtStop = rig.sink.open();
     await rig.redis.server.stop();
     await sleep(p.downMs);
     await rig.redis.server.start();
+    const publishedAtStart = rig.ids.length;
+    // The first command on the new server: the active jobs Redis reloaded from its AOF.
+    const activeAfterStart = (await rig.depth()).active!;
     await load;
-    const tally = await rig.settle(p.settleMs);
-    return { ...tally, inFlightAtFault, downMs: p.downMs };
+    await rig.settle(p.settleMs);
+    // A job whose completion Redis never heard comes back only after its lock expires: wait for it.
+    const outcome = await crashOutcome(rig, p.settleMs);
+    return {
+      ...rig.tally(),
+      ...outcome,
+      inFlightAtFault: Math.max(activeBeforeStop, activeAfterStart, openAtStop, outcome.recoveredFromStall),
+      activeBeforeStop,
+      activeAfterStart,
+      openAtStop,
+      publishedAtStop,
+      publishedAfterStart: rig.ids.length - publishedAtStart,
+      downMs: p.downMs,
+    };
   } finally {
     await rig.stop();
   }
@@ -101,23 +205,32 @@ export async function sinkFaults(p: { events: number; perSecond: number; failMs:
   }
 }
 
-/** 5. Two replicas, both subscribed to the source and delivering; one is SIGKILLed mid-run. */
-export async function replicaKill(p: { events: number; perSecond: number; killAfterMs: number; settleMs: number }): Promise<ScenarioResult> {
-  const rig = await startChaosRig('replicas', { sinkDelayMs: 20 });
-  try {
-    const a = await rig.startDaemon();
-    await rig.startDaemon();
-    const load = rig.publish(p.events, p.perSecond);
-    await sleep(p.killAfterMs);
-    const activeBefore = (await rig.depth()).active!;
-    await a.kill('SIGKILL');
-    await load;
-    const tally = await rig.settle(p.settleMs);
-    // Both replicas' workers were active at the kill; only the killed one's jobs can repeat.
-    return { ...tally, inFlightAtFault: activeBefore };
-  } finally {
-    await rig.stop();
-  }
+/**
+ * 5. Two replicas, both subscribed to the source and delivering; one is SIGKILLed mid-run, while
+ * deliveries are open. `recoveredFromStall` counts the jobs the killed replica held (only a dead
+ * process's locks expire); `runs` bounds the re-runs when the kill hit none of its jobs.
+ */
+export async function replicaKill(p: { events: number; perSecond: number; killAfterMs: number; settleMs: number; runs?: number }): Promise<ScenarioResult & CrashOutcome & { runs: number }> {
+  return untilKillInterruptedJobs(p.runs ?? 3, p.killAfterMs, async (killAfterMs) => {
+    const rig = await startChaosRig('replicas', { sinkDelayMs: 20 });
+    try {
+      const a = await rig.startDaemon();
+      await rig.startDaemon();
+      const load = rig.publish(p.events, p.perSecond);
+      await sleep(killAfterMs);
+      const activeBefore = (await rig.depth()).active!;
+      // Two replicas share the open requests: wait for a few, so the killed one likely holds some.
+      const openAtKill = await killWhileDelivering(rig, a, 2);
+      await load;
+      await rig.settle(p.settleMs);
+      const outcome = await crashOutcome(rig, p.settleMs);
+      // Both replicas' workers were active at the kill; only the killed one's jobs can repeat, and
+      // those are exactly the jobs recovered from a stall.
+      return { ...rig.tally(), ...outcome, inFlightAtFault: outcome.recoveredFromStall, activeBothReplicas: activeBefore, openRequestsAtKill: openAtKill };
+    } finally {
+      await rig.stop();
+    }
+  });
 }
 
 /** 6. Malformed, schema-invalid and oversized upstream frames mixed into valid traffic. */
@@ -128,6 +241,7 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
     const kinds = { malformedJson: 0, unknownType: 0, strayData: 0, oversized: 0, schemaInvalid: 0 };
     const big = 'x'.repeat(300 * 1024);
     const perValid = Math.max(1, Math.floor(p.badFrames / p.events));
+    const invalidIds: string[] = [];
     let bad = 0;
     for (let i = 0; i < p.events; i++) {
       await rig.publish(1, Infinity);
@@ -158,6 +272,7 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
           default:
             // A moment the upstream publishes but that fails the bridge's schema (its createdAt is not a date).
             rig.sim.control.createMoment({ publicId: `invalid-${bad}`, createdAt: 'not-a-date' });
+            invalidIds.push(`invalid-${bad}`);
             kinds.schemaInvalid++;
         }
       }
@@ -165,8 +280,15 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
     }
     const tally = await rig.settle(p.settleMs);
     const alive = (await fetch(`http://127.0.0.1:${daemon.port}/healthz`)).status === 200;
+    const records = await quarantinedMoments(rig);
     return {
       ...tally,
+      invalidMoments: invalidIds.length,
+      // Each invalid moment must have its own quarantine record, found by its publicId.
+      invalidWithoutRecord: invalidIds.filter((id) => !records.has(id)),
+      invalidRecordedMoreThanOnce: invalidIds.filter((id) => (records.get(id) ?? 0) > 1),
+      // And nothing else was quarantined as a moment (a valid moment in quarantine is a lost event).
+      otherQuarantinedMoments: [...records.keys()].filter((id) => !id.startsWith('invalid-')),
       inFlightAtFault: 0,
       badFramesSent: bad,
       kinds,
@@ -177,4 +299,18 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
   } finally {
     await rig.stop();
   }
+}
+
+/** Moment quarantine records in Redis (the daemon's `mb:quarantine` list), counted by publicId. */
+async function quarantinedMoments(rig: ChaosRig): Promise<Map<string, number>> {
+  const client = rig.redis.client();
+  const rows = await client.lrange('mb:quarantine', 0, -1);
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const item = JSON.parse(row) as { kind?: string; raw?: { publicId?: unknown } };
+    if (item.kind !== 'moment') continue;
+    const id = String(item.raw?.publicId);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
 }

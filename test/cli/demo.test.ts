@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { startCli } from '../helpers/cli.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCli, stopCli, type RunningCli } from '../helpers/cli.js';
+
+const running: RunningCli[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((cli) => stopCli(cli)));
+});
 
 describe('moments-bridge demo', () => {
   it('prints deliveries from both sources within 10 seconds of start, then stops cleanly', async () => {
     const started = Date.now();
     const cli = startCli(['demo', '--duration', '12', '--rate', '2']);
+    running.push(cli);
     await cli.waitFor(/moments-report → (stream|report)\s+delivered/, 10_000);
     expect(Date.now() - started).toBeLessThan(10_000);
     await cli.waitFor(/call-lifecycle → hooks\s+delivered/, 10_000);

@@ -1,8 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { startCli } from '../helpers/cli.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCli, stopCli, type RunningCli } from '../helpers/cli.js';
+
+const running: RunningCli[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((cli) => stopCli(cli)));
+});
 
 function isRunning(pid: number): boolean {
   try {
@@ -21,6 +26,7 @@ describe('moments-bridge run', () => {
       ['redis: { url: embedded, dataDir: ./redis }', 'server: { port: 0 }', 'log: { format: json }', 'shutdown: { grace: 3s }', ''].join('\n'),
     );
     const cli = startCli(['run', '-c', join(dir, 'config.yaml')]);
+    running.push(cli);
     await cli.waitFor('moments-bridge running');
     const lines = cli
       .output()
@@ -56,6 +62,7 @@ describe('moments-bridge run', () => {
       ].join('\n'),
     );
     const cli = startCli(['run', '-c', join(dir, 'config.yaml')], { detached: true });
+    running.push(cli);
     await cli.waitFor('moments-bridge running');
     const redisPid = (JSON.parse(cli.output().split('\n').find((l) => l.includes('"component":"redis"'))!) as { pid: number }).pid;
     const started = Date.now();

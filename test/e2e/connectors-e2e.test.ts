@@ -119,12 +119,14 @@ describe('end to end: simulator → route → queue → connector → local API 
   it('webhook: a moment arrives signed (Standard Webhooks), with webhook-id = the delivery id', async () => {
     await startBridge('  - { name: hook, match: { kind: moment }, to: [hooks] }');
     const before = hook.received.length;
-    const m = sim.control.createMoment({ athleteId: 505 });
+    const m = sim.control.createMoment({ athleteId: 505, publicId: 'kat-webhook-505' });
     await until(() => hook.received.length === before + 1, 20_000, 'the webhook');
     const got = hook.received.at(-1)!;
     expect(got.verified).toBe(true);
     const eventId = `moments:moment:${m.publicId}`;
     expect(got.id).toBe(deliveryId(eventId, 'hook', 'hooks'));
+    // Pinned: receivers dedupe on webhook-id across our upgrades; changing it breaks their dedup.
+    expect(got.id).toBe('1254048e40a3817a2d6c5332825afe71');
     // Verify independently with the reference implementation too.
     const body = new Webhook(WEBHOOK_SECRET).verify(got.raw, got.headers) as { id: string; data: { publicId: string } };
     expect(body.id).toBe(eventId);

@@ -19,6 +19,8 @@ export interface RunningCli {
   /** Resolves when the output contains `text` (rejects after timeoutMs). */
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
   exited: Promise<CliResult>;
+  /** Started in its own process group. */
+  detached: boolean;
 }
 
 /** Starts `moments-bridge <args>` from source in a child process. */
@@ -69,10 +71,36 @@ export function startCli(
       });
     },
     exited,
+    detached: options.detached ?? false,
   };
 }
 
 /** Runs `moments-bridge <args>` to completion. */
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return startCli(args, options).exited;
+}
+
+/**
+ * Stops a CLI a test started, whatever state the test left it in: SIGTERM, then SIGKILL (to its
+ * process group when detached) after `graceMs`, then closes its pipes. Call it from afterEach or
+ * finally — a child left running keeps the vitest worker alive, and a failed assertion would show
+ * as a hung run instead of a red test.
+ */
+export async function stopCli(cli: RunningCli, graceMs = 3_000): Promise<void> {
+  const { child } = cli;
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      try {
+        if (cli.detached) process.kill(-child.pid!, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, graceMs);
+    await cli.exited;
+    clearTimeout(timer);
+  }
+  child.stdout?.destroy();
+  child.stderr?.destroy();
 }

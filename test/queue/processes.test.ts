@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { HttpPostConnector } from '../helpers/http-post-connector.js';
@@ -19,9 +19,29 @@ afterAll(async () => {
   await redis.stop();
 });
 
+/**
+ * Every child a test starts. A child left running (an assertion failed before the test stopped it)
+ * keeps this worker alive: vitest would print FAIL and then never exit, so CI would see a time-out
+ * instead of a red test. afterEach SIGKILLs what is left — SIGTERM is not enough, a fixture daemon
+ * may sit in its graceful shutdown.
+ */
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  const left = [...children];
+  children.clear();
+  await Promise.all(
+    left.map((child) => {
+      const gone = exited(child);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return gone;
+    }),
+  );
+});
+
 /** Runs a fixture with tsx; resolves once it printed "ready". */
 async function startChild(name: string, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; lines: string[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture(name), ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  children.add(child);
   const lines: string[] = [];
   let buf = '';
   child.stdout!.on('data', (chunk: Buffer) => {

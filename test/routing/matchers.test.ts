@@ -77,6 +77,40 @@ const table: [string, string, MatchValue, boolean][] = [
   ['contains (no)', 'data.labels', { contains: 'minor' }, false],
 ];
 
+/**
+ * Every comparison op at, just below and just above its bound, for numbers and for strings (ISO
+ * times): an off-by-one (`>` read as `>=`) flips exactly one of these rows.
+ */
+const boundaries: [op: 'gt' | 'ge' | 'lt' | 'le', actual: number | string, bound: number | string, expected: boolean][] = [
+  ['gt', 169, 170, false],
+  ['gt', 170, 170, false],
+  ['gt', 170.5, 170, true],
+  ['ge', 169.9, 170, false],
+  ['ge', 170, 170, true],
+  ['ge', 171, 170, true],
+  ['lt', 169, 170, true],
+  ['lt', 170, 170, false],
+  ['lt', 171, 170, false],
+  ['le', 169, 170, true],
+  ['le', 170, 170, true],
+  ['le', 170.1, 170, false],
+  ['gt', '2025-03-04T10:00:00Z', '2025-03-04T10:00:00Z', false],
+  ['gt', '2025-03-04T10:00:01Z', '2025-03-04T10:00:00Z', true],
+  ['ge', '2025-03-04T09:59:59Z', '2025-03-04T10:00:00Z', false],
+  ['ge', '2025-03-04T10:00:00Z', '2025-03-04T10:00:00Z', true],
+  ['lt', '2025-03-04T10:00:00Z', '2025-03-04T10:00:00Z', false],
+  ['lt', '2025-03-04T09:59:59Z', '2025-03-04T10:00:00Z', true],
+  ['le', '2025-03-04T10:00:00Z', '2025-03-04T10:00:00Z', true],
+  ['le', '2025-03-04T10:00:01Z', '2025-03-04T10:00:00Z', false],
+];
+
+describe('comparison boundaries', () => {
+  it.each(boundaries)('%s: %j against %j → %s', (op, actual, bound, expected) => {
+    const m = compileFieldMatcher('data.v', { [op]: bound });
+    expect(m.test({ data: { v: actual } })).toBe(expected);
+  });
+});
+
 describe('matchers', () => {
   it.each(table)('%s: %s %j → %s', (_name, path, value, expected) => {
     expect(compileFieldMatcher(path, value).test(event)).toBe(expected);

@@ -162,4 +162,36 @@ describe('grouping', () => {
     expect(fa + fb).toBe(3);
     expect(got).toHaveLength(3);
   });
+
+  /**
+   * `max` at its edges: a group reaching `max` goes at once (for `max: 1` that is every event,
+   * on its own), a digest never holds more than `max`, and what is left over goes at once when it
+   * fills a group again, else after `interval`.
+   */
+  it.each([1, 2, 3])('max: %i — a full group goes at once, a digest holds at most max events, the rest follows', async (max) => {
+    const clock = { now: 5_000_000 };
+    const r = replica([{ name: `g-max-${max}`, to: ['digest'], group: { by: ['data.athleteId'], wait: '30s', interval: '5m', max } }], clock);
+    const got: RoutedDelivery[] = [];
+    r.onDigest(async (d) => void got.push(...d));
+    const ids = (d: RoutedDelivery | undefined) => (d?.event.data as { events: BridgeEvent[] } | undefined)?.events.map((e) => e.id);
+
+    const full = Array.from({ length: max }, () => moment('full'));
+    for (const e of full) await r.route(e);
+    expect(await r.flushDue()).toBe(1); // full: no waiting for `wait`
+    expect(ids(got.shift())).toEqual(full.map((e) => e.id));
+
+    const over = Array.from({ length: max + 1 }, () => moment('over'));
+    for (const e of over) await r.route(e);
+    expect(await r.flushDue()).toBe(1);
+    expect(ids(got.shift())).toEqual(over.slice(0, max).map((e) => e.id)); // never more than max
+    // The one left over fills a group of one at once; a bigger group waits for `interval`.
+    expect(await r.flushDue()).toBe(max === 1 ? 1 : 0);
+    if (max > 1) {
+      clock.now += 300_000;
+      expect(await r.flushDue()).toBe(1);
+    }
+    expect(ids(got.shift())).toEqual([over[max]!.id]);
+    expect(got).toEqual([]);
+    expect(await r.pendingGroups()).toBe(0);
+  });
 });

@@ -28,6 +28,34 @@ describe('activeTimes', () => {
     expect(office.isActive(at(iso))).toBe(active);
   });
 
+  /**
+   * Windows that start and end off the hour, one row per edge: a start or end minute read wrong
+   * (the minutes ignored, `>=` read as `>`) moves an edge and flips one of these.
+   */
+  const edges = {
+    day: { days: ['mon-fri'], from: '08:30', to: '17:45', tz: 'UTC' },
+    overnight: { days: ['fri'], from: '22:15', to: '06:45', tz: 'UTC' },
+    kolkata: { days: ['mon'], from: '09:15', to: '10:20', tz: 'Asia/Kolkata' }, // UTC+05:30
+  };
+  it.each([
+    ['day', '2025-03-04T08:29:59Z', false], // Tue, a second before the start minute
+    ['day', '2025-03-04T08:30:00Z', true], // the start minute is inside
+    ['day', '2025-03-04T08:31:00Z', true],
+    ['day', '2025-03-04T17:44:59Z', true],
+    ['day', '2025-03-04T17:45:00Z', false], // the end minute is outside
+    ['overnight', '2025-03-07T22:14:59Z', false], // Fri
+    ['overnight', '2025-03-07T22:15:00Z', true],
+    ['overnight', '2025-03-08T06:44:59Z', true], // Sat, the morning after
+    ['overnight', '2025-03-08T06:45:00Z', false],
+    ['overnight', '2025-03-08T22:15:00Z', false], // Sat is not a start day
+    ['kolkata', '2025-03-03T03:44:59Z', false], // Mon 09:14:59 IST
+    ['kolkata', '2025-03-03T03:45:00Z', true], // Mon 09:15 IST
+    ['kolkata', '2025-03-03T04:49:59Z', true],
+    ['kolkata', '2025-03-03T04:50:00Z', false], // Mon 10:20 IST
+  ] as const)('%s window edge at %s → %s', (which, iso, active) => {
+    expect(windows(edges[which]).isActive(at(iso))).toBe(active);
+  });
+
   it('overnight windows run into the next day, by the day they start', () => {
     const night = windows({ days: ['fri'], from: '22:00', to: '06:00', tz: 'UTC' });
     expect(night.isActive(at('2025-03-07T23:00:00Z'))).toBe(true); // Fri 23:00

@@ -100,6 +100,30 @@ describe('kinesis connector: lk-dispatch envelope', () => {
     }
   });
 
+  /**
+   * Known answers for the envelope id. Consumers dedupe on it, across our releases too. CHANGING
+   * THESE VALUES BREAKS RECEIVERS' DEDUP ACROSS AN UPGRADE — a record re-sent after the upgrade
+   * would carry a new id. Never "fix" a vector to match new code.
+   */
+  it.each([
+    ['size-check', '1efd3417-fd7e-5452-bcfb-24e3a8156d1d'],
+    ['a241a790794f936d990f6e0421938906', '1369a3b0-eb50-5288-b865-f8acc709f76c'], // deliveryId('moments:moment:m-1001', 'r1', 'c1')
+    ['', 'fbba5151-1411-585e-9d2a-5bd4a7be10a4'],
+    ['é✓', '2df5c527-f36d-509c-980f-28fe889c8f36'],
+  ])('deterministicUuid(%j) is the known answer %s', (name, uuid) => {
+    expect(deterministicUuid(name)).toBe(uuid);
+  });
+
+  it('a delivered record carries the known envelope id of its delivery id', async () => {
+    const stream = await newStream();
+    const c = await connector({ stream });
+    const [d] = deliveries(c, [moment(5)]);
+    // Pinned to a known delivery id, so the whole path (delivery id → envelope id) is checked against literals.
+    await c.deliverBatch([{ ...d!, id: 'a241a790794f936d990f6e0421938906' }], signal);
+    const [record] = await kinesis.readAll(stream);
+    expect((JSON.parse(record!.data) as { id: string }).id).toBe('1369a3b0-eb50-5288-b865-f8acc709f76c');
+  });
+
   it('defaults: type from the event kind, a random UUID partition key, data as is; a retry re-sends the same id', async () => {
     const stream = await newStream();
     const c = await connector({ stream });

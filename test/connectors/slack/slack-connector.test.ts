@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { slackConnector } from '../../../connectors/slack/index.js';
 import type { SlackPayload } from '../../../connectors/slack/index.js';
 import type { Connector, DeliveryResult } from '../../../connectors/connector.js';
+import type { BridgeEvent } from '../../../src/event.js';
 import { InputError, PayloadError } from '../../../src/errors.js';
 import { clearSecrets } from '../../../src/secrets.js';
 import { startSlackApiServer, type SlackApiServer } from '../../../src/simulators/sinks/slack-api-server.js';
@@ -103,6 +104,57 @@ describe('Slack payloads (written by hand)', () => {
     expect(all).not.toContain('<!here>');
     expect(all).not.toContain('<https://evil');
     expect(all).toContain('&lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt;');
+  });
+
+  /**
+   * Every upstream string the default layout shows, one at a time, set to a mention and a forged
+   * link: each must come out escaped wherever it lands in mrkdwn (top-level text, section, field
+   * label or value, context). Header blocks are plain_text, shown verbatim by Slack, so not checked.
+   */
+  const EVIL = '<!channel> & <https://evil.example|bank>';
+  const ESCAPED = '&lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt;';
+  const moment = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent => ({ ...momentEvent, ...top, data: { ...(momentEvent.data as object), ...data } });
+  const match = (m: Record<string, unknown>) => ({ matches: [{ metric: 'heartrate', subMetric: 'bpm', value: 182, ...m }] });
+  const row = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent => ({ ...observerRowEvent, ...top, data: { ...(observerRowEvent.data as object), ...data } });
+  const other: BridgeEvent = { id: 'calls:observer.call.started:c1', source: 'calls', kind: 'observer.call.started', time: '2025-06-01T12:00:00.000Z', data: { callId: 'c1' } };
+  it.each<[string, BridgeEvent]>([
+    ['moment triggerName', moment({ triggerName: EVIL })],
+    ['moment text', moment({ moment: EVIL })],
+    ['moment athleteId', moment({ athleteId: EVIL })],
+    ['moment eventId', moment({ eventId: EVIL })],
+    ['moment triggerMarker', moment({ triggerMarker: EVIL })],
+    ['moment match metric', moment(match({ metric: EVIL }))],
+    ['moment match subMetric', moment(match({ subMetric: EVIL }))],
+    ['moment match value', moment(match({ value: EVIL }))],
+    ['moment match value (object)', moment(match({ value: { note: EVIL } }))],
+    ['moment publicId', moment({ publicId: EVIL })],
+    ['moment createdAt', moment({ createdAt: EVIL })],
+    ['moment source', moment({}, { source: EVIL })],
+    ['Observer row field name', row({ [EVIL]: 1 })],
+    ['Observer row field value', row({ roomId: EVIL })],
+    ['Observer row nested value', row({ roomId: { name: EVIL } })],
+    ['Observer row source', row({}, { source: EVIL })],
+    ['Observer row id', row({}, { id: EVIL })],
+    ['Observer row time', row({}, { time: EVIL })],
+    ['other event data', { ...other, data: { callId: EVIL } }],
+    ['other event source', { ...other, source: EVIL }],
+    ['other event id', { ...other, id: EVIL }],
+  ])('the default layout escapes upstream %s in every mrkdwn text', async (_where, event) => {
+    const p = (await make()).renderer().render(event) as SlackPayload;
+    const mrkdwn: string[] = [p.text ?? ''];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        if (o.type === 'mrkdwn' && typeof o.text === 'string') mrkdwn.push(o.text);
+        Object.values(o).forEach(walk);
+      }
+    };
+    walk(p.blocks);
+    // The default layout has no links or mentions of its own: any <, > or bare & came from upstream.
+    for (const text of mrkdwn) expect(text).not.toMatch(/[<>]|&(?!amp;|lt;|gt;)/);
+    // And the text is shown (escaped), so the case is not passing by leaving it out.
+    expect(mrkdwn.join('\n')).toContain(ESCAPED);
   });
 
   it('applies route overrides (channel, username, icon, blocks) and templates in blocks', async () => {
