@@ -33,13 +33,18 @@ const REPORT_DIR = 'reports/mutation';
 const scopes = JSON.parse(readFileSync('stryker/scopes.json', 'utf8')) as Record<string, string[]>;
 const scopeOf = new Map(Object.entries(scopes).flatMap(([scope, files]) => files.map((f) => [f, scope] as const)));
 
-export function incrementalFileOf(file: string): string {
-  return join(REPORT_DIR, 'incremental', `${file.replace(/\.ts$/, '').replaceAll('/', '-')}.json`);
+/** Must match the slug in stryker.config.mjs. A line range (`file.ts:120-130`) is part of it. */
+export function incrementalFileOf(module: string): string {
+  return join(REPORT_DIR, 'incremental', `${module.replace(/\.ts(?=:|$)/, '').replaceAll('/', '-').replace(':', '-L')}.json`);
 }
+
+/** `file.ts:120-130` mutates only those lines (Stryker's own syntax). */
+const LINE_RANGE = /^(.+\.ts):\d+(-\d+)?$/;
 
 export function scoreOf(module: string, report: Report): ModuleScore {
   const counts = { killed: 0, survived: 0, timeout: 0, noCoverage: 0, invalid: 0 };
-  for (const m of report.files[module]?.mutants ?? []) {
+  const file = LINE_RANGE.exec(module)?.[1] ?? module;
+  for (const m of report.files[file]?.mutants ?? []) {
     if (m.status === 'Killed') counts.killed++;
     else if (m.status === 'Survived') counts.survived++;
     else if (m.status === 'Timeout') counts.timeout++;
@@ -72,7 +77,9 @@ function parseArgs(argv: string[]): { globs: string[]; passThrough: string[] } {
 
 function modulesFor(globs: string[]): string[] {
   if (globs.length === 0) return [...scopeOf.keys()];
-  const files = [...new Set(globs.flatMap((g) => globSync(g)))].filter((f) => f.endsWith('.ts')).sort();
+  const files = [...new Set(globs.flatMap((g) => (LINE_RANGE.test(g) && existsSync(LINE_RANGE.exec(g)![1]!) ? [g] : globSync(g))))]
+    .filter((f) => f.endsWith('.ts') || LINE_RANGE.test(f))
+    .sort();
   if (files.length === 0) throw new Error(`--mutate ${globs.join(',')} matches no .ts file (paths are relative to the repository root)`);
   return files;
 }

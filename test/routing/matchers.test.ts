@@ -66,10 +66,13 @@ const table: [string, string, MatchValue, boolean][] = [
   ['le boundary', 'data.eventId', { le: 7 }, true],
   ['ne', 'data.eventId', { ne: 8 }, true],
   ['ne on missing field', 'data.missing', { ne: 8 }, false],
+  ['ne (equal)', 'data.eventId', { ne: 7 }, false],
   ['eq op', 'data.eventId', { eq: 7 }, true],
   ['range (gt and lt)', 'data.heartRate', { gt: 180, lt: 185 }, true],
   ['range (out)', 'data.heartRate', { gt: 183, lt: 185 }, false],
   ['numeric op on a string is false', 'data.athleteId', { gt: 1 }, false],
+  ['numeric ge on a string is false', 'data.athleteId', { ge: 1 }, false],
+  ['numeric le on a string is false', 'data.athleteId', { le: 1 }, false],
   ['string comparison for ISO times', 'time', { ge: '2025-01-01T00:00:00Z' }, true],
   // exists / contains
   ['exists', 'data.athleteId', { exists: true }, true],
