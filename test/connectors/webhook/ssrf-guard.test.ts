@@ -83,6 +83,7 @@ describe('SSRF guard: address classification', () => {
     ['2606:ff9b::7f00:1', false],
     ['2664:ff9b::7f00:1', false],
     ['2606:a00:1::1', false],
+    ['3002:a00:1::1', false], // not 6to4 (2002::/16) although its second byte is 02
     // the embedded IPv4 is read byte by byte, in order
     ['64:ff9b::c000:101', false], // NAT64 of 192.0.1.1 (public), next to 192.0.0.0/24
     ['::ffff:192.168.100.100', true], // multi-digit octets in the dotted tail

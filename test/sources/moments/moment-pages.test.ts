@@ -55,8 +55,10 @@ describe('back-fill pages', () => {
     const sorted = [1, 2, 3].map((s) => ({ publicId: `s${s}`, createdAt: at(s) }));
     const { api, calls } = unsortedEngine(sorted, { filters: true, sorts: true });
     delete (api as { backfillSupport?: unknown }).backfillSupport;
-    expect(await collect(api, at(1), { pageSize: 2 })).toEqual([['s1', 's2'], ['s3']]);
+    const notes: string[] = [];
+    expect(await collect(api, at(1), { pageSize: 2, onClientSide: (w) => notes.push(w) })).toEqual([['s1', 's2'], ['s3']]);
     expect(calls).toHaveLength(2);
+    expect(notes).toEqual([]); // streamed, not read whole
   });
 
   it('streaming: no until reads every page; an item at `until` is outside; a page wholly past it yields nothing', async () => {
