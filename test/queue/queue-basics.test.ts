@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import type { Connector } from '../../connectors/connector.js';
+import { createHash } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { delivered, permanent, retryable, type Connector } from '../../connectors/connector.js';
 import { decideRetry, fullJitterBackoff } from '../../src/queue/backoff.js';
+import { boundedResult, MAX_REASON_CHARS } from '../../src/queue/bounded-reason.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { connectorOfQueue, queueName } from '../../src/queue/queue-names.js';
 import { resolveDeliveryOptions } from '../../src/queue/queue-options.js';
+import { clearSecrets, registerSecret } from '../../src/secrets.js';
 
 describe('deliveryId', () => {
   it('is stable 32-hex and differs when any part differs, including separator shifts', () => {
@@ -47,6 +50,79 @@ describe('backoff', () => {
     expect(decideRetry(policy, 1, 0, 0, () => 0.5)).toEqual({ retry: true, delayMs: 500 });
     expect(decideRetry(policy, 3, 0, 0, () => 0.5)).toMatchObject({ retry: false, reason: expect.stringMatching(/maxAttempts 3/) });
     expect(decideRetry(policy, 2, 0, 9_500, () => 0.5)).toMatchObject({ retry: false, reason: expect.stringMatching(/maxAge/) });
+  });
+
+  it.each([
+    [0, 0.5, 500], // attempt 0 (never happens, but must not shrink the base)
+    [4, 0.5, 4000],
+    [5, 0.5, 5000], // 8 s, under the 10 s cap
+    [6, 0.5, 5000], // 16 s, capped at 10 s
+    [2, 0.9999, 1999], // floor, not round
+  ])('attempt %i with random %f → %i ms (exponent and cap edges)', (attempt, r, expected) => {
+    expect(fullJitterBackoff(attempt, 1000, 10_000, () => r)).toBe(expected);
+  });
+
+  it('draws its jitter from Math.random by default', () => {
+    const delays = Array.from({ length: 50 }, () => fullJitterBackoff(3, 1000, 10_000));
+    for (const d of delays) expect(d).toBeGreaterThanOrEqual(0);
+    for (const d of delays) expect(d).toBeLessThan(4000);
+    expect(new Set(delays).size).toBeGreaterThan(1);
+  });
+
+  it.each([
+    ['one attempt left', 2, 0, 0, { retry: true, delayMs: 1000 }],
+    ['the last attempt', 3, 0, 0, { retry: false, reason: 'gave up after 3 attempt(s) (retry.maxAttempts 3)' }],
+    ['past the last attempt', 4, 0, 0, { retry: false, reason: 'gave up after 4 attempt(s) (retry.maxAttempts 3)' }],
+    ['exactly maxAge old when retried', 1, 0, 9_500, { retry: true, delayMs: 500 }],
+    ['one ms past maxAge when retried', 1, 0, 9_501, { retry: false, reason: 'gave up after 1 attempt(s): the delivery would be older than retry.maxAge (10000 ms)' }],
+    ['age counted from createdAt', 1, 5_000, 14_500, { retry: true, delayMs: 500 }],
+  ] as const)('%s → %j', (_name, attempt, createdAt, now, expected) => {
+    expect(decideRetry(policy, attempt, createdAt, now, () => 0.5)).toEqual(expected);
+  });
+});
+
+describe('deliveryId: the exact hash', () => {
+  it('is 32 hex characters of sha256(event, route, connector) with NUL separators', () => {
+    const id = deliveryId('moments:moment:1', 'r1', 'sink');
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(id).toBe(createHash('sha256').update('moments:moment:1\u0000r1\u0000sink').digest('hex').slice(0, 32));
+  });
+
+  it.each([
+    [['a:b', 'c', 'd'], ['a', 'b:c', 'd']],
+    [['e', 'r1', 'sink'], ['e', 'r2', 'sink']],
+    [['e', 'r', 'sink-a'], ['e', 'r', 'sink-b']],
+    [['e1', 'r', 's'], ['e2', 'r', 's']],
+  ] as [string, string, string][][])('%j and %j differ', (a, b) => {
+    expect(deliveryId(...a)).not.toBe(deliveryId(...b));
+  });
+});
+
+describe('bounded failure reasons', () => {
+  beforeEach(() => clearSecrets());
+
+  it('passes a delivered result through untouched', () => {
+    const ok = delivered({ status: 200 });
+    expect(boundedResult(ok)).toBe(ok);
+  });
+
+  it('keeps the same object when nothing changes', () => {
+    const r = retryable('HTTP 503', 1000);
+    expect(boundedResult(r)).toBe(r);
+    const exact = permanent('x'.repeat(MAX_REASON_CHARS));
+    expect(boundedResult(exact)).toBe(exact);
+  });
+
+  it('cuts a long reason to MAX_REASON_CHARS and says how much it dropped', () => {
+    const long = permanent(`${'x'.repeat(MAX_REASON_CHARS)}12345`, { body: 'kept' });
+    expect(boundedResult(long)).toEqual({ status: 'permanent', reason: `${'x'.repeat(MAX_REASON_CHARS)}… (5 more characters)`, detail: { body: 'kept' } });
+  });
+
+  it('redacts known secrets before the cut, keeping retryAfterMs', () => {
+    registerSecret('tok-123456');
+    expect(boundedResult(retryable('HTTP 429 for tok-123456', 2000))).toEqual({ status: 'retry', reason: 'HTTP 429 for <secret>', retryAfterMs: 2000 });
+    const straddling = permanent(`${'x'.repeat(MAX_REASON_CHARS - 3)}tok-123456`);
+    expect(boundedResult(straddling)).toEqual({ status: 'permanent', reason: `${'x'.repeat(MAX_REASON_CHARS - 3)}<se… (5 more characters)` });
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileCelCondition, CelConditionError } from '../../src/routing/cel-condition.js';
+import { compileLinearRegex, LinearRegexError } from '../../src/routing/linear-regex.js';
 import { compileFieldMatcher, compileMatchers } from '../../src/routing/matchers.js';
 import type { BridgeEvent } from '../../src/event.js';
 
@@ -73,5 +74,51 @@ describe('catastrophic regexes run in linear time', () => {
     expect(compileFieldMatcher('data.s', '/a.b/s').test(event({ s: 'a\nb' }))).toBe(true);
     expect(compileFieldMatcher('data.s', '/a.b/').test(event({ s: 'a\nb' }))).toBe(false);
     expect(compileMatchers({ 'data.s': '/a/v' }).errors).toHaveLength(1);
+  });
+});
+
+describe('compileLinearRegex', () => {
+  it.each([
+    ['abc', 'gydu', 'xABCx', false, '/abc/'], // stateful and no-op flags dropped, case kept
+    ['abc', 'gi', 'xABCx', true, '/abc/i'],
+    ['^b', 'm', 'a\nb', true, '/^b/m'],
+    ['a.b', 's', 'a\nb', true, '/a.b/s'],
+    ['a.b', '', 'a\nb', false, '/a.b/'],
+  ])('/%s/%s on %j → %s, shown as %s', (body, flags, text, matches, shown) => {
+    const re = compileLinearRegex(body, flags);
+    expect([re.test(text), re.test(text)]).toEqual([matches, matches]);
+    expect(String(re)).toBe(shown);
+  });
+
+  it.each(['g', 'y', 'd', 'u'])('accepts the JavaScript flag %s and ignores it', (flag) => {
+    expect(compileLinearRegex('a', flag).test('a')).toBe(true);
+  });
+
+  function refusal(body: string, flags = ''): LinearRegexError {
+    try {
+      compileLinearRegex(body, flags);
+    } catch (err) {
+      expect(err).toBeInstanceOf(LinearRegexError);
+      return err as LinearRegexError;
+    }
+    throw new Error('expected a LinearRegexError');
+  }
+
+  it('refuses an unknown flag, naming it and the supported ones', () => {
+    const err = refusal('a', 'x');
+    expect(err).toMatchObject({ code: 'regex_invalid', name: 'LinearRegexError', message: 'regex flag "x" is not supported (supported: i, m, s)' });
+  });
+
+  it.each(['(a)\\1', '(?=a)b', '(?!a)b'])('refuses %s with the RE2 hint, keeping the cause', (body) => {
+    const err = refusal(body);
+    expect(err.message).toMatch(/\(regexes run on RE2, which has no lookaround or backreferences so that matching stays linear-time\)$/);
+    expect(err.cause).toBeInstanceOf(Error);
+    expect(err.message.startsWith((err.cause as Error).message)).toBe(true);
+  });
+
+  it.each(['(unclosed', 'a\\x'])('refuses the plain syntax error %s without the RE2 hint', (body) => {
+    const err = refusal(body);
+    expect(err.message).not.toContain('RE2');
+    expect(err.message).toBe((err.cause as Error).message);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileFieldMatcher, compileMatchers, fieldGetter } from '../../src/routing/matchers.js';
+import { compileFieldMatcher, compileMatchers, fieldGetter, formatValue, MatcherError } from '../../src/routing/matchers.js';
 import type { MatchValue } from '../../src/routing/route-schema.js';
 
 const event = {
@@ -29,6 +29,9 @@ describe('field paths', () => {
     ['data.constructor', undefined],
     ['data.labels.length', 2], // an own property of arrays: `data.labels.length: { gt: 0 }` works
     ['data.triggerName.length', undefined],
+    ['data.nothing.deeper', undefined],
+    ['data.matches.0.metric.length', undefined], // the generic walk (four parts and more)
+    ['data.matches.0.missing.deeper', undefined],
   ])('%s → %j', (path, expected) => {
     expect(fieldGetter(path)(event)).toEqual(expected);
   });
@@ -63,10 +66,13 @@ const table: [string, string, MatchValue, boolean][] = [
   ['le boundary', 'data.eventId', { le: 7 }, true],
   ['ne', 'data.eventId', { ne: 8 }, true],
   ['ne on missing field', 'data.missing', { ne: 8 }, false],
+  ['ne (equal)', 'data.eventId', { ne: 7 }, false],
   ['eq op', 'data.eventId', { eq: 7 }, true],
   ['range (gt and lt)', 'data.heartRate', { gt: 180, lt: 185 }, true],
   ['range (out)', 'data.heartRate', { gt: 183, lt: 185 }, false],
   ['numeric op on a string is false', 'data.athleteId', { gt: 1 }, false],
+  ['numeric ge on a string is false', 'data.athleteId', { ge: 1 }, false],
+  ['numeric le on a string is false', 'data.athleteId', { le: 1 }, false],
   ['string comparison for ISO times', 'time', { ge: '2025-01-01T00:00:00Z' }, true],
   // exists / contains
   ['exists', 'data.athleteId', { exists: true }, true],
@@ -75,6 +81,22 @@ const table: [string, string, MatchValue, boolean][] = [
   ['contains in a list', 'data.labels', { contains: 'critical' }, true],
   ['contains in a string', 'data.triggerName', { contains: '170' }, true],
   ['contains (no)', 'data.labels', { contains: 'minor' }, false],
+  ['contains on a number is false', 'data.eventId', { contains: '7' }, false],
+  // boundaries and strings for every ordering op
+  ['gt boundary', 'data.eventId', { gt: 7 }, false],
+  ['le above', 'data.heartRate', { le: 100 }, false],
+  ['lt below', 'data.eventId', { lt: 8 }, true],
+  ['string gt', 'data.athleteId', { gt: 'a-6' }, true],
+  ['string gt boundary', 'data.athleteId', { gt: 'a-7' }, false],
+  ['string ge boundary', 'data.athleteId', { ge: 'a-7' }, true],
+  ['string lt', 'data.athleteId', { lt: 'a-8' }, true],
+  ['string lt boundary', 'data.athleteId', { lt: 'a-7' }, false],
+  ['string le below', 'data.athleteId', { le: 'a-6' }, false],
+  ['string op on a number is false', 'data.eventId', { ge: 'a' }, false],
+  ['notIn op (present, not listed)', 'kind', { notIn: ['trigger.created'] }, true],
+  // a regex literal must be the whole value: `/`…`/flags` and nothing around it
+  ['slash-wrapped text with a tail is equality', 'kind', '/mom/ x', false],
+  ['text before a slash-wrapped part is equality', 'kind', 'x/mom/', false],
 ];
 
 /**
@@ -125,9 +147,48 @@ describe('matchers', () => {
     expect(compileFieldMatcher('data.x', { eq: 1, ne: 2 }).equalityValues).toBeUndefined();
   });
 
-  it('describes what it expects', () => {
-    expect(compileFieldMatcher('data.x', { gt: 170 }).expected).toBe('> 170');
-    expect(compileFieldMatcher('data.x', '/^HR/i').expected).toBe('~ /^HR/i');
+  it.each([
+    [{ gt: 170 }, '> 170'],
+    [{ ge: 170 }, '>= 170'],
+    [{ lt: 'b' }, '< "b"'],
+    [{ le: 3 }, '<= 3'],
+    [{ eq: 'moment' }, '= "moment"'],
+    [{ ne: null }, '!= null'],
+    [{ in: [1, 2] }, 'in [1,2]'],
+    [{ notIn: ['a'] }, 'not in ["a"]'],
+    [{ regex: '^a' }, '~ /^a/'],
+    [{ contains: 'x' }, 'contains "x"'],
+    [{ exists: true }, 'exists'],
+    [{ exists: false }, 'does not exist'],
+    [{ gt: 1, lt: 5 }, '> 1 and < 5'],
+    ['/^HR/i', '~ /^HR/i'],
+    ['moment', '= "moment"'],
+    [['a', 'b'], 'in ["a","b"]'],
+    [['a', 'b', 'c', 'd', 'e'], 'in ["a","b","c","d","e"]'],
+  ] as [MatchValue, string][])('describes %j as %s', (value, expected) => {
+    expect(compileFieldMatcher('data.x', value).expected).toBe(expected);
+  });
+
+  it('equality on an eq op alone is indexable', () => {
+    expect(compileFieldMatcher('kind', { eq: 'moment' }).equalityValues).toEqual(['moment']);
+  });
+
+  it('an empty operator object is a MatcherError with a stable code', () => {
+    const err = (() => {
+      try {
+        compileFieldMatcher('data.c', {});
+      } catch (e) {
+        return e;
+      }
+      throw new Error('expected a throw');
+    })();
+    expect(err).toBeInstanceOf(MatcherError);
+    expect(err).toMatchObject({ code: 'match_invalid', name: 'MatcherError' });
+  });
+
+  it('formats a missing value for explanations', () => {
+    expect(formatValue(undefined)).toBe('(missing)');
+    expect(formatValue('a')).toBe('"a"');
   });
 
   it('reports every regex that cannot compile and empty operator objects, by key', () => {

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../src/event.js';
 import { silentLogger } from '../../src/log.js';
+import { Dedupe } from '../../src/routing/dedupe.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
 import { Router, type RoutedDelivery } from '../../src/routing/router.js';
 import { CollectConnector } from '../helpers/collect-connector.js';
@@ -68,6 +70,18 @@ describe('throttle', () => {
 });
 
 describe('dedupe', () => {
+  // The identity is part of the Redis key: a changed format would reset every open window on an
+  // upgrade, letting a rolling deploy's replicas deliver the same content twice.
+  it.each<[unknown, string]>([
+    ['x', '"x"'],
+    [{ a: 1 }, '{"a":1}'],
+    [undefined, 'undefined'],
+  ])('identity of %j is 32 base64url characters of sha256(%s)', (content, hashed) => {
+    const expected = createHash('sha256').update(hashed).digest('base64url').slice(0, 32);
+    expect(Dedupe.identity(content)).toBe(expected);
+    expect(expected).toHaveLength(32);
+  });
+
   it('identical rendered content is delivered once per window, across replicas', async () => {
     const routes: RouteConfigInput[] = [{ name: 'd', to: ['slack'], dedupe: { window: '1m' } }];
     const a = replica(routes);

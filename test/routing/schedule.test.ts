@@ -4,7 +4,7 @@ import type { BridgeEvent } from '../../src/event.js';
 import { silentLogger } from '../../src/log.js';
 import { activeTimeSchema, routeSchema } from '../../src/routing/route-schema.js';
 import { Router } from '../../src/routing/router.js';
-import { compileSchedule } from '../../src/routing/schedule.js';
+import { compileSchedule, ScheduleError } from '../../src/routing/schedule.js';
 import { CollectConnector } from '../helpers/collect-connector.js';
 
 const lazyRedis = new Redis({ lazyConnect: true, port: 1, enableOfflineQueue: false });
@@ -69,6 +69,48 @@ describe('activeTimes', () => {
     expect(weekend.isActive(at('2025-03-09T10:00:00Z'))).toBe(true); // Sunday
     expect(weekend.isActive(at('2025-03-05T03:30:00Z'))).toBe(true); // Wed 12:30 JST
     expect(weekend.isActive(at('2025-03-05T05:30:00Z'))).toBe(false);
+  });
+});
+
+describe('activeTimes edges', () => {
+  it.each([
+    ['2025-03-04T08:14:00Z', false],
+    ['2025-03-04T08:15:00Z', true], // minutes count: 08:15, not 08:00
+    ['2025-03-04T08:44:00Z', true],
+    ['2025-03-04T08:45:00Z', false],
+  ])('a window inside one hour (08:15-08:45 UTC) at %s → %s', (iso, active) => {
+    const w = windows({ days: ['tue'], from: '08:15', to: '08:45', tz: 'UTC' });
+    expect(w.isActive(at(iso))).toBe(active);
+  });
+
+  it.each([
+    ['2025-03-07T21:59:00Z', false], // Fri, before the start
+    ['2025-03-07T22:00:00Z', true], // Fri, the start is inclusive
+    ['2025-03-08T21:59:00Z', false], // Sat evening: the window starts on Fridays only
+    ['2025-03-08T22:30:00Z', false],
+  ])('an overnight window (fri 22:00-06:00 UTC) at %s → %s', (iso, active) => {
+    const night = windows({ days: ['fri'], from: '22:00', to: '06:00', tz: 'UTC' });
+    expect(night.isActive(at(iso))).toBe(active);
+  });
+
+  it('describes every window for explanations', () => {
+    expect(windows({ days: ['mon-fri', 'sun'], from: '08:00', to: '20:00', tz: 'UTC' }, { days: ['sat'], from: '10:00', to: '11:00', tz: 'Asia/Tokyo' }).description).toBe(
+      'mon-fri,sun 08:00-20:00 UTC; sat 10:00-11:00 Asia/Tokyo',
+    );
+  });
+
+  it.each([
+    [{ days: ['mon'], from: '08:00', to: '08:00', tz: 'UTC' }, 'from and to are both 08:00: the window would be empty'],
+    [{ days: ['mon'], from: '08:00', to: '09:00', tz: 'Mars/Olympus' }, 'unknown time zone "Mars/Olympus": use an IANA name such as Europe/London or UTC'],
+  ])('refuses %j with a ScheduleError', (window, message) => {
+    let caught: unknown;
+    try {
+      windows(window);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ScheduleError);
+    expect(caught).toMatchObject({ code: 'schedule_invalid', name: 'ScheduleError', message });
   });
 });
 

@@ -71,6 +71,23 @@ describe('SSRF guard: address classification', () => {
     ['172.32.0.1', false],
     ['2606:4700:4700::1111', false],
     ['2a00:1450:4001:81c::200e', false],
+    ['2606:4700::1111%eth0', false], // a zone id is not part of the address
+    // public IPv6 whose bytes look like a carrier form in the wrong place: judged as IPv6, not by
+    // the IPv4 they would embed (127.0.0.1 or 10.0.0.1 here)
+    ['2606:4700::ff:7f00:1', false],
+    ['2606:4700::ff00:7f00:1', false],
+    ['2606:4700::ffff:7f00:1', false],
+    ['2606:4700::ff:0:7f00:1', false],
+    ['2606:4700::ffff:0:7f00:1', false],
+    ['2606:9b::7f00:1', false],
+    ['2606:ff9b::7f00:1', false],
+    ['2664:ff9b::7f00:1', false],
+    ['2606:a00:1::1', false],
+    ['3002:a00:1::1', false], // not 6to4 (2002::/16) although its second byte is 02
+    // the embedded IPv4 is read byte by byte, in order
+    ['64:ff9b::c000:101', false], // NAT64 of 192.0.1.1 (public), next to 192.0.0.0/24
+    ['::ffff:192.168.100.100', true], // multi-digit octets in the dotted tail
+    ['::ffff:100.64.100.100', true],
     // not an address at all: refused
     ['localhost', true],
     ['', true],
@@ -98,6 +115,30 @@ describe('SSRF guard: address classification', () => {
 });
 
 describe('SSRF guard: DNS lookup', () => {
+  function lookupOne(hostname: string): Promise<unknown[]> {
+    return new Promise((resolve) => guardedLookup(hostname, {}, (...args: unknown[]) => resolve(args)));
+  }
+
+  it('answers a public address with one address and its family when all is not asked for', async () => {
+    expect(await lookupOne('8.8.8.8')).toEqual([null, '8.8.8.8', 4]);
+    expect(await lookup('8.8.8.8')).toEqual([{ address: '8.8.8.8', family: 4 }]);
+  });
+
+  it('answers a refused name with the error, an empty address and family 0, as node expects', async () => {
+    const [err, address, family] = await lookupOne('localhost');
+    expect(err).toBeInstanceOf(SsrfBlockedError);
+    expect(err).toMatchObject({ code: 'ESSRFBLOCKED', name: 'SsrfBlockedError' });
+    expect([address, family]).toEqual(['', 0]);
+  });
+
+  it('passes a resolver failure through unchanged', async () => {
+    const [err, address, family] = await lookupOne('no-such-host.invalid');
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(SsrfBlockedError);
+    expect((err as NodeJS.ErrnoException).code).toMatch(/^(ENOTFOUND|EAI_AGAIN)$/);
+    expect([address, family]).toEqual(['', 0]);
+  });
+
   it('refuses a name whose resolved address is private (the check runs on what DNS returns)', async () => {
     await expect(lookup('localhost')).rejects.toBeInstanceOf(SsrfBlockedError);
     await expect(lookup('localhost')).rejects.toThrow(/refusing to connect to localhost \((127\.0\.0\.1|::1)\).*allowPrivateNetworks: true/);

@@ -16,6 +16,14 @@ beforeEach(async () => {
 const T = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
 
 describe('MomentCursor batch commit', () => {
+  it('keeps the cursor in <keyBase>cursor, and a damaged id list reads as none', async () => {
+    const cursor = new MomentCursor(redis.client(), 't:', 60_000);
+    await cursor.commit('a', T(1));
+    expect(await redis.client().hget('t:cursor', 'createdAt')).toBe(T(1));
+    await redis.client().hset('t:cursor', 'ids', '{damaged');
+    expect(await cursor.load()).toEqual({ createdAt: T(1), publicIds: [] });
+  });
+
   it('moves to the newest instant of a batch, lists the ids at it, and marks every id seen', async () => {
     const cursor = new MomentCursor(redis.client(), 't:', 60_000);
     // Out of order on purpose: the newest instant wins, not the last element.
@@ -63,5 +71,9 @@ describe('normalizeIso', () => {
   it('keeps milliseconds and leaves what is not a date untouched', () => {
     expect(normalizeIso('2026-03-01T10:00:00.123456Z')).toBe('2026-03-01T10:00:00.123Z');
     expect(normalizeIso('not a date')).toBe('not a date');
+  });
+
+  it('normalises an expanded-year form that ends like the canonical one', () => {
+    expect(normalizeIso('+002026-03-01T10:00:00.000Z')).toBe('2026-03-01T10:00:00.000Z');
   });
 });

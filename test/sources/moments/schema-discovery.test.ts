@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { AMPLIFY_SDL } from '../../../src/simulators/moments/amplify-schema.js';
 import { VENDOR_SDL } from '../../../src/simulators/moments/vendor-schema.js';
 import { MomentsGraphqlError } from '../../../src/sources/moments/moments-errors.js';
-import { translateListMomentsArgs } from '../../../src/sources/moments/list-moments-args.js';
+import { rewriteLowerBound, translateListMomentsArgs } from '../../../src/sources/moments/list-moments-args.js';
+import type { ListArgs } from '../../../src/sources/moments/graphql-client.js';
+import type { ListMomentsPlan } from '../../../src/sources/moments/operation-documents.js';
 import { MOMENTS_OPERATIONS } from '../../../src/sources/moments/operation-documents.js';
 import { OperationDiscovery } from '../../../src/sources/moments/schema-discovery.js';
 
@@ -141,3 +143,32 @@ describe('documents from config', () => {
     await expect(d.require('listMoments')).resolves.toMatchObject({ origin: 'introspection' });
   });
 });
+
+// The lower bound is the back-fill's cursor: a wrong rewrite skips moments (lost) or re-reads them.
+describe('listMoments arguments in the engine\'s terms', () => {
+  const since = '2026-03-01T10:00:00.000Z';
+  const list: ListMomentsPlan = { createdAtOperator: 'ge', orderBy: { shape: 'list', ascending: 'ASC' } };
+  it.each<[string, ListArgs, ListMomentsPlan, Record<string, unknown>]>([
+    ['no arguments', {}, list, { limit: undefined, nextToken: undefined }],
+    ['an empty nextToken is no token', { nextToken: '', limit: 5 }, list, { limit: 5, nextToken: undefined }],
+    ['a nextToken and limit pass through', { nextToken: 'abc', limit: 5 }, list, { limit: 5, nextToken: 'abc' }],
+    ['ge kept as ge, with $since', { filter: { createdAt: { ge: since } } }, list, { since, filter: { createdAt: { ge: since } } }],
+    ['ge as gte', { filter: { createdAt: { ge: since, lt: 'z' } } }, { createdAtOperator: 'gte' }, { since, filter: { createdAt: { gte: since, lt: 'z' } } }],
+    ['ge as gt one millisecond earlier', { filter: { createdAt: { ge: since } } }, { createdAtOperator: 'gt' }, { since, filter: { createdAt: { gt: '2026-03-01T09:59:59.999Z' } } }],
+    ['an unparsable bound kept as given for gt', { filter: { createdAt: { ge: 'soon' } } }, { createdAtOperator: 'gt' }, { since: 'soon', filter: { createdAt: { gt: 'soon' } } }],
+    ['no createdAt filter when the engine cannot filter it', { filter: { createdAt: { ge: since } } }, {}, { since }],
+    ['other filters kept when createdAt cannot be filtered', { filter: { createdAt: { ge: since }, kind: { eq: 'x' } } }, {}, { since, filter: { kind: { eq: 'x' } } }],
+    ['a createdAt filter without ge is kept', { filter: { createdAt: { lt: 'z' } } }, { createdAtOperator: 'gt' }, { filter: { createdAt: { lt: 'z' } } }],
+    ['ascending as a list', { orderBy: [{ createdAt: 'ASC' }] }, list, { orderBy: [{ createdAt: 'ASC' }] }],
+    ['ascending as the engine spells it, one object', { orderBy: [{ createdAt: 'ASC' }] }, { orderBy: { shape: 'object', ascending: 'asc' } }, { orderBy: { createdAt: 'asc' } }],
+    ['descending passes through', { orderBy: [{ createdAt: 'DESC' }] }, { orderBy: { shape: 'list', ascending: 'asc' } }, { orderBy: [{ createdAt: 'DESC' }] }],
+    ['no orderBy when the engine cannot sort', { orderBy: [{ createdAt: 'ASC' }] }, {}, {}],
+  ])('%s', (_name, args, plan, expected) => {
+    expect(translateListMomentsArgs(args, plan)).toEqual({ limit: undefined, nextToken: undefined, ...expected });
+  });
+
+  it('rewriteLowerBound without an operator leaves the filtering to the caller', () => {
+    expect(rewriteLowerBound({ ge: since }, undefined)).toBeUndefined();
+  });
+});
+

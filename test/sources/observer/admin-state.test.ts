@@ -1,12 +1,59 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../../src/event.js';
 import { AdminPoller } from '../../../src/sources/observer/admin-poller.js';
-import { normaliseAdminStates } from '../../../src/sources/observer/admin-states.js';
+import { GONE_STATE, isProblemState, normaliseAdminStates } from '../../../src/sources/observer/admin-states.js';
 import type { ObserverAdminLike } from '../../../src/sources/observer/observer-api.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { harness, metricValue } from './source-harness.js';
 
+describe('admin problem states', () => {
+  it.each(['down', 'offline', 'stopped', 'error', 'failed', 'dead', 'unhealthy', 'unreachable', 'disconnected', 'crashed', 'missing', 'DOWN'])('a worker or server "%s" is a problem', (state) => {
+    expect([isProblemState('worker', state), isProblemState('server', state)]).toEqual([true, true]);
+  });
+  it.each(['failed', 'error', 'errored', 'Failed'])('a job "%s" is a problem', (state) => {
+    expect(isProblemState('job', state)).toBe(true);
+  });
+  it.each<[Parameters<typeof isProblemState>[0], string]>([
+    ['worker', 'up'],
+    ['server', 'running'],
+    ['worker', ''],
+    ['job', 'down'],
+    ['job', 'active'],
+  ])('a %s "%s" is not', (kind, state) => {
+    expect(isProblemState(kind, state)).toBe(false);
+  });
+  it('an item gone from the list gets the state that says so', () => {
+    expect(GONE_STATE).toEqual({ worker: 'missing', server: 'missing', job: 'removed' });
+  });
+});
+
 describe('admin payload shapes', () => {
+  it.each<[Parameters<typeof normaliseAdminStates>[0], Record<string, unknown>]>([
+    ['server', { servers: [{ id: 's1', state: 'up' }] }],
+    ['server', { items: [{ id: 's1', state: 'up' }] }],
+    ['server', { data: [{ id: 's1', state: 'up' }] }],
+    ['worker', { data: { s1: 'up' } }],
+    ['job', { jobs: [{ id: 's1', state: 'up' }] }],
+    ['job', { items: [{ id: 's1', state: 'up' }] }],
+    ['job', { data: [{ id: 's1', state: 'up' }] }],
+  ])('a %s payload wrapped as %j', (kind, raw) => {
+    expect(normaliseAdminStates(kind, raw)).toEqual({ items: [{ id: 's1', state: 'up', item: expect.anything() }], skipped: [] });
+  });
+
+  it.each<[unknown, string]>([
+    ['   ', 'worker "w1" has no state (expected a string or an object with "state" or "status")'],
+    [{ state: '  ' }, 'worker "w1" has no state (expected a string or an object with "state" or "status")'],
+    [[], 'worker "w1" has no state (expected a string or an object with "state" or "status")'],
+  ])('a blank or shapeless state %j is skipped with the reason', (value, reason) => {
+    expect(normaliseAdminStates('worker', { w1: value })).toEqual({ items: [], skipped: [{ reason, raw: value }] });
+  });
+
+  it('a state string in a map keeps an item holding that state; null entries and payloads are named', () => {
+    expect(normaliseAdminStates('worker', { w1: 'up' }).items).toEqual([{ id: 'w1', state: 'up', item: { state: 'up' } }]);
+    expect(normaliseAdminStates('worker', [null]).skipped).toEqual([{ reason: 'a worker entry is null, not an object', raw: null }]);
+    expect(() => normaliseAdminStates('job', null)).toThrow('the job state payload is null; expected an array or an object');
+  });
+
   const workers = [
     { id: 'w1', state: 'up' },
     { id: 'w2', state: 'down' },

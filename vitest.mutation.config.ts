@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The fast unit tests that `npm run mutate` runs against each mutant (StrykerJS picks the ones
+ * related to the mutated file among these). Every mutant re-runs its covering tests, so chaos,
+ * e2e, CLI and benchmark suites stay out: they take minutes and add no kill a unit test lacks.
+ * So do example-rules and rule-tests: they compile a Router while the file loads, which makes every
+ * mutant of the compile path "static" (a full reload and every test per mutant — 10 minutes for
+ * matchers.ts alone); the unit tests below compile inside each test instead.
+ */
+export default defineConfig({
+  test: {
+    include: [
+      'test/routing/matchers.test.ts',
+      'test/routing/linear-regex.test.ts',
+      'test/routing/schedule.test.ts',
+      'test/routing/router.test.ts',
+      'test/routing/router-state.test.ts',
+      'test/log.test.ts',
+      'test/connectors/webhook/*.test.ts',
+      'test/connectors/http-result.test.ts',
+      'test/queue/delivery-queues.test.ts',
+      'test/queue/queue-basics.test.ts',
+      'test/sources/moments/moment-cursor.test.ts',
+      'test/sources/moments/moment-pages.test.ts',
+      'test/sources/moments/schema-discovery.test.ts',
+      'test/sources/observer/row-identity.test.ts',
+      'test/sources/observer/admin-state.test.ts',
+      'test/secrets.test.ts',
+    ],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
