@@ -15,6 +15,7 @@ import { MomentsHealth } from './moments-health.js';
 import type { MomentEventData } from './moments-schemas.js';
 import { momentPagesSince } from './moment-pages.js';
 import type { MomentsOperation } from './operation-documents.js';
+import { quarantineOnce } from './quarantine-once.js';
 import type { MomentsSourceConfig } from './source-config.js';
 import { TriggerCache, type TriggerChange } from './trigger-cache.js';
 import { TriggerChanges } from './trigger-changes.js';
@@ -92,10 +93,12 @@ export class MomentsSource implements Source {
   private periodicTimer: NodeJS.Timeout | undefined;
   private clientSideLogged = false;
 
-  constructor(config: MomentsSourceConfig, ctx: SourceContext) {
+  constructor(config: MomentsSourceConfig, upstreamCtx: SourceContext) {
     this.config = config;
+    this.epoch = new RedisEpoch({ shared: upstreamCtx.redis, logger: upstreamCtx.logger, onReconnect: () => this.onRedisReconnect() });
+    // Every quarantine of this source (moments and triggers) goes once per object: back-fills re-read invalid ones.
+    const ctx: SourceContext = { ...upstreamCtx, quarantine: quarantineOnce(upstreamCtx, this.epoch.redis, config.dedupTtl) };
     this.ctx = ctx;
-    this.epoch = new RedisEpoch({ shared: ctx.redis, logger: ctx.logger, onReconnect: () => this.onRedisReconnect() });
     this.cursor = new MomentCursor(this.epoch.redis, `${ctx.keyPrefix}source:${ctx.name}:`, config.dedupTtl);
     this.triggers = new TriggerCache({ api: () => this.api, logger: ctx.logger, source: ctx.name });
     this.log = new RateLimitedLog(ctx.logger);
