@@ -1,12 +1,6 @@
-/**
- * Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"):
- * delay = random(0, min(cap, base · 2^(attempt-1))). Full jitter spreads retries of many jobs that
- * failed together (a sink outage) instead of retrying them in waves.
- */
-export function fullJitterBackoff(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * exp);
-}
+import { fullJitterBackoff } from '../full-jitter.js';
+
+export { fullJitterBackoff };
 
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: string };
 

@@ -1,5 +1,6 @@
 import type { BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
+import { fullJitterBackoff } from '../../full-jitter.js';
 import { RateLimitedLog } from '../../log-rate-limit.js';
 import { counter } from '../../metrics.js';
 import { RedisEpoch, StaleRedisEpochError } from '../redis-epoch.js';
@@ -564,8 +565,7 @@ export class MomentsSource implements Source {
   private scheduleRetry(task: () => Promise<void>, reason: string, pipeline = false): void {
     if (this.stopped) return;
     this.retryAttempt += 1;
-    const cap = Math.min(this.config.reconnect.maxDelay, this.config.reconnect.initialDelay * 2 ** (this.retryAttempt - 1));
-    const delay = Math.round(Math.random() * cap);
+    const delay = fullJitterBackoff(this.retryAttempt, this.config.reconnect.initialDelay, this.config.reconnect.maxDelay);
     this.log.warn(`moments ${this.ctx.name} retry`, { source: this.ctx.name, attempt: this.retryAttempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
     if (pipeline) this.health.pipelineFailed(this.retryAttempt, delay, reason);
     else if (this.health.transportStatus !== 'connected') this.setState({ status: 'reconnecting', attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason });

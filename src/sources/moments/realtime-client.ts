@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { WebSocket, type RawData } from 'ws';
+import { fullJitterBackoff } from '../../full-jitter.js';
 import type { Logger } from '../../log.js';
 import { RateLimitedLog } from '../../log-rate-limit.js';
 import { counter } from '../../metrics.js';
@@ -284,9 +285,8 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
   private scheduleReconnect(reason: string): void {
     if (this.stopped) return;
     this.attempt += 1;
-    const cap = Math.min(this.options.maxDelayMs ?? 30_000, (this.options.initialDelayMs ?? 500) * 2 ** (this.attempt - 1));
-    // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads replicas out.
-    const delay = Math.round((this.options.random ?? Math.random)() * cap);
+    // Full jitter: spreads replicas out.
+    const delay = fullJitterBackoff(this.attempt, this.options.initialDelayMs ?? 500, this.options.maxDelayMs ?? 30_000, this.options.random);
     reconnects.inc();
     this.setState({ status: 'reconnecting', attempt: this.attempt, nextRetryInMs: delay, lastError: reason });
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);

@@ -1,5 +1,6 @@
 import type { BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
+import { fullJitterBackoff } from '../../full-jitter.js';
 
 /** One trigger change the pipeline has not accepted yet. */
 export interface PendingChange {
@@ -124,9 +125,8 @@ export class TriggerOutbox {
   private noteFailure(err: unknown): void {
     this.attempt += 1;
     this.lastError = errorMessage(err);
-    const cap = Math.min(this.options.maxDelayMs ?? 30_000, (this.options.initialDelayMs ?? 500) * 2 ** (this.attempt - 1));
     // Full jitter, as the real-time reconnects: replicas retrying against one Redis spread out.
-    this.nextDelay = Math.round((this.options.random ?? Math.random)() * cap);
+    this.nextDelay = fullJitterBackoff(this.attempt, this.options.initialDelayMs ?? 500, this.options.maxDelayMs ?? 30_000, this.options.random);
     this.options.failed(err, this.attempt, this.nextDelay);
   }
 

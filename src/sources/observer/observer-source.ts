@@ -1,4 +1,5 @@
 import { eventId, type BridgeEvent } from '../../event.js';
+import { fullJitterBackoff } from '../../full-jitter.js';
 import { counter, gauge } from '../../metrics.js';
 import { RedisEpoch } from '../redis-epoch.js';
 import type { Source, SourceContext, SourceState } from '../source.js';
@@ -261,8 +262,7 @@ export class ObserverSource implements Source {
       this.ctx.logger.error({ source: this.ctx.name, code, retryInMs: delay }, `observer: ${message}`);
     } else {
       // Full jitter (a random delay up to the exponential bound) spreads replicas' reconnects.
-      const bound = Math.min(maxDelay, initialDelay * 2 ** Math.min(this.attempt - 1, 30));
-      delay = Math.max(10, Math.round(Math.random() * bound));
+      delay = Math.max(10, fullJitterBackoff(this.attempt, initialDelay, maxDelay));
       this.current = { status: 'reconnecting', attempt: this.attempt, nextRetryInMs: delay, lastError: message };
       this.ctx.logger.warn({ source: this.ctx.name, code, attempt: this.attempt, retryInMs: delay }, `observer: ${message}`);
     }

@@ -1,3 +1,5 @@
+import { fullJitterBackoff } from '../../full-jitter.js';
+
 /**
  * Everything the Observer source has to hand to the pipeline waits here until the pipeline took
  * it: a FIFO worked through one item at a time (rows keep their arrival order), and, for items
@@ -145,8 +147,7 @@ export class PendingEvents<T> {
       }
       item.attempts += 1;
       // Full jitter over an exponential bound: items refused together do not retry together.
-      const bound = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** Math.min(item.attempts - 1, 30));
-      item.dueAt = Date.now() + Math.max(10, Math.round(Math.random() * bound));
+      item.dueAt = Date.now() + Math.max(10, fullJitterBackoff(item.attempts, this.initialDelayMs, this.maxDelayMs));
       this.retrying.push(item);
       this.schedule(item.dueAt);
     }
