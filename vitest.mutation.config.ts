@@ -13,6 +13,7 @@ export default defineConfig({
     include: [
       'test/routing/matchers.test.ts',
       'test/routing/linear-regex.test.ts',
+      'test/routing/cel-condition.test.ts',
       'test/routing/schedule.test.ts',
       'test/routing/router.test.ts',
       'test/routing/router-state.test.ts',
@@ -21,6 +22,8 @@ export default defineConfig({
       'test/connectors/http-result.test.ts',
       'test/queue/delivery-queues.test.ts',
       'test/queue/queue-basics.test.ts',
+      'test/queue/delivery-id.test.ts',
+      'test/pipeline.test.ts',
       'test/sources/moments/moment-cursor.test.ts',
       'test/sources/moments/moment-pages.test.ts',
       'test/sources/moments/schema-discovery.test.ts',

@@ -1,7 +1,7 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import pretty from 'pino-pretty';
 import { InputError } from './errors.js';
-import { redactSecrets } from './secrets.js';
+import { LOG_REDACTION } from './log-redaction.js';
 
 export type { Logger } from 'pino';
 
@@ -30,10 +30,6 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** Field names whose values are always hidden, whatever their value. */
-const SECRET_KEYS = ['token', 'password', 'secret', 'clientSecret', 'routingKey', 'privateKey', 'private_key', 'accessToken', 'authorization', 'Authorization', 'apiKey'];
-const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
-
 export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? 'auto';
   const usePretty = format === 'pretty' || (format === 'auto' && !options.destination && process.stdout.isTTY === true);
@@ -44,8 +40,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       level: options.level ?? logLevelFromEnv() ?? 'info',
       base: undefined,
-      redact: { paths: REDACT_PATHS, censor: '<secret>' },
-      hooks: { streamWrite: redactSecrets },
+      ...LOG_REDACTION,
     },
     destination,
   );

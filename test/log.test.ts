@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load-config.js';
-import { createLogger } from '../src/log.js';
+import { createLogger, logLevelFromEnv } from '../src/log.js';
 import { runCli } from './helpers/cli.js';
 
 function capture() {
@@ -69,6 +69,14 @@ describe('redaction by field name, at every depth', () => {
 });
 
 describe('LOG_LEVEL', () => {
+  it('is read without regard to case or surrounding spaces; unset or empty leaves log.level in charge', () => {
+    expect(logLevelFromEnv({ LOG_LEVEL: ' Debug ' })).toBe('debug');
+    expect(logLevelFromEnv({ LOG_LEVEL: 'WARN' })).toBe('warn');
+    expect(logLevelFromEnv({ LOG_LEVEL: '' })).toBeUndefined();
+    expect(logLevelFromEnv({})).toBeUndefined();
+    expect(() => logLevelFromEnv({ LOG_LEVEL: 'loud' })).toThrow(expect.objectContaining({ code: 'log_level_invalid' }));
+  });
+
   it('overrides log.level from the config', async () => {
     const yaml = 'log: { level: warn }\n';
     expect((await parseConfig(yaml, '/tmp/c.yaml', { env: {} })).config.log.level).toBe('warn');
