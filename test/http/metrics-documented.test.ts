@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,10 @@ const dead = 'http://127.0.0.1:9'; // nothing is delivered: the connectors only 
 let redis: TestRedis;
 let daemon: Daemon;
 let exported: Map<string, string>;
+let scraped: string;
+
+/** promtool (Debian: `apt-get install prometheus`) when installed; the lint test is skipped without it. */
+const promtool = spawnSync('promtool', ['--version']).status === 0;
 
 beforeAll(async () => {
   redis = await startTestRedis();
@@ -39,8 +44,8 @@ routes:
   - { name: all, to: [${Object.keys(connectors).map((t) => `${t}-sink`).join(', ')}] }
 `);
   daemon = await startDaemon(file, { sources: false });
-  const text = await (await fetch(`${baseUrl(daemon)}/metrics`)).text();
-  exported = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  scraped = await (await fetch(`${baseUrl(daemon)}/metrics`)).text();
+  exported = new Map([...scraped.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
 }, 60_000);
 
 afterAll(async () => {
@@ -94,5 +99,11 @@ describe('docs/operations.md ↔ /metrics', () => {
     for (const gone of ['mb_route_unrouted_total', 'mb_moments_events_total', 'mb_moments_connected']) expect(exported.has(gone), gone).toBe(false);
     expect(exported.get('mb_route_delivered_total')).toBe('counter');
     expect(exported.get('mb_route_failed_total')).toBe('counter');
+  });
+
+  it.skipIf(!promtool)('passes `promtool check metrics`, apart from the Node runtime gauges prom-client names *_total', () => {
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: scraped, encoding: 'utf8' });
+    const problems = `${lint.stdout}${lint.stderr}`.split('\n').filter((l) => l.trim() !== '');
+    expect(problems.filter((l) => !/^mb_nodejs_active_\w+_total non-counter metrics should not have "_total" suffix$/.test(l))).toEqual([]);
   });
 });
