@@ -2,7 +2,10 @@ import { Scalar, visit, type Document } from 'yaml';
 import type { ConfigIssue } from './config-error.js';
 import { yamlPath } from './yaml-path.js';
 
-const PLACEHOLDER = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+/** `${VAR}` or `${VAR:-default}`, as regex source (also used by the JSON Schema, which must accept it). */
+export const ENV_PLACEHOLDER_SOURCE = '\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\\}';
+
+const PLACEHOLDER = new RegExp(`\\$\\$|${ENV_PLACEHOLDER_SOURCE}`, 'g');
 
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string scalar of the document, in place, so

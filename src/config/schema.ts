@@ -118,8 +118,3 @@ export function configSchema() {
 export type BridgeConfig = z.output<ReturnType<typeof configSchema>>;
 export type RedisConfig = z.output<typeof redisSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
-
-/** The configuration's JSON Schema (what `moments-bridge schema` prints). */
-export function configJsonSchema(): unknown {
-  return z.toJSONSchema(configSchema(), { io: 'input', unrepresentable: 'any' });
-}

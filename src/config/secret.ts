@@ -25,5 +25,5 @@ export function secretString(description: string) {
       return resolved;
     })
     .describe(`${description} (secret: use \${ENV_VAR} or { file: path }; redacted from logs)`)
-    .meta({ secret: true });
+    .meta({ 'x-secret': true });
 }

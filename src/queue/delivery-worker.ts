@@ -92,6 +92,7 @@ export class DeliveryWorker {
   /** Label-bound children: the hot path skips prom-client's label hashing. */
   private readonly completed;
   private readonly latency;
+  private readonly routeDelivered = new Map<string, ReturnType<typeof queueMetrics.routeDelivered.labels>>();
 
   constructor(private readonly o: DeliveryWorkerOptions) {
     this.log = o.logger.child({ connector: o.connectorName });
@@ -126,7 +127,7 @@ export class DeliveryWorker {
     this.worker.on('failed', (job, err) => {
       // BullMQ itself fails jobs that stalled more than maxStalledCount times.
       if (job && /stalled more than allowable limit/.test(err.message)) {
-        queueMetrics.deadLettered.inc({ connector: this.o.connectorName });
+        this.countDeadLetter(job.data.route);
         this.log.error({ deliveryId: job.id, reason: err.message }, 'delivery dead-lettered: its worker crashed too often while sending it');
       }
     });
@@ -164,7 +165,7 @@ export class DeliveryWorker {
     if (data.refused) {
       // Refused at enqueue (e.g. over maxPayloadBytes): a dead letter from the start, never sent.
       await this.record(job, { attempt, at: Date.now(), outcome: 'permanent', reason: data.refused.reason });
-      queueMetrics.deadLettered.inc({ connector: connectorName });
+      this.countDeadLetter(data.route);
       this.log.warn({ deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, reason: data.refused.reason }, 'delivery refused at enqueue: dead-lettered unsent (inspect with `moments-bridge dlq show`)');
       throw new UnrecoverableError(data.refused.reason);
     }
@@ -179,6 +180,7 @@ export class DeliveryWorker {
 
     if (result.status === 'delivered') {
       this.completed.inc();
+      this.countDelivered(data.route);
       if (Number.isFinite(eventTime)) this.latency.observe(Math.max(0, now - eventTime) / 1000);
       return;
     }
@@ -190,7 +192,7 @@ export class DeliveryWorker {
     if (result.status === 'permanent') {
       await this.record(job, { attempt, at: now, outcome: 'permanent', reason: result.reason });
       queueMetrics.failed.inc({ connector: connectorName, outcome: 'permanent' });
-      queueMetrics.deadLettered.inc({ connector: connectorName });
+      this.countDeadLetter(data.route);
       this.log.warn({ ...base, reason: result.reason }, 'delivery failed permanently: dead-lettered (inspect with `moments-bridge dlq show`)');
       throw new UnrecoverableError(result.reason);
     }
@@ -212,7 +214,7 @@ export class DeliveryWorker {
       const reason = `the sink asked to wait ${retryAfterMs} ms, past retry.maxAge (${policy.maxAgeMs} ms); last error: ${result.reason}`;
       await this.record(job, { attempt, at: now, outcome: 'gave-up', reason: result.reason, retryAfterMs });
       queueMetrics.failed.inc({ connector: connectorName, outcome: 'rate-limited' });
-      queueMetrics.deadLettered.inc({ connector: connectorName });
+      this.countDeadLetter(data.route);
       this.log.warn({ ...base, reason }, 'delivery dead-lettered: Retry-After beyond its maximum age');
       throw new UnrecoverableError(reason);
     }
@@ -222,7 +224,7 @@ export class DeliveryWorker {
     if (!decision.retry) {
       const reason = `${decision.reason}; last error: ${result.reason}`;
       await this.record(job, { attempt, at: now, outcome: 'gave-up', reason: result.reason });
-      queueMetrics.deadLettered.inc({ connector: connectorName });
+      this.countDeadLetter(data.route);
       this.log.warn({ ...base, reason }, 'delivery dead-lettered after retries');
       throw new UnrecoverableError(reason);
     }
@@ -269,6 +271,21 @@ export class DeliveryWorker {
       throw new DelayedError('handed back to the queue at shutdown');
     }
     return result;
+  }
+
+  private countDelivered(route: string): void {
+    let child = this.routeDelivered.get(route);
+    if (!child) {
+      child = queueMetrics.routeDelivered.labels({ route, connector: this.o.connectorName });
+      this.routeDelivered.set(route, child);
+    }
+    child.inc();
+  }
+
+  /** Every way into the dead letters, counted once per connector and once per route. */
+  private countDeadLetter(route: string): void {
+    queueMetrics.deadLettered.inc({ connector: this.o.connectorName });
+    queueMetrics.routeFailed.inc({ route, connector: this.o.connectorName });
   }
 
   private async record(job: Job<DeliveryJobData>, rec: AttemptRecord): Promise<void> {

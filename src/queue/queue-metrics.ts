@@ -1,6 +1,9 @@
 import { counter, gauge, histogram } from '../metrics.js';
 
-/** The queue layer's metrics, labelled by connector (one queue per connector). */
+/**
+ * The queue layer's metrics, labelled by connector (one queue per connector); the outcome of each
+ * delivery is also counted per route (routes and connectors come from the config: bounded).
+ */
 export const queueMetrics = {
   enqueued: counter('mb_queue_jobs_enqueued_total', 'Deliveries added to a connector queue.', ['connector']),
   duplicates: counter('mb_queue_jobs_duplicate_total', 'Deliveries not added because the same (event, route, connector) was already queued within the dedup TTL.', ['connector']),
@@ -10,6 +13,12 @@ export const queueMetrics = {
   retried: counter('mb_queue_jobs_retried_total', 'Deliveries scheduled for another attempt with backoff.', ['connector']),
   rateLimited: counter('mb_queue_jobs_rate_limited_total', 'Deliveries delayed by a sink Retry-After (no attempt spent; the whole queue pauses).', ['connector']),
   deadLettered: counter('mb_queue_jobs_dead_lettered_total', 'Deliveries moved to the dead letters.', ['connector']),
+  routeDelivered: counter('mb_route_delivered_total', 'Deliveries of a route that the sink acknowledged.', ['route', 'connector']),
+  routeFailed: counter(
+    'mb_route_failed_total',
+    'Deliveries of a route that ended in the dead letters (permanent failure, retries or maxAge exhausted, refused at enqueue, or stalled too often).',
+    ['route', 'connector'],
+  ),
   latency: histogram(
     'mb_delivery_latency_seconds',
     'Event time to sink acknowledgement.',

@@ -120,7 +120,6 @@ interface CompiledRoute {
 
 const metrics = {
   matched: counter('mb_route_matched_total', 'Events matched by a route.', ['route']),
-  unrouted: counter('mb_route_unrouted_total', 'Events that matched no route.'),
   throttled: counter('mb_route_throttled_total', 'Events held back by a route throttle.', ['route']),
   deduped: counter('mb_route_deduped_total', 'Events dropped as duplicates by a route dedupe.', ['route']),
   grouped: counter('mb_route_grouped_total', 'Events added to a pending group digest.', ['route']),
@@ -334,10 +333,8 @@ export class Router {
     }
     const out: RoutedDelivery[] = [];
     const unrendered: RenderFailure[] = [];
-    if (matched.length === 0) {
-      metrics.unrouted.inc();
-      return { deliveries: out, unrendered };
-    }
+    // An event no route matched is counted once, by the pipeline (mb_events_unrouted_total).
+    if (matched.length === 0) return { deliveries: out, unrendered };
     for (const r of matched) {
       metrics.matched.inc({ route: r.name });
       if (!r.throttle && !r.dedupe && !r.group) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -5,6 +6,7 @@ describe('moments-bridge schema', () => {
   it('prints a JSON Schema assembled from every registered source and connector', async () => {
     const result = await runCli(['schema']);
     expect(result.code).toBe(0);
+    expect(result.stdout).toBe(readFileSync(new URL('../../schema/config.schema.json', import.meta.url), 'utf8'));
     const schema = JSON.parse(result.stdout) as {
       properties: Record<string, { additionalProperties?: { oneOf?: { properties: { type: { const: string } } }[] } }>;
       additionalProperties: boolean;

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { configJsonSchema } from '../../config/schema.js';
+import { renderConfigJsonSchema } from '../../config/config-json-schema.js';
 
 export function registerSchema(program: Command): void {
   program
     .command('schema')
-    .description('Print the JSON Schema of the config file (for editors and CI).')
+    .description('Print the JSON Schema (2020-12) of the config file, for editors and CI: the same as schema/config.schema.json.')
     .action(() => {
-      process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+      process.stdout.write(renderConfigJsonSchema());
     });
 }

@@ -1,9 +1,6 @@
 import type { Logger } from '../../log.js';
 import type { RateLimitedLog } from '../../log-rate-limit.js';
-import { gauge } from '../../metrics.js';
 import type { SourceProgress, SourceState } from '../source.js';
-
-const connectedGauge = gauge('mb_moments_connected', '1 while the moments source has a live real-time connection', ['source']);
 
 /** Items waiting this long with nothing accepted: the source reports itself not connected, even if nothing failed outright. */
 const STUCK_AFTER_MS = 5_000;
@@ -133,10 +130,9 @@ export class MomentsHealth {
     this.report(state.status === 'reconnecting' && previousAttempt !== undefined && previousAttempt !== state.attempt, failure);
   }
 
-  /** Logs and gauges the state state() reports, when it changed (a reconnect loop logs through the rate limiter). */
+  /** Logs the state state() reports when it changed (a reconnect loop logs through the rate limiter); the daemon's mb_source_connected reads state() on every scrape. */
   private report(newAttempt = false, failure = 'authentication failed'): void {
     const state = this.state();
-    connectedGauge.set({ source: this.name }, state.status === 'connected' ? 1 : 0);
     if (this.reportedStatus === state.status && !newAttempt) return;
     this.reportedStatus = state.status;
     const log = { source: this.name, state };

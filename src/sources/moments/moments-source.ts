@@ -22,7 +22,6 @@ import { TriggerCache, type TriggerChange } from './trigger-cache.js';
 import { TriggerChanges } from './trigger-changes.js';
 import { TriggerWatermark } from './trigger-watermark.js';
 
-const eventsEmitted = counter('mb_moments_events_total', 'Events emitted by the moments source', ['source', 'kind']);
 const duplicates = counter('mb_moments_duplicates_total', 'Moments dropped because their publicId was already emitted', ['source']);
 const backfilled = counter('mb_moments_backfilled_total', 'Moments emitted by back-fill (not by the live stream)', ['source']);
 
@@ -526,7 +525,6 @@ export class MomentsSource implements Source {
     this.epoch.assert(cursorEpoch, `moments source ${this.ctx.name}: cursor commit`);
     await this.cursor.commitMany(events.map((e) => ({ publicId: e.data.publicId, createdAt: e.data.createdAt })));
     this.health.noteCommitted(events.reduce((newest, e) => (e.time > newest ? e.time : newest), ''));
-    eventsEmitted.inc({ source: this.ctx.name, kind: 'moment' }, events.length);
     if (fromBackfill) backfilled.inc({ source: this.ctx.name }, events.length);
   }
 

@@ -13,7 +13,6 @@ import type { TriggerCache, TriggerChange } from './trigger-cache.js';
 import { TriggerOutbox, type PendingChange } from './trigger-outbox.js';
 import type { TriggerWatermark } from './trigger-watermark.js';
 
-const emitted = counter('mb_moments_events_total', 'Events emitted by the moments source', ['source', 'kind']);
 const held = counter('mb_moments_trigger_changes_held_total', 'Trigger changes the pipeline refused at first and that were held for retry', ['source']);
 const dropped = counter('mb_moments_trigger_changes_dropped_total', 'Trigger changes not held because the retry outbox was full (the next trigger back-fill brings their latest state)', ['source']);
 const recovered = counter('mb_moments_trigger_changes_backfilled_total', 'Trigger changes found by a trigger back-fill (missed live, or dropped)', ['source']);
@@ -238,7 +237,6 @@ export class TriggerChanges {
     for (const c of changes) {
       if (current) this.handedOver.add(c.event.id);
       if (this.handedOver.size > REMEMBERED) this.handedOver.delete(this.handedOver.values().next().value!);
-      emitted.inc({ source: this.options.ctx.name, kind: c.event.kind });
     }
     if (this.backfillDue && !fromBackfill) return;
     if (!current || epoch !== this.markEpoch) return;
