@@ -47,8 +47,9 @@ export class Batcher {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.pending.splice(0, this.options.maxSize);
-    if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), this.options.windowMs);
+    // deliver() flushes as the batch reaches maxSize, so pending never holds more than one batch.
+    const batch = this.pending;
+    this.pending = [];
     if (batch.length > 0) void this.sendBatch(batch);
   }
 
