@@ -211,7 +211,7 @@ export class Daemon {
   private createDashboard(config: BridgeConfig): QueueDashboard | undefined {
     const token = config.server.adminToken;
     if (!token || !this.queues) return undefined;
-    return new QueueDashboard({ token, queues: this.queues.bullQueues(), writable: config.server.dashboard.writable });
+    return new QueueDashboard({ token, queues: this.queues.dashboardQueues(), writable: config.server.dashboard.writable });
   }
 
   private async serveDashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -357,7 +357,7 @@ export class Daemon {
     this.pipeline = new Pipeline(router, queues, this.logger.child({ component: 'pipeline' }));
     this.loaded = next;
     router.start();
-    this.dashboard?.setQueues(queues.bullQueues());
+    this.dashboard?.setQueues(queues.dashboardQueues());
     if ((!same(prev.server.adminToken, cfg.server.adminToken) || !same(prev.server.dashboard, cfg.server.dashboard)) && this.server) this.dashboard = this.createDashboard(cfg);
 
     if (prev.routes.length !== cfg.routes.length || !same(prev.routes, cfg.routes)) result.changes.push(`routes: ${prev.routes.length} → ${cfg.routes.length}`);
