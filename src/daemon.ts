@@ -9,10 +9,12 @@ import { ConfigValidationError } from './config/config-error.js';
 import { errorMessage } from './errors.js';
 import { OpsServer, type Readiness } from './http/ops-server.js';
 import { DASHBOARD_PATH, QueueDashboard } from './http/queue-dashboard.js';
+import { RELOAD_PATH, ReloadEndpoint } from './http/reload-endpoint.js';
 import type { Logger } from './log.js';
-import { counter, enableDefaultMetrics, gauge } from './metrics.js';
+import { enableDefaultMetrics, gauge } from './metrics.js';
 import { Pipeline } from './pipeline.js';
 import { quarantine } from './quarantine.js';
+import { recordConfigLoaded, recordReload, type ReloadOutcome } from './reload-metrics.js';
 import { DeliveryQueues } from './queue/delivery-queues.js';
 import type { AttemptReport } from './queue/delivery-worker.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
@@ -29,12 +31,13 @@ const opsMetrics = {
   workerRunning: gauge('mb_worker_running', '1 while the connector queue\'s worker runs (refreshed on scrape).', ['connector']),
   oldestPending: gauge('mb_source_oldest_pending_age_seconds', 'Age of the oldest item a source has taken from upstream but the pipeline has not accepted yet; 0 when none waits (refreshed on scrape).', ['source']),
   cursorLag: gauge('mb_source_cursor_lag_seconds', 'How far a source\'s cursor is behind the upstream\'s newest item, for sources that report it (refreshed on scrape).', ['source']),
-  reloads: counter('mb_config_reloads_total', 'Config reloads (SIGHUP, --watch), by result (applied, rejected, failed).', ['result']),
 };
 
 /** What a reload did (or why it did not). */
 export interface ReloadResult {
   ok: boolean;
+  /** `stopping`: not tried, the daemon is shutting down. */
+  outcome: ReloadOutcome | 'stopping';
   /** Every problem found, `file:line:col  path  message` where located. */
   errors: string[];
   /** What changed, e.g. `routes: 2 → 3`, `connector hooks: changed`, `source calls: restarted`. */
@@ -121,6 +124,7 @@ export class Daemon {
     const log = this.logger;
     this.withSources = withSources;
     enableDefaultMetrics();
+    recordConfigLoaded();
 
     // 1. Redis
     if (config.redis.url === 'embedded') {
@@ -159,17 +163,24 @@ export class Daemon {
     // 5. Operations HTTP server
     if (config.server.enabled) {
       this.dashboard = this.createDashboard(config);
+      const reloadEndpoint = new ReloadEndpoint({
+        token: () => this.config.server.adminToken,
+        reload: () => {
+          this.logger.info({ component: 'reload', trigger: RELOAD_PATH }, `POST ${RELOAD_PATH}: reloading ${this.loaded.file}`);
+          return this.reload();
+        },
+      });
       this.server = new OpsServer({
         host: config.server.host,
         port: config.server.port,
         logger: log,
         readiness: () => this.readiness(),
         beforeMetrics: () => this.refreshGauges(),
-        extra: (req, res) => this.serveDashboard(req, res),
+        extra: async (req, res) => (await reloadEndpoint.handle(req, res)) || this.serveDashboard(req, res),
       });
       await this.server.start();
       const a = this.server.address;
-      const admin = this.dashboard ? ` ${DASHBOARD_PATH} (admin token)` : '';
+      const admin = this.dashboard ? ` ${DASHBOARD_PATH} ${RELOAD_PATH} (admin token)` : '';
       log.info({ component: 'http', host: a.host, port: a.port }, `http: /healthz /readyz /metrics${admin} on http://${a.host}:${a.port}`);
     }
   }
@@ -211,7 +222,7 @@ export class Daemon {
   private createDashboard(config: BridgeConfig): QueueDashboard | undefined {
     const token = config.server.adminToken;
     if (!token || !this.queues) return undefined;
-    return new QueueDashboard({ token, queues: this.queues.bullQueues(), writable: config.server.dashboard.writable });
+    return new QueueDashboard({ token, queues: this.queues.dashboardQueues(), writable: config.server.dashboard.writable });
   }
 
   private async serveDashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -297,7 +308,7 @@ export class Daemon {
 
   private async reloadNow(): Promise<ReloadResult> {
     const log = this.logger.child({ component: 'reload' });
-    const result: ReloadResult = { ok: false, errors: [], changes: [], needsRestart: [] };
+    const result: ReloadResult = { ok: false, outcome: 'stopping', errors: [], changes: [], needsRestart: [] };
     if (this.stopping) {
       result.errors.push('the daemon is stopping');
       return result;
@@ -309,7 +320,8 @@ export class Daemon {
       result.errors = err instanceof ConfigLoadError ? err.issues.map(formatIssue) : [errorMessage(err)];
       for (const e of result.errors) log.error({ file: this.loaded.file }, `config reload rejected: ${e}`);
       log.error({ file: this.loaded.file, errors: result.errors.length }, `config reload rejected (${result.errors.length} problem(s)); still running the previous config`);
-      opsMetrics.reloads.inc({ result: 'rejected' });
+      result.outcome = 'rejected';
+      recordReload('rejected');
       return result;
     }
     const prev = this.config;
@@ -357,7 +369,7 @@ export class Daemon {
     this.pipeline = new Pipeline(router, queues, this.logger.child({ component: 'pipeline' }));
     this.loaded = next;
     router.start();
-    this.dashboard?.setQueues(queues.bullQueues());
+    this.dashboard?.setQueues(queues.dashboardQueues());
     if ((!same(prev.server.adminToken, cfg.server.adminToken) || !same(prev.server.dashboard, cfg.server.dashboard)) && this.server) this.dashboard = this.createDashboard(cfg);
 
     if (prev.routes.length !== cfg.routes.length || !same(prev.routes, cfg.routes)) result.changes.push(`routes: ${prev.routes.length} → ${cfg.routes.length}`);
@@ -396,7 +408,8 @@ export class Daemon {
     }
     for (const what of result.needsRestart) log.warn({ section: what }, `config reload: ${what} changed; it applies after a restart`);
     result.ok = true;
-    opsMetrics.reloads.inc({ result: 'applied' });
+    result.outcome = 'applied';
+    recordReload('applied');
     log.info({ changes: result.changes }, `config reloaded from ${next.file}: ${result.changes.length ? result.changes.join('; ') : 'no changes'}`);
     return result;
   }
@@ -406,7 +419,8 @@ export class Daemon {
     result.errors = issues.map((i) => (i.path.length ? formatIssue({ ...i, file: next.file, ...next.locate(i.path) }) : `${next.file}  ${i.message}`));
     for (const e of result.errors) log.error({ file: next.file }, `config reload failed: ${e}`);
     log.error({ file: next.file }, 'config reload failed; still running the previous config');
-    opsMetrics.reloads.inc({ result: 'failed' });
+    result.outcome = 'failed';
+    recordReload('failed');
     return result;
   }
 

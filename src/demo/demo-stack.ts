@@ -44,6 +44,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   const pdKey = secret(16);
   const sheetsToken = `ya29.demo-${secret(8)}`;
   const observerToken = `obs-${secret(8)}`;
+  const adminToken = secret(16);
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
   const aws = { accessKeyId: 'AKIDDEMO', secretAccessKey: secret(12) };
   const stoppers: (() => Promise<void>)[] = [];
@@ -85,6 +86,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       MB_DEMO_AWS_SECRET: aws.secretAccessKey,
       MB_DEMO_WEBHOOK_URL: webhook.url,
       MB_DEMO_WEBHOOK_SECRET: webhookSecret,
+      MB_DEMO_ADMIN_TOKEN: adminToken,
     };
     return { env, moments, observer, slack, pagerduty, webhook, sheets, kinesis, stop };
   } catch (err) {

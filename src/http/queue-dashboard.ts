@@ -6,6 +6,7 @@ import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
+import { UNLIMITED_RATE_MAX } from '../queue/delivery-worker.js';
 import { isAuthorized } from './admin-auth.js';
 
 export const DASHBOARD_PATH = '/admin/queues';
@@ -13,8 +14,8 @@ export const DASHBOARD_PATH = '/admin/queues';
 export interface QueueDashboardOptions {
   /** `server.adminToken`: Bearer token, or the password of HTTP Basic. */
   token: string;
-  /** Connector name → its BullMQ queue. */
-  queues: ReadonlyMap<string, Queue>;
+  /** Connector name → its BullMQ queue and configured rate limit. */
+  queues: ReadonlyMap<string, DashboardQueue>;
   /** Mount path. @defaultValue /admin/queues */
   basePath?: string;
   /**
@@ -22,6 +23,13 @@ export interface QueueDashboardOptions {
    * queues. Off, it is a read-only view. @defaultValue false
    */
   writable?: boolean;
+}
+
+/** One connector's queue as the dashboard shows it. */
+export interface DashboardQueue {
+  queue: Queue;
+  /** The connector's `rateLimit`; unset when it has none. */
+  rateLimit?: { max: number; durationMs: number };
 }
 
 /** Methods a read-only dashboard answers: its pages and JSON API only read. */
@@ -53,7 +61,7 @@ export class QueueDashboard {
   }
 
   /** Shows these queues from now on (after a hot reload). */
-  setQueues(queues: ReadonlyMap<string, Queue>): void {
+  setQueues(queues: ReadonlyMap<string, DashboardQueue>): void {
     this.board.replaceQueues(adapters(queues, this.writable));
   }
 
@@ -80,8 +88,36 @@ export class QueueDashboard {
   }
 }
 
-function adapters(queues: ReadonlyMap<string, Queue>, writable: boolean): BullMQAdapter[] {
+/**
+ * Shows a queue as rate limited only while a limit actually holds it back. Every worker has a
+ * limiter (a stand-in of UNLIMITED_RATE_MAX per second when none is configured, so that a sink's
+ * Retry-After can pause the queue), and BullMQ's limiter key lives for the window after every
+ * job: asked without a bound, BullMQ reports each busy queue as "rate limited 1s". With the bound
+ * it reports the key's TTL only once the count reached it — the configured `rateLimit.max`, or a
+ * Retry-After pause (BullMQ sets the count to MAX_SAFE_INTEGER, above any bound).
+ */
+class ConnectorQueueAdapter extends BullMQAdapter {
+  constructor(
+    private readonly bullQueue: Queue,
+    private readonly rateLimitMax: number,
+    options: ConstructorParameters<typeof BullMQAdapter>[1],
+  ) {
+    super(bullQueue, options);
+  }
+
+  override async getActiveRateLimitTtl(): Promise<number> {
+    const ttl = await this.bullQueue.getRateLimitTtl(this.rateLimitMax);
+    return ttl > 0 ? ttl : 0;
+  }
+}
+
+function adapters(queues: ReadonlyMap<string, DashboardQueue>, writable: boolean): BullMQAdapter[] {
   return [...queues].map(
-    ([connector, q]) => new BullMQAdapter(q, { displayName: connector, description: `deliveries to connector "${connector}"`, readOnlyMode: !writable }),
+    ([connector, q]) =>
+      new ConnectorQueueAdapter(q.queue, q.rateLimit?.max ?? UNLIMITED_RATE_MAX, {
+        displayName: connector,
+        description: `deliveries to connector "${connector}"${q.rateLimit ? ` (rate limit: ${q.rateLimit.max} per ${q.rateLimit.durationMs} ms)` : ''}`,
+        readOnlyMode: !writable,
+      }),
   );
 }

@@ -116,7 +116,10 @@ export class DeliveryQueues {
     const r = opts.retention ?? {};
     this.removeOnComplete = { count: r.completedCount ?? 1000, age: Math.ceil((r.completedAgeMs ?? 3_600_000) / 1000) };
     this.removeOnFail = { count: r.deadLetterCount ?? 100_000, age: Math.ceil((r.deadLetterAgeMs ?? 2_592_000_000) / 1000) };
-    this.jobOptions = { attempts: ATTEMPTS_GUARD, backoff: { type: 'bridge' }, stackTraceLimit: 1 };
+    // No stack traces: every failure the worker records is a classified result (its message says
+    // it all, e.g. `HTTP 400 …`), and a trace of the worker's own throw only hides that message in
+    // the dashboard and costs ~1 KB of Redis per dead letter.
+    this.jobOptions = { attempts: ATTEMPTS_GUARD, backoff: { type: 'bridge' }, stackTraceLimit: 0 };
     // Enqueue must fail fast when Redis is down, so the source keeps its cursor and retries.
     this.producer = this.connect({ maxRetriesPerRequest: 1 });
     for (const [name, { connector, options }] of opts.connectors) {
@@ -136,6 +139,11 @@ export class DeliveryQueues {
   /** The BullMQ queue of each connector, by connector name (the dashboard lists them). */
   bullQueues(): Map<string, Queue<DeliveryJobData>> {
     return new Map([...this.queues].map(([name, q]) => [name, q.queue]));
+  }
+
+  /** Each connector's queue with its configured rate limit (for the queue dashboard). */
+  dashboardQueues(): Map<string, { queue: Queue<DeliveryJobData>; rateLimit?: { max: number; durationMs: number } }> {
+    return new Map([...this.queues].map(([name, q]) => [name, { queue: q.queue, ...(q.options.rateLimit ? { rateLimit: q.options.rateLimit } : {}) }]));
   }
 
   /** Whether each connector's worker is running (for /readyz). */

@@ -71,8 +71,13 @@ class RetryDeliveryError extends Error {
   }
 }
 
-/** Rate limit large enough never to bite: BullMQ honours a manual rate limit only when a limiter is set. */
-const UNLIMITED = { max: 1_000_000_000, duration: 1000 };
+/**
+ * Rate limit large enough never to bite: BullMQ honours a manual rate limit (a sink's Retry-After,
+ * `queue.rateLimit`) only when a limiter is set. The dashboard uses the same bound to tell this
+ * stand-in from a configured limit.
+ */
+export const UNLIMITED_RATE_MAX = 1_000_000_000;
+const UNLIMITED = { max: UNLIMITED_RATE_MAX, duration: 1000 };
 
 interface InFlight {
   /** Aborts the connector's signal and ends the attempt's race with `reason`. */

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Daemon } from '../../daemon.js';
+import { DASHBOARD_PATH } from '../../http/queue-dashboard.js';
 import { createLogger } from '../../log.js';
 import { packageRoot } from '../../package-root.js';
 import type { AttemptReport } from '../../queue/delivery-worker.js';
@@ -56,7 +57,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     out(`  Moments simulator  ${stack.moments.url}   (control API: POST ${stack.moments.url}/_control/…)`);
     out(`  Observer simulator ${stack.observer.url}`);
     out(`  Redis              ${daemon.redisUrl} (embedded, AOF on)`);
-    if (http) out(`  Metrics            http://${http.host}:${http.port}/metrics   readiness: /readyz`);
+    if (http) {
+      out(`  Metrics            http://${http.host}:${http.port}/metrics   readiness: /readyz`);
+      const token = loaded.config.server.adminToken;
+      if (token) out(`  Queue dashboard    ${dashboardUrl(http, token)}   (open it in a browser; if it asks: any user name, the password is the token)`);
+    }
     out('  One line per delivery: route → connector, outcome, attempt, latency from the event. Ctrl-C to stop.\n');
 
     const summary = setInterval(() => {
@@ -74,6 +79,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     await stack.stop();
   }
   out('demo stopped.');
+}
+
+/** The dashboard with the token as HTTP Basic credentials in the URL, so one click opens it. */
+function dashboardUrl(http: { host: string; port: number }, token: string): string {
+  return `http://demo:${encodeURIComponent(token)}@${http.host}:${http.port}${DASHBOARD_PATH}`;
 }
 
 function clock(): string {

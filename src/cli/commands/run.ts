@@ -6,6 +6,13 @@ import { createLogger, type Logger } from '../../log.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadValidatedConfig } from '../../config/load-validated-config.js';
 
+/**
+ * A stop takes at most `shutdown.grace` plus this, then the process exits anyway: the drain bound
+ * a supervisor's stop timeout (compose `stop_grace_period`, Kubernetes
+ * `terminationGracePeriodSeconds`) must exceed.
+ */
+export const FORCE_EXIT_MARGIN_MS = 5_000;
+
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -44,9 +51,9 @@ export function registerRun(program: Command): void {
       watcher?.close();
       const graceMs = parseDuration(loaded.config.shutdown.grace);
       const force = setTimeout(() => {
-        logger.error({ graceMs }, `shutdown took longer than the grace period (${graceMs} ms) plus 5 s; exiting`);
+        logger.error({ graceMs }, `shutdown took longer than the grace period (${graceMs} ms) plus ${FORCE_EXIT_MARGIN_MS / 1000} s; exiting`);
         process.exit(2);
-      }, graceMs + 5_000);
+      }, graceMs + FORCE_EXIT_MARGIN_MS);
       force.unref();
       await daemon.stop();
       clearTimeout(force);

@@ -10,6 +10,7 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { BridgeError } from '../../errors.js';
 
 interface KinesaliteOptions {
   createStreamMs?: number;
@@ -17,8 +18,25 @@ interface KinesaliteOptions {
   updateStreamMs?: number;
   shardLimit?: number;
 }
-// kinesalite is CommonJS without types: its export is a factory of an http.Server.
-const kinesalite = createRequire(import.meta.url)('kinesalite') as (options?: KinesaliteOptions) => Server;
+type KinesaliteFactory = (options?: KinesaliteOptions) => Server;
+
+/**
+ * kinesalite (and the native leveldown it pulls in) is a development dependency: the production
+ * image and `npm install --omit=dev` do not ship it, so it is loaded only when a stand-in Kinesis
+ * is started (the demo, tests, benchmarks). CommonJS without types: its export is a factory of an
+ * http.Server.
+ */
+export function loadKinesalite(require: NodeJS.Require = createRequire(import.meta.url)): KinesaliteFactory {
+  try {
+    return require('kinesalite') as KinesaliteFactory;
+  } catch (err) {
+    throw new BridgeError(
+      'kinesalite_missing',
+      `the in-memory Kinesis stand-in (kinesalite) is not installed: it is a development dependency. Run the demo from a checkout after \`npm install\` (which installs it), or \`npm install kinesalite\` next to moments-bridge`,
+      { cause: err },
+    );
+  }
+}
 
 export interface ReadRecord {
   shardId: string;
@@ -40,7 +58,7 @@ export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTESTTESTTEST', secretAccessK
 
 /** An in-memory kinesalite on a free loopback port, with a client speaking HTTP/1.1 to it. */
 export async function startKinesalite(): Promise<Kinesalite> {
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
+  const server = loadKinesalite()({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new KinesisClient({ region: 'us-east-1', endpoint, credentials: { ...TEST_CREDENTIALS }, requestHandler: new NodeHttpHandler() });
