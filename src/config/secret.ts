@@ -1,6 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { registerSecret } from '../secrets.js';
+
+const secretFilesUnread = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `fn` with `{ file: … }` secrets left unread (a stand-in value instead): for commands that
+ * use no secret (`test`, `route`, `dlq`), on a machine where the secret files do not exist.
+ */
+export function withoutSecretFiles<T>(fn: () => Promise<T>): Promise<T> {
+  return secretFilesUnread.run(true, fn);
+}
 
 /**
  * A secret config value: a string (usually `${ENV_VAR}`), or `{ file: /run/secrets/x }` read at
@@ -13,6 +24,8 @@ export function secretString(description: string) {
       let resolved: string;
       if (typeof value === 'string') {
         resolved = value;
+      } else if (secretFilesUnread.getStore()) {
+        return `unread-secret-file:${value.file}`;
       } else {
         try {
           resolved = readFileSync(value.file, 'utf8').replace(/\r?\n$/, '');
