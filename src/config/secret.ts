@@ -25,7 +25,8 @@ export function secretString(description: string) {
       if (typeof value === 'string') {
         resolved = value;
       } else if (secretFilesUnread.getStore()) {
-        return `unread-secret-file:${value.file}`;
+        // Shaped as a Standard Webhooks secret, the one secret format a connector checks; any other takes any text.
+        return `whsec_${Buffer.from(`unread ${value.file}`).toString('base64')}`;
       } else {
         try {
           resolved = readFileSync(value.file, 'utf8').replace(/\r?\n$/, '');
