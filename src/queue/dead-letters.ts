@@ -129,14 +129,23 @@ export async function pageDeadLetters(redis: Redis, scope: DeadLetterScope & { l
   const perQueue = await withQueues(redis, scope, async (queue, connector) => {
     const count = await queue.getFailedCount();
     const jobs = scope.limit > 0 ? await queue.getJobs(['failed'], 0, scope.offset + scope.limit - 1, false) : [];
-    const attempts = await Promise.all(jobs.map((j) => queue.getJobLogs(j.id!, 0, -1).then((l) => l.count)));
-    return { connector, count, items: jobs.map((j, i) => summary(j, connector, Math.max(attempts[i]!, j.attemptsMade))) };
+    return { connector, count, jobs: jobs.map((job) => ({ job, connector })) };
   });
-  const all = perQueue.flatMap((q) => q.items).sort((a, b) => (b.failedAt ?? 0) - (a.failedAt ?? 0));
+  const page = perQueue
+    .flatMap((q) => q.jobs)
+    .sort((a, b) => (b.job.finishedOn ?? 0) - (a.job.finishedOn ?? 0))
+    .slice(scope.offset, scope.offset + scope.limit);
+  // Attempt counts (one log read each) only for the page, not for the jobs skipped by the offset.
+  const items = await withQueues(redis, { ...scope, connectors: [...new Set(page.map((p) => p.connector))], connector: undefined }, async (queue, connector) => {
+    const mine = page.filter((p) => p.connector === connector);
+    const logs = await Promise.all(mine.map((p) => queue.getJobLogs(p.job.id!, 0, -1)));
+    return mine.map((p, i) => [p, summary(p.job, connector, Math.max(logs[i]!.count, p.job.attemptsMade))] as const);
+  });
+  const byEntry = new Map(items.flat());
   return {
     total: perQueue.reduce((n, q) => n + q.count, 0),
     counts: Object.fromEntries(perQueue.map((q) => [q.connector, q.count])),
-    items: all.slice(scope.offset, scope.offset + scope.limit),
+    items: page.map((p) => byEntry.get(p)!),
   };
 }
 
