@@ -12,6 +12,7 @@ import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerTest } from './commands/test-rules.js';
+import { packageVersion } from './package-version.js';
 
 /** Exit codes: 0 ok, 1 invalid input (config, rules, arguments), 2 runtime failure. */
 export const EXIT_OK = 0;
@@ -21,6 +22,7 @@ export const EXIT_RUNTIME = 2;
 export function buildProgram(): Command {
   const program = new Command('moments-bridge')
     .description('Routes Moments Engine and Observer events through YAML rules into a BullMQ queue and delivers them to Slack, PagerDuty, Google Sheets, Kinesis and webhooks.')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerRun(program);

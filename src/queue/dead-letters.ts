@@ -44,13 +44,18 @@ export interface DeadLetter extends DeadLetterSummary {
 async function connectorNames(redis: Redis, scope: DeadLetterScope): Promise<string[]> {
   if (scope.connector) return [scope.connector];
   if (scope.connectors) return [...scope.connectors];
+  return queueConnectors(redis, scope.prefix);
+}
+
+/** Connectors that have a delivery queue under `prefix` (SCAN: one node of a cluster). */
+export async function queueConnectors(redis: Redis, prefix: string): Promise<string[]> {
   const names = new Set<string>();
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', queueMetaPattern(scope.prefix), 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', queueMetaPattern(prefix), 'COUNT', 1000);
     cursor = next;
     for (const key of keys) {
-      const name = connectorOfQueue(key.slice(scope.prefix.length + 1, -':meta'.length));
+      const name = connectorOfQueue(key.slice(prefix.length + 1, -':meta'.length));
       if (name !== undefined) names.add(name);
     }
   } while (cursor !== '0');
@@ -104,6 +109,52 @@ export async function listDeadLetters(redis: Redis, scope: DeadLetterScope & { l
     return jobs.map((j, i) => summary(j, connector, Math.max(counts[i]!, j.attemptsMade)));
   });
   return perQueue.flat().sort((a, b) => (b.failedAt ?? 0) - (a.failedAt ?? 0));
+}
+
+export interface DeadLetterPage {
+  /** Dead letters in scope, all of them (not just this page). */
+  total: number;
+  /** Dead letters per connector in scope, including those with none. */
+  counts: Record<string, number>;
+  /** Newest first, `offset` … `offset + limit - 1` of the whole list. */
+  items: DeadLetterSummary[];
+}
+
+/**
+ * One page of the dead letters of every connector in scope, newest first, with the real totals.
+ * Each queue's failed set is ordered by failure time, so its first `offset + limit` are enough to
+ * merge the page.
+ */
+export async function pageDeadLetters(redis: Redis, scope: DeadLetterScope & { limit: number; offset: number }): Promise<DeadLetterPage> {
+  const perQueue = await withQueues(redis, scope, async (queue, connector) => {
+    const count = await queue.getFailedCount();
+    const jobs = scope.limit > 0 ? await queue.getJobs(['failed'], 0, scope.offset + scope.limit - 1, false) : [];
+    return { connector, count, jobs: jobs.map((job) => ({ job, connector })) };
+  });
+  const page = perQueue
+    .flatMap((q) => q.jobs)
+    .sort((a, b) => (b.job.finishedOn ?? 0) - (a.job.finishedOn ?? 0))
+    .slice(scope.offset, scope.offset + scope.limit);
+  // Attempt counts (one log read each) only for the page, not for the jobs skipped by the offset.
+  const items = await withQueues(redis, { ...scope, connectors: [...new Set(page.map((p) => p.connector))], connector: undefined }, async (queue, connector) => {
+    const mine = page.filter((p) => p.connector === connector);
+    const logs = await Promise.all(mine.map((p) => queue.getJobLogs(p.job.id!, 0, -1)));
+    return mine.map((p, i) => [p, summary(p.job, connector, Math.max(logs[i]!.count, p.job.attemptsMade))] as const);
+  });
+  const byEntry = new Map(items.flat());
+  return {
+    total: perQueue.reduce((n, q) => n + q.count, 0),
+    counts: Object.fromEntries(perQueue.map((q) => [q.connector, q.count])),
+    items: page.map((p) => byEntry.get(p)!),
+  };
+}
+
+/** How many dead letters each connector in scope has that failed more than `olderThanMs` ago (all when 0): what a purge would delete. */
+export async function countDeadLetters(redis: Redis, scope: DeadLetterScope & { olderThanMs?: number }): Promise<Record<string, number>> {
+  const cutoff = Date.now() - (scope.olderThanMs ?? 0);
+  // The failed set is scored by failure time, as queue.clean() reads it.
+  const counts = await withQueues(redis, scope, async (queue, connector) => [connector, await redis.zcount(queue.toKey('failed'), '-inf', cutoff)] as const);
+  return Object.fromEntries(counts);
 }
 
 /** One dead letter with its event, payload and attempt history, or undefined. */

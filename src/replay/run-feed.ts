@@ -15,6 +15,14 @@ export interface FeedSummary {
   invalid: number;
   /** Events of other sources than `sources`. */
   filtered: number;
+  /** Dry run with `json`: each event's decision, in input order. */
+  decisions?: FeedDecision[];
+}
+
+export interface FeedDecision {
+  where: string;
+  eventId: string;
+  deliveries: { route: string; connector: string }[];
 }
 
 type Out = Pick<NodeJS.WriteStream, 'write'>;
@@ -27,6 +35,8 @@ export interface RunFeedOptions {
   sources?: string[];
   /** Decisions (dry run) and the summary. @defaultValue process.stdout */
   out?: Out;
+  /** Print nothing on `out`: the caller prints the returned summary (with a dry run's decisions) as JSON. @defaultValue false */
+  json?: boolean;
   /** Progress and input problems. @defaultValue process.stderr */
   err?: NodeJS.WriteStream;
 }
@@ -35,7 +45,7 @@ export interface RunFeedOptions {
 export async function runFeed(feeder: EventFeeder, items: AsyncIterable<FeedItem>, o: RunFeedOptions): Promise<FeedSummary> {
   const out = o.out ?? process.stdout;
   const err = o.err ?? process.stderr;
-  const sum: FeedSummary = { events: 0, enqueued: 0, duplicates: 0, noDelivery: 0, invalid: 0, filtered: 0 };
+  const sum: FeedSummary = { events: 0, enqueued: 0, duplicates: 0, noDelivery: 0, invalid: 0, filtered: 0, ...(o.dryRun && o.json ? { decisions: [] } : {}) };
   const progress = o.dryRun ? undefined : new ProgressReporter({ label: o.label, ...(o.total !== undefined ? { total: o.total } : {}), stream: err });
   const report = () => progress?.update({ done: sum.events + sum.invalid + sum.filtered, enqueued: sum.enqueued, duplicates: sum.duplicates, skipped: sum.invalid + sum.filtered });
   try {
@@ -57,7 +67,8 @@ export async function runFeed(feeder: EventFeeder, items: AsyncIterable<FeedItem
       sum.enqueued += r.enqueued;
       sum.duplicates += r.duplicates;
       if (r.deliveries.length === 0) sum.noDelivery++;
-      if (o.dryRun) {
+      if (sum.decisions) sum.decisions.push({ where: item.where, eventId: event.id, deliveries: r.deliveries.map((d) => ({ route: d.route, connector: d.connector })) });
+      else if (o.dryRun) {
         const to = r.deliveries.length ? r.deliveries.map((d) => `${d.route} → ${d.connector}`).join(', ') : 'no route';
         out.write(`${item.where}  ${event.id}  ${to}\n`);
       }
@@ -66,6 +77,7 @@ export async function runFeed(feeder: EventFeeder, items: AsyncIterable<FeedItem
   } finally {
     progress?.finish();
   }
+  if (o.json) return sum;
   out.write(
     o.dryRun
       ? `dry run: ${sum.events} event(s), ${sum.events - sum.noDelivery} would be delivered, ${sum.noDelivery} match no route, ${sum.invalid + sum.filtered} skipped; nothing was queued\n`

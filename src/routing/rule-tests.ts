@@ -132,15 +132,17 @@ export function runRuleTest(router: Router, test: RuleTest, n = 1): RuleTestResu
 }
 
 /** Runs every case of every file, printing a line per case and `N passed, M failed`. */
-export async function runRuleTests(router: Router, files: readonly string[], out: (line: string) => void): Promise<{ passed: number; failed: number }> {
+export async function runRuleTests(router: Router, files: readonly string[], out: (line: string) => void): Promise<{ passed: number; failed: number; results: RuleTestResult[] }> {
   let passed = 0;
   let failed = 0;
   let n = 0;
+  const results: RuleTestResult[] = [];
   for (const file of files) {
     const tests = readRuleTests(file);
     if (files.length > 1) out(`${file}`);
     for (const test of tests) {
-      const result = runRuleTest(router, test, ++n);
+      const result = { ...runRuleTest(router, test, ++n), file };
+      results.push(result);
       if (result.passed) {
         passed++;
         out(`  ✓ ${result.name}`);
@@ -152,7 +154,7 @@ export async function runRuleTests(router: Router, files: readonly string[], out
     }
   }
   out(`${passed} passed, ${failed} failed`);
-  return { passed, failed };
+  return { passed, failed, results };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -74,6 +74,32 @@ describe('moments-bridge replay', () => {
     expect((await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl'), '--dry-run', '--route', 'nope'])).stderr).toContain('no route named "nope" (routes: alerts, audit)');
   });
 
+  it('--json prints one document: the counts, and with --dry-run each decision', async () => {
+    const cfg = join(dir, 'json.yaml');
+    writeFileSync(cfg, `redis: { url: "${redis.url}", keyPrefix: rj }\nconnectors:\n  hooks: { type: webhook, url: "${sink.url}", allowPrivateNetworks: true }\n${ROUTES}`);
+    const dry = await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl'), '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toEqual({
+      command: 'replay',
+      dryRun: true,
+      events: 4,
+      enqueued: 0,
+      duplicates: 0,
+      noDelivery: 1,
+      invalid: 0,
+      filtered: 0,
+      decisions: [
+        { where: 'events.jsonl:1', eventId: 'moments:moment:m1', deliveries: [{ route: 'alerts', connector: 'hooks' }] },
+        { where: 'events.jsonl:2', eventId: 'moments:moment:m2', deliveries: [{ route: 'alerts', connector: 'hooks' }] },
+        { where: 'events.jsonl:4', eventId: 'moments:moment:m3', deliveries: [{ route: 'audit', connector: 'hooks' }] },
+        { where: 'events.jsonl:5', eventId: 'moments:trigger.created:t1', deliveries: [] },
+      ],
+    });
+    const real = await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl'), '--json']);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.stdout)).toEqual({ command: 'replay', dryRun: false, events: 4, enqueued: 3, duplicates: 0, noDelivery: 1, invalid: 0, filtered: 0 });
+  });
+
   it('reports bad lines with file:line, replays the rest, and exits 1', async () => {
     const cfg = join(dir, 'dry.yaml');
     const res = await runCli(['replay', '-c', cfg, '--from', join(dir, 'bad.jsonl'), '--dry-run']);

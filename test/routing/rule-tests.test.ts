@@ -77,7 +77,14 @@ tests:
     );
     const lines: string[] = [];
     const result = await runRuleTests(router, [file], (l) => lines.push(l));
-    expect(result).toEqual({ passed: 3, failed: 2 });
+    expect(result).toMatchObject({ passed: 3, failed: 2 });
+    expect(result.results.map((r) => [r.name, r.passed, r.file])).toEqual([
+      ['high heart rate pages and posts', true, file],
+      ['at night only the critical route', true, file],
+      ['nothing for a trigger change', true, file],
+      ['wrong expectation (fails on purpose)', false, file],
+      ['wrong payload (fails on purpose)', false, file],
+    ]);
     expect(lines).toEqual([
       '  ✓ high heart rate pages and posts',
       '  ✓ at night only the critical route',

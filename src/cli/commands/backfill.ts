@@ -8,6 +8,7 @@ import { sourcePlugins } from '../../sources/registry.js';
 import type { Source } from '../../sources/source.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadValidatedConfig } from '../../config/load-validated-config.js';
+import { printJson } from '../print-json.js';
 
 interface BackfillOptions {
   config?: string;
@@ -17,6 +18,7 @@ interface BackfillOptions {
   route?: string[];
   dryRun?: boolean;
   redis?: string;
+  json?: boolean;
 }
 
 /** `2025-03-04T10:00:00Z` (or a date) as is; `2h`, `15m`, `7d` as that long before `nowMs`. */
@@ -45,6 +47,7 @@ export function registerBackfill(program: Command): void {
     .option('--route <name...>', 'only these routes (as if they were the only ones)')
     .option('--dry-run', 'print which routes and connectors each event would go to; queue nothing')
     .option('--redis <url>', 'Redis URL (default: redis.url; with "embedded", the running daemon\'s)')
+    .option('--json', 'print the summary (and a dry run\'s decisions) as one JSON document; progress stays on stderr')
     .action(async (opts: BackfillOptions) => {
       const now = Date.now();
       const since = parseInstant(opts.since, '--since', now);
@@ -81,7 +84,8 @@ export function registerBackfill(program: Command): void {
         async function* items(): AsyncGenerator<FeedItem> {
           for (const [name, source] of sources) for await (const event of source.history!(since, until)) yield { where: name, event };
         }
-        await runFeed(feeder, items(), { label: 'backfill', dryRun: opts.dryRun ?? false });
+        const summary = await runFeed(feeder, items(), { label: 'backfill', dryRun: opts.dryRun ?? false, json: opts.json ?? false });
+        if (opts.json) printJson({ command: 'backfill', dryRun: opts.dryRun ?? false, since: since.toISOString(), until: until.toISOString(), sources: sources.map(([n]) => n), ...summary });
       } finally {
         await feeder.close();
       }

@@ -6,11 +6,12 @@ import { createLogger } from '../../log.js';
 import { packageRoot } from '../../package-root.js';
 import type { AttemptReport } from '../../queue/delivery-worker.js';
 import { loadValidatedConfig } from '../../config/load-validated-config.js';
+import { countOption, nonNegativeOption, numberOption } from '../number-option.js';
 
 interface DemoOptions {
-  rate: string;
-  calls: string;
-  duration?: string;
+  rate: number;
+  calls: number;
+  duration?: number;
   config?: string;
 }
 
@@ -20,9 +21,9 @@ export function registerDemo(program: Command): void {
     .description(
       'Run the whole pipeline on this machine: embedded Redis, the Moments and Observer simulators, local Slack / PagerDuty / webhook / Sheets stand-ins and kinesalite, and the bridge with examples/demo.yaml. Prints a line per delivery and a summary every 5 s; Ctrl-C stops everything.',
     )
-    .option('--rate <n>', 'generated moments per second', '1')
-    .option('--calls <n>', 'ongoing calls in the Observer simulator', '2')
-    .option('--duration <seconds>', 'stop by itself after this many seconds')
+    .option('--rate <n>', 'generated moments per second', nonNegativeOption, 1)
+    .option('--calls <n>', 'ongoing calls in the Observer simulator', countOption, 2)
+    .option('--duration <seconds>', 'stop by itself after this many seconds', numberOption({ min: 1 }))
     .option('-c, --config <file>', 'demo config (default: examples/demo.yaml of this package)')
     .action(async (opts: DemoOptions) => runDemo(opts));
 }
@@ -31,10 +32,10 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const started = Date.now();
   // Listening from the start: a Ctrl-C while things start still stops everything cleanly.
-  const stopRequested = waitForStop(opts.duration ? Number(opts.duration) * 1000 : undefined);
+  const stopRequested = waitForStop(opts.duration !== undefined ? opts.duration * 1000 : undefined);
   // Loaded here, not at the top: the simulators and kinesalite stay out of every other command.
   const { startDemoStack } = await import('../../demo/demo-stack.js');
-  const stack = await startDemoStack({ momentsPerSecond: Number(opts.rate), calls: Number(opts.calls) });
+  const stack = await startDemoStack({ momentsPerSecond: opts.rate, calls: opts.calls });
   let daemon: Daemon | undefined;
   try {
     Object.assign(process.env, stack.env);

@@ -7,6 +7,7 @@ import { countEvents, readJsonlEvents } from '../../replay/jsonl-events.js';
 import { runFeed, type FeedItem } from '../../replay/run-feed.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadValidatedConfig } from '../../config/load-validated-config.js';
+import { printJson } from '../print-json.js';
 
 interface ReplayOptions {
   config?: string;
@@ -15,6 +16,7 @@ interface ReplayOptions {
   route?: string[];
   source?: string[];
   redis?: string;
+  json?: boolean;
 }
 
 /** `moments-bridge replay --from events.jsonl`: stored events → routes → queue, with progress. */
@@ -28,6 +30,7 @@ export function registerReplay(program: Command): void {
     .option('--route <name...>', 'only these routes (as if they were the only ones)')
     .option('--source <name...>', 'only events of these sources')
     .option('--redis <url>', 'Redis URL (default: redis.url; with "embedded", the running daemon\'s)')
+    .option('--json', 'print the summary (and a dry run\'s decisions) as one JSON document; progress stays on stderr')
     .action(async (opts: ReplayOptions) => {
       const loaded = await loadValidatedConfig(resolveConfigPath(opts.config));
       const logger = createLogger({ level: 'warn', format: loaded.config.log.format });
@@ -39,7 +42,9 @@ export function registerReplay(program: Command): void {
       }
       let invalid: number;
       try {
-        ({ invalid } = await runFeed(feeder, items(), { label: 'replay', total, dryRun: opts.dryRun ?? false, ...(opts.source ? { sources: opts.source } : {}) }));
+        const summary = await runFeed(feeder, items(), { label: 'replay', total, dryRun: opts.dryRun ?? false, json: opts.json ?? false, ...(opts.source ? { sources: opts.source } : {}) });
+        if (opts.json) printJson({ command: 'replay', dryRun: opts.dryRun ?? false, ...summary });
+        ({ invalid } = summary);
       } finally {
         await feeder.close();
       }

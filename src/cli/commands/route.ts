@@ -9,7 +9,7 @@ import { silentLogger } from '../../log.js';
 import { formatExplanation } from '../../routing/format-explanation.js';
 import type { Router, RouteExplanation } from '../../routing/router.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
-import { loadValidatedConfig } from '../../config/load-validated-config.js';
+import { loadOfflineConfig } from '../../config/load-offline-config.js';
 
 /**
  * Compiles a config's connectors and routes with a Redis handle that never connects: `route`
@@ -67,7 +67,9 @@ export function register(program: Command): void {
         throw new InputError('event_unreadable', `cannot read the event from ${where}: ${(err as Error).message}`, { cause: err });
       }
       const event = parseEvent(text, where, nowMs);
-      const { router, close } = await offlineRouter(await loadValidatedConfig(resolveConfigPath(opts.config)));
+      const { loaded, standIns } = await loadOfflineConfig(resolveConfigPath(opts.config), { keep: ['routes'], validate: true });
+      if (standIns.length) process.stderr.write(`route: unset ${standIns.join(', ')}: stand-ins used (a dry run connects to nothing)\n`);
+      const { router, close } = await offlineRouter(loaded);
       try {
         const x = explainRoute(router, event, nowMs);
         process.stdout.write(`${opts.json ? JSON.stringify(x, null, 2) : formatExplanation(x)}\n`);

@@ -1,0 +1,63 @@
+import { Redis } from 'ioredis';
+import { loadOfflineConfig } from '../config/load-offline-config.js';
+import { didYouMean } from '../config/did-you-mean.js';
+import { InputError } from '../errors.js';
+import { queueConnectors, type DeadLetterScope } from '../queue/dead-letters.js';
+import { findConfigPath } from './config-path.js';
+import { connectToolRedis, type ToolRedis } from './connect-redis.js';
+
+export interface DeadLetterTargetOptions {
+  config?: string;
+  redis?: string;
+  /** Key prefix when no config gives one. */
+  prefix?: string;
+  connector?: string;
+}
+
+/** Key prefix without a config: the config schema's default. */
+const DEFAULT_PREFIX = 'mb';
+
+/**
+ * Connects to the dead letters `dlq` works on and runs `fn`: the config's Redis (or `--redis`,
+ * which needs no config file). Connection settings and sink secrets of the config are not needed.
+ * A `--connector` that neither the config nor Redis knows is an input error naming the known ones.
+ */
+export async function withDeadLetters<T>(opts: DeadLetterTargetOptions, fn: (redis: Redis, scope: DeadLetterScope) => Promise<T>): Promise<T> {
+  const path = findConfigPath(opts.config);
+  if (!path && !opts.redis) throw new InputError('config_missing', 'no config file: pass -c <file> or --redis <url> (or create ./config.yaml)');
+  const loaded = path ? (await loadOfflineConfig(path, { keep: ['redis'], readSecretFiles: true })).loaded : undefined;
+  const settings = loaded?.config.redis;
+  // redis: embedded → the running daemon's server, or one started on its data dir for this command.
+  const target: ToolRedis = loaded ? await connectToolRedis(loaded, opts.redis) : { url: opts.redis!, origin: 'flag', close: async () => undefined };
+  const redis = new Redis(target.url, { maxRetriesPerRequest: 1, lazyConnect: true, ...(settings?.password ? { password: settings.password } : {}) });
+  try {
+    await redis.connect();
+    const prefix = opts.prefix ?? settings?.keyPrefix ?? DEFAULT_PREFIX;
+    const configured = loaded ? Object.keys(loaded.config.connectors) : [];
+    if (opts.connector) await checkConnector(opts.connector, configured, () => queueConnectors(redis, prefix), loaded?.file);
+    const scope: DeadLetterScope = {
+      prefix,
+      cluster: settings?.cluster ?? false,
+      ...(opts.connector ? { connector: opts.connector } : {}),
+      // SCAN sees one node of a cluster: look in the configured connectors' queues there.
+      ...(settings?.cluster ? { connectors: configured } : {}),
+    };
+    return await fn(redis, scope);
+  } finally {
+    redis.disconnect();
+    await target.close();
+  }
+}
+
+/** Known: configured, or with a queue in Redis (a connector removed from the config may still hold dead letters). */
+async function checkConnector(name: string, configured: string[], inRedis: () => Promise<string[]>, file: string | undefined): Promise<void> {
+  if (configured.includes(name)) return;
+  const known = [...new Set([...configured, ...(await inRedis())])].sort();
+  if (known.includes(name)) return;
+  const hint = didYouMean(name, known);
+  const where = file ? `in ${file} or in Redis` : 'in Redis';
+  throw new InputError(
+    'dlq_connector_unknown',
+    `no connector named "${name}" ${where}${hint ? ` — did you mean "${hint}"?` : ''} (known: ${known.length ? known.join(', ') : 'none'})`,
+  );
+}
