@@ -25,7 +25,7 @@ describe('moments-bridge demo: queue dashboard', () => {
   it('prints a dashboard URL that opens the dashboard in a browser, with every demo connector queue', async () => {
     const cli = startCli(['demo', '--duration', '60', '--rate', '2']);
     running.push(cli);
-    await cli.waitFor(/Queue dashboard\s+http:\/\/\S+/, 30_000);
+    await cli.waitFor(/Queue dashboard\s+http:\/\/\S+/, 60_000);
     const url = /Queue dashboard\s+(http:\/\/\S+)/.exec(cli.output())![1]!;
     const context = await browser.newContext();
     try {

@@ -31,7 +31,7 @@ describe('moments-bridge test', () => {
     const res = await runCli(['test', '-c', 'examples/demo.yaml', cases], { env: noDemoEnv });
     expect(res.stdout).toBe('  ✓ a new trigger goes to the webhook\n  ✓ a moment is reported to the sheet and the stream\n2 passed, 0 failed\n');
     expect(res.code).toBe(0);
-    expect(res.stderr).toMatch(/^test: unset MB_DEMO_COGNITO_ENDPOINT, MB_DEMO_GRAPHQL_URL, .*MB_DEMO_SLACK_TOKEN.*MB_DEMO_WEBHOOK_SECRET: stand-ins used/);
+    expect(res.stderr).toMatch(/^test: unset MB_DEMO_ADMIN_TOKEN, MB_DEMO_COGNITO_ENDPOINT, MB_DEMO_GRAPHQL_URL, .*MB_DEMO_SLACK_TOKEN.*MB_DEMO_WEBHOOK_SECRET: stand-ins used/);
   });
 
   it('--json prints one document with every case', async () => {
