@@ -14,6 +14,8 @@ export default defineConfig({
       'test/routing/matchers.test.ts',
       'test/routing/linear-regex.test.ts',
       'test/routing/cel-condition.test.ts',
+      'test/routing/route-index.test.ts',
+      'test/queue/batcher.test.ts',
       'test/routing/schedule.test.ts',
       'test/routing/router.test.ts',
       'test/routing/router-state.test.ts',
