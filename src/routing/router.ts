@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connector, PayloadRenderer } from '../../connectors/connector.js';
 import { ConfigValidationError, type ConfigIssue } from '../config/config-error.js';
+import { noSuchName } from '../config/did-you-mean.js';
 import { parseDuration } from '../duration.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { BridgeEvent } from '../event.js';
@@ -206,7 +207,7 @@ export class Router {
         const name = typeof target === 'string' ? target : target.connector;
         const connector = deps.connectors.get(name);
         if (!connector) {
-          problem(typeof target === 'string' ? ['to', j] : ['to', j, 'connector'], `no connector named "${name}" (defined: ${[...deps.connectors.keys()].join(', ') || 'none'})`);
+          problem(typeof target === 'string' ? ['to', j] : ['to', j, 'connector'], noSuchName('connector', name, [...deps.connectors.keys()]));
           return;
         }
         const overrides = typeof target === 'string' ? undefined : Object.fromEntries(Object.entries(target).filter(([k]) => k !== 'connector'));
