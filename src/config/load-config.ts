@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import { logLevelFromEnv } from '../log.js';
 import { aliasProblem } from './alias-budget.js';
 import { ConfigValidationError, formatPath, type ConfigIssue } from './config-error.js';
+import { ConfigLoadError, sortedIssues, type LocatedIssue } from './config-load-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { interpolateEnv } from './interpolate.js';
 import { configSchema, type BridgeConfig } from './schema.js';
@@ -23,29 +24,7 @@ export interface LoadedConfig {
   locate(path: readonly (string | number)[]): { line: number; col: number };
 }
 
-/** One problem, located in the file. */
-export interface LocatedIssue extends ConfigIssue {
-  file: string;
-  line: number;
-  col: number;
-}
-
-/** The config could not be loaded: every problem found, each with file:line:col. */
-export class ConfigLoadError extends InputError {
-  readonly issues: LocatedIssue[];
-
-  constructor(issues: LocatedIssue[]) {
-    issues = sortedIssues(issues);
-    super('config_invalid', `${issues.length} problem${issues.length === 1 ? '' : 's'} in config:\n${issues.map(formatIssue).join('\n')}`);
-    this.name = 'ConfigLoadError';
-    this.issues = issues;
-  }
-}
-
-/** `file:line:col  path.to.key  message` — the format `check` prints. */
-export function formatIssue(issue: LocatedIssue): string {
-  return `${issue.file}:${issue.line}:${issue.col}  ${formatPath(issue.path)}  ${issue.message}`;
-}
+export { ConfigLoadError, formatIssue, sortedIssues, type LocatedIssue } from './config-load-error.js';
 
 /** What `validate` is told about the config it checks. */
 export interface ValidationContext {
@@ -199,10 +178,6 @@ function onceEach(envIssues: ConfigIssue[], others: ConfigIssue[]): ConfigIssue[
     out.push(issue);
   }
   return out;
-}
-
-function sortedIssues(issues: LocatedIssue[]): LocatedIssue[] {
-  return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
 type ZodIssue = z.core.$ZodIssue;

@@ -174,6 +174,7 @@ export class Router {
     const compiled: CompiledRoute[] = [];
     const disabled: { index: number; name: string; continue: boolean }[] = [];
     const names = new Map<string, number>();
+    const rendererErrors = new Set<string>();
     routes.forEach((route, i) => {
       const at = (...path: (string | number)[]) => ['routes', i, ...path];
       const problem = (path: (string | number)[], message: string) => issues.push({ path: at(...path), message });
@@ -214,7 +215,10 @@ export class Router {
         try {
           targets.push({ connector: name, renderer: connector.renderer(overrides && Object.keys(overrides).length ? overrides : undefined) });
         } catch (err) {
-          problem(['to', j], errorMessage(err));
+          // A connector's own broken template fails the same way for every route using it: once is enough.
+          const message = errorMessage(err);
+          if (!rendererErrors.has(message)) problem(['to', j], message);
+          rendererErrors.add(message);
         }
       });
 
