@@ -10,7 +10,7 @@ const FORMS = '`embedded`, a redis:// or rediss:// URL (redis://:password@host:6
 /** Why `url` is not a usable `redis.url`, or undefined when it is one. */
 export function redisUrlProblem(url: string): string | undefined {
   if (url === 'embedded' || isSocketPath(url)) return undefined;
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = /^([a-z][a-z0-9+.-]*):(?!\d)/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'redis' || scheme === 'rediss' || scheme === 'unix') {
     try {
       const parsed = new URL(url);

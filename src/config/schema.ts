@@ -18,12 +18,12 @@ export const redisSchema = z
   .strictObject({
     url: z
       .string()
+      .default('embedded')
       .superRefine((url, ctx) => {
         const problem = redisUrlProblem(url);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       })
       .transform(normalizeRedisUrl)
-      .default('embedded')
       .describe('`redis://` or `rediss://` (TLS) URL (password in the URL or `password`), a unix socket (`unix:///path` or `/path`), or `embedded`: the daemon starts a local redis-server with AOF on. @defaultValue embedded'),
     password: secretString('Redis password, when not in the URL').optional(),
     dataDir: z.string().default('./.data/redis').describe('Data directory of the embedded redis-server (AOF). @defaultValue ./.data/redis'),
