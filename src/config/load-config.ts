@@ -145,7 +145,7 @@ export async function analyseConfig(text: string, file: string, options: LoadCon
     checked = { config: parsed.data as BridgeConfig, invalidConnectors: [] };
     if (envLevel) checked.config.log.level = envLevel;
   } else {
-    found.push(...parsed.error.issues.flatMap(toConfigIssues));
+    found.push(...firstPerKey(parsed.error.issues.flatMap(toConfigIssues)));
     checked = partialConfig(raw);
   }
   found.push(...crossReferenceIssues(raw));
@@ -162,6 +162,17 @@ export async function analyseConfig(text: string, file: string, options: LoadCon
   const analysis: ConfigAnalysis = { file, configDir, locate, raw, issues };
   if (!issues.length) analysis.loaded = { config: checked.config, file, configDir, locate };
   return analysis;
+}
+
+/** One schema complaint per key: a value that is not a URL is not also "not http(s)". */
+function firstPerKey(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = formatPath(i.path);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** The env issues, then every other issue not already reported and not at (or under) a key whose variable is unset. */
