@@ -22,7 +22,7 @@ describe('redis.url', () => {
   it('is checked by the config schema, at its key, with the closest spelling', async () => {
     const err = await parseConfig('redis:\n  url: embeded\n', '/c.yaml', { env: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigLoadError);
-    expect((err as ConfigLoadError).issues.map(formatIssue)).toEqual([expect.stringMatching(/^\/c\.yaml:2:8  redis\.url  "embeded" is not a Redis URL — did you mean "embedded"\?/)]);
+    expect((err as ConfigLoadError).issues.map(formatIssue)).toEqual([expect.stringMatching(/^\/c\.yaml:2:8 {2}redis\.url {2}"embeded" is not a Redis URL — did you mean "embedded"\?/)]);
   });
 
   it('normalizes unix:// to the socket path ioredis takes, and adds a password to it as a query option', async () => {

@@ -22,7 +22,7 @@ describe('loadValidatedConfig (what run, reload and check load)', () => {
   it('a connector rejected by the schema is reported once, and routes naming it are not reported again', async () => {
     const issues = await issuesOf(['connectors:', '  a: { type: webhook, url: "not a url" }', 'routes:', '  - { name: r, to: [a] }', '  - { name: s, to: [{ connector: a, method: POST }] }']);
     expect(issues, issues.join("\n")).toHaveLength(1);
-    expect(issues[0]).toMatch(/^:2:28  connectors\.a\.url  Invalid URL$/);
+    expect(issues[0]).toMatch(/^:2:28 {2}connectors\.a\.url {2}Invalid URL$/);
   });
 
   it('a connector template error used by several routes is reported once', async () => {
@@ -33,6 +33,6 @@ describe('loadValidatedConfig (what run, reload and check load)', () => {
       '  - { name: r1, match: { kind: a }, to: [s] }',
       '  - { name: r2, match: { kind: b }, to: [s] }',
     ]);
-    expect(issues).toEqual([expect.stringMatching(/^:4:42  routes\[0\]\.to\[0\]  connector s\.text: cannot compile template .*undefined filter: nosuch/)]);
+    expect(issues).toEqual([expect.stringMatching(/^:4:42 {2}routes\[0\]\.to\[0\] {2}connector s\.text: cannot compile template .*undefined filter: nosuch/)]);
   });
 });
