@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { BridgeEvent } from '../src/event.js';
 import type { Logger } from '../src/log.js';
+import type { ConfigIssue } from '../src/config/config-error.js';
 
 /**
  * The Connector API. A connector is one folder under `connectors/` exporting a
@@ -75,6 +76,32 @@ export interface ConnectorPlugin<S extends z.ZodObject = z.ZodObject> {
   /** Strict zod object with `type: z.literal(<type>)` and the connector's own fields, each `.describe()`d; secrets via `secretString()`. */
   configSchema: S;
   create(config: z.output<S>, ctx: ConnectorContext): Connector | Promise<Connector>;
+  /**
+   * Optional: problems the schema cannot see but that would make every delivery fail (e.g. a
+   * webhook target the SSRF guard refuses), found without the network. Called with the
+   * connector's config, and again per route target with that target's overrides. Paths are
+   * relative to the connector (or to the `to:` entry, for overrides). Run by `check` and at start.
+   */
+  configProblems?(config: z.output<S>, overrides?: Record<string, unknown>): ConfigIssue[];
+  /**
+   * Optional, for `check --online`: one harmless call that proves the credentials and target work
+   * (Slack `auth.test`, a Google token exchange, Kinesis `DescribeStreamSummary`). Never sends a
+   * delivery. Without it the connector is reported as "not checked".
+   */
+  probe?(config: z.output<S>, ctx: ProbeContext): Promise<ProbeResult>;
+}
+
+export interface ProbeContext {
+  name: string;
+  configDir: string;
+  /** Aborts the probe at the `check --online` timeout. */
+  signal: AbortSignal;
+}
+
+/** The outcome of one online check: `ok` and `failed` say why in `detail`; `not-checked` says why not. */
+export interface ProbeResult {
+  status: 'ok' | 'failed' | 'not-checked';
+  detail: string;
 }
 
 const duration = z

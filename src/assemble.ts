@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { deliveryOptionsSchema, type Connector, type DeliveryOptionsInput } from '../connectors/connector.js';
+import { deliveryOptionsSchema, permanent, type Connector, type DeliveryOptionsInput } from '../connectors/connector.js';
 import { connectorPlugins } from '../connectors/registry.js';
 import { ConfigValidationError, type ConfigIssue } from './config/config-error.js';
 import type { BridgeConfig } from './config/schema.js';
@@ -29,6 +29,16 @@ export interface AssembleDeps {
 const deliveryKeys = Object.keys(deliveryOptionsSchema.shape);
 
 export async function createConnectors(config: BridgeConfig, deps: AssembleDeps): Promise<Map<string, ConnectorEntry>> {
+  const { entries, issues } = await buildConnectors(config, deps);
+  if (issues.length) {
+    await closeAll(entries);
+    throw new ConfigValidationError(issues);
+  }
+  return entries;
+}
+
+/** Every connector that can be built, and the problems of the others (paths from the config root). */
+async function buildConnectors(config: BridgeConfig, deps: AssembleDeps): Promise<{ entries: Map<string, ConnectorEntry>; issues: ConfigIssue[] }> {
   const entries = new Map<string, ConnectorEntry>();
   const issues: ConfigIssue[] = [];
   for (const [name, raw] of Object.entries(config.connectors)) {
@@ -41,6 +51,8 @@ export async function createConnectors(config: BridgeConfig, deps: AssembleDeps)
     try {
       const own = Object.fromEntries(Object.entries(cfg).filter(([k]) => !deliveryKeys.includes(k))) as z.output<typeof plugin.configSchema>;
       const options = Object.fromEntries(Object.entries(cfg).filter(([k]) => deliveryKeys.includes(k))) as DeliveryOptionsInput;
+      const problems = plugin.configProblems?.(own) ?? [];
+      issues.push(...problems.map((i) => ({ ...i, path: ['connectors', name, ...i.path] })));
       const connector = await plugin.create(own, { name, redis: deps.redis, keyPrefix: deps.keyPrefix, logger: deps.logger.child({ connector: name }), configDir: deps.configDir });
       entries.set(name, { connector, options });
     } catch (err) {
@@ -48,8 +60,7 @@ export async function createConnectors(config: BridgeConfig, deps: AssembleDeps)
       else issues.push({ path: ['connectors', name], message: errorMessage(err) });
     }
   }
-  if (issues.length) throw new ConfigValidationError(issues);
-  return entries;
+  return { entries, issues };
 }
 
 export function compileRouter(config: BridgeConfig, connectors: ReadonlyMap<string, ConnectorEntry>, deps: AssembleDeps): Router {
@@ -61,12 +72,53 @@ export function compileRouter(config: BridgeConfig, connectors: ReadonlyMap<stri
   });
 }
 
-/** Compiles everything `run` would compile, touching no network: what `check` validates. */
-export async function validateConfig(config: BridgeConfig, deps: AssembleDeps): Promise<void> {
-  const connectors = await createConnectors(config, deps);
-  try {
-    compileRouter(config, connectors, deps);
-  } finally {
-    await Promise.all([...connectors.values()].map((e) => e.connector.close?.()));
+/**
+ * Compiles everything `run` would compile, touching no network: what `check` validates. Every
+ * problem is collected — a broken connector does not hide a broken route — and thrown as one
+ * {@link ConfigValidationError}. Routes naming a connector that failed (or that the schema
+ * rejected: `invalidConnectors`) compile against a stand-in, so only the connector's own problem
+ * is reported, not a second "no connector named" for each route.
+ */
+export async function validateConfig(config: BridgeConfig, deps: AssembleDeps & { invalidConnectors?: readonly string[] }): Promise<void> {
+  const { entries, issues } = await buildConnectors(config, deps);
+  const compiled = new Map(entries);
+  for (const name of [...Object.keys(config.connectors), ...(deps.invalidConnectors ?? [])]) {
+    if (!compiled.has(name)) compiled.set(name, { connector: STAND_IN, options: {} });
   }
+  issues.push(...targetProblems(config, compiled));
+  try {
+    compileRouter(config, compiled, deps);
+  } catch (err) {
+    if (err instanceof ConfigValidationError) issues.push(...err.issues);
+    else throw err;
+  } finally {
+    await closeAll(entries);
+  }
+  if (issues.length) throw new ConfigValidationError(issues);
+}
+
+/** The plugins' own checks of each route's per-target overrides (e.g. a webhook `url` override). */
+function targetProblems(config: BridgeConfig, connectors: ReadonlyMap<string, ConnectorEntry>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  config.routes.forEach((route, i) => {
+    route.to.forEach((target, j) => {
+      if (typeof target === 'string' || !connectors.has(target.connector)) return;
+      const own = config.connectors[target.connector] as ({ type: string } & Record<string, unknown>) | undefined;
+      const plugin = own && connectorPlugins.get(own.type);
+      if (!plugin?.configProblems) return;
+      const overrides = Object.fromEntries(Object.entries(target).filter(([k]) => k !== 'connector'));
+      for (const p of plugin.configProblems(own as never, overrides)) issues.push({ path: ['routes', i, 'to', j, ...p.path], message: p.message });
+    });
+  });
+  return issues;
+}
+
+/** Takes the place of a connector whose config is invalid, so routes naming it still compile. */
+const STAND_IN: Connector = {
+  renderer: () => ({ render: () => null }),
+  deliver: () => Promise.resolve(permanent('stand-in connector: never delivers')),
+};
+
+async function closeAll(entries: ReadonlyMap<string, ConnectorEntry>): Promise<void> {
+  await Promise.all([...entries.values()].map((e) => e.connector.close?.()));
 }

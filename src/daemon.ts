@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { compileRouter, createConnectors, type ConnectorEntry } from './assemble.js';
 import { ConfigLoadError, formatIssue, type LoadedConfig } from './config/load-config.js';
 import type { BridgeConfig } from './config/schema.js';
@@ -17,6 +17,7 @@ import { quarantine } from './quarantine.js';
 import { recordConfigLoaded, recordReload, type ReloadOutcome } from './reload-metrics.js';
 import { DeliveryQueues } from './queue/delivery-queues.js';
 import type { AttemptReport } from './queue/delivery-worker.js';
+import { connectRedis } from './redis/connect-redis.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
 import type { Router } from './routing/router.js';
 import { sourcePlugins } from './sources/registry.js';
@@ -24,6 +25,7 @@ import { EmitProgress } from './sources/emit-progress.js';
 import type { Source, SourceContext, SourceProgress } from './sources/source.js';
 import { stallReason } from './sources/stall-check.js';
 import { loadValidatedConfig } from './config/load-validated-config.js';
+import { redactRedisUrl, redisUrlWithPassword } from './config/redis-url.js';
 
 const opsMetrics = {
   sourceConnected: gauge('mb_source_connected', '1 while the source has a live upstream connection, 0 otherwise (refreshed on scrape).', ['source']),
@@ -133,12 +135,11 @@ export class Daemon {
       this.redisUrl = this.embedded.url;
       log.info({ component: 'redis', url: this.redisUrl, dataDir: this.embedded.dataDir, pid: this.embedded.pid }, `redis: embedded redis-server on ${this.redisUrl} (AOF in ${this.embedded.dataDir})`);
     } else {
-      this.redisUrl = withPassword(config.redis.url, config.redis.password);
+      this.redisUrl = redisUrlWithPassword(config.redis.url, config.redis.password);
     }
-    this.redis = new Redis(this.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.redis = await connectRedis(this.redisUrl, { maxRetriesPerRequest: null });
     this.redis.on('error', (err) => log.debug({ component: 'redis', err: errorMessage(err) }, 'redis connection error'));
-    await this.redis.connect();
-    if (!this.embedded) log.info({ component: 'redis', url: redactUrl(this.redisUrl) }, `redis: connected to ${redactUrl(this.redisUrl)}`);
+    if (!this.embedded) log.info({ component: 'redis', url: redactRedisUrl(this.redisUrl) }, `redis: connected to ${redactRedisUrl(this.redisUrl)}`);
 
     // 2. Connectors and router
     const deps = { redis: this.redis, keyPrefix: this.keyPrefix, logger: log, configDir: this.loaded.configDir };
@@ -473,21 +474,4 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-function withPassword(url: string, password: string | undefined): string {
-  if (!password) return url;
-  const u = new URL(url);
-  if (!u.password) u.password = password;
-  return u.toString();
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '<secret>';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }

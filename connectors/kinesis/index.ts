@@ -11,4 +11,5 @@ export const kinesisConnector: ConnectorPlugin<typeof kinesisConfigSchema> = {
   configSchema: kinesisConfigSchema,
   // The AWS SDK loads with the first kinesis connector, not with every command.
   create: async (config, ctx) => new (await import('./kinesis-connector.js')).KinesisConnector(config, ctx),
+  probe: async (config, ctx) => (await import('./stream-probe.js')).probeKinesisStream(config, ctx),
 };

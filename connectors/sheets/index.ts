@@ -10,4 +10,5 @@ export const sheetsConnector: ConnectorPlugin<typeof sheetsConfigSchema> = {
   configSchema: sheetsConfigSchema,
   // The Google client loads with the first sheets connector, not with every command.
   create: async (config, ctx) => new (await import('./sheets-connector.js')).SheetsConnector(config, ctx),
+  probe: async (config, ctx) => (await import('./token-probe.js')).probeSheetsToken(config, ctx),
 };

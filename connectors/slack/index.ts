@@ -10,4 +10,5 @@ export const slackConnector: ConnectorPlugin<typeof slackConfigSchema> = {
   configSchema: slackConfigSchema,
   // @slack/web-api loads with the first slack connector, not with every command.
   create: async (config, ctx) => new (await import('./slack-connector.js')).SlackConnector(config, ctx),
+  probe: async (config, ctx) => (await import('./auth-probe.js')).probeSlackAuth(config, ctx),
 };

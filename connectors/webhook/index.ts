@@ -1,5 +1,6 @@
 import type { ConnectorPlugin } from '../connector.js';
 import { webhookConfigSchema } from './config.js';
+import { probeWebhookTarget, webhookConfigProblems } from './private-target.js';
 import { WebhookConnector } from './webhook-connector.js';
 
 export { webhookConfigSchema } from './config.js';
@@ -10,4 +11,6 @@ export const webhookConnector: ConnectorPlugin<typeof webhookConfigSchema> = {
   type: 'webhook',
   configSchema: webhookConfigSchema,
   create: (config, ctx) => new WebhookConnector(config, ctx),
+  configProblems: webhookConfigProblems,
+  probe: probeWebhookTarget,
 };

@@ -26,3 +26,10 @@ function editDistance(a: string, b: string): number {
   }
   return d[a.length]![b.length]!;
 }
+
+/** `no connector named "x" — did you mean "y"?`: the one message for a reference to a name that is not defined. */
+export function noSuchName(what: string, name: string, known: readonly string[]): string {
+  const hint = didYouMean(name, known);
+  // Sorted: the same reference found by two stages reads the same, and is reported once.
+  return `no ${what} named "${name}"${hint ? ` — did you mean "${hint}"?` : known.length ? ` (defined: ${[...known].sort().join(', ')})` : ` (none defined under ${what}s:)`}`;
+}

@@ -6,10 +6,13 @@ import { InputError } from '../errors.js';
 import { logLevelFromEnv } from '../log.js';
 import { aliasProblem } from './alias-budget.js';
 import { ConfigValidationError, formatPath, type ConfigIssue } from './config-error.js';
+import { ConfigLoadError, sortedIssues, type LocatedIssue } from './config-load-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { interpolateEnv } from './interpolate.js';
 import { configSchema, type BridgeConfig } from './schema.js';
 import { yamlPath } from './yaml-path.js';
+import { crossReferenceIssues } from './cross-references.js';
+import { partialConfig } from './partial-config.js';
 
 export interface LoadedConfig {
   config: BridgeConfig;
@@ -21,34 +24,38 @@ export interface LoadedConfig {
   locate(path: readonly (string | number)[]): { line: number; col: number };
 }
 
-/** One problem, located in the file. */
-export interface LocatedIssue extends ConfigIssue {
-  file: string;
-  line: number;
-  col: number;
-}
+export { ConfigLoadError, formatIssue, sortedIssues, type LocatedIssue } from './config-load-error.js';
 
-/** The config could not be loaded: every problem found, each with file:line:col. */
-export class ConfigLoadError extends InputError {
-  readonly issues: LocatedIssue[];
-
-  constructor(issues: LocatedIssue[]) {
-    issues = [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
-    super('config_invalid', `${issues.length} problem${issues.length === 1 ? '' : 's'} in config:\n${issues.map(formatIssue).join('\n')}`);
-    this.name = 'ConfigLoadError';
-    this.issues = issues;
-  }
-}
-
-/** `file:line:col  path.to.key  message` — the format `check` prints. */
-export function formatIssue(issue: LocatedIssue): string {
-  return `${issue.file}:${issue.line}:${issue.col}  ${formatPath(issue.path)}  ${issue.message}`;
+/** What `validate` is told about the config it checks. */
+export interface ValidationContext {
+  /**
+   * Connectors defined in the file whose own config is invalid (already reported): the config
+   * handed to `validate` leaves them out, and routes may still name them.
+   */
+  invalidConnectors: readonly string[];
 }
 
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
-  /** Extra cross-checks run on the validated config (e.g. compiling routes); their issues are located too. */
-  validate?: (config: BridgeConfig, configDir: string) => Promise<void> | void;
+  /**
+   * Extra cross-checks (e.g. compiling connectors and routes); throw a ConfigValidationError and
+   * its issues are located too. Also run when the schema rejected parts of the file, on the parts
+   * it accepted, so one run reports every stage's problems.
+   */
+  validate?: (config: BridgeConfig, configDir: string, context: ValidationContext) => Promise<void> | void;
+}
+
+/** Everything found in one config file: the validated config when nothing is wrong, else every problem. */
+export interface ConfigAnalysis {
+  file: string;
+  configDir: string;
+  locate: LoadedConfig['locate'];
+  /** The document after `${VAR}` interpolation, before validation (what lint checks read). */
+  raw: unknown;
+  /** Set when there are no issues. */
+  loaded?: LoadedConfig;
+  /** Every problem, each once, in file order. */
+  issues: LocatedIssue[];
 }
 
 /**
@@ -60,16 +67,18 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export async function loadConfig(path: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const file = resolve(path);
-  let text: string;
+  return parseConfig(readConfigText(file), file, options);
+}
+
+function readConfigText(file: string): string {
   try {
     // Checked before reading, so a huge file is never loaded.
     checkSize(file, statSync(file).size);
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError('config_unreadable', `cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return parseConfig(text, file, options);
 }
 
 function checkSize(file: string, bytes: number): void {
@@ -81,6 +90,25 @@ function checkSize(file: string, bytes: number): void {
 }
 
 export async function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const analysis = await analyseConfig(text, file, options);
+  if (!analysis.loaded) throw new ConfigLoadError(analysis.issues);
+  return analysis.loaded;
+}
+
+/** Reads and analyses a config file; throws only when nothing in it can be checked (unreadable, YAML syntax, alias bomb). */
+export async function analyseConfigFile(path: string, options: LoadConfigOptions = {}): Promise<ConfigAnalysis> {
+  const file = resolve(path);
+  return analyseConfig(readConfigText(file), file, options);
+}
+
+/**
+ * Every stage at once — environment variables, schema, references, and `validate` (connectors,
+ * templates, CEL, regexes, …) over the parts the schema accepted — so a run shows every problem,
+ * not one stage at a time. A problem is reported once: a second report of the same thing at the
+ * same key is dropped, and so is anything reported at a key whose `${VAR}` is unset (the unset
+ * variable is the cause).
+ */
+export async function analyseConfig(text: string, file: string, options: LoadConfigOptions = {}): Promise<ConfigAnalysis> {
   checkSize(file, Buffer.byteLength(text));
   const env = options.env ?? process.env;
   const envLevel = logLevelFromEnv(env);
@@ -106,31 +134,61 @@ export async function parseConfig(text: string, file: string, options: LoadConfi
   const bomb = aliasProblem(doc);
   if (bomb) throw new ConfigLoadError([{ file, ...lineCounter.linePos(bomb.alias.range?.[0] ?? 0), path: pathOf(doc, bomb.alias), message: bomb.message }]);
 
-  const issues: ConfigIssue[] = interpolateEnv(doc, env);
+  const envIssues: ConfigIssue[] = interpolateEnv(doc, env);
   // aliasProblem() has bounded what aliases expand to; the library's own count (which throws
   // without a position) would only refuse harmless reuse of one anchor more than 100 times.
   const raw: unknown = doc.toJS({ maxAliasCount: -1 }) ?? {};
   const parsed = configSchema().safeParse(raw, { error: (iss) => friendlyMessage(iss) });
-  if (!parsed.success) {
-    // Report broken references too, so one run shows every problem it can.
-    issues.push(...parsed.error.issues.flatMap(toConfigIssues), ...crossReferenceIssues(raw));
+  const found: ConfigIssue[] = [];
+  let checked: { config: BridgeConfig; invalidConnectors: readonly string[] };
+  if (parsed.success) {
+    checked = { config: parsed.data as BridgeConfig, invalidConnectors: [] };
+    if (envLevel) checked.config.log.level = envLevel;
+  } else {
+    found.push(...firstPerKey(parsed.error.issues.flatMap(toConfigIssues)));
+    checked = partialConfig(raw);
   }
-  if (issues.length) throw new ConfigLoadError(issues.map(at));
-
-  const config = parsed.data as BridgeConfig;
-  if (envLevel) config.log.level = envLevel;
+  found.push(...crossReferenceIssues(raw));
   const configDir = dirname(file);
-  const refIssues = crossReferenceIssues(config);
   if (options.validate) {
     try {
-      await options.validate(config, configDir);
+      await options.validate(checked.config, configDir, { invalidConnectors: checked.invalidConnectors });
     } catch (err) {
-      if (err instanceof ConfigValidationError) refIssues.push(...err.issues);
+      if (err instanceof ConfigValidationError) found.push(...err.issues);
       else throw err;
     }
   }
-  if (refIssues.length) throw new ConfigLoadError(refIssues.map(at));
-  return { config, file, configDir, locate };
+  const issues = sortedIssues(onceEach(envIssues, found).map(at));
+  const analysis: ConfigAnalysis = { file, configDir, locate, raw, issues };
+  if (!issues.length) analysis.loaded = { config: checked.config, file, configDir, locate };
+  return analysis;
+}
+
+/** One schema complaint per key: a value that is not a URL is not also "not http(s)". */
+function firstPerKey(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = formatPath(i.path);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The env issues, then every other issue not already reported and not at (or under) a key whose variable is unset. */
+function onceEach(envIssues: ConfigIssue[], others: ConfigIssue[]): ConfigIssue[] {
+  const unset = envIssues.map((i) => formatPath(i.path));
+  const seen = new Set<string>();
+  const out: ConfigIssue[] = [];
+  for (const issue of [...envIssues, ...others]) {
+    const path = formatPath(issue.path);
+    const key = `${path}\u0000${issue.message}`;
+    if (seen.has(key)) continue;
+    if (!envIssues.includes(issue) && unset.some((u) => path === u || path.startsWith(`${u}.`) || path.startsWith(`${u}[`))) continue;
+    seen.add(key);
+    out.push(issue);
+  }
+  return out;
 }
 
 type ZodIssue = z.core.$ZodIssue;
@@ -171,40 +229,6 @@ function toConfigIssues(issue: ZodIssue): ConfigIssue[] {
     });
   }
   return [{ path, message: issue.message }];
-}
-
-/** Routes naming a source or connector that does not exist (works on raw, unvalidated input too). */
-function crossReferenceIssues(input: unknown): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const root = isRecord(input) ? input : {};
-  const sources = isRecord(root.sources) ? Object.keys(root.sources) : [];
-  const connectors = isRecord(root.connectors) ? Object.keys(root.connectors) : [];
-  const routes = Array.isArray(root.routes) ? root.routes : [];
-  routes.forEach((route: unknown, i) => {
-    if (!isRecord(route)) return;
-    if (Array.isArray(route.from)) {
-      route.from.forEach((name: unknown, j) => {
-        if (typeof name === 'string' && !sources.includes(name)) issues.push({ path: ['routes', i, 'from', j], message: missing('source', name, sources) });
-      });
-    }
-    if (Array.isArray(route.to)) {
-      route.to.forEach((target: unknown, j) => {
-        const name = typeof target === 'string' ? target : isRecord(target) && typeof target.connector === 'string' ? target.connector : undefined;
-        const path = typeof target === 'string' ? ['routes', i, 'to', j] : ['routes', i, 'to', j, 'connector'];
-        if (name !== undefined && !connectors.includes(name)) issues.push({ path, message: missing('connector', name, connectors) });
-      });
-    }
-  });
-  return issues;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function missing(what: string, name: string, known: string[]): string {
-  const hint = didYouMean(name, known);
-  return `no ${what} named "${name}"${hint ? ` — did you mean "${hint}"?` : known.length ? ` (defined: ${known.join(', ')})` : ` (none defined under ${what}s:)`}`;
 }
 
 function pathOf(doc: Document, alias: Alias): (string | number)[] {

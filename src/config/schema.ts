@@ -3,6 +3,7 @@ import { connectorPlugins } from '../../connectors/registry.js';
 import { deliveryOptionsSchema, durationSchema } from '../../connectors/connector.js';
 import { sourcePlugins } from '../sources/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
+import { normalizeRedisUrl, redisUrlProblem } from './redis-url.js';
 import { secretString } from './secret.js';
 import { parseDuration } from '../duration.js';
 import { LOG_LEVELS } from '../log.js';
@@ -18,7 +19,12 @@ export const redisSchema = z
     url: z
       .string()
       .default('embedded')
-      .describe('ioredis URL (`redis://`, `rediss://` for TLS, password in the URL or `password`), or `embedded`: the daemon starts a local redis-server with AOF on. @defaultValue embedded'),
+      .superRefine((url, ctx) => {
+        const problem = redisUrlProblem(url);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .transform(normalizeRedisUrl)
+      .describe('`redis://` or `rediss://` (TLS) URL (password in the URL or `password`), a unix socket (`unix:///path` or `/path`), or `embedded`: the daemon starts a local redis-server with AOF on. @defaultValue embedded'),
     password: secretString('Redis password, when not in the URL').optional(),
     dataDir: z.string().default('./.data/redis').describe('Data directory of the embedded redis-server (AOF). @defaultValue ./.data/redis'),
     keyPrefix: z.string().default('mb').describe('Prefix of every Redis key and BullMQ queue the bridge writes. @defaultValue mb'),

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connector, PayloadRenderer } from '../../connectors/connector.js';
 import { ConfigValidationError, type ConfigIssue } from '../config/config-error.js';
+import { noSuchName } from '../config/did-you-mean.js';
 import { parseDuration } from '../duration.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { BridgeEvent } from '../event.js';
@@ -172,6 +173,7 @@ export class Router {
     const compiled: CompiledRoute[] = [];
     const disabled: { index: number; name: string; continue: boolean }[] = [];
     const names = new Map<string, number>();
+    const rendererErrors = new Set<string>();
     routes.forEach((route, i) => {
       const at = (...path: (string | number)[]) => ['routes', i, ...path];
       const problem = (path: (string | number)[], message: string) => issues.push({ path: at(...path), message });
@@ -205,14 +207,17 @@ export class Router {
         const name = typeof target === 'string' ? target : target.connector;
         const connector = deps.connectors.get(name);
         if (!connector) {
-          problem(typeof target === 'string' ? ['to', j] : ['to', j, 'connector'], `no connector named "${name}" (defined: ${[...deps.connectors.keys()].join(', ') || 'none'})`);
+          problem(typeof target === 'string' ? ['to', j] : ['to', j, 'connector'], noSuchName('connector', name, [...deps.connectors.keys()]));
           return;
         }
         const overrides = typeof target === 'string' ? undefined : Object.fromEntries(Object.entries(target).filter(([k]) => k !== 'connector'));
         try {
           targets.push({ connector: name, renderer: connector.renderer(overrides && Object.keys(overrides).length ? overrides : undefined) });
         } catch (err) {
-          problem(['to', j], errorMessage(err));
+          // A connector's own broken template fails the same way for every route using it: once is enough.
+          const message = errorMessage(err);
+          if (!rendererErrors.has(message)) problem(['to', j], message);
+          rendererErrors.add(message);
         }
       });
 

@@ -1,9 +1,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../src/simulators/moments/moments-simulator.js';
 import { runCli } from '../helpers/cli.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
 
 let sim: MomentsSimulator | undefined;
 afterEach(async () => {
@@ -16,7 +25,7 @@ async function configFor(options: MomentsSimulatorOptions, extra = ''): Promise<
   const file = join(mkdtempSync(join(tmpdir(), 'mb-check-online-')), 'config.yaml');
   writeFileSync(
     file,
-    `redis: { url: "redis://127.0.0.1:1" }
+    `redis: { url: "${redis.url}" }
 sources:
   engine:
     type: moments

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../src/event.js';
-import { compileMatchers, type MatchValue } from '../../src/routing/matchers.js';
+import { compileMatchers } from '../../src/routing/matchers.js';
+import type { MatchValue } from '../../src/routing/route-schema.js';
 import { RouteIndex, type IndexableRoute } from '../../src/routing/route-index.js';
 
 interface R extends IndexableRoute {
