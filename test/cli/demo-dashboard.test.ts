@@ -35,11 +35,11 @@ describe('moments-bridge demo: queue dashboard', () => {
       // The queue list comes from the dashboard's JSON API, fetched by its script: it must be
       // authorised by the same link.
       for (const connector of ['ops-slack', 'oncall', 'report', 'stream', 'hooks']) {
-        await page.getByText(connector, { exact: true }).first().waitFor({ timeout: 20_000 });
+        await page.getByText(connector, { exact: true }).first().waitFor({ timeout: 45_000 });
       }
       expect(await page.title()).toContain('moments-bridge');
     } finally {
       await context.close();
     }
-  }, 90_000);
+  }, 150_000);
 });
