@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileCelCondition, CelConditionError } from '../../src/routing/cel-condition.js';
+import { LinearRegexError } from '../../src/routing/linear-regex.js';
 import type { BridgeEvent } from '../../src/event.js';
 
 const event = (data: Record<string, unknown>, over: Partial<BridgeEvent> = {}): BridgeEvent => ({
@@ -31,6 +32,19 @@ describe('compileCelCondition: what a rule author is told', () => {
     expect(err.cause).toBeInstanceOf(Error);
   });
 
+  it('keeps the underlying error as the cause of every refusal', () => {
+    expect(compileError('nosuch(data.x)').cause).toBeInstanceOf(Error);
+    const regex = compileError('data.s.matches("(")');
+    expect(regex.cause).toBeInstanceOf(Error);
+    expect((regex.cause as Error).cause).toBeInstanceOf(LinearRegexError);
+  });
+
+  it('accepts list literals of mixed types (YAML data mixes them)', () => {
+    const c = compileCelCondition('data.x in [1, "one"]');
+    expect(c.evaluate(event({ x: 'one' }))).toEqual({ ok: true, value: true });
+    expect(c.evaluate(event({ x: 2 }))).toEqual({ ok: true, value: false });
+  });
+
   it('an unknown function is a type error with the list of functions CEL has', () => {
     const err = compileError('nosuch(data.x)');
     expect(err.message).toMatch(/^CEL type error (at column \d+ of|in) "nosuch\(data\.x\)": /);
@@ -40,8 +54,7 @@ describe('compileCelCondition: what a rule author is told', () => {
 
   it('an unknown variable is a type error without the function hint', () => {
     const err = compileError('nosuch == 1');
-    expect(err.message).toMatch(/^CEL type error .*"nosuch == 1": .*nosuch/);
-    expect(err.message).not.toContain('CEL has e.g.');
+    expect(err.message).toMatch(/^CEL type error .*"nosuch == 1": [^(]*nosuch$/);
   });
 
   it.each([
@@ -80,6 +93,8 @@ describe('CelCondition.evaluate', () => {
   });
 
   it('a missing key is reported as a one-line error, and the stack trace limit is restored', () => {
+    // Pinned: an earlier evaluation that failed to restore it would otherwise leave 0 behind.
+    Error.stackTraceLimit = 10;
     const before = Error.stackTraceLimit;
     const r = compileCelCondition('data.missing == 1').evaluate(event({}));
     expect(r.ok).toBe(false);
@@ -92,6 +107,11 @@ describe('CelCondition.evaluate', () => {
 
   it('a dyn expression that yields a non-boolean is an error, not a match', () => {
     expect(compileCelCondition('data.flag').evaluate(event({ flag: 'yes' }))).toEqual({ ok: false, error: 'result is string, not a boolean' });
+  });
+
+  it('runs matches() nested anywhere in the expression on RE2 (here: the inline flag JavaScript lacks)', () => {
+    const c = compileCelCondition('kind == "moment" && (data.list.exists(x, x == 1) || data.s.matches("(?i)^HR"))');
+    expect(c.evaluate(event({ list: [], s: 'hr 180' }))).toEqual({ ok: true, value: true });
   });
 
   it('rewrites every matches call, the last first, whatever else in the text says "matches"', () => {
