@@ -15,6 +15,7 @@ export default defineConfig({
       'test/routing/linear-regex.test.ts',
       'test/routing/cel-condition.test.ts',
       'test/routing/route-index.test.ts',
+      'test/routing/grouping.test.ts',
       'test/queue/batcher.test.ts',
       'test/routing/schedule.test.ts',
       'test/routing/router.test.ts',
