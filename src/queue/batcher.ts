@@ -47,10 +47,11 @@ export class Batcher {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    // deliver() flushes as the batch reaches maxSize, so pending never holds more than one batch.
+    // Called with at least one delivery pending (the window timer exists only then, and is
+    // cleared here); deliver() flushes as the batch reaches maxSize, so this is one batch.
     const batch = this.pending;
     this.pending = [];
-    if (batch.length > 0) void this.sendBatch(batch);
+    void this.sendBatch(batch);
   }
 
   private async sendBatch(batch: Pending[]): Promise<void> {

@@ -58,13 +58,29 @@ describe('Batcher', () => {
     expect(await third).toEqual(delivered({ id: 'd3' }));
   });
 
-  it('a full batch cancels the window: nothing is sent again when it would have ended', async () => {
+  it('a full batch cancels its window: the next delivery gets a whole window of its own', async () => {
     const { calls, send } = recorder();
     const b = new Batcher(send, { maxSize: 2, windowMs: 100, timeoutMs: 5000 });
     const results = Promise.all([b.deliver(delivery(1)), b.deliver(delivery(2))]);
-    await vi.advanceTimersByTimeAsync(500);
-    expect(calls.map((c) => c.ids)).toEqual([['d1', 'd2']]);
     expect((await results).map((r) => r.status)).toEqual(['delivered', 'delivered']);
+    await vi.advanceTimersByTimeAsync(50);
+    const third = b.deliver(delivery(3));
+    await vi.advanceTimersByTimeAsync(99); // past the first window's end (100), not its own (150)
+    expect(calls.map((c) => c.ids)).toEqual([['d1', 'd2']]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls.map((c) => c.ids)).toEqual([['d1', 'd2'], ['d3']]);
+    expect((await third).status).toBe('delivered');
+  });
+
+  it('leaves no timer behind once its batches are answered (nothing keeps a stopping process alive)', async () => {
+    const { send } = recorder();
+    const b = new Batcher(send, { maxSize: 2, windowMs: 100, timeoutMs: 60_000 });
+    await Promise.all([b.deliver(delivery(1)), b.deliver(delivery(2))]);
+    expect(vi.getTimerCount()).toBe(0);
+    const partial = b.deliver(delivery(3));
+    await vi.advanceTimersByTimeAsync(100);
+    await partial;
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('keeps permanent and retry answers per delivery, in order', async () => {
