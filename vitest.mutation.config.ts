@@ -26,6 +26,7 @@ export default defineConfig({
       'test/queue/delivery-queues.test.ts',
       'test/queue/queue-basics.test.ts',
       'test/queue/delivery-id.test.ts',
+      'test/queue/dlq-command.test.ts',
       'test/pipeline.test.ts',
       'test/sources/moments/moment-cursor.test.ts',
       'test/sources/moments/moment-pages.test.ts',
