@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Logger } from '../../log.js';
-import { silentLogger } from '../../log.js';
+import type { Logger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import {
   CLOSE_CODES,
   MalformedMessage,
@@ -12,7 +12,7 @@ import {
   decodeClientMessage,
   encodeServerMessage,
   type ServerMessage,
-} from '../../sources/observer/observer-protocol.js';
+} from '../../src/sources/observer/observer-protocol.js';
 import { ADMIN_METHODS, AdminRequestError, adminControl, answerAdminRequest, type SimAdmin, type SimAdminOptions } from './sim-admin.js';
 import { SimStore, type SimCall, type SimClient } from './sim-store.js';
 import { ClientStatsWalk, seededRandom } from './webrtc-stats.js';
