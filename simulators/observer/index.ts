@@ -5,6 +5,7 @@ import { ObserverSimulator, type ObserverSimulatorControl, type ObserverSimulato
 export { ObserverSimulator } from './observer-simulator.js';
 export { SimStore } from './sim-store.js';
 export type { ObserverSimulatorControl, ObserverSimulatorOptions, SimCall, SimClient, SimulatorState, MalformedKind } from './observer-simulator.js';
+export type { PushRowOptions } from './call-rows.js';
 
 export interface RunningObserverSimulator {
   /** `ws://host:port` to put in the source's `url`. */
