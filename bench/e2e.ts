@@ -17,8 +17,8 @@
  * Usage: tsx bench/e2e.ts [--events 10000] [--concurrency 100] [--rounds 3]
  */
 import { createHash } from 'node:crypto';
-import { startMomentsSimulator } from '../src/simulators/moments/moments-simulator.js';
-import { startWebhookReceiver } from '../src/simulators/sinks/webhook-receiver.js';
+import { startMomentsSimulator } from '../simulators/moments/moments-simulator.js';
+import { startWebhookReceiver } from '../simulators/sinks/webhook/webhook-receiver.js';
 import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
 import { flag, machine, median, printJson, processCpuMs, rate, round2, waitFor } from './lib/measure.js';
 import { rawBullmq, type RawBullmqResult } from './lib/raw-bullmq.js';

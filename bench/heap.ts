@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMomentsSimulator } from '../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator } from '../simulators/moments/moments-simulator.js';
 import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig } from './lib/bridge-rig.js';
 import { heapGrowth, heapTop, summarizeHeapSnapshot, type HeapBucket } from './lib/heap-summary.js';
 import { InspectorProbe, type HeapFigures } from './lib/inspector-probe.js';

@@ -12,7 +12,7 @@ import { kinesisConnector, type KinesisConnector, type KinesisPayload } from '..
 import type { BridgeEvent } from '../src/event.js';
 import { silentLogger } from '../src/log.js';
 import { registry } from '../src/metrics.js';
-import { startKinesalite, TEST_CREDENTIALS } from '../src/simulators/sinks/kinesalite-server.js';
+import { startKinesalite, TEST_CREDENTIALS } from '../simulators/sinks/kinesis/kinesalite-server.js';
 
 const SECONDS = Number(process.argv[2] ?? 4);
 const RATE = Number(process.argv[3] ?? 5000);

@@ -20,8 +20,8 @@
 import { spawn } from 'node:child_process';
 import { Queue } from 'bullmq';
 import type { DeliveryJobData } from '../src/queue/routed-delivery.js';
-import { startMomentsSimulator } from '../src/simulators/moments/moments-simulator.js';
-import { startSlackApiServer } from '../src/simulators/sinks/slack-api-server.js';
+import { startMomentsSimulator } from '../simulators/moments/moments-simulator.js';
+import { startSlackApiServer } from '../simulators/sinks/slack/slack-api-server.js';
 import { freePort, momentsSourceConfig, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
 import { flag, machine, percentile, printJson, rate, waitFor } from './lib/measure.js';
 

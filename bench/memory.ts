@@ -17,7 +17,7 @@
  * instead of the 24 h defaults: Redis should then level off at about rate × N × bytes per event.
  * Usage: tsx bench/memory.ts [--events 200000] [--minutes 1] [--rate 1000] [--dedup-ttl-s 0]
  */
-import { startMomentsSimulator } from '../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator } from '../simulators/moments/moments-simulator.js';
 import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
 import { InspectorProbe } from './lib/inspector-probe.js';
 import { flag, machine, printJson, rate, sleep, slope, waitFor } from './lib/measure.js';

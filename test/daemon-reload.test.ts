@@ -7,8 +7,8 @@ import { Daemon } from '../src/daemon.js';
 import type { BridgeEvent } from '../src/event.js';
 import { silentLogger } from '../src/log.js';
 import type { Source, SourceContext } from '../src/sources/source.js';
-import { startObserverSimulator, type RunningObserverSimulator } from '../src/simulators/observer/index.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../src/simulators/sinks/webhook-receiver.js';
+import { startObserverSimulator, type RunningObserverSimulator } from '../simulators/observer/index.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../simulators/sinks/webhook/webhook-receiver.js';
 import { baseUrl, sample, scrape, startDaemon, until, writeConfig } from './helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from './helpers/redis.js';
 

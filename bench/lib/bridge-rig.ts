@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { EmbeddedRedis, freePort } from '../../src/redis/embedded-redis.js';
-import { simulatorSourceConfig, type MomentsSimulator } from '../../src/simulators/moments/moments-simulator.js';
-import type { SimMoment } from '../../src/simulators/moments/moments-store.js';
+import { simulatorSourceConfig, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';
+import type { SimMoment } from '../../simulators/moments/moments-store.js';
 import { startCli, type RunningCli } from '../../test/helpers/cli.js';
 import { sleep, waitFor } from './measure.js';
 

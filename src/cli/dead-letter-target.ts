@@ -4,7 +4,7 @@ import { didYouMean } from '../config/did-you-mean.js';
 import { InputError } from '../errors.js';
 import { queueConnectors, type DeadLetterScope } from '../queue/dead-letters.js';
 import { findConfigPath } from './config-path.js';
-import { connectToolRedis, type ToolRedis } from './connect-redis.js';
+import { connectToolRedis, type ToolRedis } from '../redis/tool-redis.js';
 
 export interface DeadLetterTargetOptions {
   config?: string;

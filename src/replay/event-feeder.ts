@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { compileRouter, createConnectors, type ConnectorEntry } from '../assemble.js';
-import { connectToolRedis, type ToolRedis } from '../cli/connect-redis.js';
+import { connectToolRedis, type ToolRedis } from '../redis/tool-redis.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { InputError } from '../errors.js';
 import type { BridgeEvent } from '../event.js';

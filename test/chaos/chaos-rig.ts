@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { freePort, momentsSourceConfig, publishMoments, startBridge, writeBridgeConfig, type BridgeProcess } from '../../bench/lib/bridge-rig.js';
 import { waitFor } from '../../bench/lib/measure.js';
 import { queueName } from '../../src/queue/queue-names.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { startChaosSink, tallyReceipts, type ChaosSink, type Tally } from './chaos-sink.js';
 

@@ -8,7 +8,7 @@
 import { Redis } from 'ioredis';
 import type { Daemon } from '../../src/daemon.js';
 import { listQuarantined } from '../../src/quarantine.js';
-import { startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../simulators/moments/moments-simulator.js';
 import { baseUrl, getReadyz, until } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { startMomentsDaemon } from '../sources/moments/moments-daemon-kit.js';

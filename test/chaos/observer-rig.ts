@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startBridge, writeBridgeConfig, type BridgeProcess } from '../../bench/lib/bridge-rig.js';
 import { waitFor } from '../../bench/lib/measure.js';
-import { ObserverSimulator } from '../../src/simulators/observer/index.js';
+import { ObserverSimulator } from '../../simulators/observer/index.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { startChaosSink, type ChaosSink, type Tally } from './chaos-sink.js';
 

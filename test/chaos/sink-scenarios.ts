@@ -1,14 +1,14 @@
 /**
  * Chaos 9–12: every sink under its own failure modes, with the real connector (and the official
- * client where it uses one) against the local API servers of src/simulators/sinks/. One runner:
+ * client where it uses one) against the local API servers of simulators/sinks/. One runner:
  * start the sink, deliver moments to it through a daemon, inject the sink's faults while they
  * flow, then count what the sink stored per event (messages, alerts, rows, stream records).
  */
 import { sleep } from '../../bench/lib/measure.js';
-import { startKinesalite, TEST_CREDENTIALS } from '../../src/simulators/sinks/kinesalite-server.js';
-import { startPagerdutyServer } from '../../src/simulators/sinks/pagerduty-server.js';
-import { startSheetsApiServer } from '../../src/simulators/sinks/sheets-api-server.js';
-import { startSlackApiServer } from '../../src/simulators/sinks/slack-api-server.js';
+import { startKinesalite, TEST_CREDENTIALS } from '../../simulators/sinks/kinesis/kinesalite-server.js';
+import { startPagerdutyServer } from '../../simulators/sinks/pagerduty/pagerduty-server.js';
+import { startSheetsApiServer } from '../../simulators/sinks/sheets/sheets-api-server.js';
+import { startSlackApiServer } from '../../simulators/sinks/slack/slack-api-server.js';
 import { startFailingKinesisProxy } from '../connectors/kinesis/failing-kinesis-proxy.js';
 import { metricSum, startChaosRig, type DeliveryTargets } from './chaos-rig.js';
 import { countReceipts } from './chaos-sink.js';

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../src/cli/commands/check.js';
-import { startKinesalite, TEST_CREDENTIALS, type Kinesalite } from '../../src/simulators/sinks/kinesalite-server.js';
-import { startSheetsApiServer, type SheetsApiServer } from '../../src/simulators/sinks/sheets-api-server.js';
-import { startSlackApiServer, type SlackApiServer } from '../../src/simulators/sinks/slack-api-server.js';
+import { startKinesalite, TEST_CREDENTIALS, type Kinesalite } from '../../simulators/sinks/kinesis/kinesalite-server.js';
+import { startSheetsApiServer, type SheetsApiServer } from '../../simulators/sinks/sheets/sheets-api-server.js';
+import { startSlackApiServer, type SlackApiServer } from '../../simulators/sinks/slack/slack-api-server.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 

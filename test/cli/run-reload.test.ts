@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startObserverSimulator, type RunningObserverSimulator } from '../../src/simulators/observer/index.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../src/simulators/sinks/webhook-receiver.js';
+import { startObserverSimulator, type RunningObserverSimulator } from '../../simulators/observer/index.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 import { until, writeConfig } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';

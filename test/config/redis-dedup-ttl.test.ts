@@ -4,7 +4,7 @@ import type { Daemon } from '../../src/daemon.js';
 import { eventId } from '../../src/event.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { queueName } from '../../src/queue/queue-names.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../src/simulators/sinks/webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';
 import { startDaemon, until, writeConfig } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 

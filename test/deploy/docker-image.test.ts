@@ -11,7 +11,7 @@ import { parseDuration } from '../../src/duration.js';
 import { BridgeError } from '../../src/errors.js';
 import { OpsServer } from '../../src/http/ops-server.js';
 import { silentLogger } from '../../src/log.js';
-import { loadKinesalite } from '../../src/simulators/sinks/kinesalite-server.js';
+import { loadKinesalite } from '../../simulators/sinks/kinesis/kinesalite-server.js';
 
 // Docker has no engine on the test machines: the image files are checked by reading them.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -68,6 +68,7 @@ describe('Docker image and compose file', () => {
     // Whatever the Dockerfile copies must stay in the context.
     const copied = [...read('Dockerfile').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
     expect(copied).toContain('src');
+    expect(copied).toContain('simulators');
     for (const path of copied) expect(ignored, `${path} is copied by the Dockerfile`).not.toContain(path);
   });
 
@@ -92,8 +93,10 @@ describe('Docker image and compose file', () => {
         .filter((f) => f.endsWith('.ts'))
         .filter((f) => /from '[^']*kinesalite-server\.js'/.test(read(join(dir, f))))
         .map((f) => join(dir, f));
-    expect(importers('src')).toEqual(['src/demo/demo-stack.ts']);
-    expect(read('src/cli/commands/demo.ts')).toMatch(/await import\('\.\.\/\.\.\/demo\/demo-stack\.js'\)/);
+    expect(importers('src')).toEqual([]);
+    expect(importers('connectors')).toEqual([]);
+    expect(importers('simulators')).toEqual(['simulators/demo/demo-stack.ts']);
+    expect(read('src/cli/commands/demo.ts')).toMatch(/await import\('\.\.\/\.\.\/\.\.\/simulators\/demo\/demo-stack\.js'\)/);
     expect(readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('demo.ts') && read(join('src', f)).includes("demo/demo-stack.js'"))).toEqual([]);
   });
 

@@ -10,11 +10,11 @@ const doc = readFileSync(join(ROOT, 'docs', 'troubleshooting.md'), 'utf8');
 
 /**
  * Code that runs when `moments-bridge run` starts (and keeps running): everything in src/ and
- * connectors/ but the other commands, the simulators (their errors go to their clients) and the
- * replay / rule-test tools.
+ * connectors/ but the other commands and the replay / rule-test tools (the simulators live outside
+ * both, in simulators/: their errors go to their clients).
  */
 function runPathFiles(): string[] {
-  const skip = [/^src\/simulators\//, /^src\/cli\/commands\/(?!run\.ts$)/, /^src\/replay\//, /^src\/routing\/rule-tests\.ts$/];
+  const skip = [/^src\/cli\/commands\/(?!run\.ts$)/, /^src\/replay\//, /^src\/routing\/rule-tests\.ts$/];
   return ['src', 'connectors']
     .flatMap((dir) => readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map((f) => `${dir}/${f}`))
     .filter((f) => f.endsWith('.ts') && !skip.some((re) => re.test(f)));

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
 import { Daemon } from '../../src/daemon.js';
 import { silentLogger } from '../../src/log.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../../src/simulators/moments/moments-simulator.js';
-import { startSheetsApiServer, type SheetsApiServer } from '../../src/simulators/sinks/sheets-api-server.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';
+import { startSheetsApiServer, type SheetsApiServer } from '../../simulators/sinks/sheets/sheets-api-server.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 

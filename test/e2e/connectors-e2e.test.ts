@@ -7,10 +7,10 @@ import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
 import { Daemon } from '../../src/daemon.js';
 import { silentLogger } from '../../src/log.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../../src/simulators/moments/moments-simulator.js';
-import { startPagerdutyServer, type PagerdutyServer } from '../../src/simulators/sinks/pagerduty-server.js';
-import { startSlackApiServer, type SlackApiServer } from '../../src/simulators/sinks/slack-api-server.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../src/simulators/sinks/webhook-receiver.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';
+import { startPagerdutyServer, type PagerdutyServer } from '../../simulators/sinks/pagerduty/pagerduty-server.js';
+import { startSlackApiServer, type SlackApiServer } from '../../simulators/sinks/slack/slack-api-server.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 

@@ -3,8 +3,8 @@ import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
 import { Daemon } from '../../src/daemon.js';
 import { silentLogger } from '../../src/log.js';
 import type { Source, SourceProgress, SourceState } from '../../src/sources/source.js';
-import { startObserverSimulator, type RunningObserverSimulator } from '../../src/simulators/observer/index.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../src/simulators/sinks/webhook-receiver.js';
+import { startObserverSimulator, type RunningObserverSimulator } from '../../simulators/observer/index.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';
 import { baseUrl, getReadyz, sample, scrape, startDaemon, until, writeConfig, type ReadyzBody } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 

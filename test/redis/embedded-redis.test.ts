@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectToolRedis } from '../../src/cli/connect-redis.js';
+import { connectToolRedis } from '../../src/redis/tool-redis.js';
 import type { LoadedConfig } from '../../src/config/load-config.js';
 import { EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 

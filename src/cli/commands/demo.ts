@@ -34,7 +34,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   // Listening from the start: a Ctrl-C while things start still stops everything cleanly.
   const stopRequested = waitForStop(opts.duration !== undefined ? opts.duration * 1000 : undefined);
   // Loaded here, not at the top: the simulators and kinesalite stay out of every other command.
-  const { startDemoStack } = await import('../../demo/demo-stack.js');
+  const { startDemoStack } = await import('../../../simulators/demo/demo-stack.js');
   const stack = await startDemoStack({ momentsPerSecond: opts.rate, calls: opts.calls });
   let daemon: Daemon | undefined;
   try {

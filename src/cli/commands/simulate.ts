@@ -21,7 +21,7 @@ export function registerSimulate(program: Command): void {
     .option('--no-introspection', 'refuse __schema/__type queries, as an AppSync API with introspection disabled does')
     .action(async (opts: { port: number; rate: number; athletes: number; schema: 'vendor' | 'amplify'; introspection: boolean }) => {
       // Simulators load on demand: they stay out of `run` and the other commands.
-      const { runMomentsSimulator } = await import('../../simulators/moments/run-moments-simulator.js');
+      const { runMomentsSimulator } = await import('../../../simulators/moments/run-moments-simulator.js');
       const sim = await runMomentsSimulator({ port: opts.port, rate: opts.rate, athletes: opts.athletes, schema: opts.schema, introspection: opts.introspection, logger: createLogger() });
       await untilSignal();
       await sim.stop();
@@ -35,7 +35,7 @@ export function registerSimulate(program: Command): void {
     .option('--calls <n>', 'calls started at once', countOption, 3)
     .option('--snapshot-every <ms>', 'snapshot row interval', positiveIntOption, 2000)
     .action(async (opts: { port: number; accessToken: string; calls: number; snapshotEvery: number }) => {
-      const { runObserverSimulator } = await import('../../simulators/observer/index.js');
+      const { runObserverSimulator } = await import('../../../simulators/observer/index.js');
       await runObserverSimulator({
         port: opts.port,
         accessToken: opts.accessToken,

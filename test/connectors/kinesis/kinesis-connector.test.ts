@@ -7,7 +7,7 @@ import { InputError, PayloadError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { startFailingKinesisProxy, type FailingKinesisProxy } from './failing-kinesis-proxy.js';
-import { startKinesalite, TEST_CREDENTIALS, type Kinesalite } from '../../../src/simulators/sinks/kinesalite-server.js';
+import { startKinesalite, TEST_CREDENTIALS, type Kinesalite } from '../../../simulators/sinks/kinesis/kinesalite-server.js';
 
 const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

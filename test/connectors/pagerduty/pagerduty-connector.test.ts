@@ -4,7 +4,7 @@ import { pagerdutyConnector, type PagerdutyPayload } from '../../../connectors/p
 import type { Connector, DeliveryResult } from '../../../connectors/connector.js';
 import { InputError, PayloadError } from '../../../src/errors.js';
 import { clearSecrets } from '../../../src/secrets.js';
-import { startPagerdutyServer, type PagerdutyServer } from '../../../src/simulators/sinks/pagerduty-server.js';
+import { startPagerdutyServer, type PagerdutyServer } from '../../../simulators/sinks/pagerduty/pagerduty-server.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { capturingLogger, connectorContext, delivery, momentEvent, noSignal, observerRowEvent } from '../fixtures.js';
 

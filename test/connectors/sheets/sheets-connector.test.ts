@@ -6,7 +6,7 @@ import { sheetsConnector, type SheetsConnector, type SheetsPayload } from '../..
 import type { BridgeEvent } from '../../../src/event.js';
 import { InputError, PayloadError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
-import { startSheetsApiServer, type SheetsApiServer } from '../../../src/simulators/sinks/sheets-api-server.js';
+import { startSheetsApiServer, type SheetsApiServer } from '../../../simulators/sinks/sheets/sheets-api-server.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 
 const TOKEN = 'ya29.test-token-for-sheets';

@@ -4,7 +4,7 @@ import type { Delivery, DeliveryResult } from '../../../connectors/connector.js'
 import { sheetsConnector, type SheetsConnector, type SheetsPayload } from '../../../connectors/sheets/index.js';
 import type { BridgeEvent } from '../../../src/event.js';
 import { silentLogger } from '../../../src/log.js';
-import { startSheetsApiServer, type SheetsApiServer } from '../../../src/simulators/sinks/sheets-api-server.js';
+import { startSheetsApiServer, type SheetsApiServer } from '../../../simulators/sinks/sheets/sheets-api-server.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 
 const TOKEN = 'ya29.test-token-for-sheets';

@@ -6,7 +6,7 @@ import type { Connector, DeliveryResult } from '../../../connectors/connector.js
 import type { BridgeEvent } from '../../../src/event.js';
 import { InputError, PayloadError } from '../../../src/errors.js';
 import { clearSecrets } from '../../../src/secrets.js';
-import { startSlackApiServer, type SlackApiServer } from '../../../src/simulators/sinks/slack-api-server.js';
+import { startSlackApiServer, type SlackApiServer } from '../../../simulators/sinks/slack/slack-api-server.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { capturingLogger, connectorContext, delivery, momentEvent, noSignal, observerRowEvent } from '../fixtures.js';
 
@@ -28,7 +28,7 @@ async function send(connector: Connector<SlackPayload>, event = momentEvent, ove
 beforeAll(async () => {
   redis = await startTestRedis();
   client = redis.client();
-  // Rate limiting is tested on its own below and in test/simulators/sinks; here every post is accepted.
+  // Rate limiting is tested on its own below and in test/simulators/sinks/slack/; here every post is accepted.
   slack = await startSlackApiServer({
     tokens: [TOKEN],
     perChannelIntervalMs: 0,

@@ -6,7 +6,7 @@ import { isPrivateAddress } from '../../../connectors/webhook/ssrf-guard.js';
 import type { Connector, DeliveryResult } from '../../../connectors/connector.js';
 import { InputError, PayloadError } from '../../../src/errors.js';
 import { clearSecrets } from '../../../src/secrets.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../../src/simulators/sinks/webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../../simulators/sinks/webhook/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { capturingLogger, connectorContext, delivery, momentEvent, noSignal, observerRowEvent } from '../fixtures.js';
 

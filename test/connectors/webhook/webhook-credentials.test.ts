@@ -7,7 +7,7 @@ import { InputError } from '../../../src/errors.js';
 import { showDeadLetter } from '../../../src/queue/dead-letters.js';
 import type { DeliveryQueues } from '../../../src/queue/delivery-queues.js';
 import { clearSecrets } from '../../../src/secrets.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../../src/simulators/sinks/webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../../simulators/sinks/webhook/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { until } from '../../helpers/daemon-kit.js';
 import { makeQueues } from '../../queue/queue-test-kit.js';

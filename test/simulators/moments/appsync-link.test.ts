@@ -1,7 +1,7 @@
 import { ApolloClient, InMemoryCache, gql, type ApolloLink } from '@apollo/client';
 import { createSubscriptionHandshakeLink } from 'aws-appsync-subscription-link';
 import { describe, expect, it, vi } from 'vitest';
-import { startMomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 import { idToken } from './sim-client.js';
 
 // Per variant: the subscription document (vendor objects need sub-selections, amplify's AWSJSON

@@ -1,9 +1,9 @@
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { idToken } from './sim-client.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
-import { hydrate, matchesFilter } from '../../../src/simulators/moments/moments-store.js';
-import { runMomentsSimulator } from '../../../src/simulators/moments/run-moments-simulator.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
+import { hydrate, matchesFilter } from '../../../simulators/moments/moments-store.js';
+import { runMomentsSimulator } from '../../../simulators/moments/run-moments-simulator.js';
 import { silentLogger } from '../../../src/log.js';
 
 let sim: MomentsSimulator;

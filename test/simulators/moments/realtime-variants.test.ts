@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { describe, expect, it, vi } from 'vitest';
-import { startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 import { idToken } from './sim-client.js';
 
 /** A raw AppSync real-time client: connection_init, then `start` frames; collects every frame. */

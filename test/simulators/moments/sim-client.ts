@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import type { MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 
 /**
  * Raw Cognito and GraphQL calls against the simulator for its own tests, independent of the

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 
 /** The stand-in's documented surface (seeds/000), typed here because the stand-in is plain JS. */
 interface Subscription {

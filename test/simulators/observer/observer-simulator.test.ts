@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createLogger } from '../../../src/log.js';
-import { runObserverSimulator, startObserverSimulator, type RunningObserverSimulator } from '../../../src/simulators/observer/index.js';
-import { ClientStatsWalk, seededRandom } from '../../../src/simulators/observer/webrtc-stats.js';
+import { runObserverSimulator, startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
+import { ClientStatsWalk, seededRandom } from '../../../simulators/observer/webrtc-stats.js';
 import { OBSERVER_SUBPROTOCOL, decodeServerMessage, encodeClientMessage, type DecodedServerMessage } from '../../../src/sources/observer/observer-protocol.js';
 import { identifyRow } from '../../../src/sources/observer/row-identity.js';
 

@@ -4,7 +4,7 @@ import type { BridgeEvent } from '../../../src/event.js';
 import { createLogger } from '../../../src/log.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
 import type { Source, SourceContext } from '../../../src/sources/source.js';
-import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 
 // The moments source's micro-batches through `emitBatch`: a burst is handed over in a few

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MomentsClient } from '../../../src/sources/moments/moments-client.js';
 import { MomentsAuthError, MomentsGraphqlError, MomentsHttpError } from '../../../src/sources/moments/moments-errors.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 
 let sim: MomentsSimulator;
 const clients: MomentsClient[] = [];

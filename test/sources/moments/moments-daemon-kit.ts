@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { loadValidatedConfig } from '../../../src/config/load-validated-config.js';
 import { Daemon } from '../../../src/daemon.js';
 import { createLogger, type Logger } from '../../../src/log.js';
-import { simulatorSourceConfig, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import { simulatorSourceConfig, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 import { writeConfig } from '../../helpers/daemon-kit.js';
 
 /** A logger whose JSON lines land in `lines` (level debug: every line a flood could write counts). */

@@ -9,7 +9,7 @@ import { createLogger } from '../../../src/log.js';
 import type { QuarantinedItem, Source, SourceContext } from '../../../src/sources/source.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
 import { configuredDocuments } from '../../../src/sources/moments/source-config.js';
-import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../../src/simulators/moments/moments-simulator.js';
+import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../../simulators/moments/moments-simulator.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { until } from '../../helpers/until.js';
 

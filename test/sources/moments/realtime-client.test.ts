@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createLogger, type Logger } from '../../../src/log.js';
 import { MomentsClient, type MomentsConnectionState } from '../../../src/sources/moments/moments-client.js';
 import type { MomentsRealtimeError } from '../../../src/sources/moments/moments-errors.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 
 const CONNECTION_TIMEOUT_MS = 1000;
 let sim: MomentsSimulator;

@@ -16,7 +16,7 @@ import type { BridgeEvent } from '../../../src/event.js';
 import { createLogger } from '../../../src/log.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
 import type { Source, SourceContext } from '../../../src/sources/source.js';
-import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
+import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 import { newestIncrementFile } from '../../chaos/redis-crash.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 

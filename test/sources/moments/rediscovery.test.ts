@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSchema, graphql, type GraphQLSchema } from 'graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AMPLIFY_SDL } from '../../../src/simulators/moments/amplify-schema.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../../../src/simulators/moments/moments-simulator.js';
-import { VENDOR_SDL } from '../../../src/simulators/moments/vendor-schema.js';
+import { AMPLIFY_SDL } from '../../../simulators/moments/amplify-schema.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
+import { VENDOR_SDL } from '../../../simulators/moments/vendor-schema.js';
 import { MomentsClient } from '../../../src/sources/moments/moments-client.js';
 
 /**

@@ -1,7 +1,7 @@
 import { buildSchema, parse, validate, type GraphQLSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { AMPLIFY_SDL } from '../../../src/simulators/moments/amplify-schema.js';
-import { VENDOR_SDL } from '../../../src/simulators/moments/vendor-schema.js';
+import { AMPLIFY_SDL } from '../../../simulators/moments/amplify-schema.js';
+import { VENDOR_SDL } from '../../../simulators/moments/vendor-schema.js';
 import { MomentsGraphqlError } from '../../../src/sources/moments/moments-errors.js';
 import { rewriteLowerBound, translateListMomentsArgs } from '../../../src/sources/moments/list-moments-args.js';
 import type { ListArgs } from '../../../src/sources/moments/graphql-client.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startObserverSimulator, type RunningObserverSimulator } from '../../../src/simulators/observer/index.js';
+import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
 import type { DataFrame } from '../../../src/sources/observer/data-frame.js';
 import { ObserverClient } from '../../../src/sources/observer/observer-client.js';
 import { ObserverError } from '../../../src/sources/observer/observer-errors.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startObserverSimulator, type RunningObserverSimulator } from '../../../src/simulators/observer/index.js';
+import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
 import { ObserverSource } from '../../../src/sources/observer/observer-source.js';
 import { observerSourceConfigSchema } from '../../../src/sources/observer/source-config.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';

@@ -8,7 +8,7 @@
 import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startObserverSimulator, type RunningObserverSimulator } from '../../../src/simulators/observer/index.js';
+import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
 import { ObserverSource } from '../../../src/sources/observer/observer-source.js';
 import { observerSourceConfigSchema } from '../../../src/sources/observer/source-config.js';
 import { newestIncrementFile } from '../../chaos/redis-crash.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startObserverSimulator, type RunningObserverSimulator } from '../../../src/simulators/observer/index.js';
+import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
 import type { FrameSpec } from '../../../src/sources/observer/frame-spec.js';
 import { ObserverSource } from '../../../src/sources/observer/observer-source.js';
 import { identifyRow } from '../../../src/sources/observer/row-identity.js';

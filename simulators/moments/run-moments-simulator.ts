@@ -1,5 +1,5 @@
-import type { Logger } from '../../log.js';
-import { createLogger } from '../../log.js';
+import type { Logger } from '../../src/log.js';
+import { createLogger } from '../../src/log.js';
 import { startMomentsSimulator, type MomentsSimulator } from './moments-simulator.js';
 import type { SchemaVariant } from './simulator-schema.js';
 

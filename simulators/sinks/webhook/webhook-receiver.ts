@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
-import { FaultQueue, listen, readBody, sendJson, sleep } from './http-util.js';
+import { FaultQueue, listen, readBody, sendJson, sleep } from '../http-util.js';
 
 /**
  * A local webhook endpoint for tests and the demo. With a `secret` it verifies Standard Webhooks

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { startWebhookReceiver, type WebhookReceiver } from '../../../src/simulators/sinks/webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../../../../simulators/sinks/webhook/webhook-receiver.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 let receiver: WebhookReceiver | undefined;

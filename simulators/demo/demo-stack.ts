@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { startKinesalite, type Kinesalite } from '../simulators/sinks/kinesalite-server.js';
-import { startMomentsSimulator, type MomentsSimulator } from '../simulators/moments/moments-simulator.js';
-import { ObserverSimulator } from '../simulators/observer/index.js';
-import { startPagerdutyServer, type PagerdutyServer } from '../simulators/sinks/pagerduty-server.js';
-import { startSheetsApiServer, type SheetsApiServer } from '../simulators/sinks/sheets-api-server.js';
-import { startSlackApiServer, type SlackApiServer } from '../simulators/sinks/slack-api-server.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../simulators/sinks/webhook-receiver.js';
+import { startKinesalite, type Kinesalite } from '../sinks/kinesis/kinesalite-server.js';
+import { startMomentsSimulator, type MomentsSimulator } from '../moments/moments-simulator.js';
+import { ObserverSimulator } from '../observer/index.js';
+import { startPagerdutyServer, type PagerdutyServer } from '../sinks/pagerduty/pagerduty-server.js';
+import { startSheetsApiServer, type SheetsApiServer } from '../sinks/sheets/sheets-api-server.js';
+import { startSlackApiServer, type SlackApiServer } from '../sinks/slack/slack-api-server.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../sinks/webhook/webhook-receiver.js';
 
 export interface DemoStackOptions {
   /** Generated moments per second (0: none). @defaultValue 1 */

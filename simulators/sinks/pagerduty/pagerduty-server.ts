@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { FaultQueue, listen, readBody, sendJson, sleep } from './http-util.js';
+import { FaultQueue, listen, readBody, sendJson, sleep } from '../http-util.js';
 
 /**
  * A local PagerDuty Events API v2 endpoint (`POST /v2/enqueue`) for tests and the demo.

@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiError } from './sheets-api/api-error.js';
-import { FaultInjector, type InjectedFailure, type LostAnswer } from './sheets-api/fault-injector.js';
-import { parseJson, readBody } from './sheets-api/request-body.js';
-import { RequestLog, type RecordedRequest } from './sheets-api/request-log.js';
-import { readCells } from './sheets-api/sheet-grid.js';
-import { routeSheetsApiCall } from './sheets-api/sheets-api-routes.js';
-import { SpreadsheetStore, type SimulatedSpreadsheet } from './sheets-api/spreadsheet-store.js';
-import { TokenEndpoint, type ServiceAccountRegistration, type TokenRequest } from './sheets-api/token-endpoint.js';
+import { ApiError } from './api-error.js';
+import { FaultInjector, type InjectedFailure, type LostAnswer } from './fault-injector.js';
+import { parseJson, readBody } from './request-body.js';
+import { RequestLog, type RecordedRequest } from './request-log.js';
+import { readCells } from './sheet-grid.js';
+import { routeSheetsApiCall } from './sheets-api-routes.js';
+import { SpreadsheetStore, type SimulatedSpreadsheet } from './spreadsheet-store.js';
+import { TokenEndpoint, type ServiceAccountRegistration, type TokenRequest } from './token-endpoint.js';
 
 /**
  * A local Google Sheets v4 REST server: the subset `@googleapis/sheets` uses for the Sheets
@@ -23,11 +23,11 @@ import { TokenEndpoint, type ServiceAccountRegistration, type TokenRequest } fro
  * maybe lose the answer → record. The parts live in ./sheets-api/.
  */
 
-export { columnLetter } from './sheets-api/a1-range.js';
-export type { InjectedFailure, LostAnswer } from './sheets-api/fault-injector.js';
-export type { RecordedRequest } from './sheets-api/request-log.js';
-export type { CellValue, SimulatedSheet, SimulatedSpreadsheet } from './sheets-api/spreadsheet-store.js';
-export type { ServiceAccountRegistration, TokenRequest } from './sheets-api/token-endpoint.js';
+export { columnLetter } from './a1-range.js';
+export type { InjectedFailure, LostAnswer } from './fault-injector.js';
+export type { RecordedRequest } from './request-log.js';
+export type { CellValue, SimulatedSheet, SimulatedSpreadsheet } from './spreadsheet-store.js';
+export type { ServiceAccountRegistration, TokenRequest } from './token-endpoint.js';
 
 export interface SheetsApiServerOptions {
   /** @defaultValue 127.0.0.1 */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startPagerdutyServer, type PagerdutyServer } from '../../../src/simulators/sinks/pagerduty-server.js';
+import { startPagerdutyServer, type PagerdutyServer } from '../../../../simulators/sinks/pagerduty/pagerduty-server.js';
 
 const KEY = 'abcdefabcdefabcdefabcdefabcdef12';
 let server: PagerdutyServer | undefined;

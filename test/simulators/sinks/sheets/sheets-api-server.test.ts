@@ -1,7 +1,7 @@
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
 import { OAuth2Client } from 'google-auth-library';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSheetsApiServer, type SheetsApiServer } from '../../../src/simulators/sinks/sheets-api-server.js';
+import { startSheetsApiServer, type SheetsApiServer } from '../../../../simulators/sinks/sheets/sheets-api-server.js';
 
 let server: SheetsApiServer;
 let api: sheets_v4.Sheets;

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
-import { slackConnector, type SlackPayload } from '../../../connectors/slack/index.js';
-import type { Connector } from '../../../connectors/connector.js';
-import { startSlackApiServer, type SlackApiServer } from '../../../src/simulators/sinks/slack-api-server.js';
-import { silentLogger } from '../../../src/log.js';
-import { momentEvent } from '../../connectors/fixtures.js';
+import { slackConnector, type SlackPayload } from '../../../../connectors/slack/index.js';
+import type { Connector } from '../../../../connectors/connector.js';
+import { startSlackApiServer, type SlackApiServer } from '../../../../simulators/sinks/slack/slack-api-server.js';
+import { silentLogger } from '../../../../src/log.js';
+import { momentEvent } from '../../../connectors/fixtures.js';
 
 const TOKEN = 'xoxb-burst-token-0000000000';
 let server: SlackApiServer | undefined;

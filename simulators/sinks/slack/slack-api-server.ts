@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultQueue, listen, readBody, sendJson, sleep } from './http-util.js';
+import { FaultQueue, listen, readBody, sendJson, sleep } from '../http-util.js';
 
 /**
  * A local server speaking the part of the Slack Web API the bridge uses (`chat.postMessage`,

@@ -1,13 +1,9 @@
 import type { ServerResponse } from 'node:http';
+import { json } from './http-io.js';
 import type { GeneratorOptions } from './moment-generator.js';
 import type { SimMomentInput, SimTrigger } from './moments-store.js';
 import type { FailTarget, MomentsSimulatorControl } from './simulator-control.js';
 import type { SimAppClient, SimUser } from './token-issuer.js';
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
 
 /**
  * The control API over HTTP: `POST /_control/<action>` with a JSON body (values as the vendor

@@ -1,11 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Logger } from '../../log.js';
-import { silentLogger } from '../../log.js';
+import type { Logger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import { CognitoEndpoint } from './cognito-endpoint.js';
 import { handleControlHttp } from './control-http.js';
-import { runGraphqlRequest } from './graphql-endpoint.js';
-import { ListQuery, type PageArgs } from './list-query.js';
+import { GraphqlHttpEndpoint } from './graphql-http.js';
+import { json, readBody } from './http-io.js';
 import { MomentGenerator, type GeneratorOptions } from './moment-generator.js';
 import { MomentsStore } from './moments-store.js';
 import { RealtimeEndpoint } from './realtime-endpoint.js';
@@ -61,22 +61,6 @@ export function simulatorSourceConfig(sim: Pick<MomentsSimulator, 'cognitoEndpoi
   return { type: 'moments', cognitoEndpoint: sim.cognitoEndpoint, clientId: 'sim-client', username: 'demo', password: 'demo-password', graphqlUrl: sim.graphqlUrl, ...extra };
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage, limit = 1_000_000): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /**
  * Starts the Moments Engine simulator: Cognito InitiateAuth (`/cognito/`), AppSync GraphQL
  * (`/graphql`), the AppSync real-time WebSocket (`/graphql/realtime`, the custom-domain rule) and
@@ -88,7 +72,6 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
   const variant = simulatorSchema(options.schema ?? 'vendor');
   const introspection = options.introspection ?? true;
   const store = new MomentsStore();
-  const lists = new ListQuery();
   const tokens = new TokenIssuer(options.tokenTtlSeconds ?? 3600);
   const failures: Record<FailTarget, { count: number; status: number }> = { cognito: { count: 0, status: 500 }, graphql: { count: 0, status: 500 }, realtime: { count: 0, status: 500 } };
   const takeFailure = (target: FailTarget): number | undefined => {
@@ -115,55 +98,14 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
       return realtimeRefused ? (failStatus ?? 503) : failStatus;
     },
   });
-  const stats = { graphqlRequests: 0, graphqlUnauthorized: 0, introspectionRequests: 0 };
-
-  // ---- GraphQL over HTTP: the store filtered and paged canonically, rendered by the variant ----
-  const rootValue = {
-    listMoments: (args: PageArgs) => {
-      const page = lists.page('listMoments', store.moments, args);
-      return { ...page, items: page.items.map(variant.renderMoment) };
-    },
-    getMoment: ({ publicId }: { publicId: string }) => {
-      const moment = store.moments.find((m) => m.publicId === publicId);
-      return moment ? variant.renderMoment(moment) : null;
-    },
-    listTriggers: (args: PageArgs) => {
-      const page = lists.page('listTriggers', [...store.triggers.values()], args);
-      return { ...page, items: page.items.map(variant.renderTrigger) };
-    },
-    getTrigger: ({ publicId }: { publicId: string }) => {
-      const trigger = store.triggers.get(publicId);
-      return trigger ? variant.renderTrigger(trigger) : null;
-    },
-  };
-
-  const handleGraphql = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    stats.graphqlRequests += 1;
-    const failStatus = takeFailure('graphql');
-    if (failStatus) return json(res, failStatus, { errors: [{ errorType: 'InternalFailure', message: 'Injected failure (simulator control fail-next)' }] });
-    const auth = tokens.verify(req.headers.authorization);
-    if (!auth.ok) {
-      stats.graphqlUnauthorized += 1;
-      return json(res, 401, { errors: [{ errorType: 'UnauthorizedException', message: auth.reason }] }, { 'x-amzn-ErrorType': 'UnauthorizedException' });
-    }
-    let body: { query?: unknown; variables?: Record<string, unknown> | null; operationName?: string | null };
-    try {
-      body = JSON.parse(await readBody(req)) as typeof body;
-    } catch {
-      return json(res, 400, { errors: [{ errorType: 'MalformedHttpRequestException', message: 'Request body is not JSON' }] });
-    }
-    if (typeof body.query !== 'string') return json(res, 400, { errors: [{ errorType: 'MalformedHttpRequestException', message: 'Missing "query"' }] });
-    if (body.query.includes('__schema')) stats.introspectionRequests += 1;
-    const answer = await runGraphqlRequest(variant, { query: body.query, variables: body.variables, operationName: body.operationName }, rootValue, introspection);
-    return json(res, answer.status, answer.body);
-  };
+  const graphql = new GraphqlHttpEndpoint({ store, variant, introspection, tokens, takeFailure: () => takeFailure('graphql') });
 
   // ---- HTTP routing ----
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/$/, '');
     const handle = async (): Promise<void> => {
       if (req.method === 'POST' && path === '/cognito') return cognito.handle(req, res, await readBody(req));
-      if (req.method === 'POST' && path === '/graphql') return handleGraphql(req, res);
+      if (req.method === 'POST' && path === '/graphql') return graphql.handle(req, res);
       if (path.startsWith('/_control/')) return handleControlHttp(control, req.method ?? 'GET', path.slice('/_control/'.length), await readBody(req), res);
       json(res, 404, { message: `Not found: ${req.method} ${path}. Endpoints: POST /cognito/, POST /graphql, WS /graphql/realtime, /_control/*` });
     };
@@ -228,7 +170,7 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
     stats() {
       return {
         ...cognito.stats,
-        ...stats,
+        ...graphql.stats,
         ...realtime.stats,
         openSockets: realtime.sockets.size,
         activeSubscriptions: realtime.activeSubscriptions,

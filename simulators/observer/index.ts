@@ -1,10 +1,11 @@
-import type { Logger } from '../../log.js';
-import { silentLogger } from '../../log.js';
+import type { Logger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import { ObserverSimulator, type ObserverSimulatorControl, type ObserverSimulatorOptions } from './observer-simulator.js';
 
 export { ObserverSimulator } from './observer-simulator.js';
 export { SimStore } from './sim-store.js';
 export type { ObserverSimulatorControl, ObserverSimulatorOptions, SimCall, SimClient, SimulatorState, MalformedKind } from './observer-simulator.js';
+export type { PushRowOptions } from './call-rows.js';
 
 export interface RunningObserverSimulator {
   /** `ws://host:port` to put in the source's `url`. */

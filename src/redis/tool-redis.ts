@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/load-config.js';
-import { EmbeddedRedis } from '../redis/embedded-redis.js';
+import { EmbeddedRedis } from './embedded-redis.js';
 
 export interface ToolRedis {
   /** URL to connect to (password applied separately from `redis.password`). */
