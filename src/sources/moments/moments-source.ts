@@ -1,9 +1,10 @@
 import type { BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
-import { fullJitterBackoff } from '../../full-jitter.js';
 import { RateLimitedLog } from '../../log-rate-limit.js';
 import { counter } from '../../metrics.js';
-import { RedisEpoch, StaleRedisEpochError } from '../redis-epoch.js';
+import { RedisEpoch, StaleRedisEpochError } from '../shared/redis-epoch.js';
+import { RetryBackoff } from '../shared/retry-backoff.js';
+import { SerialLane } from '../shared/serial-lane.js';
 import type { Source, SourceContext, SourceProgress, SourceState } from '../source.js';
 import { createMomentsApi } from './create-moments-api.js';
 import type { RawItem } from './graphql-client.js';
@@ -68,7 +69,7 @@ export class MomentsSource implements Source {
   /** Moments in a batch whose seen check is running. */
   private preparing = 0;
   private unsubscribes: Unsubscribe[] = [];
-  private lane: Promise<void> = Promise.resolve();
+  private readonly lane: SerialLane;
   private backfilling = false;
   private backfillQueued = false;
   private buffer: RawItem[] = [];
@@ -86,8 +87,8 @@ export class MomentsSource implements Source {
    */
   private readonly inFlight = new Map<string, number>();
   private bufferOverflowed = false;
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private retryAttempt = 0;
+  /** Retries of logins, back-fills and refused hand-overs: one backoff, reset by a back-fill that succeeds. */
+  private readonly retry: RetryBackoff;
   private stopped = false;
   /** Periodic back-fill, for an API that reports no connection state. */
   private periodicTimer: NodeJS.Timeout | undefined;
@@ -102,6 +103,8 @@ export class MomentsSource implements Source {
     this.cursor = new MomentCursor(this.epoch.redis, `${ctx.keyPrefix}source:${ctx.name}:`, config.dedupTtl);
     this.triggers = new TriggerCache({ api: () => this.api, logger: ctx.logger, source: ctx.name });
     this.log = new RateLimitedLog(ctx.logger);
+    this.retry = new RetryBackoff({ initialDelayMs: config.reconnect.initialDelay, maxDelayMs: config.reconnect.maxDelay });
+    this.lane = new SerialLane((err) => this.ctx.logger.error({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: ${errorMessage(err)}`));
     this.changes = new TriggerChanges({
       ctx,
       api: () => this.api,
@@ -175,12 +178,11 @@ export class MomentsSource implements Source {
     this.changes.stop();
     clearInterval(this.periodicTimer);
     this.periodicTimer = undefined;
-    for (const timer of this.retryTimers) clearTimeout(timer);
-    this.retryTimers.clear();
+    this.retry.cancel();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
     await this.api?.close();
-    await this.lane;
+    await this.lane.idle();
     await this.settle();
     this.epoch.close();
     this.setState({ status: 'stopped' });
@@ -305,9 +307,7 @@ export class MomentsSource implements Source {
   private enqueue(task: () => Promise<void>): void {
     // Live moments arriving from now on must be handled after this task, not join an earlier batch.
     this.liveBatch = undefined;
-    this.lane = this.lane.then(task).catch((err: unknown) => {
-      this.ctx.logger.error({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: ${errorMessage(err)}`);
-    });
+    this.lane.run(task);
   }
 
   private onLiveMoment(raw: RawItem): void {
@@ -398,7 +398,7 @@ export class MomentsSource implements Source {
       this.backfillQueued = false;
       try {
         await this.backfill(reason);
-        this.retryAttempt = 0;
+        this.retry.reset();
         this.health.recovered();
       } catch (err) {
         this.scheduleRetry(async () => this.requestBackfill(reason), `back-fill failed: ${errorMessage(err)}`, true);
@@ -562,15 +562,11 @@ export class MomentsSource implements Source {
   /** `pipeline`: the failure is on the pipeline side (hand-over, back-fill): reported as not connected until a back-fill succeeds. */
   private scheduleRetry(task: () => Promise<void>, reason: string, pipeline = false): void {
     if (this.stopped) return;
-    this.retryAttempt += 1;
-    const delay = fullJitterBackoff(this.retryAttempt, this.config.reconnect.initialDelay, this.config.reconnect.maxDelay);
-    this.log.warn(`moments ${this.ctx.name} retry`, { source: this.ctx.name, attempt: this.retryAttempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
-    if (pipeline) this.health.pipelineFailed(this.retryAttempt, delay, reason);
-    else if (this.health.transportStatus !== 'connected') this.setState({ status: 'reconnecting', attempt: this.retryAttempt, nextRetryInMs: delay, lastError: reason });
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      void task();
-    }, delay);
-    this.retryTimers.add(timer);
+    const delay = this.retry.next();
+    const attempt = this.retry.attempt;
+    this.log.warn(`moments ${this.ctx.name} retry`, { source: this.ctx.name, attempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
+    if (pipeline) this.health.pipelineFailed(attempt, delay, reason);
+    else if (this.health.transportStatus !== 'connected') this.setState({ status: 'reconnecting', attempt, nextRetryInMs: delay, lastError: reason });
+    this.retry.after(delay, () => void task());
   }
 }

@@ -1,7 +1,7 @@
 import { eventId, type BridgeEvent } from '../../event.js';
-import { fullJitterBackoff } from '../../full-jitter.js';
 import { counter, gauge } from '../../metrics.js';
-import { RedisEpoch } from '../redis-epoch.js';
+import { RedisEpoch } from '../shared/redis-epoch.js';
+import { RetryBackoff } from '../shared/retry-backoff.js';
 import type { Source, SourceContext, SourceState } from '../source.js';
 import { AdminPoller } from './admin-poller.js';
 import { CallDiscovery } from './call-discovery.js';
@@ -77,9 +77,8 @@ export class ObserverSource implements Source {
   private generation = 0;
   private connectedGeneration: number | undefined;
   private everConnected = false;
-  private attempt = 0;
+  private readonly reconnect: RetryBackoff;
   private stopped = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly frames = new Map<string, OpenFrame>();
   private readonly pending: PendingEvents<PendingItem>;
@@ -104,6 +103,7 @@ export class ObserverSource implements Source {
     private readonly options: ObserverSourceOptions = {},
   ) {
     this.malformedLog = new RateLimitedLog(ctx.logger, { burst: 10, intervalMs: 60_000 });
+    this.reconnect = new RetryBackoff({ initialDelayMs: config.reconnect.initialDelay, maxDelayMs: config.reconnect.maxDelay, minDelayMs: 10 });
     this.epoch = new RedisEpoch({ shared: ctx.redis, logger: ctx.logger, onReconnect: () => this.onRedisReconnect() });
     // Call discovery and the admin poller write "emitted" states after tryEmit: on the same connection.
     const stateCtx: SourceContext = { ...ctx, redis: this.epoch.redis };
@@ -163,7 +163,7 @@ export class ObserverSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.reconnectTimer);
+    this.reconnect.cancel();
     this.clearTimers();
     this.admin?.stop();
     this.malformedLog.flush();
@@ -223,7 +223,7 @@ export class ObserverSource implements Source {
       return;
     }
     this.connectedGeneration = generation;
-    this.attempt = 0;
+    this.reconnect.reset();
     this.current = { status: 'connected', since: new Date().toISOString() };
     if (this.everConnected) metrics.reconnects.inc({ source: this.ctx.name });
     this.ctx.logger.info({ source: this.ctx.name, url: this.config.url, reconnect: this.everConnected }, 'observer: connected');
@@ -249,25 +249,24 @@ export class ObserverSource implements Source {
 
   private scheduleReconnect(err: unknown): void {
     if (this.stopped) return;
-    this.attempt += 1;
+    const jittered = this.reconnect.next();
     const code = errorCode(err);
     metrics.connectFailures.inc({ source: this.ctx.name, code });
     const message = (err as Error)?.message ?? String(err);
-    const { initialDelay, maxDelay } = this.config.reconnect;
     let delay: number;
     if (err instanceof ObserverError && err.isAuthFailure) {
       // Retrying a rejected token quickly only hammers the service: wait the longest delay.
-      delay = maxDelay;
+      delay = this.config.reconnect.maxDelay;
       this.current = { status: 'auth_failed', error: message };
       this.ctx.logger.error({ source: this.ctx.name, code, retryInMs: delay }, `observer: ${message}`);
     } else {
-      // Full jitter (a random delay up to the exponential bound) spreads replicas' reconnects.
-      delay = Math.max(10, fullJitterBackoff(this.attempt, initialDelay, maxDelay));
-      this.current = { status: 'reconnecting', attempt: this.attempt, nextRetryInMs: delay, lastError: message };
-      this.ctx.logger.warn({ source: this.ctx.name, code, attempt: this.attempt, retryInMs: delay }, `observer: ${message}`);
+      delay = jittered;
+      const attempt = this.reconnect.attempt;
+      this.current = { status: 'reconnecting', attempt, nextRetryInMs: delay, lastError: message };
+      this.ctx.logger.warn({ source: this.ctx.name, code, attempt, retryInMs: delay }, `observer: ${message}`);
     }
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.connect().catch((e) => this.ctx.logger.error({ err: e }, 'observer: reconnect failed')), delay);
+    this.reconnect.cancel();
+    this.reconnect.after(delay, () => void this.connect().catch((e) => this.ctx.logger.error({ err: e }, 'observer: reconnect failed')));
   }
 
   private clearTimers(): void {
