@@ -7,7 +7,10 @@ import type { Connection } from './moments-schemas.js';
 import type { MomentsOperation } from './operation-documents.js';
 import { rewriteLowerBound, translateListMomentsArgs } from './list-moments-args.js';
 import { OperationDiscovery, type OperationSet, type ResolvedOperation } from './schema-discovery.js';
-import { RealtimeClient, type RealtimeAuthMode, type RealtimeState } from './realtime-client.js';
+import { RealtimeClient } from './appsync/realtime-client.js';
+import { realtimeUrlFor } from './appsync/realtime-url.js';
+import type { RealtimeAuthMode } from './appsync/realtime-messages.js';
+import type { RealtimeState } from './appsync/realtime-options.js';
 
 export type Unsubscribe = () => void;
 
@@ -69,19 +72,6 @@ export interface MomentsClientOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /** Refresh tokens this long before expiry. @defaultValue 300000 */
   refreshMarginMs?: number;
-}
-
-/** AppSync's rule for the real-time endpoint of a GraphQL endpoint. */
-export function realtimeUrlFor(graphqlUrl: string): string {
-  const u = new URL(graphqlUrl);
-  if (u.hostname.includes('appsync-api')) {
-    u.hostname = u.hostname.replace('appsync-api', 'appsync-realtime-api');
-  } else {
-    // Custom domains serve the real-time API under `<graphql path>/realtime`.
-    u.pathname = `${u.pathname.replace(/\/$/, '')}/realtime`;
-  }
-  u.protocol = u.protocol === 'http:' ? 'ws:' : 'wss:';
-  return u.toString();
 }
 
 /**
