@@ -41,6 +41,12 @@ export interface ObserverSourceOptions {
   retryInitialDelayMs?: number;
 }
 
+/*
+ * A little over ~300 lines: the connection lifecycle (connect, disconnect, reconnect, generation
+ * checks) and the wiring of frames, polls and rows share the connection's state; the parts with a
+ * job of their own are observer-frames.ts, observer-polls.ts and observer-rows.ts.
+ */
+
 /**
  * Follows the Observer frames named in config and turns every new row into one `observer.row`
  * event. Owns its connection: reconnects with exponential backoff and full jitter, re-opens every
