@@ -2,7 +2,7 @@ import { eventId, type BridgeEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
 import type { RateLimitedLog } from '../../log-rate-limit.js';
 import { counter } from '../../metrics.js';
-import { StaleRedisEpochError, type RedisEpoch } from '../redis-epoch.js';
+import { StaleRedisEpochError, type RedisEpoch } from '../shared/redis-epoch.js';
 import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import { normalizeIso } from './moment-cursor.js';

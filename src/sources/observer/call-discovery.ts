@@ -10,7 +10,7 @@ const metrics = {
   invalidCalls: counter('mb_observer_invalid_calls_total', 'Entries of fetchOngoingCalls without a usable call id (quarantined)', ['source']),
 };
 
-type FollowedKind = 'callSnapshots' | 'clientSnapshots';
+export type FollowedKind = 'callSnapshots' | 'clientSnapshots';
 
 /** What call discovery needs from the source that owns the connection and the frames. */
 export interface CallDiscoveryHost {

@@ -1,3 +1,8 @@
+/*
+ * One concept at ~310 lines: the Observer JSON-RPC connection (requests and their timeouts,
+ * pings, frames routed by id, close and oversize handling share the socket's state). The wire
+ * format is observer-protocol.ts and the frames data-frame.ts already.
+ */
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import type { z } from 'zod';

@@ -1,54 +1,32 @@
-import { eventId, type BridgeEvent } from '../../event.js';
-import { fullJitterBackoff } from '../../full-jitter.js';
-import { counter, gauge } from '../../metrics.js';
-import { RedisEpoch } from '../redis-epoch.js';
+import { counter } from '../../metrics.js';
+import { RedisEpoch } from '../shared/redis-epoch.js';
+import { RetryBackoff } from '../shared/retry-backoff.js';
 import type { Source, SourceContext, SourceState } from '../source.js';
 import { AdminPoller } from './admin-poller.js';
 import { CallDiscovery } from './call-discovery.js';
-import { frameKey, type FrameSpec } from './frame-spec.js';
-import type { DataFrameLike, ObserverAdminLike, ObserverClientLike, ObserverRow } from './observer-api.js';
+import type { ObserverAdminLike, ObserverClientLike } from './observer-api.js';
 import { ObserverAdminClient } from './observer-admin-client.js';
 import { ObserverClient } from './observer-client.js';
 import { ObserverError } from './observer-errors.js';
+import { ObserverFrames } from './observer-frames.js';
+import { ObserverPolls } from './observer-polls.js';
 import type { MalformedMessage } from './observer-protocol.js';
-import { summaryStats } from './observer-schemas.js';
 import { RateLimitedLog } from '../../log-rate-limit.js';
-import { PendingEvents } from './pending-events.js';
-import { identifyRow } from './row-identity.js';
+import { ObserverRows } from './observer-rows.js';
 import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';
 import type { ObserverSourceConfig } from './source-config.js';
 
 const metrics = {
-  framesOpen: gauge('mb_observer_frames_open', 'Observer data frames currently open', ['source']),
-  rows: counter('mb_observer_rows_total', 'Observer rows turned into events', ['source', 'frame']),
-  duplicateRows: counter('mb_observer_duplicate_rows_total', 'Observer rows dropped because their id was already emitted', ['source']),
-  invalidRows: counter('mb_observer_invalid_rows_total', 'Observer rows that cannot be routed (not an object, or naming another call/client): quarantined', ['source', 'frame']),
   malformed: counter('mb_observer_malformed_frames_total', 'Messages from the Observer service that could not be decoded (skipped)', ['source']),
   oversized: counter('mb_observer_oversized_messages_total', 'Messages from the Observer service over maxMessageBytes (the connection was dropped and re-opened)', ['source']),
   reconnects: counter('mb_observer_reconnects_total', 'Successful Observer reconnections after a drop', ['source']),
   connectFailures: counter('mb_observer_connect_failures_total', 'Failed Observer connection attempts', ['source', 'code']),
   requestErrors: counter('mb_observer_request_errors_total', 'Failed Observer requests (timeouts, error answers, invalid results)', ['source', 'method', 'code']),
-  emitFailures: counter('mb_observer_emit_failures_total', 'Observer events the pipeline could not take (retried)', ['source']),
-  pending: gauge('mb_observer_pending_events', 'Observer rows and events waiting to be handed to the pipeline (in order, or for a retry)', ['source']),
-  pendingDropped: counter(
-    'mb_observer_pending_dropped_total',
-    'Observer rows dropped from memory because too many were waiting (their frames are re-read once the pipeline takes events again)',
-    ['source'],
-  ),
 };
-
-interface OpenFrame {
-  spec: FrameSpec;
-  frame?: DataFrameLike;
-  closing: boolean;
-}
 
 function errorCode(err: unknown): string {
   return err instanceof ObserverError ? err.code : 'observer_error';
 }
-
-/** What waits to be handed to the pipeline: a frame's row, or a ready event (summary). */
-type PendingItem = { kind: 'row'; spec: FrameSpec; row: ObserverRow } | { kind: 'event'; event: BridgeEvent };
 
 export interface ObserverSourceOptions {
   /** Builds the client; defaults to the built-in client or the `sdk:` package. */
@@ -62,6 +40,12 @@ export interface ObserverSourceOptions {
   /** Upper bound of the first retry delay of a refused row or event, ms (doubling up to 10 s). @defaultValue 200 */
   retryInitialDelayMs?: number;
 }
+
+/*
+ * A little over ~300 lines: the connection lifecycle (connect, disconnect, reconnect, generation
+ * checks) and the wiring of frames, polls and rows share the connection's state; the parts with a
+ * job of their own are observer-frames.ts, observer-polls.ts and observer-rows.ts.
+ */
 
 /**
  * Follows the Observer frames named in config and turns every new row into one `observer.row`
@@ -77,17 +61,11 @@ export class ObserverSource implements Source {
   private generation = 0;
   private connectedGeneration: number | undefined;
   private everConnected = false;
-  private attempt = 0;
+  private readonly reconnect: RetryBackoff;
   private stopped = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private timers: NodeJS.Timeout[] = [];
-  private readonly frames = new Map<string, OpenFrame>();
-  private readonly pending: PendingEvents<PendingItem>;
-  /** Frames whose rows were dropped from memory over the cap: re-read when the pipeline recovers. */
-  private readonly resync = new Map<string, FrameSpec>();
-  /** Frames opened and read on the current connection: their rows arrived live until they closed. */
-  private readonly followed = new Set<string>();
-  private readonly discovery: CallDiscovery;
+  private readonly frames: ObserverFrames;
+  private readonly polls: ObserverPolls;
+  private readonly rows: ObserverRows;
   /** A server sending garbage sends a lot of it: ten lines a minute, the metric counts the rest. */
   private readonly malformedLog: RateLimitedLog;
   private readonly admin: AdminPoller | undefined;
@@ -104,33 +82,47 @@ export class ObserverSource implements Source {
     private readonly options: ObserverSourceOptions = {},
   ) {
     this.malformedLog = new RateLimitedLog(ctx.logger, { burst: 10, intervalMs: 60_000 });
+    this.reconnect = new RetryBackoff({ initialDelayMs: config.reconnect.initialDelay, maxDelayMs: config.reconnect.maxDelay, minDelayMs: 10 });
     this.epoch = new RedisEpoch({ shared: ctx.redis, logger: ctx.logger, onReconnect: () => this.onRedisReconnect() });
     // Call discovery and the admin poller write "emitted" states after tryEmit: on the same connection.
     const stateCtx: SourceContext = { ...ctx, redis: this.epoch.redis };
-    const cap = options.maxPendingEvents ?? 10_000;
-    this.pending = new PendingEvents<PendingItem>({
-      cap,
-      initialDelayMs: options.retryInitialDelayMs ?? 200,
-      handle: (item) => (item.kind === 'row' ? this.handleRow(item.spec, item.row) : this.tryEmit(item.event)),
-      onDrop: (item) => this.onDropped(item),
-      onTaken: (waiting) => {
-        metrics.pending.set({ source: ctx.name }, waiting);
-        // Re-read dropped frames once the pipeline is healthy again and has room for their rows.
-        if (this.resync.size > 0 && !this.pending.blocked && waiting < cap / 2) this.resyncFrames();
-      },
+    const isCurrent = (generation: number) => generation === this.connectedGeneration;
+    this.frames = new ObserverFrames({
+      ctx,
+      client: () => this.client,
+      connectedGeneration: () => this.connectedGeneration,
+      enqueueRow: (spec, row) => this.rows.enqueueRow(spec, row),
+      requestFailed: (method, err) => this.requestFailed(method, err),
     });
-    this.discovery = new CallDiscovery({
+    this.rows = new ObserverRows({
+      ctx,
+      epoch: this.epoch,
+      seenKey: (upstreamId) => this.key(`seen:${upstreamId}`),
+      dedupTtl: config.dedupTtl,
+      frames: this.frames,
+      cap: options.maxPendingEvents ?? 10_000,
+      retryInitialDelayMs: options.retryInitialDelayMs ?? 200,
+      isStopped: () => this.stopped,
+    });
+    const discovery = new CallDiscovery({
       ctx: stateCtx,
       callsKey: this.key('calls'),
       client: () => this.client,
-      isCurrent: (generation) => generation === this.connectedGeneration,
-      openFrame: (generation, spec) => this.openFrame(generation, spec),
-      closeFrame: (key) => this.closeFrame(key),
-      discoveredFrames: () => [...this.frames.entries()].filter(([, e]) => e.spec.discovered).map(([key, e]) => [key, e.spec]),
-      // Followed on this connection until the service closed it: every row came live.
-      followedLive: (key) => this.frames.has(key) || this.followed.delete(key),
-      enqueueRow: (spec, row) => this.enqueueRow(spec, row),
-      emit: (event) => this.tryEmit(event),
+      isCurrent,
+      openFrame: (generation, spec) => this.frames.open(generation, spec),
+      closeFrame: (key) => this.frames.close(key),
+      discoveredFrames: () => this.frames.discovered(),
+      followedLive: (key) => this.frames.followedLive(key),
+      enqueueRow: (spec, row) => this.rows.enqueueRow(spec, row),
+      emit: (event) => this.rows.tryEmit(event),
+      requestFailed: (method, err) => this.requestFailed(method, err),
+    });
+    this.polls = new ObserverPolls({
+      ctx,
+      discovery,
+      client: () => this.client,
+      isCurrent,
+      addEvent: (event) => this.rows.addEvent(event),
       requestFailed: (method, err) => this.requestFailed(method, err),
     });
     // Call started/ended and admin state events are not held here: their last emitted state is in
@@ -139,7 +131,7 @@ export class ObserverSource implements Source {
       this.admin = new AdminPoller({
         ctx: stateCtx,
         pollEvery: config.admin.pollEvery,
-        emit: (event) => this.tryEmit(event),
+        emit: (event) => this.rows.tryEmit(event),
         requestFailed: (method, err) => this.requestFailed(method, err),
       });
     }
@@ -152,7 +144,7 @@ export class ObserverSource implements Source {
   async start(): Promise<void> {
     this.stopped = false;
     await this.epoch.connect();
-    this.pending.resume();
+    this.rows.resume();
     this.factory =
       this.options.createClient ??
       (this.config.sdk
@@ -163,19 +155,17 @@ export class ObserverSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    this.clearTimers();
+    this.reconnect.cancel();
+    this.polls.stop();
     this.admin?.stop();
     this.malformedLog.flush();
     this.connectedGeneration = undefined;
-    for (const entry of this.frames.values()) entry.closing = true;
-    this.frames.clear();
-    this.updateFramesGauge();
+    this.frames.forgetAll();
     const client = this.client;
     this.client = undefined;
     await Promise.resolve(client?.close()).catch(() => undefined);
     // Rows still waiting are not marked seen in Redis: the next start re-reads them with update().
-    await this.pending.stop();
+    await this.rows.stop();
     this.epoch.close();
     this.current = { status: 'stopped' };
   }
@@ -223,13 +213,12 @@ export class ObserverSource implements Source {
       return;
     }
     this.connectedGeneration = generation;
-    this.attempt = 0;
+    this.reconnect.reset();
     this.current = { status: 'connected', since: new Date().toISOString() };
     if (this.everConnected) metrics.reconnects.inc({ source: this.ctx.name });
     this.ctx.logger.info({ source: this.ctx.name, url: this.config.url, reconnect: this.everConnected }, 'observer: connected');
     this.everConnected = true;
-    this.resync.clear(); // every frame is re-opened and re-read now
-    this.followed.clear();
+    this.frames.connected();
     this.openConfiguredFrames(generation);
     this.admin?.start(client as ObserverAdminLike);
   }
@@ -237,42 +226,34 @@ export class ObserverSource implements Source {
   private onDisconnect(generation: number, reason: string): void {
     if (this.stopped || generation !== this.connectedGeneration) return;
     this.connectedGeneration = undefined;
-    this.clearTimers();
+    this.polls.stop();
     this.admin?.stop();
     // The service forgets frames with the connection; they are re-created after reconnecting.
-    for (const entry of this.frames.values()) entry.closing = true;
-    this.frames.clear();
-    this.updateFramesGauge();
+    this.frames.forgetAll();
     this.ctx.logger.warn({ source: this.ctx.name, reason }, 'observer: connection lost, reconnecting');
     this.scheduleReconnect(new ObserverError('observer_disconnected', `Observer connection lost: ${reason}`));
   }
 
   private scheduleReconnect(err: unknown): void {
     if (this.stopped) return;
-    this.attempt += 1;
+    const jittered = this.reconnect.next();
     const code = errorCode(err);
     metrics.connectFailures.inc({ source: this.ctx.name, code });
     const message = (err as Error)?.message ?? String(err);
-    const { initialDelay, maxDelay } = this.config.reconnect;
     let delay: number;
     if (err instanceof ObserverError && err.isAuthFailure) {
       // Retrying a rejected token quickly only hammers the service: wait the longest delay.
-      delay = maxDelay;
+      delay = this.config.reconnect.maxDelay;
       this.current = { status: 'auth_failed', error: message };
       this.ctx.logger.error({ source: this.ctx.name, code, retryInMs: delay }, `observer: ${message}`);
     } else {
-      // Full jitter (a random delay up to the exponential bound) spreads replicas' reconnects.
-      delay = Math.max(10, fullJitterBackoff(this.attempt, initialDelay, maxDelay));
-      this.current = { status: 'reconnecting', attempt: this.attempt, nextRetryInMs: delay, lastError: message };
-      this.ctx.logger.warn({ source: this.ctx.name, code, attempt: this.attempt, retryInMs: delay }, `observer: ${message}`);
+      delay = jittered;
+      const attempt = this.reconnect.attempt;
+      this.current = { status: 'reconnecting', attempt, nextRetryInMs: delay, lastError: message };
+      this.ctx.logger.warn({ source: this.ctx.name, code, attempt, retryInMs: delay }, `observer: ${message}`);
     }
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.connect().catch((e) => this.ctx.logger.error({ err: e }, 'observer: reconnect failed')), delay);
-  }
-
-  private clearTimers(): void {
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    this.reconnect.cancel();
+    this.reconnect.after(delay, () => void this.connect().catch((e) => this.ctx.logger.error({ err: e }, 'observer: reconnect failed')));
   }
 
   private onMalformed(message: MalformedMessage): void {
@@ -306,170 +287,22 @@ export class ObserverSource implements Source {
   private openConfiguredFrames(generation: number): void {
     for (const [index, frame] of this.config.frames.entries()) {
       if ('ongoingCalls' in frame) {
-        const poll = () => void this.discovery.poll(generation, frame.ongoingCalls.frames);
-        poll();
-        this.timers.push(setInterval(poll, frame.ongoingCalls.pollEvery));
+        this.polls.discoverCalls(generation, frame.ongoingCalls);
       } else if ('callSnapshots' in frame) {
-        void this.openFrame(generation, { kind: 'callSnapshots', callId: frame.callSnapshots.callId, discovered: false });
+        void this.frames.open(generation, { kind: 'callSnapshots', callId: frame.callSnapshots.callId, discovered: false });
       } else if ('clientSnapshots' in frame) {
-        void this.openFrame(generation, { kind: 'clientSnapshots', ...frame.clientSnapshots, discovered: false });
+        void this.frames.open(generation, { kind: 'clientSnapshots', ...frame.clientSnapshots, discovered: false });
       } else if ('database' in frame) {
-        void this.openFrame(generation, { kind: 'database', resource: frame.database.resource, conditions: frame.database.conditions, discovered: false });
+        void this.frames.open(generation, { kind: 'database', resource: frame.database.resource, conditions: frame.database.conditions, discovered: false });
       } else {
-        const { every, params } = frame.summaryStats;
-        this.timers.push(setInterval(() => void this.emitSummary(generation, index, every, params), every));
+        this.polls.summaryStats(generation, index, frame.summaryStats.every, frame.summaryStats.params);
       }
     }
-  }
-
-  private async openFrame(generation: number, spec: FrameSpec): Promise<void> {
-    const client = this.client;
-    const key = frameKey(spec);
-    if (!client || generation !== this.connectedGeneration || this.frames.has(key)) return;
-    const entry: OpenFrame = { spec, closing: false };
-    this.frames.set(key, entry); // reserved now so a concurrent poll does not open it twice
-    let frame: DataFrameLike;
-    try {
-      if (spec.kind === 'callSnapshots') frame = await client.createCallSnapshotsFrame(spec.callId!);
-      else if (spec.kind === 'clientSnapshots') frame = await client.createClientSnapshotsFrame({ callId: spec.callId!, clientId: spec.clientId! });
-      else frame = await client.createDatabaseFrame(spec.resource!, spec.conditions ?? {}, false);
-    } catch (err) {
-      if (this.frames.get(key) === entry) this.frames.delete(key);
-      this.requestFailed('createFrame', err);
-      return;
-    }
-    if (entry.closing || generation !== this.connectedGeneration) {
-      await Promise.resolve(frame.close()).catch(() => undefined);
-      return;
-    }
-    entry.frame = frame;
-    this.updateFramesGauge();
-    this.ctx.logger.debug({ source: this.ctx.name, frame: key }, 'observer: frame opened');
-    frame.on('newrow', (row) => this.enqueueRow(spec, row));
-    frame.on('error', (err) => this.requestFailed('frame', err));
-    frame.on('close', (reason) => {
-      if (this.frames.get(key) !== entry) return;
-      this.frames.delete(key);
-      this.updateFramesGauge();
-      // 'disconnected' is the connection's close, handled (and logged) by onDisconnect.
-      if (!entry.closing && reason !== 'disconnected') this.ctx.logger.info({ source: this.ctx.name, frame: key, reason: String(reason ?? '') }, 'observer: frame closed by the service');
-    });
-    try {
-      // Rows an SDK may already hold (e.g. from updateOnCreate), then a pull: after a reconnect
-      // this is what delivers rows published while the bridge was away.
-      if (frame[Symbol.iterator]) for (const row of frame as Iterable<ObserverRow>) this.enqueueRow(spec, row);
-      else if (frame[Symbol.asyncIterator]) for await (const row of frame as AsyncIterable<ObserverRow>) this.enqueueRow(spec, row);
-      await frame.update();
-      if (generation === this.connectedGeneration) this.followed.add(key);
-    } catch (err) {
-      this.requestFailed('updateFrame', err);
-    }
-  }
-
-  private async closeFrame(key: string): Promise<void> {
-    const entry = this.frames.get(key);
-    if (!entry) return;
-    entry.closing = true;
-    this.frames.delete(key);
-    this.updateFramesGauge();
-    this.ctx.logger.debug({ source: this.ctx.name, frame: key }, 'observer: frame closed');
-    await Promise.resolve(entry.frame?.close()).catch(() => undefined);
-  }
-
-  private updateFramesGauge(): void {
-    let open = 0;
-    for (const entry of this.frames.values()) if (entry.frame) open += 1;
-    metrics.framesOpen.set({ source: this.ctx.name }, open);
   }
 
   /** Open frames by key (`callSnapshots:<callId>`, `clientSnapshots:<callId>:<clientId>`, `database:<resource>`). */
   openFrames(): string[] {
-    return [...this.frames.entries()].filter(([, e]) => e.frame).map(([k]) => k);
-  }
-
-  private async emitSummary(generation: number, index: number, every: number, params: Record<string, unknown>): Promise<void> {
-    const client = this.client;
-    if (!client || generation !== this.connectedGeneration) return;
-    // One id per period, fixed when the tick fires (ticks are at least `every` apart, so a slow
-    // answer cannot fold two polls into one period); replicas polling the same period agree.
-    const bucket = Math.floor(Date.now() / every) * every;
-    let stats: Record<string, unknown>;
-    try {
-      const parsed = summaryStats.safeParse(await client.getSummaryStats(params));
-      if (!parsed.success) throw new ObserverError('observer_invalid_response', 'getSummaryStats returned something that is not an object');
-      stats = parsed.data;
-    } catch (err) {
-      this.requestFailed('getSummaryStats', err);
-      return;
-    }
-    // Through the pending list: a summary the pipeline refuses is retried, not skipped.
-    this.addPending({
-      kind: 'event',
-      event: {
-        id: eventId(this.ctx.name, 'observer.summary', `summaryStats:${index}:${bucket}`),
-        source: this.ctx.name,
-        kind: 'observer.summary',
-        time: new Date(bucket).toISOString(),
-        data: { ...stats, params },
-      },
-    });
-  }
-
-  // ---- rows ---------------------------------------------------------------------------------------
-
-  private enqueueRow(spec: FrameSpec, row: ObserverRow): void {
-    // Rows can be dropped over the cap: their frame is re-read later (update() on a new frame).
-    this.addPending({ kind: 'row', spec, row });
-  }
-
-  private addPending(item: PendingItem): void {
-    this.pending.add(item, { droppable: item.kind === 'row' });
-    metrics.pending.set({ source: this.ctx.name }, this.pending.size);
-  }
-
-  /** One row to the pipeline; true once it is there (or quarantined, or already emitted). */
-  private async handleRow(spec: FrameSpec, raw: ObserverRow): Promise<boolean> {
-    if (this.stopped) return true;
-    const row = identifyRow(spec, raw);
-    try {
-      if (!row.ok) {
-        metrics.invalidRows.inc({ source: this.ctx.name, frame: spec.kind });
-        this.ctx.logger.warn({ source: this.ctx.name, frame: frameKey(spec) }, `observer: quarantined a row: ${row.reason}`);
-        await this.ctx.quarantine({ kind: 'observer.row', reason: row.reason, raw });
-        return true;
-      }
-      const seenKey = this.key(`seen:${row.upstreamId}`);
-      const epoch = this.epoch.current;
-      if ((await this.epoch.redis.exists(seenKey)) === 1) {
-        metrics.duplicateRows.inc({ source: this.ctx.name });
-        return true;
-      }
-      await this.ctx.emit({ id: eventId(this.ctx.name, 'observer.row', row.upstreamId), source: this.ctx.name, kind: 'observer.row', time: row.time, data: row.data });
-      // Marked only after the pipeline took it: a crash in between re-emits (same id), never loses.
-      // Handed over before a Redis reconnect, its job may be among the writes Redis lost: retried
-      // (the seen check on the new Redis decides, and the queue drops it if its job is there).
-      if (!this.epoch.holds(epoch)) return false;
-      await this.epoch.redis.set(seenKey, '1', 'PX', this.config.dedupTtl);
-      metrics.rows.inc({ source: this.ctx.name, frame: spec.kind });
-      return true;
-    } catch (err) {
-      metrics.emitFailures.inc({ source: this.ctx.name });
-      this.ctx.logger.error({ source: this.ctx.name, frame: frameKey(spec), err: (err as Error).message }, 'observer: could not hand a row to the pipeline; retrying');
-      return false;
-    }
-  }
-
-  private onDropped(item: PendingItem): void {
-    if (item.kind !== 'row') return;
-    metrics.pendingDropped.inc({ source: this.ctx.name });
-    const key = frameKey(item.spec);
-    if (!this.resync.has(key)) {
-      this.ctx.logger.warn(
-        { source: this.ctx.name, frame: key, waiting: this.pending.size },
-        'observer: too many rows waiting for the pipeline; dropping the oldest from memory — this frame is re-read once the pipeline takes events again',
-      );
-    }
-    this.resync.set(key, item.spec);
+    return this.frames.openKeys();
   }
 
   /**
@@ -480,36 +313,8 @@ export class ObserverSource implements Source {
   private onRedisReconnect(): void {
     if (this.stopped || this.connectedGeneration === undefined) return;
     this.ctx.logger.warn({ source: this.ctx.name, frames: this.frames.size }, 'observer: Redis connection re-established; re-reading every frame in case Redis lost its last writes');
-    for (const [key, entry] of this.frames) this.resync.set(key, entry.spec);
-    this.resyncFrames();
+    this.frames.markAllForResync();
+    this.frames.resyncMarked();
   }
 
-  /** Re-opens the frames whose rows were dropped over the cap: a new frame's update() reads them all again. */
-  private resyncFrames(): void {
-    const generation = this.connectedGeneration;
-    if (generation === undefined) return; // the reconnect re-opens and re-reads every frame
-    const specs = [...this.resync.values()];
-    this.resync.clear();
-    for (const spec of specs) {
-      const key = frameKey(spec);
-      this.ctx.logger.info({ source: this.ctx.name, frame: key }, 'observer: re-reading a frame whose rows were dropped from memory');
-      void this.closeFrame(key).then(() => this.openFrame(generation, spec));
-    }
-  }
-
-  /**
-   * Emits a discovery or summary event; false when the pipeline refused it, or when Redis
-   * reconnected meanwhile (the caller must not record it as emitted: Redis may have lost it).
-   */
-  private async tryEmit(event: BridgeEvent): Promise<boolean> {
-    const epoch = this.epoch.current;
-    try {
-      await this.ctx.emit(event);
-      return this.epoch.holds(epoch);
-    } catch (err) {
-      metrics.emitFailures.inc({ source: this.ctx.name });
-      this.ctx.logger.error({ source: this.ctx.name, kind: event.kind, err: (err as Error).message }, 'observer: could not hand an event to the pipeline; will retry');
-      return false;
-    }
-  }
 }

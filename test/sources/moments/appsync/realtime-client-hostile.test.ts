@@ -2,9 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createLogger, type Logger } from '../../../src/log.js';
-import { registry } from '../../../src/metrics.js';
-import { RealtimeClient, type RealtimeClientOptions, type RealtimeState } from '../../../src/sources/moments/realtime-client.js';
+import { createLogger, type Logger } from '../../../../src/log.js';
+import { registry } from '../../../../src/metrics.js';
+import { RealtimeClient } from '../../../../src/sources/moments/appsync/realtime-client.js';
+import type { RealtimeClientOptions, RealtimeState } from '../../../../src/sources/moments/appsync/realtime-options.js';
 
 /**
  * A small hostile AppSync real-time peer: it speaks just enough of the protocol to be connected

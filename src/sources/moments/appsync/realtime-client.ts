@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { WebSocket, type RawData } from 'ws';
-import { fullJitterBackoff } from '../../full-jitter.js';
-import type { Logger } from '../../log.js';
-import { RateLimitedLog } from '../../log-rate-limit.js';
-import { counter } from '../../metrics.js';
-import { MomentsAuthError, MomentsRealtimeError } from './moments-errors.js';
+import { counter } from '../../../metrics.js';
+import { RetryBackoff } from '../../shared/retry-backoff.js';
+import { MomentsAuthError, MomentsRealtimeError } from '../moments-errors.js';
+import { APPSYNC_CONNECTION_TIMEOUT_MS, describeErrors, handshakeRequest, isUnauthorized, keepAliveTimeout, parseServerMessage, startMessage } from './realtime-messages.js';
+import type { RealtimeClientEvents, RealtimeClientOptions, RealtimeState } from './realtime-options.js';
+import { RealtimeProblems } from './realtime-problems.js';
+import { SubscriptionBook, type ActiveSubscription, type RealtimeSubscription, type SubscriptionHandler } from './realtime-subscriptions.js';
 
 /**
  * The AWS AppSync real-time protocol over one WebSocket
@@ -15,115 +17,18 @@ import { MomentsAuthError, MomentsRealtimeError } from './moments-errors.js';
  * leads to a reconnect with exponential backoff and full jitter, a fresh token and re-subscribing.
  */
 
-export type RealtimeAuthMode = 'subprotocol' | 'query';
-
-export type RealtimeState =
-  | { status: 'idle' }
-  | { status: 'connecting'; attempt: number }
-  | { status: 'connected'; since: string }
-  | { status: 'reconnecting'; attempt: number; nextRetryInMs: number; lastError: string }
-  | { status: 'auth_failed'; error: string }
-  | { status: 'stopped' };
-
-export interface RealtimeClientOptions {
-  /** `wss://…/graphql/realtime` or the `appsync-realtime-api` host. */
-  url: string;
-  /** Host of the GraphQL endpoint: AppSync checks it in the auth header. */
-  host: string;
-  /** How the auth header travels. @defaultValue `subprotocol` */
-  auth?: RealtimeAuthMode;
-  token: () => Promise<string>;
-  /** Called when the server refused the token (HTTP 401 / UnauthorizedException). */
-  refreshToken: () => Promise<string>;
-  logger: Logger;
-  /** First reconnect delay cap; doubles per attempt. @defaultValue 500 */
-  initialDelayMs?: number;
-  /** @defaultValue 30000 */
-  maxDelayMs?: number;
-  /** Give up on a handshake without `connection_ack` after this long. @defaultValue 15000 */
-  connectionInitTimeoutMs?: number;
-  /** Source of randomness for the jitter (tests may pin it). @defaultValue Math.random */
-  random?: () => number;
-  /**
-   * The reconnect backoff starts over only after a connection stayed up this long past its
-   * `connection_ack`: a peer that acks and then drops (or acks with a keep-alive timeout it does
-   * not honour) must not turn the backoff into a reconnect storm. @defaultValue 30000
-   */
-  stableAfterMs?: number;
-  /**
-   * Bounds for the peer's `connectionTimeoutMs`: a value outside them is clamped (and logged once);
-   * an absent or non-numeric one means AppSync's documented 300000. @defaultValue `{ minMs: 1000, maxMs: 600000 }`
-   */
-  connectionTimeoutBounds?: { minMs: number; maxMs: number };
-  /**
-   * Largest WebSocket message accepted (ws `maxPayload`); a larger one drops the connection, which
-   * is logged, counted and reconnected. AppSync caps a subscription message at 240 KB
-   * (https://docs.aws.amazon.com/general/latest/gr/appsync.html, "Subscription payload size"); the
-   * default leaves room for the protocol envelope and a self-hosted engine. @defaultValue 1048576 (1 MiB)
-   */
-  maxMessageBytes?: number;
-}
-
-export interface SubscriptionHandler {
-  /** One `data` payload's `data` object, e.g. `{ onCreateMoment: {...} }`. */
-  next: (data: Record<string, unknown>) => void;
-  /** The server refused or ended the subscription with errors. */
-  error?: (err: MomentsRealtimeError) => void;
-}
-
-export interface RealtimeSubscription {
-  readonly id: string;
-  unsubscribe(): void;
-}
-
-export interface RealtimeClientEvents {
-  state: [RealtimeState];
-  /** Connected, acknowledged and every subscription answered (start_ack or error). */
-  ready: [{ reconnect: boolean }];
-  /** A protocol problem that did not stop the client (malformed frame, refused subscription, …). */
-  protocolError: [MomentsRealtimeError];
-}
-
-interface ActiveSubscription {
-  id: string;
-  query: string;
-  variables: Record<string, unknown>;
-  handler: SubscriptionHandler;
-  /** start_ack (or error) received on the current socket. */
-  answered: boolean;
-  /** Refused by the server: not re-sent on reconnect (it would fail again). */
-  failed: boolean;
-}
-
-interface Frame {
-  type?: unknown;
-  id?: unknown;
-  payload?: Record<string, unknown> & { errors?: Array<{ errorType?: string; message?: string; errorCode?: number }> };
-}
-
-const protocolErrors = counter('mb_moments_realtime_protocol_errors_total', 'AppSync real-time protocol problems by kind', ['kind']);
-const clamped = counter('mb_moments_realtime_clamped_values_total', 'Values from the AppSync real-time peer outside sane bounds, clamped', ['field']);
-
-/** AppSync's documented keep-alive timeout, used when the peer sends none or nonsense. */
-const APPSYNC_CONNECTION_TIMEOUT_MS = 300_000;
 const DEFAULT_BOUNDS = { minMs: 1_000, maxMs: 600_000 };
 const reconnects = counter('mb_moments_realtime_reconnects_total', 'AppSync real-time reconnect attempts');
 
-function b64url(text: string): string {
-  return Buffer.from(text).toString('base64url');
-}
-
 export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
   private readonly options: RealtimeClientOptions;
-  private readonly subs = new Map<string, ActiveSubscription>();
+  private readonly subs = new SubscriptionBook();
   private socket: WebSocket | undefined;
   private currentState: RealtimeState = { status: 'idle' };
-  private attempt = 0;
+  private readonly backoff: RetryBackoff;
   private everReady = false;
   private readyOnThisSocket = false;
   private acked = false;
-  private nextSubId = 1;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private initTimer: NodeJS.Timeout | undefined;
   private stopped = true;
@@ -132,20 +37,14 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
   /** From the last connection_ack: no `ka` for this long means the socket is dead. */
   private connectionTimeoutMs = APPSYNC_CONNECTION_TIMEOUT_MS;
   private stableTimer: NodeJS.Timeout | undefined;
-  private clampLogged = false;
-  /**
-   * Protocol problems, keep-alive timeouts and oversized frames are logged through this: a peer
-   * flooding the socket (or a reconnect loop) writes a few lines and a summary per interval, at any
-   * log level; the metric counts every one.
-   */
-  private readonly log: RateLimitedLog;
+  private readonly problems: RealtimeProblems;
 
   constructor(options: RealtimeClientOptions) {
     super();
     if (!options.url) throw new TypeError('RealtimeClient: url is required');
     this.options = options;
-    // One line per kind and 10 s, then a summary: the first says what is wrong, the metric counts.
-    this.log = new RateLimitedLog(options.logger, { burst: 1, intervalMs: 10_000 });
+    this.problems = new RealtimeProblems(options.logger);
+    this.backoff = new RetryBackoff({ initialDelayMs: options.initialDelayMs ?? 500, maxDelayMs: options.maxDelayMs ?? 30_000, random: options.random });
   }
 
   state(): RealtimeState {
@@ -179,9 +78,8 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
 
   /** Adds a subscription; it is (re)started on every connection until unsubscribed. */
   subscribe(query: string, variables: Record<string, unknown>, handler: SubscriptionHandler): RealtimeSubscription {
-    const id = `sub-${this.nextSubId++}`;
-    const sub: ActiveSubscription = { id, query, variables, handler, answered: false, failed: false };
-    this.subs.set(id, sub);
+    const sub = this.subs.add(query, variables, handler);
+    const id = sub.id;
     if (this.acked) void this.sendStart(sub);
     return {
       id,
@@ -210,7 +108,7 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    this.setState({ status: 'connecting', attempt: this.attempt });
+    this.setState({ status: 'connecting', attempt: this.backoff.attempt });
     let token: string;
     try {
       token = this.tokenRefused ? await this.options.refreshToken() : await this.options.token();
@@ -225,23 +123,12 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
       return;
     }
     if (this.stopped) return;
-    const header = JSON.stringify({ host: this.options.host, Authorization: token });
-    let url = this.options.url;
-    const protocols = ['graphql-ws'];
-    if ((this.options.auth ?? 'subprotocol') === 'subprotocol') {
-      protocols.push(`header-${b64url(header)}`);
-    } else {
-      // The older form: the header in the query string (ends up in proxy logs; fallback only).
-      const u = new URL(url);
-      u.searchParams.set('header', Buffer.from(header).toString('base64'));
-      u.searchParams.set('payload', 'e30=');
-      url = u.toString();
-    }
+    const { url, protocols } = handshakeRequest(this.options.url, this.options.host, token, this.options.auth ?? 'subprotocol');
     const socket = new WebSocket(url, protocols, { handshakeTimeout: this.options.connectionInitTimeoutMs ?? 15_000, maxPayload: this.options.maxMessageBytes ?? 1_048_576 });
     this.socket = socket;
     this.acked = false;
     this.readyOnThisSocket = false;
-    for (const sub of this.subs.values()) sub.answered = false;
+    this.subs.resetAnswers();
 
     socket.on('unexpected-response', (_req, res) => {
       const type = String(res.headers['x-amzn-errortype'] ?? '');
@@ -262,8 +149,7 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         // ws has already closed the socket (1009); the close handler reconnects.
         const limit = this.options.maxMessageBytes ?? 1_048_576;
-        protocolErrors.inc({ kind: 'oversized_frame' });
-        this.log.warn('moments realtime oversized_frame', { limit }, `Moments real-time: the server sent a message larger than ${limit} bytes (maxMessageBytes); dropped the connection and reconnecting (the back-fill recovers what it carried; raise maxMessageBytes if the engine sends such messages on purpose)`);
+        this.problems.oversizedMessage(limit);
         this.lastError = `a message larger than ${limit} bytes`;
         return;
       }
@@ -284,53 +170,30 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
 
   private scheduleReconnect(reason: string): void {
     if (this.stopped) return;
-    this.attempt += 1;
-    // Full jitter: spreads replicas out.
-    const delay = fullJitterBackoff(this.attempt, this.options.initialDelayMs ?? 500, this.options.maxDelayMs ?? 30_000, this.options.random);
+    const delay = this.backoff.next();
     reconnects.inc();
-    this.setState({ status: 'reconnecting', attempt: this.attempt, nextRetryInMs: delay, lastError: reason });
-    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+    this.setState({ status: 'reconnecting', attempt: this.backoff.attempt, nextRetryInMs: delay, lastError: reason });
+    this.backoff.after(delay, () => void this.connect());
   }
 
   private clearTimers(): void {
-    for (const t of [this.reconnectTimer, this.watchdog, this.initTimer, this.stableTimer]) if (t) clearTimeout(t);
-    this.reconnectTimer = this.watchdog = this.initTimer = this.stableTimer = undefined;
+    this.backoff.cancel();
+    for (const t of [this.watchdog, this.initTimer, this.stableTimer]) if (t) clearTimeout(t);
+    this.watchdog = this.initTimer = this.stableTimer = undefined;
   }
 
   private armWatchdog(timeoutMs: number, socket: WebSocket): void {
     if (this.watchdog) clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
-      protocolErrors.inc({ kind: 'keepalive_timeout' });
-      this.log.warn('moments realtime keepalive_timeout', { timeoutMs }, `Moments real-time: no keep-alive within ${timeoutMs} ms, reconnecting`);
+      this.problems.keepAliveMissed(timeoutMs);
       this.lastError = `no keep-alive within ${timeoutMs} ms`;
       socket.terminate();
     }, timeoutMs);
   }
 
   private protocolError(kind: string, err: MomentsRealtimeError): void {
-    protocolErrors.inc({ kind });
-    this.log.warn(`moments realtime ${kind}`, { err: { code: err.code, message: err.message } }, `${err.message} (every one is counted in mb_moments_realtime_protocol_errors_total{kind="${kind}"})`);
+    this.problems.protocolError(kind, err);
     this.emit('protocolError', err);
-  }
-
-  /** The peer's keep-alive timeout, within bounds: an absurd one would overflow the timer (fires at once) or never fire. */
-  private keepAliveTimeout(raw: unknown): number {
-    const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-    if (!Number.isFinite(value)) {
-      if (raw !== undefined) this.noteClamp(`connectionTimeoutMs ${JSON.stringify(raw)} is not a number; using AppSync's ${APPSYNC_CONNECTION_TIMEOUT_MS} ms`);
-      return APPSYNC_CONNECTION_TIMEOUT_MS;
-    }
-    const { minMs, maxMs } = this.options.connectionTimeoutBounds ?? DEFAULT_BOUNDS;
-    const bounded = Math.min(maxMs, Math.max(minMs, Math.round(value)));
-    if (bounded !== value) this.noteClamp(`connectionTimeoutMs ${value} is outside ${minMs}…${maxMs} ms; using ${bounded} ms`);
-    return bounded;
-  }
-
-  private noteClamp(message: string): void {
-    clamped.inc({ field: 'connectionTimeoutMs' });
-    if (this.clampLogged) return;
-    this.clampLogged = true;
-    this.options.logger.warn({ field: 'connectionTimeoutMs' }, `Moments real-time: the server's ${message} (logged once; counted in mb_moments_realtime_clamped_values_total)`);
   }
 
   private onMessage(socket: WebSocket, raw: RawData): void {
@@ -345,11 +208,8 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
 
   private handleFrame(socket: WebSocket, raw: RawData): void {
     const text = raw.toString();
-    let frame: Frame;
-    try {
-      frame = JSON.parse(text) as Frame;
-      if (frame === null || typeof frame !== 'object') throw new Error('not an object');
-    } catch {
+    const frame = parseServerMessage(text);
+    if (!frame) {
       this.protocolError('malformed_frame', new MomentsRealtimeError('moments_realtime_malformed_frame', `Moments real-time: ignored a frame that is not a JSON object: ${JSON.stringify(text.slice(0, 120))}`, { retryable: true }));
       return;
     }
@@ -366,17 +226,17 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
       case 'connection_ack': {
         if (this.initTimer) clearTimeout(this.initTimer);
         if (this.acked) return; // a second ack on one socket changes nothing
-        const timeoutMs = this.keepAliveTimeout(payload?.connectionTimeoutMs);
+        const timeoutMs = keepAliveTimeout(payload?.connectionTimeoutMs, this.options.connectionTimeoutBounds ?? DEFAULT_BOUNDS, (message) => this.problems.clampedTimeout(message));
         this.acked = true;
         this.connectionTimeoutMs = timeoutMs;
         // The backoff starts over only once this connection has proved itself (see stableAfterMs).
         if (this.stableTimer) clearTimeout(this.stableTimer);
         this.stableTimer = setTimeout(() => {
-          if (socket === this.socket) this.attempt = 0;
+          if (socket === this.socket) this.backoff.reset();
         }, this.options.stableAfterMs ?? 30_000);
         this.armWatchdog(timeoutMs, socket);
         this.setState({ status: 'connected', since: new Date().toISOString() });
-        for (const s of this.subs.values()) if (!s.failed) void this.sendStart(s);
+        for (const s of this.subs.toStart()) void this.sendStart(s);
         this.checkReady();
         return;
       }
@@ -399,8 +259,7 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
       case 'error': {
         const err = new MomentsRealtimeError('moments_realtime_subscription_error', `Moments real-time: subscription ${id ?? '(no id)'} refused: ${describeErrors(errors)} — check the subscription documents in the source config`, { retryable: false });
         if (sub) {
-          sub.failed = true;
-          sub.answered = true;
+          this.subs.refuse(sub);
           sub.handler.error?.(err);
         }
         this.protocolError('subscription_error', err);
@@ -411,7 +270,7 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
         if (id) this.subs.delete(id);
         return;
       case 'connection_error': {
-        if (errors?.some((e) => e !== null && typeof e === 'object' && (String(e.errorType).startsWith('Unauthorized') || e.errorCode === 401))) this.tokenRefused = true;
+        if (isUnauthorized(errors)) this.tokenRefused = true;
         const err = new MomentsRealtimeError('moments_realtime_connection_error', `Moments real-time: connection_error: ${describeErrors(errors)}; reconnecting`, { retryable: true });
         this.protocolError('connection_error', err);
         this.lastError = err.message;
@@ -425,7 +284,7 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
 
   private checkReady(): void {
     if (!this.acked || this.readyOnThisSocket) return;
-    for (const s of this.subs.values()) if (!s.failed && !s.answered) return;
+    if (!this.subs.allAnswered()) return;
     this.readyOnThisSocket = true;
     const reconnect = this.everReady;
     this.everReady = true;
@@ -441,25 +300,10 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
       this.socket?.terminate();
       return;
     }
-    this.send({
-      id: sub.id,
-      type: 'start',
-      payload: {
-        data: JSON.stringify({ query: sub.query, variables: sub.variables }),
-        extensions: { authorization: { host: this.options.host, Authorization: token } },
-      },
-    });
+    this.send(startMessage(sub.id, sub.query, sub.variables, this.options.host, token));
   }
 
   private send(frame: Record<string, unknown>): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
   }
-}
-
-function describeErrors(errors: Array<{ errorType?: unknown; message?: unknown }> | undefined): string {
-  if (!errors?.length) return 'no details';
-  return errors
-    .map((e) => (e !== null && typeof e === 'object' ? [e.errorType, e.message].filter(Boolean).map(String).join(': ') : String(e)))
-    .join('; ')
-    .slice(0, 500);
 }
