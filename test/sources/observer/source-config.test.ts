@@ -44,8 +44,8 @@ describe('observer source config', () => {
   });
 
   it('describes every field and marks the token secret in the JSON Schema', () => {
-    const schema = z.toJSONSchema(observerSourceConfigSchema, { io: 'input' }) as { properties: Record<string, { description?: string; secret?: boolean }> };
+    const schema = z.toJSONSchema(observerSourceConfigSchema, { io: 'input' }) as { properties: Record<string, { description?: string; 'x-secret'?: boolean }> };
     for (const [key, prop] of Object.entries(schema.properties)) expect(prop.description, key).toBeTruthy();
-    expect(schema.properties.accessToken!.secret).toBe(true);
+    expect(schema.properties.accessToken!['x-secret']).toBe(true);
   });
 });
