@@ -27,6 +27,7 @@ export default defineConfig({
       'test/queue/queue-basics.test.ts',
       'test/queue/delivery-id.test.ts',
       'test/queue/dlq-command.test.ts',
+      'test/queue/set-aside.test.ts',
       'test/pipeline.test.ts',
       'test/sources/moments/moment-cursor.test.ts',
       'test/sources/moments/moment-pages.test.ts',
