@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadValidatedConfig } from '../src/config/load-validated-config.js';
-import { Daemon } from '../src/daemon.js';
+import { Daemon } from '../src/daemon/daemon.js';
 import type { BridgeEvent } from '../src/event.js';
 import { silentLogger } from '../src/log.js';
 import type { Source, SourceContext } from '../src/sources/source.js';

@@ -6,7 +6,7 @@
  * long ones: test/chaos/long/moments-long.test.ts.
  */
 import { Redis } from 'ioredis';
-import type { Daemon } from '../../src/daemon.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
 import { listQuarantined } from '../../src/quarantine.js';
 import { startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../simulators/moments/moments-simulator.js';
 import { baseUrl, getReadyz, until } from '../helpers/daemon-kit.js';
