@@ -1,4 +1,4 @@
-import type { ConnectorEntry } from '../assemble.js';
+import type { ConnectorEntry } from '../pipeline/assemble.js';
 import type { BridgeConfig } from '../config/schema.js';
 
 /** What differs between the running config and a reloaded one, as far as a reload cares. */

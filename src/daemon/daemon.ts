@@ -1,4 +1,4 @@
-import { compileRouter, createConnectors, type AssembleDeps } from '../assemble.js';
+import { compileRouter, createConnectors, type AssembleDeps } from '../pipeline/assemble.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { loadValidatedConfig } from '../config/load-validated-config.js';
 import type { BridgeConfig } from '../config/schema.js';
@@ -7,7 +7,7 @@ import type { Readiness } from '../http/ops-server.js';
 import { RELOAD_PATH } from '../http/reload-endpoint.js';
 import type { Logger } from '../log.js';
 import { enableDefaultMetrics } from '../metrics.js';
-import type { Pipeline } from '../pipeline.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
 import type { DeliveryQueues } from '../queue/delivery-queues.js';
 import type { AttemptReport } from '../queue/delivery-worker.js';
 import type { Router } from '../routing/router.js';

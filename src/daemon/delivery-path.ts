@@ -1,8 +1,8 @@
-import { compileRouter, createConnectors, type AssembleDeps, type ConnectorEntry } from '../assemble.js';
+import { compileRouter, createConnectors, type AssembleDeps, type ConnectorEntry } from '../pipeline/assemble.js';
 import type { BridgeConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Pipeline } from '../pipeline.js';
+import { Pipeline } from '../pipeline/pipeline.js';
 import { DeliveryQueues } from '../queue/delivery-queues.js';
 import type { AttemptReport } from '../queue/delivery-worker.js';
 import type { Router } from '../routing/router.js';

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { errorMessage } from '../errors.js';
 import type { BridgeEvent } from '../event.js';
 import type { Logger } from '../log.js';
-import type { Pipeline } from '../pipeline.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
 import { quarantine } from '../quarantine.js';
 import { EmitProgress } from '../sources/emit-progress.js';
 import { sourcePlugins } from '../sources/registry.js';
