@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { BridgeEvent } from '../event.js';
 import type { Logger } from '../log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
-import { quarantine } from '../quarantine.js';
+import { quarantine } from '../quarantine/quarantine.js';
 import { EmitProgress } from '../sources/emit-progress.js';
 import { sourcePlugins } from '../sources/registry.js';
 import type { Source, SourceContext, SourceProgress, SourceState } from '../sources/source.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../src/event.js';
 import { silentLogger } from '../../src/log.js';
 import { registry } from '../../src/metrics.js';
-import { listQuarantined } from '../../src/quarantine.js';
+import { listQuarantined } from '../../src/quarantine/quarantine.js';
 import { listDeadLetters } from '../../src/queue/dead-letters.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { DeliveryQueues, EnqueueResult } from '../../src/queue/delivery-queues.js';
