@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { validateConfig } from '../assemble.js';
+import { validateConfig } from '../pipeline/assemble.js';
 import { analyseConfigFile, loadConfig, type ConfigAnalysis, type LoadConfigOptions, type LoadedConfig } from './load-config.js';
 import { silentLogger } from '../log.js';
 

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { compileRouter, createConnectors, type ConnectorEntry } from '../assemble.js';
+import { compileRouter, createConnectors, type ConnectorEntry } from '../pipeline/assemble.js';
 import { connectToolRedis, type ToolRedis } from '../redis/tool-redis.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { InputError } from '../errors.js';

@@ -6,8 +6,8 @@
  * long ones: test/chaos/long/moments-long.test.ts.
  */
 import { Redis } from 'ioredis';
-import type { Daemon } from '../../src/daemon.js';
-import { listQuarantined } from '../../src/quarantine.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
+import { listQuarantined } from '../../src/quarantine/quarantine.js';
 import { startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../simulators/moments/moments-simulator.js';
 import { baseUrl, getReadyz, until } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigLoadError, formatIssue, parseConfig } from '../../src/config/load-config.js';
-import type { Daemon } from '../../src/daemon.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
 import { eventId } from '../../src/event.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { queueName } from '../../src/queue/queue-names.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
-import { Daemon } from '../../src/daemon.js';
+import { Daemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/log.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';
 import { startSheetsApiServer, type SheetsApiServer } from '../../simulators/sinks/sheets/sheets-api-server.js';

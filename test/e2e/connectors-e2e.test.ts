@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
-import { Daemon } from '../../src/daemon.js';
+import { Daemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/log.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
-import { Daemon } from '../../src/daemon.js';
+import { Daemon } from '../../src/daemon/daemon.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 
 /** Writes `yaml` to config.yaml in a fresh temp dir and returns its path. */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../src/daemon.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
 import { queueName } from '../../src/queue/queue-names.js';
 import { baseUrl, startDaemon, writeConfig } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';

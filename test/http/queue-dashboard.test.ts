@@ -1,6 +1,6 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../src/daemon.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
 import { baseUrl, startDaemon, writeConfig } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 

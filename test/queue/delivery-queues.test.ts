@@ -5,7 +5,7 @@ import type { DeliveryQueues } from '../../src/queue/delivery-queues.js';
 import { listDeadLetters, purgeDeadLetters, retryDeadLetters, showDeadLetter } from '../../src/queue/dead-letters.js';
 import { queueName } from '../../src/queue/queue-names.js';
 import { registry } from '../../src/metrics.js';
-import { listQuarantined } from '../../src/quarantine.js';
+import { listQuarantined } from '../../src/quarantine/quarantine.js';
 import { MAX_REASON_CHARS } from '../../src/queue/bounded-reason.js';
 import { registerSecret } from '../../src/secrets.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';

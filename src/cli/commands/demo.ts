@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Daemon } from '../../daemon.js';
+import { Daemon } from '../../daemon/daemon.js';
 import { DASHBOARD_PATH } from '../../http/queue-dashboard.js';
 import { createLogger } from '../../log.js';
 import { packageRoot } from '../../package-root.js';

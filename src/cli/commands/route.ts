@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { compileRouter, createConnectors } from '../../assemble.js';
+import { compileRouter, createConnectors } from '../../pipeline/assemble.js';
 import type { LoadedConfig } from '../../config/load-config.js';
 import { InputError } from '../../errors.js';
 import type { BridgeEvent } from '../../event.js';

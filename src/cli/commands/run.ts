@@ -1,6 +1,6 @@
 import { stat, statSync, type Stats } from 'node:fs';
 import type { Command } from 'commander';
-import { Daemon } from '../../daemon.js';
+import { Daemon } from '../../daemon/daemon.js';
 import { parseDuration } from '../../duration.js';
 import { createLogger, type Logger } from '../../log.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';

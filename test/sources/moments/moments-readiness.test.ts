@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../../src/daemon.js';
+import type { Daemon } from '../../../src/daemon/daemon.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 import { startChaosSink, type ChaosSink } from '../../chaos/chaos-sink.js';
 import { baseUrl, getReadyz, until } from '../../helpers/daemon-kit.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadValidatedConfig } from '../../../src/config/load-validated-config.js';
-import { Daemon } from '../../../src/daemon.js';
+import { Daemon } from '../../../src/daemon/daemon.js';
 import { silentLogger } from '../../../src/log.js';
 import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../simulators/sinks/webhook/webhook-receiver.js';

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../src/event.js';
-import { silentLogger } from '../src/log.js';
-import { registry } from '../src/metrics.js';
-import { listQuarantined } from '../src/quarantine.js';
-import { listDeadLetters } from '../src/queue/dead-letters.js';
-import { Pipeline } from '../src/pipeline.js';
-import type { DeliveryQueues, EnqueueResult } from '../src/queue/delivery-queues.js';
-import type { RoutedDelivery } from '../src/queue/routed-delivery.js';
-import { routeSchema } from '../src/routing/route-schema.js';
-import { Router } from '../src/routing/router.js';
-import { CollectConnector } from './helpers/collect-connector.js';
-import { startTestRedis, type TestRedis } from './helpers/redis.js';
-import { makeQueues, until } from './queue/queue-test-kit.js';
+import type { BridgeEvent } from '../../src/event.js';
+import { silentLogger } from '../../src/log.js';
+import { registry } from '../../src/metrics.js';
+import { listQuarantined } from '../../src/quarantine/quarantine.js';
+import { listDeadLetters } from '../../src/queue/dead-letters.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
+import type { DeliveryQueues, EnqueueResult } from '../../src/queue/delivery-queues.js';
+import type { RoutedDelivery } from '../../src/queue/routed-delivery.js';
+import { routeSchema } from '../../src/routing/route-schema.js';
+import { Router } from '../../src/routing/router.js';
+import { CollectConnector } from '../helpers/collect-connector.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { makeQueues, until } from '../queue/queue-test-kit.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -102,10 +102,12 @@ function poisonBatch(): BridgeEvent[] {
   return events;
 }
 
-async function setAsideCount(labels: Record<string, string>): Promise<number> {
-  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'mb_pipeline_set_aside_total');
+async function counterSum(name: string, labels: Record<string, string>): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
   return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((a, v) => a + v.value, 0);
 }
+
+const setAsideCount = (labels: Record<string, string>) => counterSum('mb_pipeline_set_aside_total', labels);
 
 describe('Pipeline: one bad item never stops the flow', () => {
   const allRoute = () => routeSchema.parse({ name: 'all', match: { kind: 'moment' }, to: ['sink'] });
@@ -173,6 +175,29 @@ describe('Pipeline: one bad item never stops the flow', () => {
       const pipeline = new Pipeline(router, queues, silentLogger());
       await expect(pipeline.acceptBatch(poisonBatch())).rejects.toThrow();
       await expect(pipeline.accept(poisonBatch()[1]!)).rejects.toThrow();
+    } finally {
+      await queues.close();
+    }
+  });
+});
+
+describe('Pipeline: events no route matched', () => {
+  it('counts an event no route matched once in mb_events_unrouted_total, and a throttled one not at all', async () => {
+    const sink = new CollectConnector({ text: '{{ data.publicId }}' });
+    const throttled = routeSchema.parse({ name: 'throttled', match: { 'data.athleteId': 't' }, to: ['sink'], throttle: { key: '{{ data.athleteId }}', window: '1h' } });
+    const router = Router.compile([throttled], { redis: redis.client(), keyPrefix: 'p6:', logger: silentLogger(), connectors: new Map([['sink', sink]]) });
+    const queues = makeQueues(redis.url, 'p6', { sink: { connector: sink } });
+    const labels = { source: 'p6-source', kind: 'moment' };
+    const events = [moment(1, 't'), moment(2, 't'), moment(3, 'nobody')].map((e) => ({ ...e, source: labels.source }));
+    try {
+      const pipeline = new Pipeline(router, queues, silentLogger());
+      await pipeline.acceptBatch(events);
+      // m1 delivered, m2 held back by the throttle (matched: not unrouted), m3 matched nothing.
+      expect((await queues.depth()).sink!.waiting).toBe(1);
+      expect(await counterSum('mb_events_received_total', labels)).toBe(3);
+      expect(await counterSum('mb_events_unrouted_total', labels)).toBe(1);
+      await pipeline.accept({ ...moment(4, 'nobody'), source: labels.source });
+      expect(await counterSum('mb_events_unrouted_total', labels)).toBe(2);
     } finally {
       await queues.close();
     }

@@ -1,11 +1,11 @@
-import { errorMessage } from './errors.js';
-import type { BridgeEvent } from './event.js';
-import type { Logger } from './log.js';
-import { counter } from './metrics.js';
-import type { DeliveryQueues } from './queue/delivery-queues.js';
-import { serializeFailure } from './safe-snapshot.js';
-import type { SetAside } from './queue/set-aside.js';
-import { EventRoutingError, type RenderFailure, type RoutedDelivery, type Router } from './routing/router.js';
+import { errorMessage } from '../errors.js';
+import type { BridgeEvent } from '../event.js';
+import type { Logger } from '../log.js';
+import { counter } from '../metrics.js';
+import type { DeliveryQueues } from '../queue/delivery-queues.js';
+import { serializeFailure } from '../safe-snapshot.js';
+import type { SetAside } from '../queue/set-aside.js';
+import { EventRoutingError, type RenderFailure, type RoutedDelivery, type Router } from '../routing/router.js';
 
 const received = counter('mb_events_received_total', 'Events accepted from sources', ['source', 'kind']);
 const unrouted = counter('mb_events_unrouted_total', 'Events that matched no route', ['source', 'kind']);

@@ -1,0 +1,76 @@
+import { compileRouter, createConnectors, type AssembleDeps, type ConnectorEntry } from '../pipeline/assemble.js';
+import type { BridgeConfig } from '../config/schema.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { DeliveryQueues } from '../queue/delivery-queues.js';
+import type { AttemptReport } from '../queue/delivery-worker.js';
+import type { Router } from '../routing/router.js';
+import type { ConfigDiff } from './config-diff.js';
+
+/**
+ * The parts built from config that carry an event from the pipeline to the sinks. A reload
+ * builds a new set beside the running one, swaps it in, then retires the old.
+ */
+export interface DeliveryPath {
+  connectors: ReadonlyMap<string, ConnectorEntry>;
+  router: Router;
+  queues: DeliveryQueues;
+  pipeline: Pipeline;
+}
+
+/** How the daemon's queues connect and report; the same for every path it builds. */
+export interface QueueSettings {
+  /** Redis URL, password included. */
+  connection: string;
+  logger: Logger;
+  onAttempt?: (attempt: AttemptReport) => void;
+}
+
+/** Queues and pipeline around `connectors` and `router`. Starts nothing. */
+export function assembleDeliveryPath(config: BridgeConfig, connectors: ReadonlyMap<string, ConnectorEntry>, router: Router, settings: QueueSettings): DeliveryPath {
+  const queues = new DeliveryQueues({
+    connection: settings.connection,
+    prefix: config.redis.keyPrefix,
+    cluster: config.redis.cluster,
+    dedupTtlMs: config.redis.dedupTtl,
+    connectors,
+    logger: settings.logger.child({ component: 'queue' }),
+    ...(settings.onAttempt ? { onAttempt: settings.onAttempt } : {}),
+  });
+  return { connectors, router, queues, pipeline: new Pipeline(router, queues, settings.logger.child({ component: 'pipeline' })) };
+}
+
+/**
+ * The path for a reloaded config: builds the added and changed connectors, keeps the others,
+ * compiles the routes. Throws what assembling threw, having closed the connectors it created.
+ */
+export async function buildReloadedPath(config: BridgeConfig, diff: ConfigDiff, deps: AssembleDeps, settings: QueueSettings): Promise<DeliveryPath> {
+  const created = await createConnectors({ ...config, connectors: diff.changedConnectors }, deps);
+  const connectors = new Map(Object.keys(config.connectors).map((n) => [n, (diff.keptConnectors.get(n) ?? created.get(n))!]));
+  try {
+    return assembleDeliveryPath(config, connectors, compileRouter(config, connectors, deps), settings);
+  } catch (err) {
+    await closeConnectors(created).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Retires `old` once `next` takes new events. The old workers finish what they hold (with the old
+ * connectors, within `graceMs`) before the new ones start, so each job meets exactly one config;
+ * jobs arriving meanwhile wait in Redis. Connectors `next` did not keep are closed last.
+ */
+export async function handOver(old: DeliveryPath, next: DeliveryPath, graceMs: number, log: Logger): Promise<void> {
+  await old.router.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'previous router did not stop cleanly'));
+  await old.queues.stopWorkers(graceMs);
+  await old.queues.close();
+  await next.queues.startWorkers();
+  for (const [name, e] of old.connectors) {
+    if (next.connectors.get(name) !== e) await Promise.resolve(e.connector.close?.()).catch((err: unknown) => log.warn({ connector: name, err: errorMessage(err) }, 'previous connector did not close cleanly'));
+  }
+}
+
+export async function closeConnectors(connectors: ReadonlyMap<string, ConnectorEntry>): Promise<void> {
+  await Promise.all([...connectors.values()].map((e) => e.connector.close?.()));
+}
