@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../src/event.js';
 import { createLogger } from '../../src/log.js';
 import { registry } from '../../src/metrics.js';
-import { listQuarantined, QUARANTINE_CAP } from '../../src/quarantine.js';
+import { listQuarantined, QUARANTINE_CAP } from '../../src/quarantine/quarantine.js';
 import { addQuarantineWrites, countQuarantined, quarantineEntry, type SetAside } from '../../src/queue/set-aside.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
