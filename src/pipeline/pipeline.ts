@@ -5,7 +5,7 @@ import { counter } from '../metrics.js';
 import type { DeliveryQueues } from '../queue/delivery-queues.js';
 import { serializeFailure } from '../safe-snapshot.js';
 import type { SetAside } from '../queue/set-aside.js';
-import { EventRoutingError, type RenderFailure, type RoutedDelivery, type Router } from '../routing/router.js';
+import { EventRoutingError, type RenderFailure, type RouteOutcome, type RoutedDelivery, type Router } from '../routing/router.js';
 
 const received = counter('mb_events_received_total', 'Events accepted from sources', ['source', 'kind']);
 const unrouted = counter('mb_events_unrouted_total', 'Events that matched no route', ['source', 'kind']);
@@ -53,7 +53,7 @@ export class Pipeline {
 
   private async route(event: BridgeEvent, deliveries: RoutedDelivery[], aside: SetAside[]): Promise<void> {
     received.inc({ source: event.source, kind: event.kind });
-    let routed: Awaited<ReturnType<Router['routeWithFailures']>>;
+    let routed: RouteOutcome;
     try {
       routed = await this.router.routeWithFailures(event);
     } catch (err) {
@@ -65,17 +65,9 @@ export class Pipeline {
     for (const d of routed.deliveries) deliveries.push(d);
     for (const f of routed.unrendered) aside.push(renderFailure(f));
     // No delivery also means throttled, deduplicated or grouped; only count events no route matched.
-    if (routed.deliveries.length === 0 && routed.unrendered.length === 0 && this.safeMatchCount(event) === 0) {
+    if (routed.matched === 0) {
       unrouted.inc({ source: event.source, kind: event.kind });
       this.logger.debug({ event: event.id }, 'event matched no route');
-    }
-  }
-
-  private safeMatchCount(event: BridgeEvent): number {
-    try {
-      return this.router.match(event).length;
-    } catch {
-      return 0;
     }
   }
 }

@@ -97,6 +97,14 @@ export interface RouteExplanation {
   deliveries: RoutedDelivery[];
 }
 
+/** What routing one event came to (see {@link Router.routeWithFailures}). */
+export interface RouteOutcome {
+  deliveries: RoutedDelivery[];
+  unrendered: RenderFailure[];
+  /** How many routes matched. 0: the event is unrouted; a throttled, deduplicated or grouped event matched but yields no delivery now. */
+  matched: number;
+}
+
 /** Receives a due digest's deliveries; rejects to have the digest retried. */
 export type DigestHandler = (deliveries: RoutedDelivery[], unrendered: RenderFailure[]) => Promise<void>;
 
@@ -328,7 +336,7 @@ export class Router {
    * quarantines them). Throws {@link EventRoutingError} when matching the event fails, and whatever
    * Redis throws for throttle, dedupe and group state.
    */
-  async routeWithFailures(event: BridgeEvent): Promise<{ deliveries: RoutedDelivery[]; unrendered: RenderFailure[] }> {
+  async routeWithFailures(event: BridgeEvent): Promise<RouteOutcome> {
     const nowMs = this.now();
     let matched: readonly CompiledRoute[];
     try {
@@ -339,7 +347,7 @@ export class Router {
     const out: RoutedDelivery[] = [];
     const unrendered: RenderFailure[] = [];
     // An event no route matched is counted once, by the pipeline (mb_events_unrouted_total).
-    if (matched.length === 0) return { deliveries: out, unrendered };
+    if (matched.length === 0) return { deliveries: out, unrendered, matched: 0 };
     for (const r of matched) {
       metrics.matched.inc({ route: r.name });
       if (!r.throttle && !r.dedupe && !r.group) {
@@ -348,7 +356,7 @@ export class Router {
       }
       await this.applyStateful(r, event, nowMs, out, unrendered);
     }
-    return { deliveries: out, unrendered };
+    return { deliveries: out, unrendered, matched: matched.length };
   }
 
   private async applyStateful(r: CompiledRoute, event: BridgeEvent, nowMs: number, out: RoutedDelivery[], unrendered: RenderFailure[]): Promise<void> {

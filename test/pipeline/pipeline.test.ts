@@ -203,3 +203,23 @@ describe('Pipeline: events no route matched', () => {
     }
   });
 });
+
+describe('Pipeline: an unrouted event is routed once', () => {
+  it('evaluates the routes of an event that matches none once: a failing `when` is counted once, the event once as unrouted', async () => {
+    const sink = new CollectConnector({ text: '{{ data.publicId }}' });
+    // Compiles, but fails on every event at run time (no such key): counted as no match.
+    const failing = routeSchema.parse({ name: 'p7-failing-when', match: { kind: 'moment' }, when: 'data.missing > 1', to: ['sink'] });
+    const router = Router.compile([failing], { redis: redis.client(), keyPrefix: 'p7:', logger: silentLogger(), connectors: new Map([['sink', sink]]) });
+    const queues = makeQueues(redis.url, 'p7', { sink: { connector: sink } });
+    const labels = { source: 'p7-source', kind: 'moment' };
+    try {
+      const pipeline = new Pipeline(router, queues, silentLogger());
+      await pipeline.accept({ ...moment(1, 'a'), source: labels.source });
+      expect(await counterSum('mb_route_condition_errors_total', { route: 'p7-failing-when' })).toBe(1);
+      expect(await counterSum('mb_events_unrouted_total', labels)).toBe(1);
+      expect((await queues.depth()).sink!.waiting).toBe(0);
+    } finally {
+      await queues.close();
+    }
+  });
+});
