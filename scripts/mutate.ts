@@ -11,6 +11,7 @@ import { join } from 'node:path';
 
 interface MutantResult {
   status: string;
+  statusReason?: string;
 }
 interface Report {
   files: Record<string, { mutants: MutantResult[] }>;
@@ -41,9 +42,21 @@ export function incrementalFileOf(module: string): string {
 /** `file.ts:120-130` mutates only those lines (Stryker's own syntax). */
 const LINE_RANGE = /^(.+\.ts):\d+(-\d+)?$/;
 
+/**
+ * A mutant "does not compile" because of an error in another file only when the tree changed while
+ * Stryker ran (its sandbox mixes two versions): such a run proves nothing and must be repeated.
+ */
+export function foreignCompileErrors(module: string, report: Report): number {
+  const file = LINE_RANGE.exec(module)?.[1] ?? module;
+  return (report.files[file]?.mutants ?? []).filter((m) => m.status === 'CompileError' && !(m.statusReason ?? '').startsWith(file)).length;
+}
+
 export function scoreOf(module: string, report: Report): ModuleScore {
   const counts = { killed: 0, survived: 0, timeout: 0, noCoverage: 0, invalid: 0 };
   const file = LINE_RANGE.exec(module)?.[1] ?? module;
+  if (foreignCompileErrors(module, report) > 0) {
+    throw new Error(`${module}: mutants failed to compile because of errors in other files — the tree changed during the run; run it again with --force`);
+  }
   for (const m of report.files[file]?.mutants ?? []) {
     if (m.status === 'Killed') counts.killed++;
     else if (m.status === 'Survived') counts.survived++;
