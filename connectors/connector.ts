@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { BridgeEvent } from '../src/event.js';
-import type { Logger } from '../src/log.js';
+import type { BridgeEvent } from '../src/core/event.js';
+import type { Logger } from '../src/core/log.js';
 import type { ConfigIssue } from '../src/config/config-error.js';
 
 /**

@@ -4,8 +4,8 @@ import { deliveryOptionsSchema, permanent, type Connector, type DeliveryOptionsI
 import { connectorPlugins } from '../connectors/registry.js';
 import { ConfigValidationError, type ConfigIssue } from './config/config-error.js';
 import type { BridgeConfig } from './config/schema.js';
-import { errorMessage } from './errors.js';
-import type { Logger } from './log.js';
+import { errorMessage } from './core/errors.js';
+import type { Logger } from './core/log.js';
 import { Router } from './routing/router.js';
 
 /**

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { BridgeEvent } from '../../src/event.js';
-import { InputError, PayloadError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
-import { counter } from '../../src/metrics.js';
-import { parseDuration } from '../../src/duration.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { InputError, PayloadError } from '../../src/core/errors.js';
+import type { Logger } from '../../src/core/log.js';
+import { counter } from '../../src/core/metrics.js';
+import { parseDuration } from '../../src/core/duration.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import {
   delivered,

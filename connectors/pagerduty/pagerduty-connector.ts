@@ -1,8 +1,8 @@
 import { delivered, permanent, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
 import { createLeanFetch } from '../lean-fetch.js';
 import { classifyHttpResponse, networkFailure, readResponseText } from '../http-result.js';
-import type { BridgeEvent } from '../../src/event.js';
-import { InputError, PayloadError } from '../../src/errors.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { InputError, PayloadError } from '../../src/core/errors.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { pagerdutyOverridesSchema, type PagerdutyConfig } from './config.js';
 

@@ -1,6 +1,6 @@
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
-import { counter } from '../../src/metrics.js';
-import { parseDuration } from '../../src/duration.js';
+import { counter } from '../../src/core/metrics.js';
+import { parseDuration } from '../../src/core/duration.js';
 import { retryable } from '../connector.js';
 import type { SheetsConfig } from './config.js';
 import { FlushStopped } from './flush-stopped.js';

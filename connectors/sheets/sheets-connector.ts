@@ -1,6 +1,6 @@
-import { InputError, errorMessage } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
-import { counter } from '../../src/metrics.js';
+import { InputError, errorMessage } from '../../src/core/errors.js';
+import type { Logger } from '../../src/core/log.js';
+import { counter } from '../../src/core/metrics.js';
 import {
   delivered,
   retryable,

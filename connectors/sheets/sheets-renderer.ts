@@ -1,5 +1,5 @@
-import type { BridgeEvent } from '../../src/event.js';
-import { InputError, PayloadError } from '../../src/errors.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { InputError, PayloadError } from '../../src/core/errors.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import type { PayloadRenderer } from '../connector.js';
 import type { SheetsConfig } from './config.js';

@@ -1,4 +1,4 @@
-import { errorMessage } from '../../src/errors.js';
+import { errorMessage } from '../../src/core/errors.js';
 import type { ProbeContext, ProbeResult } from '../connector.js';
 import { untilAborted } from '../probe-abort.js';
 import type { SheetsConfig } from './config.js';

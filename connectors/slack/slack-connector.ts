@@ -13,10 +13,10 @@ import {
 import { delivered, permanent, retryable, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
 import { classifyHttpResponse, networkFailure } from '../http-result.js';
 import { createLeanFetch } from '../lean-fetch.js';
-import type { BridgeEvent } from '../../src/event.js';
-import { errorMessage, InputError, PayloadError } from '../../src/errors.js';
-import { parseDuration } from '../../src/duration.js';
-import type { Logger } from '../../src/log.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { errorMessage, InputError, PayloadError } from '../../src/core/errors.js';
+import { parseDuration } from '../../src/core/duration.js';
+import type { Logger } from '../../src/core/log.js';
 import { compilePayload, compileTemplate, escapeMrkdwn, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { slackOverridesSchema, type SlackConfig } from './config.js';
 import { defaultBlocks, defaultText, SLACK_LIMITS, type SlackBlock } from './slack-layout.js';

@@ -1,4 +1,4 @@
-import type { BridgeEvent } from '../../src/event.js';
+import type { BridgeEvent } from '../../src/core/event.js';
 import { escapeMrkdwn } from '../../src/templates/template-engine.js';
 
 /**

@@ -4,7 +4,7 @@ import { deliveryOptionsSchema, type ProbeResult } from '../../connectors/connec
 import { connectorPlugins } from '../../connectors/registry.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { redactRedisUrl, redisUrlWithPassword } from '../config/redis-url.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../core/errors.js';
 import { connectRedis } from '../redis/connect-redis.js';
 import { EmbeddedRedis } from '../redis/embedded-redis.js';
 import { probeMomentsSource } from '../sources/moments/moments-probe.js';

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { formatPath, type ConfigIssue } from './config-error.js';
 
 /** One problem, located in the file. */

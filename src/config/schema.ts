@@ -5,8 +5,8 @@ import { sourcePlugins } from '../sources/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
 import { normalizeRedisUrl, redisUrlProblem } from './redis-url.js';
 import { secretString } from './secret.js';
-import { parseDuration } from '../duration.js';
-import { LOG_LEVELS } from '../log.js';
+import { parseDuration } from '../core/duration.js';
+import { LOG_LEVELS } from '../core/log.js';
 
 /**
  * The whole configuration, assembled from the per-source and per-connector schemas in the

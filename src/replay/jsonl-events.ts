@@ -2,8 +2,8 @@ import { constants, createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
-import type { BridgeEvent } from '../event.js';
+import { InputError } from '../core/errors.js';
+import type { BridgeEvent } from '../core/event.js';
 
 /** One stored event, as the daemon creates them: `id` is required because it is the dedup key. */
 const storedEvent = z.strictObject({

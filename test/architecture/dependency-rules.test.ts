@@ -41,12 +41,18 @@ function lintStep(cwd: string, args: string[]): { status: number | null; output:
 
 /** One file per entry; `.ts` files importing each other with `.js` specifiers, as the repository does. */
 const FIXTURE: Record<string, string> = {
-  'src/event.ts': 'export const event = 1;\n',
-  'src/log.ts': 'export const log = 1;\n',
+  'src/core/event.ts': 'export const event = 1;\n',
+  // The leaf layer imports only itself: another core module is fine, a layer above it is not.
+  'src/core/log.ts': [
+    "import { event } from './event.js';",
+    "import { router } from '../routing/router.js';",
+    "import type { Slack } from '../../connectors/slack/slack-connector.js';",
+    'export const log: Slack | number = event + router;',
+  ].join('\n'),
   'src/routing/router.ts': 'export const router = 1;\n',
   'src/queue/delivery-queues.ts': 'export const queues = 1;\n',
   'src/sources/moments/moments-source.ts': [
-    "import { event } from '../../event.js';",
+    "import { event } from '../../core/event.js';",
     "import { router } from '../../routing/router.js';",
     "import { queues } from '../../queue/delivery-queues.js';",
     // Type-only imports count: a layer that needs another's types depends on it.
@@ -54,7 +60,7 @@ const FIXTURE: Record<string, string> = {
     'export const source: Slack | number = event + router + queues;',
   ].join('\n'),
   'connectors/slack/slack-connector.ts': [
-    "import { event } from '../../src/event.js';",
+    "import { event } from '../../src/core/event.js';",
     "import { source } from '../../src/sources/moments/moments-source.js';",
     'export type Slack = string;',
     'export const slack = event + Number(source);',
@@ -71,7 +77,7 @@ const FIXTURE: Record<string, string> = {
   'src/cli/commands/demo.ts': "export const demo = () => import('../../../simulators/demo/demo-stack.js');\n",
   'src/cli/commands/check.ts': "export const check = () => import('../../../simulators/sinks/slack/slack-api-server.js');\n",
   'src/daemon.ts': "import { startDemoStack } from '../simulators/demo/demo-stack.js';\nexport const daemon = startDemoStack;\n",
-  'simulators/moments/run-moments-simulator.ts': "import { log } from '../../src/log.js';\nimport { connect } from '../../src/cli/connect-redis.js';\nexport const run = log + connect;\n",
+  'simulators/moments/run-moments-simulator.ts': "import { log } from '../../src/core/log.js';\nimport { connect } from '../../src/cli/connect-redis.js';\nexport const run = log + connect;\n",
   'simulators/sinks/slack/slack-api-server.ts': 'export const slackServer = 1;\n',
   'simulators/demo/demo-stack.ts': "import { run } from '../moments/run-moments-simulator.js';\nimport { slackServer } from '../sinks/slack/slack-api-server.js';\nexport const startDemoStack = run + slackServer;\n",
   'src/config/schema.ts': "import { registry } from './registry.js';\nexport const schema = () => registry;\n",
@@ -112,6 +118,8 @@ describe('layer rules (npm run lint:deps)', () => {
         'connectors-not-to-routing-queue-sources: connectors/slack/slack-connector.ts → src/sources/moments/moments-source.ts',
         'connectors-not-to-routing-queue-sources: connectors/pagerduty/pagerduty-connector.ts → src/routing/router.ts',
         'connectors-not-to-routing-queue-sources: connectors/pagerduty/pagerduty-connector.ts → src/queue/delivery-queues.ts',
+        'core-is-a-leaf: src/core/log.ts → src/routing/router.ts',
+        'core-is-a-leaf: src/core/log.ts → connectors/slack/slack-connector.ts',
         'nothing-to-cli: src/replay/event-feeder.ts → src/cli/connect-redis.ts',
         'nothing-to-cli: simulators/moments/run-moments-simulator.ts → src/cli/connect-redis.ts',
         'simulators-only-from-cli-and-tests: src/cli/commands/check.ts → simulators/sinks/slack/slack-api-server.ts',
@@ -127,6 +135,6 @@ describe('layer rules (npm run lint:deps)', () => {
     ]);
     const { status, output } = lintStep(dir, lintDepsArgs());
     expect(status, 'the lint step fails').not.toBe(0);
-    for (const rule of ['sources-not-to-routing-queue-connectors', 'connectors-not-to-routing-queue-sources', 'nothing-to-cli', 'simulators-only-from-cli-and-tests', 'no-circular']) expect(output).toContain(`error ${rule}:`);
+    for (const rule of ['core-is-a-leaf', 'sources-not-to-routing-queue-connectors', 'connectors-not-to-routing-queue-sources', 'nothing-to-cli', 'simulators-only-from-cli-and-tests', 'no-circular']) expect(output).toContain(`error ${rule}:`);
   });
 });

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { ConnectorContext, Delivery } from '../../connectors/connector.js';
-import type { BridgeEvent } from '../../src/event.js';
-import { createLogger, silentLogger, type Logger } from '../../src/log.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { createLogger, silentLogger, type Logger } from '../../src/core/log.js';
 
 /** A moment as the moments source emits it (PRODUCT.md §3–4). */
 export const momentEvent: BridgeEvent = {

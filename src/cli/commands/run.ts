@@ -1,8 +1,8 @@
 import { stat, statSync, type Stats } from 'node:fs';
 import type { Command } from 'commander';
 import { Daemon } from '../../daemon.js';
-import { parseDuration } from '../../duration.js';
-import { createLogger, type Logger } from '../../log.js';
+import { parseDuration } from '../../core/duration.js';
+import { createLogger, type Logger } from '../../core/log.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadValidatedConfig } from '../../config/load-validated-config.js';
 

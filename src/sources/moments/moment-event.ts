@@ -1,5 +1,5 @@
-import { eventId, type BridgeEvent } from '../../event.js';
-import { identifiedSnapshot } from '../../safe-snapshot.js';
+import { eventId, type BridgeEvent } from '../../core/event.js';
+import { identifiedSnapshot } from '../../core/safe-snapshot.js';
 import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import { normalizeIso } from './moment-cursor.js';

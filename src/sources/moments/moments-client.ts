@@ -1,5 +1,5 @@
-import type { Logger } from '../../log.js';
-import { silentLogger } from '../../log.js';
+import type { Logger } from '../../core/log.js';
+import { silentLogger } from '../../core/log.js';
 import { CognitoAuth } from './cognito-auth.js';
 import { GraphqlClient, type FieldFilter, type ListArgs, type ModelFilter, type RawItem } from './graphql-client.js';
 import { MomentsDocumentError, MomentsGraphqlError, MomentsHttpError } from './moments-errors.js';

@@ -1,8 +1,8 @@
-import type { BridgeEvent } from '../../event.js';
-import { errorMessage } from '../../errors.js';
-import { fullJitterBackoff } from '../../full-jitter.js';
-import { RateLimitedLog } from '../../log-rate-limit.js';
-import { counter } from '../../metrics.js';
+import type { BridgeEvent } from '../../core/event.js';
+import { errorMessage } from '../../core/errors.js';
+import { fullJitterBackoff } from '../../core/full-jitter.js';
+import { RateLimitedLog } from '../../core/log-rate-limit.js';
+import { counter } from '../../core/metrics.js';
 import { RedisEpoch, StaleRedisEpochError } from '../redis-epoch.js';
 import type { Source, SourceContext, SourceProgress, SourceState } from '../source.js';
 import { createMomentsApi } from './create-moments-api.js';

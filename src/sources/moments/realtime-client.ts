@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { WebSocket, type RawData } from 'ws';
-import { fullJitterBackoff } from '../../full-jitter.js';
-import type { Logger } from '../../log.js';
-import { RateLimitedLog } from '../../log-rate-limit.js';
-import { counter } from '../../metrics.js';
+import { fullJitterBackoff } from '../../core/full-jitter.js';
+import type { Logger } from '../../core/log.js';
+import { RateLimitedLog } from '../../core/log-rate-limit.js';
+import { counter } from '../../core/metrics.js';
 import { MomentsAuthError, MomentsRealtimeError } from './moments-errors.js';
 
 /**

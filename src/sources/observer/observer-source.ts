@@ -1,6 +1,6 @@
-import { eventId, type BridgeEvent } from '../../event.js';
-import { fullJitterBackoff } from '../../full-jitter.js';
-import { counter, gauge } from '../../metrics.js';
+import { eventId, type BridgeEvent } from '../../core/event.js';
+import { fullJitterBackoff } from '../../core/full-jitter.js';
+import { counter, gauge } from '../../core/metrics.js';
 import { RedisEpoch } from '../redis-epoch.js';
 import type { Source, SourceContext, SourceState } from '../source.js';
 import { AdminPoller } from './admin-poller.js';
@@ -12,7 +12,7 @@ import { ObserverClient } from './observer-client.js';
 import { ObserverError } from './observer-errors.js';
 import type { MalformedMessage } from './observer-protocol.js';
 import { summaryStats } from './observer-schemas.js';
-import { RateLimitedLog } from '../../log-rate-limit.js';
+import { RateLimitedLog } from '../../core/log-rate-limit.js';
 import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
 import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { moduleConnector } from '../../../connectors/module/index.js';
 import type { Connector } from '../../../connectors/connector.js';
 import { ConfigValidationError } from '../../../src/config/config-error.js';
-import { InputError, PayloadError } from '../../../src/errors.js';
+import { InputError, PayloadError } from '../../../src/core/errors.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../simulators/sinks/webhook/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { connectorContext, delivery, momentEvent, noSignal, observerRowEvent } from '../fixtures.js';

@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createLogger, type Logger } from '../../../src/log.js';
-import { registry } from '../../../src/metrics.js';
+import { createLogger, type Logger } from '../../../src/core/log.js';
+import { registry } from '../../../src/core/metrics.js';
 import { RealtimeClient, type RealtimeClientOptions, type RealtimeState } from '../../../src/sources/moments/realtime-client.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import { parseDuration } from './duration.js';
 
 /**
  * A duration config field (`500ms`, `30s`, `15m`, `1h`, or milliseconds) parsed to milliseconds,
