@@ -31,6 +31,13 @@ export default {
       to: { path: '^src/(routing|queue|sources)/' },
     },
     {
+      name: 'connectors-not-to-config',
+      comment: 'Config assembles its schema from the connector registry, so connectors never reach back into src/config/: the field helpers (secretString, durationMsField) and ConfigIssue live in src/core/.',
+      severity: 'error',
+      from: { path: '^connectors/' },
+      to: { path: '^src/config/' },
+    },
+    {
       name: 'nothing-to-cli',
       comment: 'The CLI is the top: only the CLI itself (and bin/, tests) may import from src/cli/. Shared helpers belong in the layer they serve.',
       severity: 'error',

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { BridgeEvent } from '../src/core/event.js';
 import type { Logger } from '../src/core/log.js';
-import type { ConfigIssue } from '../src/config/config-error.js';
+import type { ConfigIssue } from '../src/core/config-error.js';
 
 /**
  * The Connector API. A connector is one folder under `connectors/` exporting a

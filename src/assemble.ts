@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { deliveryOptionsSchema, permanent, type Connector, type DeliveryOptionsInput } from '../connectors/connector.js';
 import { connectorPlugins } from '../connectors/registry.js';
-import { ConfigValidationError, type ConfigIssue } from './config/config-error.js';
+import { ConfigValidationError, type ConfigIssue } from './core/config-error.js';
 import type { BridgeConfig } from './config/schema.js';
 import { errorMessage } from './core/errors.js';
 import type { Logger } from './core/log.js';

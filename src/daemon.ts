@@ -5,7 +5,7 @@ import { ConfigLoadError, formatIssue, type LoadedConfig } from './config/load-c
 import type { BridgeConfig } from './config/schema.js';
 import type { BridgeEvent } from './core/event.js';
 import { parseDuration } from './core/duration.js';
-import { ConfigValidationError } from './config/config-error.js';
+import { ConfigValidationError } from './core/config-error.js';
 import { errorMessage } from './core/errors.js';
 import { OpsServer, type Readiness } from './http/ops-server.js';
 import { DASHBOARD_PATH, QueueDashboard } from './http/queue-dashboard.js';

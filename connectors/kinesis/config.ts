@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { durationSchema } from '../connector.js';
-import { secretString } from '../../src/config/secret.js';
+import { secretString } from '../../src/core/secret-field.js';
 
 /** Static AWS credentials; without them the default AWS chain (env, profile, SSO, IMDS/ECS) is used. */
 const awsCredentialsSchema = z

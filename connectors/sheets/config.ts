@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from '../connector.js';
-import { secretString } from '../../src/config/secret.js';
+import { secretString } from '../../src/core/secret-field.js';
 
 /**
  * Google Sheets connector config: one connector writes rows to one sheet (tab) of one spreadsheet.

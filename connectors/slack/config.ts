@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from '../connector.js';
-import { secretString } from '../../src/config/secret.js';
+import { secretString } from '../../src/core/secret-field.js';
 
 /** Keys a route may override per target: `to: [{ connector: ops-slack, channel: "#x" }]`. */
 export const slackOverridesSchema = z

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import { logLevelFromEnv } from '../core/log.js';
 import { aliasProblem } from './alias-budget.js';
-import { ConfigValidationError, formatPath, type ConfigIssue } from './config-error.js';
+import { ConfigValidationError, formatPath, type ConfigIssue } from '../core/config-error.js';
 import { ConfigLoadError, sortedIssues, type LocatedIssue } from './config-load-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { interpolateEnv } from './interpolate.js';

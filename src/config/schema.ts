@@ -4,7 +4,7 @@ import { deliveryOptionsSchema, durationSchema } from '../../connectors/connecto
 import { sourcePlugins } from '../sources/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
 import { normalizeRedisUrl, redisUrlProblem } from './redis-url.js';
-import { secretString } from './secret.js';
+import { secretString } from '../core/secret-field.js';
 import { parseDuration } from '../core/duration.js';
 import { LOG_LEVELS } from '../core/log.js';
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Connector, PayloadRenderer } from '../../connectors/connector.js';
-import { ConfigValidationError, type ConfigIssue } from '../config/config-error.js';
+import { ConfigValidationError, type ConfigIssue } from '../core/config-error.js';
 import { noSuchName } from '../config/did-you-mean.js';
 import { parseDuration } from '../core/duration.js';
 import { BridgeError, errorMessage } from '../core/errors.js';

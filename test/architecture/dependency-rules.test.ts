@@ -67,8 +67,9 @@ const FIXTURE: Record<string, string> = {
   ].join('\n'),
   'connectors/pagerduty/pagerduty-connector.ts': [
     "import { router } from '../../src/routing/router.js';",
+    "import { schema } from '../../src/config/schema.js';",
     "import { queues } from '../../src/queue/delivery-queues.js';",
-    'export const pagerduty = router + queues;',
+    'export const pagerduty = router + queues + String(schema);',
   ].join('\n'),
   'src/cli/connect-redis.ts': 'export const connect = 1;\n',
   'src/cli/commands/dlq.ts': "import { connect } from '../connect-redis.js';\nexport const dlq = connect;\n",
@@ -120,6 +121,7 @@ describe('layer rules (npm run lint:deps)', () => {
         'connectors-not-to-routing-queue-sources: connectors/pagerduty/pagerduty-connector.ts → src/queue/delivery-queues.ts',
         'core-is-a-leaf: src/core/log.ts → src/routing/router.ts',
         'core-is-a-leaf: src/core/log.ts → connectors/slack/slack-connector.ts',
+        'connectors-not-to-config: connectors/pagerduty/pagerduty-connector.ts → src/config/schema.ts',
         'nothing-to-cli: src/replay/event-feeder.ts → src/cli/connect-redis.ts',
         'nothing-to-cli: simulators/moments/run-moments-simulator.ts → src/cli/connect-redis.ts',
         'simulators-only-from-cli-and-tests: src/cli/commands/check.ts → simulators/sinks/slack/slack-api-server.ts',
@@ -135,6 +137,6 @@ describe('layer rules (npm run lint:deps)', () => {
     ]);
     const { status, output } = lintStep(dir, lintDepsArgs());
     expect(status, 'the lint step fails').not.toBe(0);
-    for (const rule of ['core-is-a-leaf', 'sources-not-to-routing-queue-connectors', 'connectors-not-to-routing-queue-sources', 'nothing-to-cli', 'simulators-only-from-cli-and-tests', 'no-circular']) expect(output).toContain(`error ${rule}:`);
+    for (const rule of ['core-is-a-leaf', 'sources-not-to-routing-queue-connectors', 'connectors-not-to-routing-queue-sources', 'connectors-not-to-config', 'nothing-to-cli', 'simulators-only-from-cli-and-tests', 'no-circular']) expect(output).toContain(`error ${rule}:`);
   });
 });

@@ -3,7 +3,7 @@ import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { configWarnings } from '../../config/config-lint.js';
 import { ConfigLoadError, sortedIssues, type ConfigAnalysis, type LocatedIssue } from '../../config/load-config.js';
 import { analyseValidatedConfig } from '../../config/load-validated-config.js';
-import { formatPath } from '../../config/config-error.js';
+import { formatPath } from '../../core/config-error.js';
 import { InputError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/secret-redaction.js';
 import { runOnlineChecks, type OnlineCheck } from '../online-checks.js';

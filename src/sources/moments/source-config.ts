@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretString } from '../../config/secret.js';
+import { secretString } from '../../core/secret-field.js';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { MOMENTS_OPERATIONS, OPERATION_ROOT, type MomentsOperation } from './operation-documents.js';
 import { durationMsField } from '../../core/duration-field.js';

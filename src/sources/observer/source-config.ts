@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretString } from '../../config/secret.js';
+import { secretString } from '../../core/secret-field.js';
 import { durationMsField } from '../../core/duration-field.js';
 
 const record = z.record(z.string(), z.unknown());

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { moduleConnector } from '../../../connectors/module/index.js';
 import type { Connector } from '../../../connectors/connector.js';
-import { ConfigValidationError } from '../../../src/config/config-error.js';
+import { ConfigValidationError } from '../../../src/core/config-error.js';
 import { InputError, PayloadError } from '../../../src/core/errors.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../simulators/sinks/webhook/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
