@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { durationMsField } from '../src/core/duration-field.js';
 import type { BridgeEvent } from '../src/core/event.js';
 import type { Logger } from '../src/core/log.js';
 import type { ConfigIssue } from '../src/core/config-error.js';
@@ -104,9 +105,6 @@ export interface ProbeResult {
   detail: string;
 }
 
-const duration = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a duration like 500ms, 30s, 5m, 1h, 1d')])
-  .describe('milliseconds, or a duration string like 500ms, 30s, 5m, 1h');
 
 /**
  * Delivery options every connector accepts next to its own fields (shared option group, declared once).
@@ -117,7 +115,7 @@ export const deliveryOptionsSchema = z.object({
   rateLimit: z
     .object({
       max: z.number().int().positive().describe('Deliveries allowed per `duration`.'),
-      duration: duration.describe('Window of the rate limit.'),
+      duration: durationMsField('Window of the rate limit'),
     })
     .strict()
     .optional()
@@ -125,22 +123,21 @@ export const deliveryOptionsSchema = z.object({
   retry: z
     .object({
       maxAttempts: z.number().int().positive().optional().describe('Attempts before dead-lettering. @defaultValue 8'),
-      backoff: duration.optional().describe('Base delay of the exponential backoff (full jitter). @defaultValue 1s'),
-      maxBackoff: duration.optional().describe('Cap of one backoff delay. @defaultValue 5m'),
-      maxAge: duration.optional().describe('Give up (dead-letter) when a delivery is older than this. @defaultValue 24h'),
+      backoff: durationMsField('Base delay of the exponential backoff (full jitter). @defaultValue 1s').optional(),
+      maxBackoff: durationMsField('Cap of one backoff delay. @defaultValue 5m').optional(),
+      maxAge: durationMsField('Give up (dead-letter) when a delivery is older than this. @defaultValue 24h').optional(),
     })
     .strict()
     .optional()
     .describe('Retry policy for retryable failures.'),
-  timeout: duration.optional().describe('Timeout of one attempt. @defaultValue 30s'),
+  timeout: durationMsField('Timeout of one attempt. @defaultValue 30s').optional(),
   batch: z
     .object({
       maxSize: z.number().int().positive().optional().describe('Most deliveries in one batch call.'),
-      window: duration.optional().describe('How long to wait to fill a batch.'),
+      window: durationMsField('How long to wait to fill a batch').optional(),
     })
     .strict()
     .optional()
     .describe('Batching, for connectors that implement deliverBatch.'),
 });
 export type DeliveryOptionsInput = z.input<typeof deliveryOptionsSchema>;
-export { duration as durationSchema };

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { durationSchema } from '../connector.js';
+import { durationMsField } from '../../src/core/duration-field.js';
 import { secretString } from '../../src/core/secret-field.js';
 
 /** Static AWS credentials; without them the default AWS chain (env, profile, SSO, IMDS/ECS) is used. */
@@ -41,9 +41,7 @@ export const kinesisConfigSchema = z
       .optional()
       .describe('Template for the record PartitionKey (also source.kinesisPartitionKey), e.g. "{{ data.athleteId }}" keeps an athlete\'s records in order on one shard; unset: a random UUID per record, as lk-dispatch does.'),
     maxRecordsPerCall: z.number().int().min(1).max(500).default(500).describe('Records per PutRecords call (Kinesis allows 500). @defaultValue 500'),
-    throttleRetryAfter: durationSchema
-      .default('1s')
-      .describe('Delay before resending records refused with ProvisionedThroughputExceededException (a shard takes 1,000 records/s and 1 MiB/s). @defaultValue 1s'),
+    throttleRetryAfter: durationMsField('Delay before resending records refused with ProvisionedThroughputExceededException (a shard takes 1,000 records/s and 1 MiB/s)', '1s'),
   })
   .strict();
 

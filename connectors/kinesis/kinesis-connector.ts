@@ -5,7 +5,6 @@ import type { BridgeEvent } from '../../src/core/event.js';
 import { InputError, PayloadError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/log.js';
 import { counter } from '../../src/core/metrics.js';
-import { parseDuration } from '../../src/core/duration.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import {
   delivered,
@@ -88,7 +87,7 @@ export class KinesisConnector implements Connector<KinesisPayload> {
   ) {
     this.name = ctx.name;
     this.log = ctx.logger;
-    this.throttleMs = parseDuration(config.throttleRetryAfter);
+    this.throttleMs = config.throttleRetryAfter;
     this.target = config.stream.startsWith('arn:') ? { StreamARN: config.stream } : { StreamName: config.stream };
     this.client = new KinesisClient({
       ...(config.region ? { region: config.region } : {}),

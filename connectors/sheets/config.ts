@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../connector.js';
+import { durationMsField } from '../../src/core/duration-field.js';
 import { secretString } from '../../src/core/secret-field.js';
 
 /**
@@ -56,9 +56,7 @@ export const sheetsConfigSchema = z
       .positive()
       .default(60)
       .describe('Most write requests this connector sends per sliding minute, across replicas (Google allows 60 per minute per user). @defaultValue 60'),
-    quotaRetryAfter: durationSchema
-      .default('30s')
-      .describe('How long the whole connector pauses after a 429 RESOURCE_EXHAUSTED without a Retry-After header (the quota is per minute). @defaultValue 30s'),
+    quotaRetryAfter: durationMsField('How long the whole connector pauses after a 429 RESOURCE_EXHAUSTED without a Retry-After header (the quota is per minute)', '30s'),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -15,7 +15,6 @@ import { classifyHttpResponse, networkFailure } from '../http-result.js';
 import { createLeanFetch } from '../lean-fetch.js';
 import type { BridgeEvent } from '../../src/core/event.js';
 import { errorMessage, InputError, PayloadError } from '../../src/core/errors.js';
-import { parseDuration } from '../../src/core/duration.js';
 import type { Logger } from '../../src/core/log.js';
 import { compilePayload, compileTemplate, escapeMrkdwn, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { slackOverridesSchema, type SlackConfig } from './config.js';
@@ -57,7 +56,7 @@ export class SlackConnector implements Connector<SlackPayload> {
     private readonly config: SlackConfig,
     private readonly ctx: ConnectorContext,
   ) {
-    this.threadTtlSeconds = Math.max(1, Math.round(parseDuration(config.threadTtl) / 1000));
+    this.threadTtlSeconds = Math.max(1, Math.round(config.threadTtl / 1000));
     // The client is shared, but each attempt has its own timeout signal: the fetch wrapper picks
     // it up from the async context of the deliver() call.
     const fetchWithSignal: FetchFunction = (url, init) => {
