@@ -22,7 +22,7 @@ export default defineConfig({
       'test/routing/router-state.test.ts',
       'test/core/log.test.ts',
       'test/connectors/webhook/*.test.ts',
-      'test/connectors/http-result.test.ts',
+      'test/connectors/lib/http-result.test.ts',
       'test/queue/delivery-queues.test.ts',
       'test/queue/queue-basics.test.ts',
       'test/queue/delivery-id.test.ts',

@@ -46,3 +46,13 @@ export const kinesisConfigSchema = z
   .strict();
 
 export type KinesisConfig = z.output<typeof kinesisConfigSchema>;
+
+/** Keys a route may override per target; each replaces the connector's own. */
+export const kinesisOverridesSchema = z
+  .strictObject({
+    eventType: z.string().optional().describe('Template for the envelope `type` for this route.'),
+    data: z.unknown().optional().describe('Template for the envelope `data` for this route.'),
+    userId: z.string().optional().describe('Template for source.userId for this route.'),
+    partitionKey: z.string().optional().describe('Template for the record PartitionKey for this route.'),
+  })
+  .describe('Per-route overrides of a Kinesis connector.');

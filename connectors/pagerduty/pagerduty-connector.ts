@@ -1,8 +1,9 @@
 import { delivered, permanent, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
-import { createLeanFetch } from '../lean-fetch.js';
-import { classifyHttpResponse, networkFailure, readResponseText } from '../http-result.js';
+import { parseOverrides } from '../lib/overrides.js';
+import { createLeanFetch } from '../lib/lean-fetch.js';
+import { classifyHttpResponse, networkFailure, readResponseText } from '../lib/http-result.js';
 import type { BridgeEvent } from '../../src/core/event.js';
-import { InputError, PayloadError } from '../../src/core/errors.js';
+import { PayloadError } from '../../src/core/errors.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { pagerdutyOverridesSchema, type PagerdutyConfig } from './config.js';
 
@@ -52,12 +53,8 @@ export class PagerdutyConnector implements Connector<PagerdutyPayload> {
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
     const where = `connector ${this.ctx.name}`;
-    const parsed = pagerdutyOverridesSchema.safeParse(overrides);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(override)'}: ${i.message}`).join('; ');
-      throw new InputError('override_invalid', `${where}: invalid route override (${issues}); allowed keys: ${Object.keys(pagerdutyOverridesSchema.shape).join(', ')}`);
-    }
-    const f = { ...this.config, ...parsed.data };
+    const o = parseOverrides(pagerdutyOverridesSchema, overrides, where);
+    const f = { ...this.config, ...o };
     const t = (value: string | undefined, field: string): Template | undefined => (value === undefined ? undefined : compileTemplate(value, `${where}.${field}`));
     const compiled: CompiledPagerduty = {
       action: f.eventAction ?? 'trigger',

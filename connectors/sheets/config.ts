@@ -65,6 +65,14 @@ export const sheetsConfigSchema = z
 
 export type SheetsConfig = z.output<typeof sheetsConfigSchema>;
 
+/** Keys a route may override per target; each replaces the connector's own. */
+export const sheetsOverridesSchema = z
+  .strictObject({
+    columns: z.record(z.string(), z.string()).optional().describe('Column header → template for this route.'),
+    key: z.string().optional().describe('Template for the row identity for this route.'),
+  })
+  .describe('Per-route overrides of a Google Sheets connector.');
+
 /**
  * Cross-field checks. Also run by the connector's constructor: the assembled config schema
  * reuses only this schema's shape, so refinements here would not reach `check` on their own.

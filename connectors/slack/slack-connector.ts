@@ -11,8 +11,9 @@ import {
   type Logger as SlackLogger,
 } from '@slack/web-api';
 import { delivered, permanent, retryable, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
-import { classifyHttpResponse, networkFailure } from '../http-result.js';
-import { createLeanFetch } from '../lean-fetch.js';
+import { parseOverrides } from '../lib/overrides.js';
+import { classifyHttpResponse, networkFailure } from '../lib/http-result.js';
+import { createLeanFetch } from '../lib/lean-fetch.js';
 import type { BridgeEvent } from '../../src/core/event.js';
 import { errorMessage, InputError, PayloadError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/log.js';
@@ -80,12 +81,7 @@ export class SlackConnector implements Connector<SlackPayload> {
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
     const where = `connector ${this.ctx.name}`;
-    const parsed = slackOverridesSchema.safeParse(overrides);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(override)'}: ${i.message}`).join('; ');
-      throw new InputError('override_invalid', `${where}: invalid route override (${issues}); allowed keys: ${Object.keys(slackOverridesSchema.shape).join(', ')}`);
-    }
-    const o = parsed.data;
+    const o = parseOverrides(slackOverridesSchema, overrides, where);
     const channelSource = o.channel ?? this.config.channel;
     if (!channelSource) {
       throw new InputError('slack_channel_missing', `${where}: no Slack channel; set \`channel\` on the connector or on the route's \`to\` entry`);
