@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
-import { durationMsField } from '../src/core/duration-field.js';
+import type { z } from 'zod';
 import type { BridgeEvent } from '../src/core/event.js';
 import type { Logger } from '../src/core/log.js';
 import type { ConfigIssue } from '../src/core/config-error.js';
@@ -56,8 +55,21 @@ export interface Connector<TPayload = unknown> {
   /** Optional: sends several deliveries at once (Sheets, Kinesis); one result per delivery, same order. */
   deliverBatch?(deliveries: Delivery<TPayload>[], signal: AbortSignal): Promise<DeliveryResult[]>;
   /** Queue options this sink needs unless the user overrides them (e.g. Slack: 1 message/s). */
-  readonly defaults?: Partial<DeliveryOptionsInput>;
+  readonly defaults?: QueueDefaults;
   close?(): Promise<void>;
+}
+
+/**
+ * The delivery options a connector may ask for in {@link Connector.defaults}: those the queue owns
+ * and documents (src/queue/delivery-options-schema.ts), written as in config — durations in
+ * milliseconds or as text (`100ms`). Declared here because a connector never imports the queue.
+ */
+export interface QueueDefaults {
+  concurrency?: number;
+  rateLimit?: { max: number; duration: number | string };
+  retry?: { maxAttempts?: number; backoff?: number | string; maxBackoff?: number | string; maxAge?: number | string };
+  timeout?: number | string;
+  batch?: { maxSize?: number; window?: number | string };
 }
 
 export interface ConnectorContext {
@@ -104,40 +116,3 @@ export interface ProbeResult {
   status: 'ok' | 'failed' | 'not-checked';
   detail: string;
 }
-
-
-/**
- * Delivery options every connector accepts next to its own fields (shared option group, declared once).
- * The queue layer reads them; defaults here, connector `defaults` in between, user config on top.
- */
-export const deliveryOptionsSchema = z.object({
-  concurrency: z.number().int().positive().optional().describe('Deliveries in flight at once for this connector. @defaultValue 10'),
-  rateLimit: z
-    .object({
-      max: z.number().int().positive().describe('Deliveries allowed per `duration`.'),
-      duration: durationMsField('Window of the rate limit'),
-    })
-    .strict()
-    .optional()
-    .describe('At most `max` deliveries per `duration` (queue-wide, across replicas).'),
-  retry: z
-    .object({
-      maxAttempts: z.number().int().positive().optional().describe('Attempts before dead-lettering. @defaultValue 8'),
-      backoff: durationMsField('Base delay of the exponential backoff (full jitter). @defaultValue 1s').optional(),
-      maxBackoff: durationMsField('Cap of one backoff delay. @defaultValue 5m').optional(),
-      maxAge: durationMsField('Give up (dead-letter) when a delivery is older than this. @defaultValue 24h').optional(),
-    })
-    .strict()
-    .optional()
-    .describe('Retry policy for retryable failures.'),
-  timeout: durationMsField('Timeout of one attempt. @defaultValue 30s').optional(),
-  batch: z
-    .object({
-      maxSize: z.number().int().positive().optional().describe('Most deliveries in one batch call.'),
-      window: durationMsField('How long to wait to fill a batch').optional(),
-    })
-    .strict()
-    .optional()
-    .describe('Batching, for connectors that implement deliverBatch.'),
-});
-export type DeliveryOptionsInput = z.input<typeof deliveryOptionsSchema>;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { deliveryOptionsSchema, permanent, type Connector, type DeliveryOptionsInput } from '../connectors/connector.js';
+import { permanent, type Connector } from '../connectors/connector.js';
+import { deliveryOptionsSchema, type DeliveryOptionsInput } from './queue/delivery-options-schema.js';
 import { connectorPlugins } from '../connectors/registry.js';
 import { ConfigValidationError, type ConfigIssue } from './core/config-error.js';
 import type { BridgeConfig } from './config/schema.js';

@@ -13,7 +13,7 @@ import {
   type Connector,
   type ConnectorContext,
   type Delivery,
-  type DeliveryOptionsInput,
+  type QueueDefaults,
   type DeliveryResult,
   type PayloadRenderer,
 } from '../connector.js';
@@ -69,7 +69,7 @@ interface Entry {
  * with the same partition key are held back so a key's records do not overtake a failed one.
  */
 export class KinesisConnector implements Connector<KinesisPayload> {
-  readonly defaults: Partial<DeliveryOptionsInput> = {
+  readonly defaults: QueueDefaults = {
     batch: { maxSize: 500, window: '100ms' },
     concurrency: 4,
   };

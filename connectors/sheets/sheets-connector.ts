@@ -7,7 +7,7 @@ import {
   type Connector,
   type ConnectorContext,
   type Delivery,
-  type DeliveryOptionsInput,
+  type QueueDefaults,
   type DeliveryResult,
   type PayloadRenderer,
 } from '../connector.js';
@@ -43,7 +43,7 @@ type KeyedGroup = [string, RowGroup];
  * sheet already holds, then update the rows it has and append the rest.
  */
 export class SheetsConnector implements Connector<SheetsPayload> {
-  readonly defaults: Partial<DeliveryOptionsInput> = {
+  readonly defaults: QueueDefaults = {
     // Rows accumulate for 2 s into one flush (≤ 2 writes). The ≤ 60 writes/min budget is the
     // connector's own (writesPerMinute, shared in Redis): a queue rateLimit would count jobs, i.e.
     // rows, and cap the sync at one row per second.

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
-import { deliveryOptionsSchema, type ProbeResult } from '../../connectors/connector.js';
+import type { ProbeResult } from '../../connectors/connector.js';
+import { deliveryOptionsSchema } from '../queue/delivery-options-schema.js';
 import { connectorPlugins } from '../../connectors/registry.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { redactRedisUrl, redisUrlWithPassword } from '../config/redis-url.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { connectorPlugins } from '../../connectors/registry.js';
-import { deliveryOptionsSchema } from '../../connectors/connector.js';
+import { deliveryOptionsSchema } from '../queue/delivery-options-schema.js';
 import { sourcePlugins } from '../sources/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
 import { normalizeRedisUrl, redisUrlProblem } from './redis-url.js';

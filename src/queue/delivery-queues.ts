@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions, type KeepJobs } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Connector, DeliveryOptionsInput } from '../../connectors/connector.js';
+import type { Connector } from '../../connectors/connector.js';
+import type { DeliveryOptionsInput } from './delivery-options-schema.js';
 import { InputError } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';

@@ -1,4 +1,5 @@
-import { deliveryOptionsSchema, type Connector, type DeliveryOptionsInput } from '../../connectors/connector.js';
+import type { Connector } from '../../connectors/connector.js';
+import { deliveryOptionsSchema, type DeliveryOptionsInput } from './delivery-options-schema.js';
 import { parseDuration } from '../core/duration.js';
 import type { RetryPolicy } from './backoff.js';
 

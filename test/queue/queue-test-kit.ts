@@ -1,4 +1,5 @@
-import type { Connector, DeliveryOptionsInput } from '../../connectors/connector.js';
+import type { Connector } from '../../connectors/connector.js';
+import type { DeliveryOptionsInput } from '../../src/queue/delivery-options-schema.js';
 import type { BridgeEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/core/log.js';
 import { DeliveryQueues, type DeliveryQueuesOptions } from '../../src/queue/delivery-queues.js';
