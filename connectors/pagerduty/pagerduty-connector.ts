@@ -165,23 +165,18 @@ function renderPagerdutyEvent(event: BridgeEvent, c: CompiledPagerduty, where: s
   return out;
 }
 
-/** Repeats of one trigger for one athlete in one event group into one incident. */
+/** Repeats of one thing (the source's group key: a moment's trigger, athlete and event) fold into one incident. */
 export function defaultDedupKey(event: BridgeEvent): string {
-  const d = (event.data ?? {}) as Record<string, unknown>;
-  if (event.kind === 'moment') {
-    const trigger = d.triggerPublicId ?? d.triggerName ?? 'trigger';
-    return `moment:${String(trigger)}:${String(d.athleteId ?? '')}:${String(d.eventId ?? '')}`;
-  }
-  return event.id;
+  return event.summary?.groupKey ?? event.id;
 }
 
+/**
+ * `title: text` when the source has a sentence for the event; otherwise kind, source and id, so
+ * two incidents never share a summary that tells them apart by nothing.
+ */
 function defaultSummary(event: BridgeEvent): string {
-  const d = (event.data ?? {}) as Record<string, unknown>;
-  if (event.kind === 'moment') {
-    const name = typeof d.triggerName === 'string' && d.triggerName ? d.triggerName : 'Moment';
-    const text = typeof d.moment === 'string' && d.moment ? d.moment : `athlete ${String(d.athleteId ?? '?')}, event ${String(d.eventId ?? '?')}`;
-    return `${name}: ${text}`;
-  }
+  const summary = event.summary;
+  if (summary?.text) return `${summary.title}: ${summary.text}`;
   return `${event.kind} from ${event.source} (${event.id})`;
 }
 

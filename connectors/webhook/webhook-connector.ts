@@ -60,7 +60,7 @@ export class WebhookConnector implements Connector<WebhookPayload> {
     const maxBytes = this.config.maxBodyBytes;
     return {
       render: (event: BridgeEvent): WebhookPayload => {
-        const value = body ? body.render(event) : event;
+        const value = body ? body.render(event) : contractEvent(event);
         const text = JSON.stringify(value);
         if (text === undefined) throw new PayloadError(`${where}: the body rendered to nothing for event ${event.id}`);
         const bytes = Buffer.byteLength(text);
@@ -168,4 +168,9 @@ function headerValue(headers: Record<string, string>, name: string): string | un
 /** URLs can carry credentials or tokens in the query; dead letters keep only origin and path. */
 function redactUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;
+}
+
+/** The event as PRODUCT.md §4 defines it for receivers: the display summary is the bridge's own business. */
+function contractEvent({ id, source, kind, time, data }: BridgeEvent): BridgeEvent {
+  return { id, source, kind, time, data };
 }

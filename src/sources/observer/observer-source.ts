@@ -17,6 +17,7 @@ import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
 import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';
 import type { ObserverSourceConfig } from './source-config.js';
+import { observerRowSummary } from './row-summary.js';
 
 const metrics = {
   framesOpen: gauge('mb_observer_frames_open', 'Observer data frames currently open', ['source']),
@@ -444,7 +445,8 @@ export class ObserverSource implements Source {
         metrics.duplicateRows.inc({ source: this.ctx.name });
         return true;
       }
-      await this.ctx.emit({ id: eventId(this.ctx.name, 'observer.row', row.upstreamId), source: this.ctx.name, kind: 'observer.row', time: row.time, data: row.data });
+      const event = { id: eventId(this.ctx.name, 'observer.row', row.upstreamId), source: this.ctx.name, kind: 'observer.row', time: row.time, data: row.data };
+      await this.ctx.emit({ ...event, summary: observerRowSummary(event) });
       // Marked only after the pipeline took it: a crash in between re-emits (same id), never loses.
       // Handed over before a Redis reconnect, its job may be among the writes Redis lost: retried
       // (the seen check on the new Redis decides, and the queue drops it if its job is there).
