@@ -10,6 +10,13 @@ const SIMULATOR_USERS = '^(simulators|test|bench|scripts)/|^src/cli/commands/(si
 export default {
   forbidden: [
     {
+      name: 'core-is-a-leaf',
+      comment: 'src/core/ (event, errors, log, metrics, durations, backoff, secrets) is what every layer uses, so it uses none of them: only itself and packages.',
+      severity: 'error',
+      from: { path: '^src/core/' },
+      to: { path: '^(src|connectors|simulators|bin)/', pathNot: '^src/core/' },
+    },
+    {
       name: 'sources-not-to-routing-queue-connectors',
       comment: 'A source turns upstream frames into BridgeEvents and knows nothing of routes, queues or sinks.',
       severity: 'error',
@@ -22,6 +29,13 @@ export default {
       severity: 'error',
       from: { path: '^connectors/' },
       to: { path: '^src/(routing|queue|sources)/' },
+    },
+    {
+      name: 'connectors-not-to-config',
+      comment: 'Config assembles its schema from the connector registry, so connectors never reach back into src/config/: the field helpers (secretString, durationMsField) and ConfigIssue live in src/core/.',
+      severity: 'error',
+      from: { path: '^connectors/' },
+      to: { path: '^src/config/' },
     },
     {
       name: 'nothing-to-cli',

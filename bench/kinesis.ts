@@ -6,12 +6,12 @@
  * Usage: tsx bench/kinesis.ts [seconds=4] [eventsPerSecond=5000] [shards=4]
  */
 import type { Redis } from 'ioredis';
-import { parseDuration } from '../src/duration.js';
+import { parseDuration } from '../src/core/duration.js';
 import type { Delivery } from '../connectors/connector.js';
 import { kinesisConnector, type KinesisConnector, type KinesisPayload } from '../connectors/kinesis/index.js';
-import type { BridgeEvent } from '../src/event.js';
-import { silentLogger } from '../src/log.js';
-import { registry } from '../src/metrics.js';
+import type { BridgeEvent } from '../src/core/event.js';
+import { silentLogger } from '../src/core/log.js';
+import { registry } from '../src/core/metrics.js';
 import { startKinesalite, TEST_CREDENTIALS } from '../simulators/sinks/kinesis/kinesalite-server.js';
 
 const SECONDS = Number(process.argv[2] ?? 4);

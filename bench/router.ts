@@ -8,8 +8,8 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { Redis } from 'ioredis';
 import { Engine } from 'json-rules-engine';
-import type { BridgeEvent } from '../src/event.js';
-import { silentLogger } from '../src/log.js';
+import type { BridgeEvent } from '../src/core/event.js';
+import { silentLogger } from '../src/core/log.js';
 import { routeSchema, type RouteConfigInput } from '../src/routing/route-schema.js';
 import { Router } from '../src/routing/router.js';
 import { CollectConnector } from '../test/helpers/collect-connector.js';

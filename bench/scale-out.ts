@@ -8,8 +8,8 @@
  * Usage: tsx bench/scale-out.ts [--jobs 3000] [--latency 20] [--replicas 1,2,4]
  */
 import { webhookConnector } from '../connectors/webhook/index.js';
-import type { BridgeEvent } from '../src/event.js';
-import { silentLogger } from '../src/log.js';
+import type { BridgeEvent } from '../src/core/event.js';
+import { silentLogger } from '../src/core/log.js';
 import { DeliveryQueues } from '../src/queue/delivery-queues.js';
 import { freePort, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis, type BridgeProcess } from './lib/bridge-rig.js';
 import { flag, machine, printJson, rate, round2, waitFor } from './lib/measure.js';

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
-import type { BridgeEvent } from '../src/event.js';
-import type { Logger } from '../src/log.js';
-import type { ConfigIssue } from '../src/config/config-error.js';
+import type { z } from 'zod';
+import type { BridgeEvent } from '../src/core/event.js';
+import type { Logger } from '../src/core/log.js';
+import type { ConfigIssue } from '../src/core/config-error.js';
 
 /**
  * The Connector API. A connector is one folder under `connectors/` exporting a
@@ -55,8 +55,21 @@ export interface Connector<TPayload = unknown> {
   /** Optional: sends several deliveries at once (Sheets, Kinesis); one result per delivery, same order. */
   deliverBatch?(deliveries: Delivery<TPayload>[], signal: AbortSignal): Promise<DeliveryResult[]>;
   /** Queue options this sink needs unless the user overrides them (e.g. Slack: 1 message/s). */
-  readonly defaults?: Partial<DeliveryOptionsInput>;
+  readonly defaults?: QueueDefaults;
   close?(): Promise<void>;
+}
+
+/**
+ * The delivery options a connector may ask for in {@link Connector.defaults}: those the queue owns
+ * and documents (src/queue/delivery-options-schema.ts), written as in config — durations in
+ * milliseconds or as text (`100ms`). Declared here because a connector never imports the queue.
+ */
+export interface QueueDefaults {
+  concurrency?: number;
+  rateLimit?: { max: number; duration: number | string };
+  retry?: { maxAttempts?: number; backoff?: number | string; maxBackoff?: number | string; maxAge?: number | string };
+  timeout?: number | string;
+  batch?: { maxSize?: number; window?: number | string };
 }
 
 export interface ConnectorContext {
@@ -103,44 +116,3 @@ export interface ProbeResult {
   status: 'ok' | 'failed' | 'not-checked';
   detail: string;
 }
-
-const duration = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a duration like 500ms, 30s, 5m, 1h, 1d')])
-  .describe('milliseconds, or a duration string like 500ms, 30s, 5m, 1h');
-
-/**
- * Delivery options every connector accepts next to its own fields (shared option group, declared once).
- * The queue layer reads them; defaults here, connector `defaults` in between, user config on top.
- */
-export const deliveryOptionsSchema = z.object({
-  concurrency: z.number().int().positive().optional().describe('Deliveries in flight at once for this connector. @defaultValue 10'),
-  rateLimit: z
-    .object({
-      max: z.number().int().positive().describe('Deliveries allowed per `duration`.'),
-      duration: duration.describe('Window of the rate limit.'),
-    })
-    .strict()
-    .optional()
-    .describe('At most `max` deliveries per `duration` (queue-wide, across replicas).'),
-  retry: z
-    .object({
-      maxAttempts: z.number().int().positive().optional().describe('Attempts before dead-lettering. @defaultValue 8'),
-      backoff: duration.optional().describe('Base delay of the exponential backoff (full jitter). @defaultValue 1s'),
-      maxBackoff: duration.optional().describe('Cap of one backoff delay. @defaultValue 5m'),
-      maxAge: duration.optional().describe('Give up (dead-letter) when a delivery is older than this. @defaultValue 24h'),
-    })
-    .strict()
-    .optional()
-    .describe('Retry policy for retryable failures.'),
-  timeout: duration.optional().describe('Timeout of one attempt. @defaultValue 30s'),
-  batch: z
-    .object({
-      maxSize: z.number().int().positive().optional().describe('Most deliveries in one batch call.'),
-      window: duration.optional().describe('How long to wait to fill a batch.'),
-    })
-    .strict()
-    .optional()
-    .describe('Batching, for connectors that implement deliverBatch.'),
-});
-export type DeliveryOptionsInput = z.input<typeof deliveryOptionsSchema>;
-export { duration as durationSchema };

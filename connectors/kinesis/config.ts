@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { durationSchema } from '../connector.js';
-import { secretString } from '../../src/config/secret.js';
+import { durationMsField } from '../../src/core/duration-field.js';
+import { secretString } from '../../src/core/secret-field.js';
 
 /** Static AWS credentials; without them the default AWS chain (env, profile, SSO, IMDS/ECS) is used. */
 const awsCredentialsSchema = z
@@ -41,10 +41,18 @@ export const kinesisConfigSchema = z
       .optional()
       .describe('Template for the record PartitionKey (also source.kinesisPartitionKey), e.g. "{{ data.athleteId }}" keeps an athlete\'s records in order on one shard; unset: a random UUID per record, as lk-dispatch does.'),
     maxRecordsPerCall: z.number().int().min(1).max(500).default(500).describe('Records per PutRecords call (Kinesis allows 500). @defaultValue 500'),
-    throttleRetryAfter: durationSchema
-      .default('1s')
-      .describe('Delay before resending records refused with ProvisionedThroughputExceededException (a shard takes 1,000 records/s and 1 MiB/s). @defaultValue 1s'),
+    throttleRetryAfter: durationMsField('Delay before resending records refused with ProvisionedThroughputExceededException (a shard takes 1,000 records/s and 1 MiB/s)', '1s'),
   })
   .strict();
 
 export type KinesisConfig = z.output<typeof kinesisConfigSchema>;
+
+/** Keys a route may override per target; each replaces the connector's own. */
+export const kinesisOverridesSchema = z
+  .strictObject({
+    eventType: z.string().optional().describe('Template for the envelope `type` for this route.'),
+    data: z.unknown().optional().describe('Template for the envelope `data` for this route.'),
+    userId: z.string().optional().describe('Template for source.userId for this route.'),
+    partitionKey: z.string().optional().describe('Template for the record PartitionKey for this route.'),
+  })
+  .describe('Per-route overrides of a Kinesis connector.');

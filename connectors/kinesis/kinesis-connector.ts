@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { BridgeEvent } from '../../src/event.js';
-import { InputError, PayloadError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
-import { counter } from '../../src/metrics.js';
-import { parseDuration } from '../../src/duration.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { PayloadError } from '../../src/core/errors.js';
+import type { Logger } from '../../src/core/log.js';
+import { counter } from '../../src/core/metrics.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import {
   delivered,
@@ -14,12 +13,13 @@ import {
   type Connector,
   type ConnectorContext,
   type Delivery,
-  type DeliveryOptionsInput,
+  type QueueDefaults,
   type DeliveryResult,
   type PayloadRenderer,
 } from '../connector.js';
-import { classifyHttpResponse, networkFailure } from '../http-result.js';
-import type { KinesisConfig } from './config.js';
+import { classifyHttpResponse, networkFailure } from '../lib/http-result.js';
+import { parseOverrides } from '../lib/overrides.js';
+import { kinesisOverridesSchema, type KinesisConfig } from './config.js';
 import { deterministicUuid, type LkDispatchEnvelope } from './lk-dispatch-envelope.js';
 
 /** Rendered at enqueue: everything of the envelope except the id, which comes from the delivery id. */
@@ -35,7 +35,6 @@ export interface KinesisPayload {
 const MAX_RECORD_BYTES = 1024 * 1024;
 const MAX_CALL_BYTES = 5 * 1024 * 1024;
 const MAX_PARTITION_KEY_CHARS = 256;
-const OVERRIDE_KEYS = new Set(['eventType', 'data', 'userId', 'partitionKey']);
 
 /** Errors of a whole PutRecords call that will not go away by retrying. */
 const PERMANENT_ERRORS: Record<string, string> = {
@@ -70,7 +69,7 @@ interface Entry {
  * with the same partition key are held back so a key's records do not overtake a failed one.
  */
 export class KinesisConnector implements Connector<KinesisPayload> {
-  readonly defaults: Partial<DeliveryOptionsInput> = {
+  readonly defaults: QueueDefaults = {
     batch: { maxSize: 500, window: '100ms' },
     concurrency: 4,
   };
@@ -80,7 +79,6 @@ export class KinesisConnector implements Connector<KinesisPayload> {
   private readonly throttleMs: number;
   private readonly name: string;
   private readonly log: Logger;
-  private readonly defaultRenderer: PayloadRenderer;
 
   constructor(
     private readonly config: KinesisConfig,
@@ -88,7 +86,7 @@ export class KinesisConnector implements Connector<KinesisPayload> {
   ) {
     this.name = ctx.name;
     this.log = ctx.logger;
-    this.throttleMs = parseDuration(config.throttleRetryAfter);
+    this.throttleMs = config.throttleRetryAfter;
     this.target = config.stream.startsWith('arn:') ? { StreamARN: config.stream } : { StreamName: config.stream };
     this.client = new KinesisClient({
       ...(config.region ? { region: config.region } : {}),
@@ -100,25 +98,21 @@ export class KinesisConnector implements Connector<KinesisPayload> {
       // The default handler speaks HTTP/2, which plain-http endpoints (kinesalite, proxies) reject.
       ...(config.endpoint?.startsWith('http:') ? { requestHandler: new NodeHttpHandler() } : {}),
     });
-    this.defaultRenderer = this.renderer();
+    // Compiles the connector's own templates now, so a bad one fails at start even with no route sending here.
+    this.renderer();
   }
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
-    for (const k of Object.keys(overrides)) {
-      if (!OVERRIDE_KEYS.has(k)) throw new InputError('override_invalid', `kinesis connector ${this.name}: unknown route override "${k}" (allowed: ${[...OVERRIDE_KEYS].join(', ')})`);
-    }
-    const text = (key: string): string | undefined => {
-      const v = key in overrides ? overrides[key] : (this.config as Record<string, unknown>)[key];
-      if (v !== undefined && typeof v !== 'string') throw new InputError('override_invalid', `kinesis connector ${this.name}: "${key}" must be a template string`);
-      return v;
-    };
+    const o = parseOverrides(kinesisOverridesSchema, overrides, `connector ${this.name}`);
+    // An override replaces the connector's value even when it is empty or null (`key in o`, not `??`).
+    const pick = <K extends keyof typeof o>(key: K): (typeof o)[K] | KinesisConfig[K] => (key in o ? o[key] : this.config[key]);
     const where = `connectors.${this.name}`;
-    const eventType: Template = compileTemplate(text('eventType') ?? '{{ kind }}', `${where}.eventType`);
-    const userIdSource = text('userId');
+    const eventType: Template = compileTemplate(pick('eventType') ?? '{{ kind }}', `${where}.eventType`);
+    const userIdSource = pick('userId');
     const userId: Template | undefined = userIdSource ? compileTemplate(userIdSource, `${where}.userId`) : undefined;
-    const keySource = text('partitionKey');
+    const keySource = pick('partitionKey');
     const partitionKey: Template | undefined = keySource ? compileTemplate(keySource, `${where}.partitionKey`) : undefined;
-    const dataSource = 'data' in overrides ? overrides.data : this.config.data;
+    const dataSource = pick('data');
     const data: PayloadTemplate | undefined = dataSource === undefined ? undefined : compilePayload(dataSource, `${where}.data`);
     const producerId = this.config.producerId;
 
@@ -153,7 +147,7 @@ export class KinesisConnector implements Connector<KinesisPayload> {
     const results: (DeliveryResult | undefined)[] = deliveries.map(() => undefined);
     const entries: Entry[] = [];
     deliveries.forEach((d, index) => {
-      const payload = this.payloadOf(d);
+      const payload = d.payload;
       const data = Buffer.from(JSON.stringify(envelope(payload, this.config.producerId, deterministicUuid(d.id))), 'utf8');
       const bytes = data.byteLength + Buffer.byteLength(payload.partitionKey, 'utf8');
       if (bytes > MAX_RECORD_BYTES) results[index] = permanent(`record of ${bytes} bytes exceeds the Kinesis limit of 1 MiB`);
@@ -199,13 +193,6 @@ export class KinesisConnector implements Connector<KinesisPayload> {
 
   async close(): Promise<void> {
     this.client.destroy();
-  }
-
-  private payloadOf(d: Delivery<KinesisPayload>): KinesisPayload {
-    const p = d.payload as KinesisPayload | undefined;
-    if (p && typeof p === 'object' && typeof p.partitionKey === 'string' && typeof p.type === 'string') return p;
-    // A job enqueued without a rendered payload: render now with the connector's own templates.
-    return this.defaultRenderer.render(d.event) as KinesisPayload;
   }
 
   private classify(err: unknown): DeliveryResult {

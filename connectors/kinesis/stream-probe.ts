@@ -1,6 +1,6 @@
 import { DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { errorMessage } from '../../src/errors.js';
+import { errorMessage } from '../../src/core/errors.js';
 import type { ProbeContext, ProbeResult } from '../connector.js';
 import type { KinesisConfig } from './config.js';
 

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { permanent, retryable, type Connector, type ConnectorContext, type ConnectorPlugin, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
-import { ConfigValidationError } from '../../src/config/config-error.js';
-import { BridgeError, errorMessage, InputError, PayloadError } from '../../src/errors.js';
+import { ConfigValidationError } from '../../src/core/config-error.js';
+import { BridgeError, errorMessage, InputError, PayloadError } from '../../src/core/errors.js';
 import type { ModuleConfig } from './config.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretString } from '../../src/config/secret.js';
+import { secretString } from '../../src/core/secret-field.js';
 
 const link = z
   .strictObject({

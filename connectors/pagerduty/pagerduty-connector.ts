@@ -1,8 +1,9 @@
 import { delivered, permanent, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
-import { createLeanFetch } from '../lean-fetch.js';
-import { classifyHttpResponse, networkFailure, readResponseText } from '../http-result.js';
-import type { BridgeEvent } from '../../src/event.js';
-import { InputError, PayloadError } from '../../src/errors.js';
+import { parseOverrides } from '../lib/overrides.js';
+import { createLeanFetch } from '../lib/lean-fetch.js';
+import { classifyHttpResponse, networkFailure, readResponseText } from '../lib/http-result.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { PayloadError } from '../../src/core/errors.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { pagerdutyOverridesSchema, type PagerdutyConfig } from './config.js';
 
@@ -52,12 +53,8 @@ export class PagerdutyConnector implements Connector<PagerdutyPayload> {
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
     const where = `connector ${this.ctx.name}`;
-    const parsed = pagerdutyOverridesSchema.safeParse(overrides);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(override)'}: ${i.message}`).join('; ');
-      throw new InputError('override_invalid', `${where}: invalid route override (${issues}); allowed keys: ${Object.keys(pagerdutyOverridesSchema.shape).join(', ')}`);
-    }
-    const f = { ...this.config, ...parsed.data };
+    const o = parseOverrides(pagerdutyOverridesSchema, overrides, where);
+    const f = { ...this.config, ...o };
     const t = (value: string | undefined, field: string): Template | undefined => (value === undefined ? undefined : compileTemplate(value, `${where}.${field}`));
     const compiled: CompiledPagerduty = {
       action: f.eventAction ?? 'trigger',
@@ -168,23 +165,18 @@ function renderPagerdutyEvent(event: BridgeEvent, c: CompiledPagerduty, where: s
   return out;
 }
 
-/** Repeats of one trigger for one athlete in one event group into one incident. */
+/** Repeats of one thing (the source's group key: a moment's trigger, athlete and event) fold into one incident. */
 export function defaultDedupKey(event: BridgeEvent): string {
-  const d = (event.data ?? {}) as Record<string, unknown>;
-  if (event.kind === 'moment') {
-    const trigger = d.triggerPublicId ?? d.triggerName ?? 'trigger';
-    return `moment:${String(trigger)}:${String(d.athleteId ?? '')}:${String(d.eventId ?? '')}`;
-  }
-  return event.id;
+  return event.summary?.groupKey ?? event.id;
 }
 
+/**
+ * `title: text` when the source has a sentence for the event; otherwise kind, source and id, so
+ * two incidents never share a summary that tells them apart by nothing.
+ */
 function defaultSummary(event: BridgeEvent): string {
-  const d = (event.data ?? {}) as Record<string, unknown>;
-  if (event.kind === 'moment') {
-    const name = typeof d.triggerName === 'string' && d.triggerName ? d.triggerName : 'Moment';
-    const text = typeof d.moment === 'string' && d.moment ? d.moment : `athlete ${String(d.athleteId ?? '?')}, event ${String(d.eventId ?? '?')}`;
-    return `${name}: ${text}`;
-  }
+  const summary = event.summary;
+  if (summary?.text) return `${summary.title}: ${summary.text}`;
   return `${event.kind} from ${event.source} (${event.id})`;
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { durationSchema } from '../connector.js';
-import { secretString } from '../../src/config/secret.js';
+import { durationMsField } from '../../src/core/duration-field.js';
+import { secretString } from '../../src/core/secret-field.js';
 
 /**
  * Google Sheets connector config: one connector writes rows to one sheet (tab) of one spreadsheet.
@@ -56,9 +56,7 @@ export const sheetsConfigSchema = z
       .positive()
       .default(60)
       .describe('Most write requests this connector sends per sliding minute, across replicas (Google allows 60 per minute per user). @defaultValue 60'),
-    quotaRetryAfter: durationSchema
-      .default('30s')
-      .describe('How long the whole connector pauses after a 429 RESOURCE_EXHAUSTED without a Retry-After header (the quota is per minute). @defaultValue 30s'),
+    quotaRetryAfter: durationMsField('How long the whole connector pauses after a 429 RESOURCE_EXHAUSTED without a Retry-After header (the quota is per minute)', '30s'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -66,6 +64,14 @@ export const sheetsConfigSchema = z
   });
 
 export type SheetsConfig = z.output<typeof sheetsConfigSchema>;
+
+/** Keys a route may override per target; each replaces the connector's own. */
+export const sheetsOverridesSchema = z
+  .strictObject({
+    columns: z.record(z.string(), z.string()).optional().describe('Column header → template for this route.'),
+    key: z.string().optional().describe('Template for the row identity for this route.'),
+  })
+  .describe('Per-route overrides of a Google Sheets connector.');
 
 /**
  * Cross-field checks. Also run by the connector's constructor: the assembled config schema

@@ -1,5 +1,5 @@
 import { permanent, retryable, type DeliveryResult } from '../connector.js';
-import { classifyHttpResponse, networkFailure, parseRetryAfter } from '../http-result.js';
+import { classifyHttpResponse, networkFailure, parseRetryAfter } from '../lib/http-result.js';
 
 /**
  * What a failed Sheets API call means for the deliveries: Google's quota answers are retryable

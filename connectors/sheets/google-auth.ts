@@ -1,6 +1,6 @@
 import { GoogleAuth, JWT, OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/core/errors.js';
 
 /** The token URL the library's JWT client hard-codes (google-auth-library gtoken/getToken.js). */
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';

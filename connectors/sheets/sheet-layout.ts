@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/core/log.js';
 import { permanent } from '../connector.js';
 import type { SheetsConfig } from './config.js';
 import { FlushStopped } from './flush-stopped.js';

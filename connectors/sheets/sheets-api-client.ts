@@ -1,6 +1,5 @@
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
-import { counter } from '../../src/metrics.js';
-import { parseDuration } from '../../src/duration.js';
+import { counter } from '../../src/core/metrics.js';
 import { retryable } from '../connector.js';
 import type { SheetsConfig } from './config.js';
 import { FlushStopped } from './flush-stopped.js';
@@ -58,7 +57,7 @@ export class SheetsApiClient {
   ) {
     const auth = createSheetsAuth(config);
     this.api = sheets({ version: 'v4', auth: auth.client });
-    this.errorContext = { spreadsheetId: config.spreadsheetId, clientEmail: auth.clientEmail, quotaRetryAfterMs: parseDuration(config.quotaRetryAfter) };
+    this.errorContext = { spreadsheetId: config.spreadsheetId, clientEmail: auth.clientEmail, quotaRetryAfterMs: config.quotaRetryAfter };
     this.range = quoteTitle(config.sheet);
   }
 

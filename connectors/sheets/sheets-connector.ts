@@ -1,13 +1,13 @@
-import { InputError, errorMessage } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
-import { counter } from '../../src/metrics.js';
+import { InputError, errorMessage } from '../../src/core/errors.js';
+import type { Logger } from '../../src/core/log.js';
+import { counter } from '../../src/core/metrics.js';
 import {
   delivered,
   retryable,
   type Connector,
   type ConnectorContext,
   type Delivery,
-  type DeliveryOptionsInput,
+  type QueueDefaults,
   type DeliveryResult,
   type PayloadRenderer,
 } from '../connector.js';
@@ -43,7 +43,7 @@ type KeyedGroup = [string, RowGroup];
  * sheet already holds, then update the rows it has and append the rest.
  */
 export class SheetsConnector implements Connector<SheetsPayload> {
-  readonly defaults: Partial<DeliveryOptionsInput> = {
+  readonly defaults: QueueDefaults = {
     // Rows accumulate for 2 s into one flush (≤ 2 writes). The ≤ 60 writes/min budget is the
     // connector's own (writesPerMinute, shared in Redis): a queue rateLimit would count jobs, i.e.
     // rows, and cap the sync at one row per second.
@@ -60,7 +60,6 @@ export class SheetsConnector implements Connector<SheetsPayload> {
   private readonly layout: SheetLayout;
   /** Upsert mode only. */
   private readonly index: UpsertRowIndex | undefined;
-  private readonly defaultRenderer: PayloadRenderer;
 
   constructor(
     private readonly config: SheetsConfig,
@@ -79,7 +78,8 @@ export class SheetsConnector implements Connector<SheetsPayload> {
     this.layout = new SheetLayout(config, { client: this.client, log: ctx.logger, name: ctx.name, deliveryIdColumn: this.deliveryIds.header });
     this.index =
       config.mode === 'upsert' ? new UpsertRowIndex(ctx.redis, `${base}rows:${config.spreadsheetId}:${config.sheet}`, this.layout, config.keyColumn, ctx.logger, ctx.name) : undefined;
-    this.defaultRenderer = this.renderer();
+    // Compiles the connector's own templates now, so a bad one fails at start even with no route sending here.
+    this.renderer();
   }
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
@@ -93,7 +93,7 @@ export class SheetsConnector implements Connector<SheetsPayload> {
   async deliverBatch(deliveries: Delivery<SheetsPayload>[], signal: AbortSignal): Promise<DeliveryResult[]> {
     const results: (DeliveryResult | undefined)[] = deliveries.map(() => undefined);
     const finish = (stop: DeliveryResult): DeliveryResult[] => results.map((r) => r ?? stop);
-    const payloads = deliveries.map((d) => this.payloadOf(d));
+    const payloads = deliveries.map((d) => d.payload);
     let lock: string | undefined;
     try {
       const pausedMs = await this.budget.pausedForMs();
@@ -143,13 +143,6 @@ export class SheetsConnector implements Connector<SheetsPayload> {
 
   async close(): Promise<void> {
     // The API client holds no sockets of its own beyond fetch's pool; nothing to release.
-  }
-
-  private payloadOf(d: Delivery<SheetsPayload>): SheetsPayload {
-    const p = d.payload as SheetsPayload | undefined;
-    if (p && typeof p === 'object' && p.cells && typeof p.cells === 'object') return p;
-    // A job enqueued without a rendered payload: render now with the connector's own templates.
-    return this.defaultRenderer.render(d.event) as SheetsPayload;
   }
 
   private async updateRows(updates: KeyedGroup[], rowOf: Map<string, number>, results: (DeliveryResult | undefined)[], signal: AbortSignal): Promise<void> {

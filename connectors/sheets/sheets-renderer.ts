@@ -1,8 +1,9 @@
-import type { BridgeEvent } from '../../src/event.js';
-import { InputError, PayloadError } from '../../src/errors.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { PayloadError } from '../../src/core/errors.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import type { PayloadRenderer } from '../connector.js';
-import type { SheetsConfig } from './config.js';
+import { parseOverrides } from '../lib/overrides.js';
+import { sheetsOverridesSchema, type SheetsConfig } from './config.js';
 
 /**
  * Turns an event into a row: its cells by header and, in upsert mode, its key. Routes render at
@@ -19,7 +20,6 @@ export type CellValue = string | number | boolean;
 
 /** Google's limit on one cell. */
 const MAX_CELL_CHARS = 50_000;
-const OVERRIDE_KEYS = new Set(['columns', 'key']);
 
 function toCell(value: unknown, where: string): CellValue {
   let cell: CellValue;
@@ -34,16 +34,10 @@ function toCell(value: unknown, where: string): CellValue {
 
 /** A renderer for connector `name`, with a route's `columns` / `key` overrides over the config's. */
 export function sheetsRenderer(config: SheetsConfig, name: string, overrides: Record<string, unknown> = {}): PayloadRenderer {
-  for (const k of Object.keys(overrides)) {
-    if (!OVERRIDE_KEYS.has(k)) throw new InputError('override_invalid', `sheets connector ${name}: unknown route override "${k}" (allowed: columns, key)`);
-  }
-  const columns = (overrides.columns ?? config.columns) as unknown;
-  if (!columns || typeof columns !== 'object' || Array.isArray(columns) || !Object.values(columns).every((v) => typeof v === 'string')) {
-    throw new InputError('override_invalid', `sheets connector ${name}: override "columns" must map header → template`);
-  }
-  const keySource = overrides.key ?? config.key;
-  if (keySource !== undefined && typeof keySource !== 'string') throw new InputError('override_invalid', `sheets connector ${name}: override "key" must be a template string`);
-  const compiled: [string, PayloadTemplate][] = Object.entries(columns as Record<string, string>).map(([h, t]) => [h, compilePayload(t, `connectors.${name}.columns.${h}`)]);
+  const o = parseOverrides(sheetsOverridesSchema, overrides, `connector ${name}`);
+  const columns = o.columns ?? config.columns;
+  const keySource = o.key ?? config.key;
+  const compiled: [string, PayloadTemplate][] = Object.entries(columns).map(([h, t]) => [h, compilePayload(t, `connectors.${name}.columns.${h}`)]);
   const key: Template | undefined = keySource ? compileTemplate(keySource, `connectors.${name}.key`) : undefined;
   const upsert = config.mode === 'upsert';
   const keyColumn = config.keyColumn;

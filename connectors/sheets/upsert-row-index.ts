@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/core/log.js';
 import type { SheetLayout } from './sheet-layout.js';
 
 /**

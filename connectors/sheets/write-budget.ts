@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../src/log.js';
-import { counter } from '../../src/metrics.js';
+import type { Logger } from '../../src/core/log.js';
+import { counter } from '../../src/core/metrics.js';
 import { retryable } from '../connector.js';
 import { FlushStopped } from './flush-stopped.js';
 

@@ -1,7 +1,7 @@
 import { LogLevel, WebAPIPlatformError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
-import { errorMessage } from '../../src/errors.js';
+import { errorMessage } from '../../src/core/errors.js';
 import type { ProbeContext, ProbeResult } from '../connector.js';
-import { untilAborted } from '../probe-abort.js';
+import { untilAborted } from '../lib/probe-abort.js';
 import type { SlackConfig } from './config.js';
 
 const quiet: SlackLogger = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { durationSchema } from '../connector.js';
-import { secretString } from '../../src/config/secret.js';
+import { durationMsField } from '../../src/core/duration-field.js';
+import { secretString } from '../../src/core/secret-field.js';
 
 /** Keys a route may override per target: `to: [{ connector: ops-slack, channel: "#x" }]`. */
 export const slackOverridesSchema = z
@@ -45,6 +45,6 @@ export const slackConfigSchema = z.strictObject({
     .string()
     .optional()
     .describe('Thread key template, e.g. `{{ data.eventId }}`: the first message per key starts a thread, later ones reply in it (thread ts kept in Redis).'),
-  threadTtl: durationSchema.default('7d').describe('How long a thread key is remembered after its last message. @defaultValue 7d'),
+  threadTtl: durationMsField('How long a thread key is remembered after its last message', '7d'),
 });
 export type SlackConfig = z.output<typeof slackConfigSchema>;

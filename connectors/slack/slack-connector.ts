@@ -11,12 +11,12 @@ import {
   type Logger as SlackLogger,
 } from '@slack/web-api';
 import { delivered, permanent, retryable, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
-import { classifyHttpResponse, networkFailure } from '../http-result.js';
-import { createLeanFetch } from '../lean-fetch.js';
-import type { BridgeEvent } from '../../src/event.js';
-import { errorMessage, InputError, PayloadError } from '../../src/errors.js';
-import { parseDuration } from '../../src/duration.js';
-import type { Logger } from '../../src/log.js';
+import { parseOverrides } from '../lib/overrides.js';
+import { classifyHttpResponse, networkFailure } from '../lib/http-result.js';
+import { createLeanFetch } from '../lib/lean-fetch.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { errorMessage, InputError, PayloadError } from '../../src/core/errors.js';
+import type { Logger } from '../../src/core/log.js';
 import { compilePayload, compileTemplate, escapeMrkdwn, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { slackOverridesSchema, type SlackConfig } from './config.js';
 import { defaultBlocks, defaultText, SLACK_LIMITS, type SlackBlock } from './slack-layout.js';
@@ -57,7 +57,7 @@ export class SlackConnector implements Connector<SlackPayload> {
     private readonly config: SlackConfig,
     private readonly ctx: ConnectorContext,
   ) {
-    this.threadTtlSeconds = Math.max(1, Math.round(parseDuration(config.threadTtl) / 1000));
+    this.threadTtlSeconds = Math.max(1, Math.round(config.threadTtl / 1000));
     // The client is shared, but each attempt has its own timeout signal: the fetch wrapper picks
     // it up from the async context of the deliver() call.
     const fetchWithSignal: FetchFunction = (url, init) => {
@@ -81,12 +81,7 @@ export class SlackConnector implements Connector<SlackPayload> {
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
     const where = `connector ${this.ctx.name}`;
-    const parsed = slackOverridesSchema.safeParse(overrides);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(override)'}: ${i.message}`).join('; ');
-      throw new InputError('override_invalid', `${where}: invalid route override (${issues}); allowed keys: ${Object.keys(slackOverridesSchema.shape).join(', ')}`);
-    }
-    const o = parsed.data;
+    const o = parseOverrides(slackOverridesSchema, overrides, where);
     const channelSource = o.channel ?? this.config.channel;
     if (!channelSource) {
       throw new InputError('slack_channel_missing', `${where}: no Slack channel; set \`channel\` on the connector or on the route's \`to\` entry`);

@@ -1,9 +1,10 @@
-import type { BridgeEvent } from '../../src/event.js';
+import type { BridgeEvent, EventSummary } from '../../src/core/event.js';
 import { escapeMrkdwn } from '../../src/templates/template-engine.js';
 
 /**
  * The default Slack message for an event when the connector has no `text`/`blocks` templates:
- * a Block Kit layout for moments and Observer rows, a JSON dump for anything else. Every
+ * a Block Kit layout of the summary its source gave it (title, text, fields), a JSON dump for an
+ * event without one. Every
  * upstream string is escaped for mrkdwn, and every piece is cut to Block Kit's limits, so the
  * default layout can always be sent.
  */
@@ -20,27 +21,9 @@ export const SLACK_LIMITS = {
   contextElements: 10,
 } as const;
 
-interface MomentMatch {
-  metric?: unknown;
-  subMetric?: unknown;
-  value?: unknown;
-}
-
-interface MomentData {
-  publicId?: unknown;
-  triggerPublicId?: unknown;
-  triggerName?: unknown;
-  triggerMarker?: unknown;
-  athleteId?: unknown;
-  eventId?: unknown;
-  moment?: unknown;
-  matches?: unknown;
-  createdAt?: unknown;
-}
-
 export type SlackBlock = Record<string, unknown>;
 
-const MARKER_EMOJI: Record<string, string> = {
+const COLOR_EMOJI: Record<string, string> = {
   red: ':red_circle:',
   orange: ':large_orange_circle:',
   yellow: ':large_yellow_circle:',
@@ -53,54 +36,28 @@ const MARKER_EMOJI: Record<string, string> = {
 };
 
 export function defaultText(event: BridgeEvent): string {
-  const data = asRecord(event.data);
-  if (event.kind === 'moment') {
-    const m = data as MomentData;
-    const title = str(m.triggerName) || 'Moment';
-    const body = str(m.moment);
-    return cut(escapeMrkdwn(body ? `${title}: ${body}` : title), SLACK_LIMITS.textChars);
-  }
-  if (event.kind === 'observer.row') return cut(escapeMrkdwn(`Observer row from ${event.source}`), SLACK_LIMITS.textChars);
-  return cut(escapeMrkdwn(`${event.kind} from ${event.source}`), SLACK_LIMITS.textChars);
+  const summary = event.summary;
+  if (!summary) return cut(escapeMrkdwn(`${event.kind} from ${event.source}`), SLACK_LIMITS.textChars);
+  const line = summary.headline ?? (summary.text ? `${summary.title}: ${summary.text}` : summary.title);
+  return cut(escapeMrkdwn(line), SLACK_LIMITS.textChars);
 }
 
 export function defaultBlocks(event: BridgeEvent): SlackBlock[] {
-  if (event.kind === 'moment') return momentBlocks(event);
-  if (event.kind === 'observer.row') return observerRowBlocks(event);
-  return genericBlocks(event);
+  return event.summary ? summaryBlocks(event, event.summary) : genericBlocks(event);
 }
 
-function momentBlocks(event: BridgeEvent): SlackBlock[] {
-  const m = asRecord(event.data) as MomentData;
-  const marker = str(m.triggerMarker);
-  const emoji = MARKER_EMOJI[marker.toLowerCase()];
-  const blocks: SlackBlock[] = [header(`${emoji ? `${emoji} ` : ''}${str(m.triggerName) || 'Moment'}`)];
-  if (str(m.moment)) blocks.push(section(escapeMrkdwn(str(m.moment))));
-  const fields = [field('Athlete', str(m.athleteId)), field('Event', str(m.eventId))];
-  if (marker) fields.push(field('Marker', marker));
-  const matches = Array.isArray(m.matches) ? (m.matches as MomentMatch[]) : [];
-  const room = SLACK_LIMITS.sectionFields - fields.length;
-  const shown = matches.length > room ? room - 1 : matches.length;
-  for (const match of matches.slice(0, shown)) {
-    const name = [str(match?.metric), str(match?.subMetric)].filter(Boolean).join(' / ') || 'metric';
-    fields.push(field(name, formatValue(match?.value)));
-  }
-  if (matches.length > shown) fields.push(field('More matches', String(matches.length - shown)));
-  blocks.push({ type: 'section', fields });
-  blocks.push(context([event.source, str(m.publicId) && `moment ${str(m.publicId)}`, str(m.createdAt) || event.time]));
-  return blocks;
-}
-
-function observerRowBlocks(event: BridgeEvent): SlackBlock[] {
-  const data = asRecord(event.data);
-  const entries = Object.entries(data).filter(([, v]) => v !== undefined && v !== null);
+/** Header (with the item's colour as an emoji), the upstream's sentence, the fields, the references. */
+function summaryBlocks(event: BridgeEvent, summary: EventSummary): SlackBlock[] {
+  const emoji = summary.color ? COLOR_EMOJI[summary.color.toLowerCase()] : undefined;
+  const blocks: SlackBlock[] = [header(`${emoji ? `${emoji} ` : ''}${summary.title}`)];
+  if (summary.text) blocks.push(section(escapeMrkdwn(summary.text)));
+  const entries = summary.fields ?? [];
   const max = SLACK_LIMITS.sectionFields;
   const shown = entries.length > max ? max - 1 : entries.length;
-  const fields = entries.slice(0, shown).map(([k, v]) => field(k, formatValue(v)));
-  if (entries.length > shown) fields.push(field('More fields', String(entries.length - shown)));
-  const blocks: SlackBlock[] = [header(`Observer: ${event.source}`)];
+  const fields = entries.slice(0, shown).map((f) => field(f.label, formatValue(f.value)));
+  if (entries.length > shown) fields.push(field(`More ${summary.fieldsName ?? 'fields'}`, String(entries.length - shown)));
   if (fields.length > 0) blocks.push({ type: 'section', fields });
-  blocks.push(context([event.kind, event.id, event.time]));
+  blocks.push(context(summary.context ?? [event.id, event.time]));
   return blocks;
 }
 
@@ -136,15 +93,6 @@ function formatValue(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Math.round(value * 100) / 100);
   if (typeof value === 'string' || typeof value === 'boolean') return String(value);
   return cut(JSON.stringify(value), 200);
-}
-
-function str(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 /** Cuts to `max` characters with an ellipsis; never splits an `&amp;`-style escape. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretString } from '../../src/config/secret.js';
+import { secretString } from '../../src/core/secret-field.js';
 
 /** Headers the connector sets itself; a template may not replace them. */
 export const RESERVED_HEADERS = new Set(['content-length', 'host', 'transfer-encoding', 'connection', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);

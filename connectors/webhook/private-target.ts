@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { ConfigIssue } from '../../src/config/config-error.js';
-import { errorMessage } from '../../src/errors.js';
+import type { ConfigIssue } from '../../src/core/config-error.js';
+import { errorMessage } from '../../src/core/errors.js';
 import type { ProbeResult } from '../connector.js';
 import type { WebhookConfig } from './config.js';
 import { isPrivateAddress } from './ssrf-guard.js';

@@ -1,5 +1,5 @@
-import { InputError } from '../../src/errors.js';
-import { REDACTED, registerSecret } from '../../src/secrets.js';
+import { InputError } from '../../src/core/errors.js';
+import { REDACTED, registerSecret } from '../../src/core/secret-redaction.js';
 import { isTemplate } from '../../src/templates/template-engine.js';
 
 /**

@@ -3,10 +3,11 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { permanent, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
-import { classifyHttpResponse, networkFailure } from '../http-result.js';
-import type { BridgeEvent } from '../../src/event.js';
-import { errorMessage, InputError, PayloadError } from '../../src/errors.js';
-import { redactSecrets } from '../../src/secrets.js';
+import { parseOverrides } from '../lib/overrides.js';
+import { classifyHttpResponse, networkFailure } from '../lib/http-result.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { errorMessage, PayloadError } from '../../src/core/errors.js';
+import { redactSecrets } from '../../src/core/secret-redaction.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { webhookOverridesSchema, type WebhookConfig } from './config.js';
 import { credentialFreeUrl, RequestCredentials, splitHeaders } from './request-credentials.js';
@@ -49,21 +50,17 @@ export class WebhookConnector implements Connector<WebhookPayload> {
 
   renderer(overrides: Record<string, unknown> = {}): PayloadRenderer {
     const where = `connector ${this.ctx.name}`;
-    const parsed = webhookOverridesSchema.safeParse(overrides);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(override)'}: ${i.message}`).join('; ');
-      throw new InputError('override_invalid', `${where}: invalid route override (${issues}); allowed keys: ${Object.keys(webhookOverridesSchema.shape).join(', ')}`);
-    }
-    const method = parsed.data.method ?? this.config.method;
-    const { templated, fixed } = splitHeaders({ ...this.config.headers, ...parsed.data.headers });
-    const { url, staticHeaders } = this.credentials.register({ url: parsed.data.url ?? this.config.url, headers: fixed });
+    const o = parseOverrides(webhookOverridesSchema, overrides, where);
+    const method = o.method ?? this.config.method;
+    const { templated, fixed } = splitHeaders({ ...this.config.headers, ...o.headers });
+    const { url, staticHeaders } = this.credentials.register({ url: o.url ?? this.config.url, headers: fixed });
     const headers: [string, Template][] = Object.entries(templated).map(([k, v]) => [k, compileTemplate(v, `${where}.headers.${k}`)]);
-    const bodySource = parsed.data.body ?? this.config.body;
+    const bodySource = o.body ?? this.config.body;
     const body: PayloadTemplate | undefined = bodySource !== undefined ? compilePayload(bodySource, `${where}.body`) : undefined;
     const maxBytes = this.config.maxBodyBytes;
     return {
       render: (event: BridgeEvent): WebhookPayload => {
-        const value = body ? body.render(event) : event;
+        const value = body ? body.render(event) : contractEvent(event);
         const text = JSON.stringify(value);
         if (text === undefined) throw new PayloadError(`${where}: the body rendered to nothing for event ${event.id}`);
         const bytes = Buffer.byteLength(text);
@@ -171,4 +168,9 @@ function headerValue(headers: Record<string, string>, name: string): string | un
 /** URLs can carry credentials or tokens in the query; dead letters keep only origin and path. */
 function redactUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;
+}
+
+/** The event as PRODUCT.md §4 defines it for receivers: the display summary is the bridge's own business. */
+function contractEvent({ id, source, kind, time, data }: BridgeEvent): BridgeEvent {
+  return { id, source, kind, time, data };
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Logger } from '../../src/log.js';
-import { silentLogger } from '../../src/log.js';
+import type { Logger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { CognitoEndpoint } from './cognito-endpoint.js';
 import { handleControlHttp } from './control-http.js';
 import { GraphqlHttpEndpoint } from './graphql-http.js';

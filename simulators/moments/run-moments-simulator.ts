@@ -1,5 +1,5 @@
-import type { Logger } from '../../src/log.js';
-import { createLogger } from '../../src/log.js';
+import type { Logger } from '../../src/core/log.js';
+import { createLogger } from '../../src/core/log.js';
 import { startMomentsSimulator, type MomentsSimulator } from './moments-simulator.js';
 import type { SchemaVariant } from './simulator-schema.js';
 

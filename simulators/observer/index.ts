@@ -1,5 +1,5 @@
-import type { Logger } from '../../src/log.js';
-import { silentLogger } from '../../src/log.js';
+import type { Logger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { ObserverSimulator, type ObserverSimulatorControl, type ObserverSimulatorOptions } from './observer-simulator.js';
 
 export { ObserverSimulator } from './observer-simulator.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/log.js';
+import type { Logger } from '../../src/core/log.js';
 import type { SimAdminOptions } from './sim-admin.js';
 import type { SimStore } from './sim-store.js';
 

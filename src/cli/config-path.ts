@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 
 export const CONFIG_OPTION_HELP = 'config file (default: ./config.yaml, else ./config.example.yaml)';
 

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { loadOfflineConfig } from '../config/load-offline-config.js';
 import { didYouMean } from '../config/did-you-mean.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { queueConnectors, type DeadLetterScope } from '../queue/dead-letters.js';
 import { findConfigPath } from './config-path.js';
 import { connectToolRedis, type ToolRedis } from '../redis/tool-redis.js';

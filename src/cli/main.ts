@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigLoadError } from '../config/load-config.js';
-import { BridgeError, InputError, errorMessage } from '../errors.js';
-import { redactSecrets } from '../secrets.js';
+import { BridgeError, InputError, errorMessage } from '../core/errors.js';
+import { redactSecrets } from '../core/secret-redaction.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';

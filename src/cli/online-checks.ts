@@ -1,10 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
-import { deliveryOptionsSchema, type ProbeResult } from '../../connectors/connector.js';
+import type { ProbeResult } from '../../connectors/connector.js';
+import { deliveryOptionsSchema } from '../queue/delivery-options-schema.js';
 import { connectorPlugins } from '../../connectors/registry.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { redactRedisUrl, redisUrlWithPassword } from '../config/redis-url.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../core/errors.js';
 import { connectRedis } from '../redis/connect-redis.js';
 import { EmbeddedRedis } from '../redis/embedded-redis.js';
 import { probeMomentsSource } from '../sources/moments/moments-probe.js';

@@ -1,6 +1,6 @@
 import { routeSchema, type RouteConfig } from '../routing/route-schema.js';
 import { unreachableRoutes } from '../routing/unreachable-routes.js';
-import type { ConfigIssue } from './config-error.js';
+import type { ConfigIssue } from '../core/config-error.js';
 import { isRecord, targetName } from './cross-references.js';
 
 /**

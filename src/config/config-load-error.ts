@@ -1,5 +1,5 @@
-import { InputError } from '../errors.js';
-import { formatPath, type ConfigIssue } from './config-error.js';
+import { InputError } from '../core/errors.js';
+import { formatPath, type ConfigIssue } from '../core/config-error.js';
 
 /** One problem, located in the file. */
 export interface LocatedIssue extends ConfigIssue {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deliveryOptionsSchema } from '../../connectors/connector.js';
+import { deliveryOptionsSchema } from '../queue/delivery-options-schema.js';
 import { connectorPlugins } from '../../connectors/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
 import { sourcePlugins } from '../sources/registry.js';

@@ -1,4 +1,4 @@
-import type { ConfigIssue } from './config-error.js';
+import type { ConfigIssue } from '../core/config-error.js';
 import { noSuchName } from './did-you-mean.js';
 
 /** Routes naming a source or connector that does not exist (works on raw, unvalidated input too). */

@@ -1,5 +1,5 @@
 import { Scalar, visit, type Document } from 'yaml';
-import type { ConfigIssue } from './config-error.js';
+import type { ConfigIssue } from '../core/config-error.js';
 import { yamlPath } from './yaml-path.js';
 
 /** `${VAR}` or `${VAR:-default}`, as regex source (also used by the JSON Schema, which must accept it). */

@@ -4,7 +4,7 @@ import { interpolateEnv } from './interpolate.js';
 import { loadConfig, type LoadedConfig } from './load-config.js';
 import { loadValidatedConfig } from './load-validated-config.js';
 import { configSchema } from './schema.js';
-import { withoutSecretFiles } from './secret.js';
+import { withoutSecretFiles } from '../core/secret-field.js';
 import { yamlPath } from './yaml-path.js';
 
 export interface OfflineConfigOptions {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { validateConfig } from '../pipeline/assemble.js';
 import { analyseConfigFile, loadConfig, type ConfigAnalysis, type LoadConfigOptions, type LoadedConfig } from './load-config.js';
-import { silentLogger } from '../log.js';
+import { silentLogger } from '../core/log.js';
 
 /**
  * Loads a config and compiles everything in it (connectors, routes, templates, CEL) without

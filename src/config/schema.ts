@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { connectorPlugins } from '../../connectors/registry.js';
-import { deliveryOptionsSchema, durationSchema } from '../../connectors/connector.js';
+import { deliveryOptionsSchema } from '../queue/delivery-options-schema.js';
 import { sourcePlugins } from '../sources/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
 import { normalizeRedisUrl, redisUrlProblem } from './redis-url.js';
-import { secretString } from './secret.js';
-import { parseDuration } from '../duration.js';
-import { LOG_LEVELS } from '../log.js';
+import { secretString } from '../core/secret-field.js';
+import { durationMsField } from '../core/duration-field.js';
+import { LOG_LEVELS } from '../core/log.js';
 
 /**
  * The whole configuration, assembled from the per-source and per-connector schemas in the
@@ -29,22 +29,12 @@ export const redisSchema = z
     dataDir: z.string().default('./.data/redis').describe('Data directory of the embedded redis-server (AOF). @defaultValue ./.data/redis'),
     keyPrefix: z.string().default('mb').describe('Prefix of every Redis key and BullMQ queue the bridge writes. @defaultValue mb'),
     cluster: z.boolean().default(false).describe('Redis Cluster: queue names get hash tags so each queue stays in one slot. @defaultValue false'),
-    dedupTtl: z
-      .union([z.number().positive(), z.string().min(1)])
-      .default('24h')
-      .transform((value, ctx) => {
-        try {
-          const ms = parseDuration(value);
-          if (ms < 1000) ctx.addIssue({ code: 'custom', message: `must be at least 1s (got ${ms} ms)` });
-          return ms;
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
-          return z.NEVER;
-        }
-      })
-      .describe(
-        'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate (duration, e.g. 1h). Costs Redis ≈ 225 bytes per delivery for this long: lower it at high rates (docs/operations.md, Memory sizing). @defaultValue 24h',
-      ),
+    dedupTtl: durationMsField(
+      'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate. Costs Redis ≈ 225 bytes per delivery for this long: lower it at high rates (docs/operations.md, Memory sizing)',
+      '24h',
+    ).superRefine((ms, ctx) => {
+      if (ms < 1000) ctx.addIssue({ code: 'custom', message: `must be at least 1s (got ${ms} ms)` });
+    }),
   })
   .describe('Where jobs, cursors and dedup state live.');
 
@@ -65,9 +55,10 @@ export const serverSchema = z
       })
       .prefault({})
       .describe('The queue dashboard at /admin/queues.'),
-    stallAfter: durationSchema
-      .default('2m')
-      .describe('/readyz turns 503 when a source has items waiting and made no progress (nothing accepted into the queue) for longer than this, e.g. a batch that keeps failing. @defaultValue 2m'),
+    stallAfter: durationMsField(
+      '/readyz turns 503 when a source has items waiting and made no progress (nothing accepted into the queue) for longer than this, e.g. a batch that keeps failing',
+      '2m',
+    ),
   })
   .describe('The operations HTTP server.');
 
@@ -80,7 +71,7 @@ export const logSchema = z
 
 export const shutdownSchema = z
   .strictObject({
-    grace: durationSchema.default('10s').describe('How long SIGTERM/SIGINT waits for in-flight deliveries before handing them back to the queue. @defaultValue 10s'),
+    grace: durationMsField('How long SIGTERM/SIGINT waits for in-flight deliveries before handing them back to the queue', '10s'),
   })
   .describe('Graceful shutdown.');
 

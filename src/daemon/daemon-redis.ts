@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { BridgeConfig } from '../config/schema.js';
 import { redactRedisUrl, redisUrlWithPassword } from '../config/redis-url.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { connectRedis } from '../redis/connect-redis.js';
 import { EmbeddedRedis } from '../redis/embedded-redis.js';
 

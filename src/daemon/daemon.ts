@@ -2,11 +2,11 @@ import { compileRouter, createConnectors, type AssembleDeps } from '../pipeline/
 import type { LoadedConfig } from '../config/load-config.js';
 import { loadValidatedConfig } from '../config/load-validated-config.js';
 import type { BridgeConfig } from '../config/schema.js';
-import { parseDuration } from '../duration.js';
+import { parseDuration } from '../core/duration.js';
 import type { Readiness } from '../http/ops-server.js';
 import { RELOAD_PATH } from '../http/reload-endpoint.js';
-import type { Logger } from '../log.js';
-import { enableDefaultMetrics } from '../metrics.js';
+import type { Logger } from '../core/log.js';
+import { enableDefaultMetrics } from '../core/metrics.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { DeliveryQueues } from '../queue/delivery-queues.js';
 import type { AttemptReport } from '../queue/delivery-worker.js';

@@ -1,7 +1,7 @@
 import { compileRouter, createConnectors, type AssembleDeps, type ConnectorEntry } from '../pipeline/assemble.js';
 import type { BridgeConfig } from '../config/schema.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { DeliveryQueues } from '../queue/delivery-queues.js';
 import type { AttemptReport } from '../queue/delivery-worker.js';

@@ -1,6 +1,6 @@
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
-import { gauge } from '../metrics.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { gauge } from '../core/metrics.js';
 import type { DeliveryQueues } from '../queue/delivery-queues.js';
 import type { DaemonRedis } from './daemon-redis.js';
 import type { RunningSources } from './running-sources.js';

@@ -3,7 +3,7 @@ import type { BridgeConfig } from '../config/schema.js';
 import { OpsServer, type Readiness } from '../http/ops-server.js';
 import { DASHBOARD_PATH, QueueDashboard } from '../http/queue-dashboard.js';
 import { RELOAD_PATH, ReloadEndpoint, type ReloadReport } from '../http/reload-endpoint.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { DeliveryQueues } from '../queue/delivery-queues.js';
 
 export interface OpsHttpOptions {

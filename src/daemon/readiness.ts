@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { Readiness } from '../http/ops-server.js';
 import type { DeliveryQueues } from '../queue/delivery-queues.js';
 import { stallReason } from '../sources/stall-check.js';

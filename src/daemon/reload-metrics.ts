@@ -1,4 +1,4 @@
-import { counter, gauge } from '../metrics.js';
+import { counter, gauge } from '../core/metrics.js';
 
 /** What a config reload came to: applied, rejected (invalid file) or failed (valid file that could not be built). */
 export type ReloadOutcome = 'applied' | 'rejected' | 'failed';

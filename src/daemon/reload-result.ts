@@ -1,7 +1,7 @@
-import { ConfigValidationError } from '../config/config-error.js';
+import { ConfigValidationError } from '../core/config-error.js';
 import { ConfigLoadError, formatIssue, type LoadedConfig } from '../config/load-config.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { recordReload, type ReloadOutcome } from './reload-metrics.js';
 
 /** What a reload did (or why it did not). */

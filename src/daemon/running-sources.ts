@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { errorMessage } from '../errors.js';
-import type { BridgeEvent } from '../event.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../core/errors.js';
+import type { BridgeEvent } from '../core/event.js';
+import type { Logger } from '../core/log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { quarantine } from '../quarantine/quarantine.js';
 import { EmitProgress } from '../sources/emit-progress.js';

@@ -1,6 +1,6 @@
 import type { BridgeConfig } from '../config/schema.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { sourceChanged } from './config-diff.js';
 import type { RunningSources } from './running-sources.js';
 

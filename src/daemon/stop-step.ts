@@ -1,5 +1,5 @@
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 
 /**
  * Runs one step of the shutdown, bounded in time: with Redis already gone (killed, network down)

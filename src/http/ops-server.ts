@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../log.js';
-import { registry } from '../metrics.js';
+import type { Logger } from '../core/log.js';
+import { registry } from '../core/metrics.js';
 
 export interface Readiness {
   ready: boolean;

@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { deliveryOptionsSchema, permanent, type Connector, type DeliveryOptionsInput } from '../../connectors/connector.js';
 import { connectorPlugins } from '../../connectors/registry.js';
-import { ConfigValidationError, type ConfigIssue } from '../config/config-error.js';
+import { ConfigValidationError, type ConfigIssue } from '../core/config-error.js';
 import type { BridgeConfig } from '../config/schema.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { Router } from '../routing/router.js';
+import { permanent, type Connector } from '../../connectors/connector.js';
+import { deliveryOptionsSchema, type DeliveryOptionsInput } from '../queue/delivery-options-schema.js';
 
 /**
  * Builds the parts of the pipeline that come straight from config: connector instances and the

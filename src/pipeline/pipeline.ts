@@ -1,9 +1,9 @@
-import { errorMessage } from '../errors.js';
-import type { BridgeEvent } from '../event.js';
-import type { Logger } from '../log.js';
-import { counter } from '../metrics.js';
+import { errorMessage } from '../core/errors.js';
+import type { BridgeEvent } from '../core/event.js';
+import type { Logger } from '../core/log.js';
+import { counter } from '../core/metrics.js';
 import type { DeliveryQueues } from '../queue/delivery-queues.js';
-import { serializeFailure } from '../safe-snapshot.js';
+import { serializeFailure } from '../core/safe-snapshot.js';
 import type { SetAside } from '../queue/set-aside.js';
 import { EventRoutingError, type RenderFailure, type RouteOutcome, type RoutedDelivery, type Router } from '../routing/router.js';
 

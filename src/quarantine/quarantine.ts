@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../log.js';
-import { RateLimitedLog } from '../log-rate-limit.js';
-import { counter } from '../metrics.js';
-import { identifiedSnapshot } from '../safe-snapshot.js';
+import type { Logger } from '../core/log.js';
+import { RateLimitedLog } from '../core/log-rate-limit.js';
+import { counter } from '../core/metrics.js';
+import { identifiedSnapshot } from '../core/safe-snapshot.js';
 import type { QuarantinedItem } from '../sources/source.js';
 
 const quarantined = counter('mb_events_quarantined_total', 'Upstream objects that failed validation and were quarantined', ['source', 'kind']);

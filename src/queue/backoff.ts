@@ -1,4 +1,4 @@
-import { fullJitterBackoff } from '../full-jitter.js';
+import { fullJitterBackoff } from '../core/full-jitter.js';
 
 export { fullJitterBackoff };
 

@@ -1,6 +1,6 @@
 import type { Delivery, DeliveryResult } from '../../connectors/connector.js';
 import { retryable } from '../../connectors/connector.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../core/errors.js';
 
 export interface BatcherOptions {
   maxSize: number;

@@ -1,5 +1,5 @@
 import type { DeliveryResult } from '../../connectors/connector.js';
-import { redactSecrets } from '../secrets.js';
+import { redactSecrets } from '../core/secret-redaction.js';
 
 /**
  * Longest failure reason kept in attempt records, dead letters and log lines. Sinks echo request

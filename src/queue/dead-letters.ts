@@ -1,6 +1,6 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { BridgeEvent } from '../event.js';
+import type { BridgeEvent } from '../core/event.js';
 import { connectorOfQueue, queueMetaPattern, queueName } from './queue-names.js';
 import type { AttemptRecord, DeliveryJobData } from './routed-delivery.js';
 

@@ -1,16 +1,17 @@
 import { Queue, type JobsOptions, type KeepJobs } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Connector, DeliveryOptionsInput } from '../../connectors/connector.js';
-import { InputError } from '../errors.js';
-import type { BridgeEvent } from '../event.js';
-import type { Logger } from '../log.js';
+import type { Connector } from '../../connectors/connector.js';
+import type { DeliveryOptionsInput } from './delivery-options-schema.js';
+import { InputError } from '../core/errors.js';
+import type { BridgeEvent } from '../core/event.js';
+import type { Logger } from '../core/log.js';
 import { deliveryId } from './delivery-id.js';
 import { DEFAULT_LOCK_OPTIONS, DeliveryWorker, type DeliveryWorkerOptions, type LockOptions } from './delivery-worker.js';
 import { queueMetrics } from './queue-metrics.js';
 import { queueName } from './queue-names.js';
 import { resolveDeliveryOptions, type ResolvedDeliveryOptions } from './queue-options.js';
 import type { DeliveryJobData, RoutedDelivery } from './routed-delivery.js';
-import { serializeFailure } from '../safe-snapshot.js';
+import { serializeFailure } from '../core/safe-snapshot.js';
 import { addQuarantineWrites, countQuarantined, setAsideMetric, type SetAside } from './set-aside.js';
 
 export interface RetentionOptions {

@@ -1,8 +1,8 @@
 import { DelayedError, UnrecoverableError, Worker, type Job, type KeepJobs, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { retryable, type Connector, type Delivery, type DeliveryResult } from '../../connectors/connector.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { Batcher } from './batcher.js';
 import { boundedResult } from './bounded-reason.js';
 import { decideRetry } from './backoff.js';

@@ -1,4 +1,4 @@
-import { counter, gauge, histogram } from '../metrics.js';
+import { counter, gauge, histogram } from '../core/metrics.js';
 
 /**
  * The queue layer's metrics, labelled by connector (one queue per connector); the outcome of each

@@ -1,5 +1,6 @@
-import { deliveryOptionsSchema, type Connector, type DeliveryOptionsInput } from '../../connectors/connector.js';
-import { parseDuration } from '../duration.js';
+import type { Connector } from '../../connectors/connector.js';
+import { deliveryOptionsSchema, type DeliveryOptionsInput } from './delivery-options-schema.js';
+import { parseDuration } from '../core/duration.js';
 import type { RetryPolicy } from './backoff.js';
 
 /** Delivery options of one connector after defaults, in milliseconds. */

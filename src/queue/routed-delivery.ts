@@ -1,4 +1,4 @@
-import type { BridgeEvent } from '../event.js';
+import type { BridgeEvent } from '../core/event.js';
 
 /** One delivery the router produced, its payload already rendered for `connector`. */
 export type { RoutedDelivery } from '../routing/router.js';

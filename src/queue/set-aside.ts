@@ -1,10 +1,10 @@
 import type { ChainableCommander } from 'ioredis';
-import type { BridgeEvent } from '../event.js';
-import type { Logger } from '../log.js';
-import { counter } from '../metrics.js';
+import type { BridgeEvent } from '../core/event.js';
+import type { Logger } from '../core/log.js';
+import { counter } from '../core/metrics.js';
 import { QUARANTINE_CAP, quarantineKey } from '../quarantine.js';
 import type { QuarantinedItem } from '../sources/source.js';
-import { safeSnapshot } from '../safe-snapshot.js';
+import { safeSnapshot } from '../core/safe-snapshot.js';
 
 /**
  * Why one item left the flow instead of stopping it:

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { redactRedisUrl } from '../config/redis-url.js';
-import { BridgeError, errorMessage } from '../errors.js';
+import { BridgeError, errorMessage } from '../core/errors.js';
 
 /** Redis did not answer at start-up: the message names the URL tried (password redacted) and what to do. */
 export class RedisUnreachableError extends BridgeError {

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { BridgeError } from '../errors.js';
+import { BridgeError } from '../core/errors.js';
 import { pidIdentity, probeRedis, sameDir } from './redis-identity.js';
 
 export interface EmbeddedRedisOptions {

@@ -2,9 +2,9 @@ import { Redis } from 'ioredis';
 import { compileRouter, createConnectors, type ConnectorEntry } from '../pipeline/assemble.js';
 import { connectToolRedis, type ToolRedis } from '../redis/tool-redis.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import { InputError } from '../errors.js';
-import type { BridgeEvent } from '../event.js';
-import type { Logger } from '../log.js';
+import { InputError } from '../core/errors.js';
+import type { BridgeEvent } from '../core/event.js';
+import type { Logger } from '../core/log.js';
 import { DeliveryQueues } from '../queue/delivery-queues.js';
 import type { Router } from '../routing/router.js';
 

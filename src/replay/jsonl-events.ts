@@ -2,8 +2,8 @@ import { constants, createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
-import type { BridgeEvent } from '../event.js';
+import { InputError } from '../core/errors.js';
+import type { BridgeEvent } from '../core/event.js';
 
 /** One stored event, as the daemon creates them: `id` is required because it is the dedup key. */
 const storedEvent = z.strictObject({
@@ -12,6 +12,19 @@ const storedEvent = z.strictObject({
   kind: z.string().min(1).describe('Event kind, e.g. moment.'),
   time: z.iso.datetime({ offset: true }).describe('ISO-8601 time of the event.'),
   data: z.unknown().describe('The upstream object.'),
+  summary: z
+    .object({
+      title: z.string(),
+      text: z.string().optional(),
+      headline: z.string().optional(),
+      fields: z.array(z.object({ label: z.string(), value: z.unknown() })).optional(),
+      fieldsName: z.string().optional(),
+      color: z.string().optional(),
+      context: z.array(z.string()).optional(),
+      groupKey: z.string().optional(),
+    })
+    .optional()
+    .describe('How the source described the event for people (BridgeEvent.summary), when it did.'),
 });
 
 export type JsonlItem = { line: number; event: BridgeEvent } | { line: number; error: string };

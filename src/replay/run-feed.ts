@@ -1,4 +1,4 @@
-import type { BridgeEvent } from '../event.js';
+import type { BridgeEvent } from '../core/event.js';
 import type { EventFeeder } from './event-feeder.js';
 import { ProgressReporter } from './progress-reporter.js';
 

@@ -1,5 +1,5 @@
 import { Environment, type ASTNode } from '@marcbachmann/cel-js';
-import type { BridgeEvent } from '../event.js';
+import type { BridgeEvent } from '../core/event.js';
 import { compileLinearRegex, type LinearRegex } from './linear-regex.js';
 
 /**

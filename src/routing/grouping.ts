@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { BridgeEvent } from '../event.js';
+import type { BridgeEvent } from '../core/event.js';
 import { runLua } from '../redis/run-lua.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { BridgeEvent } from '../event.js';
+import type { BridgeEvent } from '../core/event.js';
 import type { FieldGetter, FieldMatcher, Scalar } from './matchers.js';
 
 /** What the index needs to know about a compiled route. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../../connectors/connector.js';
+import { durationMsField } from '../core/duration-field.js';
 
 /**
  * One entry of `routes:` (PRODUCT.md §5). Routes are evaluated in order; the first route that
@@ -78,22 +78,22 @@ export const routeSchema = z
     throttle: z
       .strictObject({
         key: z.string().min(1).describe('Template of the throttle key, e.g. "{{ data.athleteId }}".'),
-        window: durationSchema.describe('At most one delivery per key per window; the first passes.'),
+        window: durationMsField('At most one delivery per key per window; the first passes'),
       })
       .optional()
       .describe('Rate-limit this route per key, shared by all replicas through Redis.'),
     dedupe: z
       .strictObject({
         key: z.string().min(1).optional().describe('Template of the identity; default: the rendered payloads, so identical content is sent once per window.'),
-        window: durationSchema.describe('How long an identity is remembered.'),
+        window: durationMsField('How long an identity is remembered'),
       })
       .optional()
       .describe('Drop events whose content (or key) was already delivered by this route within the window.'),
     group: z
       .strictObject({
         by: z.array(z.string().min(1)).default([]).describe('Field paths whose values form the group key. @defaultValue [] (one group per route)'),
-        wait: durationSchema.default('30s').describe('How long a new group collects events before its first digest. @defaultValue 30s'),
-        interval: durationSchema.default('5m').describe('Least time between two digests of one group. @defaultValue 5m'),
+        wait: durationMsField('How long a new group collects events before its first digest', '30s'),
+        interval: durationMsField('Least time between two digests of one group', '5m'),
         max: z.number().int().positive().default(100).describe('Most events in one digest; a full group is sent at once. @defaultValue 100'),
       })
       .optional()

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Connector, PayloadRenderer } from '../../connectors/connector.js';
-import { ConfigValidationError, type ConfigIssue } from '../config/config-error.js';
+import { ConfigValidationError, type ConfigIssue } from '../core/config-error.js';
 import { noSuchName } from '../config/did-you-mean.js';
-import { parseDuration } from '../duration.js';
-import { BridgeError, errorMessage } from '../errors.js';
-import type { BridgeEvent } from '../event.js';
-import type { Logger } from '../log.js';
-import { counter } from '../metrics.js';
+import { parseDuration } from '../core/duration.js';
+import { BridgeError, errorMessage } from '../core/errors.js';
+import type { BridgeEvent } from '../core/event.js';
+import type { Logger } from '../core/log.js';
+import { counter } from '../core/metrics.js';
 import { compileTemplate, type Template } from '../templates/template-engine.js';
 import { compileCelCondition, type CelCondition } from './cel-condition.js';
 import { Dedupe } from './dedupe.js';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
-import type { BridgeEvent } from '../event.js';
+import { InputError } from '../core/errors.js';
+import type { BridgeEvent } from '../core/event.js';
 import type { Router } from './router.js';
 
 /**

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { ConfigIssue } from '../config/config-error.js';
+import type { ConfigIssue } from '../core/config-error.js';
 import type { RouteConfig } from './route-schema.js';
 
 /**

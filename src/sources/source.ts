@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import type { BridgeEvent } from '../event.js';
-import type { Logger } from '../log.js';
+import type { BridgeEvent } from '../core/event.js';
+import type { Logger } from '../core/log.js';
 
 /** What a source reports about its upstream connection (logs, metrics, /readyz). */
 export type SourceState =

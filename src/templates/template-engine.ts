@@ -1,5 +1,5 @@
 import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
-import { InputError, PayloadError } from '../errors.js';
+import { InputError, PayloadError } from '../core/errors.js';
 
 /**
  * The one template engine for every payload field, throttle key and thread key: `{{ }}`

@@ -41,42 +41,49 @@ function lintStep(cwd: string, args: string[]): { status: number | null; output:
 
 /** One file per entry; `.ts` files importing each other with `.js` specifiers, as the repository does. */
 const FIXTURE: Record<string, string> = {
-  'src/event.ts': 'export const event = 1;\n',
-  'src/log.ts': 'export const log = 1;\n',
+  'src/core/event.ts': 'export const event = 1;\n',
+  // The leaf layer imports only itself: another core module is fine, a layer above it is not.
+  'src/core/log.ts': [
+    "import { event } from '../../src/core/event.js';",
+    "import { router } from '../routing/router.js';",
+    "import type { Slack } from '../../connectors/slack/slack-connector.js';",
+    'export const log: Slack | number = event + router;',
+  ].join('\n'),
   'src/routing/router.ts': 'export const router = 1;\n',
   'src/queue/delivery-queues.ts': 'export const queues = 1;\n',
   'src/sources/moments/moments-source.ts': [
-    "import { event } from '../../event.js';",
+    "import { event } from '../../src/core/event.js';",
     "import { router } from '../../routing/router.js';",
-    "import { queues } from '../../queue/delivery-queues.js';",
+    "import { queues } from '../../src/queue/delivery-queues.js';",
     // Type-only imports count: a layer that needs another's types depends on it.
-    "import type { Slack } from '../../../connectors/slack/slack-connector.js';",
+    "import type { Slack } from '../../connectors/slack/slack-connector.js';",
     'export const source: Slack | number = event + router + queues;',
   ].join('\n'),
   'connectors/slack/slack-connector.ts': [
-    "import { event } from '../../src/event.js';",
+    "import { event } from '../../src/core/event.js';",
     "import { source } from '../../src/sources/moments/moments-source.js';",
     'export type Slack = string;',
     'export const slack = event + Number(source);',
   ].join('\n'),
   'connectors/pagerduty/pagerduty-connector.ts': [
     "import { router } from '../../src/routing/router.js';",
+    "import { schema } from '../../src/config/schema.js';",
     "import { queues } from '../../src/queue/delivery-queues.js';",
-    'export const pagerduty = router + queues;',
+    'export const pagerduty = router + queues + String(schema);',
   ].join('\n'),
   'src/cli/connect-redis.ts': 'export const connect = 1;\n',
-  'src/cli/commands/dlq.ts': "import { connect } from '../connect-redis.js';\nexport const dlq = connect;\n",
-  'src/replay/event-feeder.ts': "import { connect } from '../cli/connect-redis.js';\nexport const feeder = connect;\n",
-  'src/cli/commands/simulate.ts': "export const simulate = () => import('../../../simulators/moments/run-moments-simulator.js');\n",
-  'src/cli/commands/demo.ts': "export const demo = () => import('../../../simulators/demo/demo-stack.js');\n",
-  'src/cli/commands/check.ts': "export const check = () => import('../../../simulators/sinks/slack/slack-api-server.js');\n",
-  'src/daemon.ts': "import { startDemoStack } from '../simulators/demo/demo-stack.js';\nexport const daemon = startDemoStack;\n",
-  'simulators/moments/run-moments-simulator.ts': "import { log } from '../../src/log.js';\nimport { connect } from '../../src/cli/connect-redis.js';\nexport const run = log + connect;\n",
+  'src/cli/commands/dlq.ts': "import { connect } from '../../src/redis/connect-redis.js';\nexport const dlq = connect;\n",
+  'src/replay/event-feeder.ts': "import { connect } from '../../src/redis/connect-redis.js';\nexport const feeder = connect;\n",
+  'src/cli/commands/simulate.ts': "export const simulate = () => import('../../simulators/moments/run-moments-simulator.js');\n",
+  'src/cli/commands/demo.ts': "export const demo = () => import('../../simulators/demo/demo-stack.js');\n",
+  'src/cli/commands/check.ts': "export const check = () => import('../../simulators/sinks/slack/slack-api-server.js');\n",
+  'src/daemon.ts': "import { startDemoStack } from '../../simulators/demo/demo-stack.js';\nexport const daemon = startDemoStack;\n",
+  'simulators/moments/run-moments-simulator.ts': "import { log } from '../../src/core/log.js';\nimport { connect } from '../../src/redis/connect-redis.js';\nexport const run = log + connect;\n",
   'simulators/sinks/slack/slack-api-server.ts': 'export const slackServer = 1;\n',
-  'simulators/demo/demo-stack.ts': "import { run } from '../moments/run-moments-simulator.js';\nimport { slackServer } from '../sinks/slack/slack-api-server.js';\nexport const startDemoStack = run + slackServer;\n",
+  'simulators/demo/demo-stack.ts': "import { run } from '../../simulators/moments/run-moments-simulator.js';\nimport { slackServer } from '../../simulators/sinks/slack/slack-api-server.js';\nexport const startDemoStack = run + slackServer;\n",
   'src/config/schema.ts': "import { registry } from './registry.js';\nexport const schema = () => registry;\n",
   'src/config/registry.ts': "import { schema } from './schema.js';\nexport const registry = () => schema;\n",
-  'bin/moments-bridge.js': "import('../src/cli/commands/dlq.js');\n",
+  'bin/moments-bridge.js': "import('../../src/cli/commands/dlq.js');\n",
 };
 
 describe('layer rules (npm run lint:deps)', () => {
@@ -112,6 +119,9 @@ describe('layer rules (npm run lint:deps)', () => {
         'connectors-not-to-routing-queue-sources: connectors/slack/slack-connector.ts → src/sources/moments/moments-source.ts',
         'connectors-not-to-routing-queue-sources: connectors/pagerduty/pagerduty-connector.ts → src/routing/router.ts',
         'connectors-not-to-routing-queue-sources: connectors/pagerduty/pagerduty-connector.ts → src/queue/delivery-queues.ts',
+        'core-is-a-leaf: src/core/log.ts → src/routing/router.ts',
+        'core-is-a-leaf: src/core/log.ts → connectors/slack/slack-connector.ts',
+        'connectors-not-to-config: connectors/pagerduty/pagerduty-connector.ts → src/config/schema.ts',
         'nothing-to-cli: src/replay/event-feeder.ts → src/cli/connect-redis.ts',
         'nothing-to-cli: simulators/moments/run-moments-simulator.ts → src/cli/connect-redis.ts',
         'simulators-only-from-cli-and-tests: src/cli/commands/check.ts → simulators/sinks/slack/slack-api-server.ts',
@@ -127,6 +137,6 @@ describe('layer rules (npm run lint:deps)', () => {
     ]);
     const { status, output } = lintStep(dir, lintDepsArgs());
     expect(status, 'the lint step fails').not.toBe(0);
-    for (const rule of ['sources-not-to-routing-queue-connectors', 'connectors-not-to-routing-queue-sources', 'nothing-to-cli', 'simulators-only-from-cli-and-tests', 'no-circular']) expect(output).toContain(`error ${rule}:`);
+    for (const rule of ['core-is-a-leaf', 'sources-not-to-routing-queue-connectors', 'connectors-not-to-routing-queue-sources', 'connectors-not-to-config', 'nothing-to-cli', 'simulators-only-from-cli-and-tests', 'no-circular']) expect(output).toContain(`error ${rule}:`);
   });
 });

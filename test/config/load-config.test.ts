@@ -71,7 +71,7 @@ describe('loadConfig', () => {
     const { config } = await parseConfig('{}\n', FILE);
     expect(config.redis).toMatchObject({ url: 'embedded', keyPrefix: 'mb', cluster: false });
     expect(config.server).toMatchObject({ enabled: true, host: '127.0.0.1', port: 9464 });
-    expect(config.shutdown.grace).toBe('10s');
+    expect(config.shutdown.grace).toBe(10_000);
     expect(config.routes).toEqual([]);
   });
 

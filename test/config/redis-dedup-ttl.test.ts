@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigLoadError, formatIssue, parseConfig } from '../../src/config/load-config.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
-import { eventId } from '../../src/event.js';
+import { eventId } from '../../src/core/event.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { queueName } from '../../src/queue/queue-names.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';

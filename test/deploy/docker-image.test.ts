@@ -7,10 +7,10 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { FORCE_EXIT_MARGIN_MS } from '../../src/cli/commands/run.js';
 import { shutdownSchema, serverSchema } from '../../src/config/schema.js';
-import { parseDuration } from '../../src/duration.js';
-import { BridgeError } from '../../src/errors.js';
+import { parseDuration } from '../../src/core/duration.js';
+import { BridgeError } from '../../src/core/errors.js';
 import { OpsServer } from '../../src/http/ops-server.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { loadKinesalite } from '../../simulators/sinks/kinesis/kinesalite-server.js';
 
 // Docker has no engine on the test machines: the image files are checked by reading them.

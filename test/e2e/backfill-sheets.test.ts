@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';
 import { startSheetsApiServer, type SheetsApiServer } from '../../simulators/sinks/sheets/sheets-api-server.js';
 import { runCli } from '../helpers/cli.js';

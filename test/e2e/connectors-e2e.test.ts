@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';
 import { startPagerdutyServer, type PagerdutyServer } from '../../simulators/sinks/pagerduty/pagerduty-server.js';

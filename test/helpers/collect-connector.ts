@@ -1,6 +1,6 @@
 import type { Connector, Delivery, DeliveryResult, PayloadRenderer } from '../../connectors/connector.js';
 import { delivered } from '../../connectors/connector.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import { compilePayload } from '../../src/templates/template-engine.js';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { silentLogger, type Logger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/core/log.js';
 
 /** Writes `yaml` to config.yaml in a fresh temp dir and returns its path. */
 export function writeConfig(yaml: string, dir = mkdtempSync(join(tmpdir(), 'mb-ops-'))): string {

@@ -1,5 +1,5 @@
 import type { Connector, Delivery, DeliveryResult, PayloadRenderer } from '../../connectors/connector.js';
-import { classifyHttpResponse, networkFailure, readResponseText } from '../../connectors/http-result.js';
+import { classifyHttpResponse, networkFailure, readResponseText } from '../../connectors/lib/http-result.js';
 
 /**
  * A minimal real HTTP connector for queue tests: POSTs the payload as JSON to `url` with the

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import type { Source, SourceProgress, SourceState } from '../../src/sources/source.js';
 import { startObserverSimulator, type RunningObserverSimulator } from '../../simulators/observer/index.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../../src/event.js';
-import { silentLogger } from '../../src/log.js';
-import { registry } from '../../src/metrics.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { silentLogger } from '../../src/core/log.js';
+import { registry } from '../../src/core/metrics.js';
 import { listQuarantined } from '../../src/quarantine/quarantine.js';
 import { listDeadLetters } from '../../src/queue/dead-letters.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';

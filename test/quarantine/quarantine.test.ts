@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, silentLogger } from '../../src/log.js';
-import { registry } from '../../src/metrics.js';
+import { createLogger, silentLogger } from '../../src/core/log.js';
+import { registry } from '../../src/core/metrics.js';
 import { QUARANTINE_CAP, listQuarantined, quarantine, quarantineKey } from '../../src/quarantine/quarantine.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 

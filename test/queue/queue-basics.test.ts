@@ -6,7 +6,7 @@ import { boundedResult, MAX_REASON_CHARS } from '../../src/queue/bounded-reason.
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { connectorOfQueue, queueName } from '../../src/queue/queue-names.js';
 import { resolveDeliveryOptions } from '../../src/queue/queue-options.js';
-import { clearSecrets, registerSecret } from '../../src/secrets.js';
+import { clearSecrets, registerSecret } from '../../src/core/secret-redaction.js';
 
 describe('deliveryId', () => {
   it('is stable 32-hex and differs when any part differs, including separator shifts', () => {

@@ -1,6 +1,7 @@
-import type { Connector, DeliveryOptionsInput } from '../../connectors/connector.js';
-import type { BridgeEvent } from '../../src/event.js';
-import { silentLogger } from '../../src/log.js';
+import type { Connector } from '../../connectors/connector.js';
+import type { DeliveryOptionsInput } from '../../src/queue/delivery-options-schema.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { silentLogger } from '../../src/core/log.js';
 import { DeliveryQueues, type DeliveryQueuesOptions } from '../../src/queue/delivery-queues.js';
 import type { RoutedDelivery } from '../../src/queue/routed-delivery.js';
 

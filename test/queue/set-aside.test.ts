@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../../src/event.js';
-import { createLogger } from '../../src/log.js';
-import { registry } from '../../src/metrics.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { createLogger } from '../../src/core/log.js';
+import { registry } from '../../src/core/metrics.js';
 import { listQuarantined, QUARANTINE_CAP } from '../../src/quarantine/quarantine.js';
 import { addQuarantineWrites, countQuarantined, quarantineEntry, type SetAside } from '../../src/queue/set-aside.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileCelCondition, CelConditionError } from '../../src/routing/cel-condition.js';
 import { LinearRegexError } from '../../src/routing/linear-regex.js';
-import type { BridgeEvent } from '../../src/event.js';
+import type { BridgeEvent } from '../../src/core/event.js';
 
 const event = (data: Record<string, unknown>, over: Partial<BridgeEvent> = {}): BridgeEvent => ({
   id: 'mom:moment:m1',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { routeSchema } from '../../src/routing/route-schema.js';
 import { Router } from '../../src/routing/router.js';
 import { readRuleTests, runRuleTest } from '../../src/routing/rule-tests.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../../src/event.js';
+import type { BridgeEvent } from '../../src/core/event.js';
 import { GroupStore, type GroupSettings } from '../../src/routing/grouping.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 

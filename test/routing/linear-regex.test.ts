@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileCelCondition, CelConditionError } from '../../src/routing/cel-condition.js';
 import { compileLinearRegex, LinearRegexError } from '../../src/routing/linear-regex.js';
 import { compileFieldMatcher, compileMatchers } from '../../src/routing/matchers.js';
-import type { BridgeEvent } from '../../src/event.js';
+import type { BridgeEvent } from '../../src/core/event.js';
 
 /** `^(a+)+$` over 31 a's and a b: ~2^31 steps on a backtracking engine (75 s measured), linear on RE2. */
 const EVIL = '^(a+)+$';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../../src/event.js';
+import type { BridgeEvent } from '../../src/core/event.js';
 import { compileMatchers } from '../../src/routing/matchers.js';
 import type { MatchValue } from '../../src/routing/route-schema.js';
 import { RouteIndex, type IndexableRoute } from '../../src/routing/route-index.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../../src/event.js';
-import { silentLogger } from '../../src/log.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { silentLogger } from '../../src/core/log.js';
 import { Dedupe } from '../../src/routing/dedupe.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
 import { Router, type RoutedDelivery } from '../../src/routing/router.js';

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigValidationError } from '../../src/config/config-error.js';
-import type { BridgeEvent } from '../../src/event.js';
-import { silentLogger } from '../../src/log.js';
+import { ConfigValidationError } from '../../src/core/config-error.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { silentLogger } from '../../src/core/log.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
 import { Router } from '../../src/routing/router.js';
 import { CollectConnector } from '../helpers/collect-connector.js';

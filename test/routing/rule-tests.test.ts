@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { formatExplanation } from '../../src/routing/format-explanation.js';
 import { routeSchema } from '../../src/routing/route-schema.js';
 import { Router } from '../../src/routing/router.js';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../../src/event.js';
-import { silentLogger } from '../../src/log.js';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { silentLogger } from '../../src/core/log.js';
 import { activeTimeSchema, routeSchema } from '../../src/routing/route-schema.js';
 import { Router } from '../../src/routing/router.js';
 import { compileSchedule, ScheduleError } from '../../src/routing/schedule.js';

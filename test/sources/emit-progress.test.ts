@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../../src/event.js';
+import type { BridgeEvent } from '../../src/core/event.js';
 import { EmitProgress } from '../../src/sources/emit-progress.js';
 import { stallReason } from '../../src/sources/stall-check.js';
 

@@ -10,7 +10,7 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { BridgeError } from '../../../src/errors.js';
+import { BridgeError } from '../../../src/core/errors.js';
 
 interface KinesaliteOptions {
   createStreamMs?: number;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../duration.js';
-import { InputError } from '../../errors.js';
-import { createLogger } from '../../log.js';
+import { parseDuration } from '../../core/duration.js';
+import { InputError } from '../../core/errors.js';
+import { createLogger } from '../../core/log.js';
 import { EventFeeder } from '../../replay/event-feeder.js';
 import { runFeed, type FeedItem } from '../../replay/run-feed.js';
 import { sourcePlugins } from '../../sources/registry.js';

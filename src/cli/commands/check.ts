@@ -3,9 +3,9 @@ import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { configWarnings } from '../../config/config-lint.js';
 import { ConfigLoadError, sortedIssues, type ConfigAnalysis, type LocatedIssue } from '../../config/load-config.js';
 import { analyseValidatedConfig } from '../../config/load-validated-config.js';
-import { formatPath } from '../../config/config-error.js';
-import { InputError } from '../../errors.js';
-import { redactSecrets } from '../../secrets.js';
+import { formatPath } from '../../core/config-error.js';
+import { InputError } from '../../core/errors.js';
+import { redactSecrets } from '../../core/secret-redaction.js';
 import { runOnlineChecks, type OnlineCheck } from '../online-checks.js';
 
 interface CheckOptions {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../duration.js';
-import { InputError } from '../../errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { InputError } from '../../core/errors.js';
 import { countDeadLetters, pageDeadLetters, purgeDeadLetters, retryDeadLetters, showDeadLetter, type DeadLetter, type DeadLetterSummary } from '../../queue/dead-letters.js';
 import { CONFIG_OPTION_HELP } from '../config-path.js';
 import { confirm, type PromptIo } from '../confirm.js';

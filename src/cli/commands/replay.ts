@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
-import { createLogger } from '../../log.js';
+import { InputError } from '../../core/errors.js';
+import { createLogger } from '../../core/log.js';
 import { EventFeeder } from '../../replay/event-feeder.js';
 import { countEvents, readJsonlEvents } from '../../replay/jsonl-events.js';
 import { runFeed, type FeedItem } from '../../replay/run-feed.js';

@@ -1,8 +1,7 @@
 import { stat, statSync, type Stats } from 'node:fs';
 import type { Command } from 'commander';
 import { Daemon } from '../../daemon/daemon.js';
-import { parseDuration } from '../../duration.js';
-import { createLogger, type Logger } from '../../log.js';
+import { createLogger, type Logger } from '../../core/log.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadValidatedConfig } from '../../config/load-validated-config.js';
 
@@ -49,7 +48,7 @@ export function registerRun(program: Command): void {
       await stopRequested;
       process.off('SIGHUP', onHup);
       watcher?.close();
-      const graceMs = parseDuration(loaded.config.shutdown.grace);
+      const graceMs = loaded.config.shutdown.grace;
       const force = setTimeout(() => {
         logger.error({ graceMs }, `shutdown took longer than the grace period (${graceMs} ms) plus ${FORCE_EXIT_MARGIN_MS / 1000} s; exiting`);
         process.exit(2);

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { createLogger } from '../../log.js';
+import { createLogger } from '../../core/log.js';
 import { countOption, nonNegativeOption, portOption, positiveIntOption } from '../number-option.js';
 
 export function registerSimulate(program: Command): void {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
+import { InputError } from '../../core/errors.js';
 import { runRuleTests } from '../../routing/rule-tests.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadOfflineConfig } from '../../config/load-offline-config.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../core/log.js';
 import { MomentsClient, type MomentsApi, type MomentsClientOptions } from './moments-client.js';
 import { loadMomentsSdk } from './sdk-loader.js';
 import { configuredDocuments, type MomentsSourceConfig } from './source-config.js';

@@ -1,4 +1,4 @@
-import type { RateLimitedLog } from '../../log-rate-limit.js';
+import type { RateLimitedLog } from '../../core/log-rate-limit.js';
 import type { RawItem } from './graphql-client.js';
 import { MAX_BATCH, type MomentBatches, type MomentEvent } from './moment-batches.js';
 import type { MomentsHealth } from './moments-health.js';

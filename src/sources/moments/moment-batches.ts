@@ -1,5 +1,5 @@
-import type { BridgeEvent } from '../../event.js';
-import { counter } from '../../metrics.js';
+import type { BridgeEvent } from '../../core/event.js';
+import { counter } from '../../core/metrics.js';
 import { StaleRedisEpochError, type RedisEpoch } from '../shared/redis-epoch.js';
 import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';

@@ -1,5 +1,5 @@
-import { errorMessage } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
 import { MAX_BUFFER, type LiveMoments } from './live-moments.js';
 import { MAX_BATCH, type MomentBatches, type MomentEvent } from './moment-batches.js';
 import { momentPagesSince } from './moment-pages.js';

@@ -1,4 +1,4 @@
-import type { BridgeEvent } from '../../event.js';
+import type { BridgeEvent } from '../../core/event.js';
 import type { SourceContext } from '../source.js';
 
 /** How far a hand-over got: the accepted events are a prefix; `error` says why it stopped. */

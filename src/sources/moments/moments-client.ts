@@ -4,8 +4,8 @@
  * belongs in a file of its own, but moment-pages.ts imports it from here and is frozen while it is
  * under mutation testing; move MomentsApi out once that run is over.
  */
-import type { Logger } from '../../log.js';
-import { silentLogger } from '../../log.js';
+import type { Logger } from '../../core/log.js';
+import { silentLogger } from '../../core/log.js';
 import { CognitoAuth } from './cognito-auth.js';
 import { GraphqlClient, type FieldFilter, type ListArgs, type ModelFilter, type RawItem } from './graphql-client.js';
 import { MomentsDocumentError, MomentsGraphqlError, MomentsHttpError } from './moments-errors.js';

@@ -1,4 +1,4 @@
-import { BridgeError } from '../../errors.js';
+import { BridgeError } from '../../core/errors.js';
 
 /**
  * Errors of the Moments Engine client. Each says what failed and whether trying again can help:

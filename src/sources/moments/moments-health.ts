@@ -1,5 +1,5 @@
-import type { Logger } from '../../log.js';
-import type { RateLimitedLog } from '../../log-rate-limit.js';
+import type { Logger } from '../../core/log.js';
+import type { RateLimitedLog } from '../../core/log-rate-limit.js';
 import type { SourceProgress, SourceState } from '../source.js';
 
 /** Items waiting this long with nothing accepted: the source reports itself not connected, even if nothing failed outright. */

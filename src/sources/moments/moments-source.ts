@@ -1,6 +1,6 @@
-import type { BridgeEvent } from '../../event.js';
-import { errorMessage } from '../../errors.js';
-import { RateLimitedLog } from '../../log-rate-limit.js';
+import type { BridgeEvent } from '../../core/event.js';
+import { errorMessage } from '../../core/errors.js';
+import { RateLimitedLog } from '../../core/log-rate-limit.js';
 import { RedisEpoch } from '../shared/redis-epoch.js';
 import { RetryBackoff } from '../shared/retry-backoff.js';
 import { SerialLane } from '../shared/serial-lane.js';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { counter } from '../../metrics.js';
+import { counter } from '../../core/metrics.js';
 import type { QuarantinedItem, SourceContext } from '../source.js';
 
 const repeats = counter('mb_moments_quarantine_repeats_total', 'Invalid moments and triggers read again (a back-fill, a reconnect) and not quarantined a second time', ['source', 'kind']);

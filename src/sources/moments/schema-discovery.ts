@@ -1,6 +1,6 @@
 import { Kind, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type TypeNode } from 'graphql';
-import type { Logger } from '../../log.js';
-import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../core/log.js';
+import { errorMessage } from '../../core/errors.js';
 import { MomentsDocumentError, type DocumentOrigin } from './moments-errors.js';
 import { buildOperationDocument, MOMENTS_OPERATIONS, planListMoments, planListTriggers, UnbuildableOperation, type CreatedAtOperator, type ListMomentsPlan, type MomentsOperation } from './operation-documents.js';
 

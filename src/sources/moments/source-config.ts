@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { secretString } from '../../config/secret.js';
+import { secretString } from '../../core/secret-field.js';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { MOMENTS_OPERATIONS, OPERATION_ROOT, type MomentsOperation } from './operation-documents.js';
-import { durationMsField } from '../../config/duration-field.js';
+import { durationMsField } from '../../core/duration-field.js';
 
 const httpUrl = (description: string) =>
   z

@@ -1,5 +1,5 @@
-import { errorMessage } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
 import type { MomentsApi } from './moments-client.js';
 import { parseTrigger, type Trigger } from './moments-schemas.js';
 

@@ -1,7 +1,7 @@
-import { eventId, type BridgeEvent } from '../../event.js';
-import { errorMessage } from '../../errors.js';
-import type { RateLimitedLog } from '../../log-rate-limit.js';
-import { counter } from '../../metrics.js';
+import { eventId, type BridgeEvent } from '../../core/event.js';
+import { errorMessage } from '../../core/errors.js';
+import type { RateLimitedLog } from '../../core/log-rate-limit.js';
+import { counter } from '../../core/metrics.js';
 import { StaleRedisEpochError, type RedisEpoch } from '../shared/redis-epoch.js';
 import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';

@@ -1,5 +1,5 @@
-import { errorMessage } from '../../errors.js';
-import type { RateLimitedLog } from '../../log-rate-limit.js';
+import { errorMessage } from '../../core/errors.js';
+import type { RateLimitedLog } from '../../core/log-rate-limit.js';
 import type { RedisEpoch } from '../shared/redis-epoch.js';
 import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';

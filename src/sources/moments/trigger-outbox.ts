@@ -1,6 +1,6 @@
-import type { BridgeEvent } from '../../event.js';
-import { errorMessage } from '../../errors.js';
-import { fullJitterBackoff } from '../../full-jitter.js';
+import type { BridgeEvent } from '../../core/event.js';
+import { errorMessage } from '../../core/errors.js';
+import { fullJitterBackoff } from '../../core/full-jitter.js';
 
 /** One trigger change the pipeline has not accepted yet. */
 export interface PendingChange {

@@ -1,5 +1,5 @@
-import { eventId, type BridgeEvent } from '../../event.js';
-import { counter } from '../../metrics.js';
+import { eventId, type BridgeEvent } from '../../core/event.js';
+import { counter } from '../../core/metrics.js';
 import type { SourceContext } from '../source.js';
 import type { ObserverAdminLike } from './observer-api.js';
 import { GONE_STATE, isProblemState, normaliseAdminStates, type AdminItem, type AdminKind } from './admin-states.js';

@@ -1,5 +1,5 @@
-import { eventId, type BridgeEvent } from '../../event.js';
-import { counter } from '../../metrics.js';
+import { eventId, type BridgeEvent } from '../../core/event.js';
+import { counter } from '../../core/metrics.js';
 import type { SourceContext } from '../source.js';
 import { frameKey, type FrameSpec } from './frame-spec.js';
 import type { ObserverClientLike, ObserverRow } from './observer-api.js';

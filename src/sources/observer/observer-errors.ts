@@ -1,4 +1,4 @@
-import { BridgeError } from '../../errors.js';
+import { BridgeError } from '../../core/errors.js';
 
 /**
  * A failure talking to the Observer service. `code` is stable: `observer_timeout`,

@@ -1,4 +1,4 @@
-import { gauge } from '../../metrics.js';
+import { gauge } from '../../core/metrics.js';
 import type { SourceContext } from '../source.js';
 import { frameKey, type FrameSpec } from './frame-spec.js';
 import type { DataFrameLike, ObserverClientLike, ObserverRow } from './observer-api.js';

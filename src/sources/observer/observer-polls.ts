@@ -1,4 +1,4 @@
-import { eventId, type BridgeEvent } from '../../event.js';
+import { eventId, type BridgeEvent } from '../../core/event.js';
 import type { SourceContext } from '../source.js';
 import type { CallDiscovery, FollowedKind } from './call-discovery.js';
 import type { ObserverClientLike } from './observer-api.js';

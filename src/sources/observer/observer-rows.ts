@@ -1,5 +1,5 @@
-import { eventId, type BridgeEvent } from '../../event.js';
-import { counter, gauge } from '../../metrics.js';
+import { eventId, type BridgeEvent } from '../../core/event.js';
+import { counter, gauge } from '../../core/metrics.js';
 import type { RedisEpoch } from '../shared/redis-epoch.js';
 import type { SourceContext } from '../source.js';
 import { frameKey, type FrameSpec } from './frame-spec.js';
@@ -7,6 +7,7 @@ import type { ObserverRow } from './observer-api.js';
 import type { ObserverFrames } from './observer-frames.js';
 import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
+import { observerRowSummary } from './row-summary.js';
 
 const metrics = {
   rows: counter('mb_observer_rows_total', 'Observer rows turned into events', ['source', 'frame']),
@@ -110,7 +111,8 @@ export class ObserverRows {
         metrics.duplicateRows.inc({ source: this.ctx.name });
         return true;
       }
-      await this.ctx.emit({ id: eventId(this.ctx.name, 'observer.row', row.upstreamId), source: this.ctx.name, kind: 'observer.row', time: row.time, data: row.data });
+      const event = { id: eventId(this.ctx.name, 'observer.row', row.upstreamId), source: this.ctx.name, kind: 'observer.row', time: row.time, data: row.data };
+      await this.ctx.emit({ ...event, summary: observerRowSummary(event) });
       // Marked only after the pipeline took it: a crash in between re-emits (same id), never loses.
       // Handed over before a Redis reconnect, its job may be among the writes Redis lost: retried
       // (the seen check on the new Redis decides, and the queue drops it if its job is there).

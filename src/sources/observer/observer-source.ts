@@ -1,6 +1,6 @@
-import { counter } from '../../metrics.js';
 import { RedisEpoch } from '../shared/redis-epoch.js';
 import { RetryBackoff } from '../shared/retry-backoff.js';
+import { counter } from '../../core/metrics.js';
 import type { Source, SourceContext, SourceState } from '../source.js';
 import { AdminPoller } from './admin-poller.js';
 import { CallDiscovery } from './call-discovery.js';
@@ -11,7 +11,7 @@ import { ObserverError } from './observer-errors.js';
 import { ObserverFrames } from './observer-frames.js';
 import { ObserverPolls } from './observer-polls.js';
 import type { MalformedMessage } from './observer-protocol.js';
-import { RateLimitedLog } from '../../log-rate-limit.js';
+import { RateLimitedLog } from '../../core/log-rate-limit.js';
 import { ObserverRows } from './observer-rows.js';
 import { loadObserverSdk, type ObserverClientFactory } from './sdk-loader.js';
 import type { ObserverSourceConfig } from './source-config.js';

@@ -1,4 +1,4 @@
-import { fullJitterBackoff } from '../../full-jitter.js';
+import { fullJitterBackoff } from '../../core/full-jitter.js';
 
 /**
  * Everything the Observer source has to hand to the pipeline waits here until the pipeline took

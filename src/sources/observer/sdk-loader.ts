@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../../errors.js';
+import { InputError } from '../../core/errors.js';
 import type { ObserverClientLike, ObserverClientOptions } from './observer-api.js';
 import { SdkClientAdapter, type SdkClient, type SdkClientConfig } from './sdk-adapter.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { secretString } from '../../config/secret.js';
-import { durationMsField } from '../../config/duration-field.js';
+import { secretString } from '../../core/secret-field.js';
+import { durationMsField } from '../../core/duration-field.js';
 
 const record = z.record(z.string(), z.unknown());
 

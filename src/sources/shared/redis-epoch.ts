@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { errorMessage } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
 
 /** A write that records progress was refused: the connection it was meant for is gone. */
 export class StaleRedisEpochError extends Error {

@@ -1,4 +1,4 @@
-import { fullJitterBackoff } from '../../full-jitter.js';
+import { fullJitterBackoff } from '../../core/full-jitter.js';
 
 export interface RetryBackoffOptions {
   /** Cap of the first delay; the cap doubles per attempt. */

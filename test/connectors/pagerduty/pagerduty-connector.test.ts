@@ -2,11 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { pagerdutyConnector, type PagerdutyPayload } from '../../../connectors/pagerduty/index.js';
 import type { Connector, DeliveryResult } from '../../../connectors/connector.js';
-import { InputError, PayloadError } from '../../../src/errors.js';
-import { clearSecrets } from '../../../src/secrets.js';
+import { InputError, PayloadError } from '../../../src/core/errors.js';
+import { clearSecrets } from '../../../src/core/secret-redaction.js';
 import { startPagerdutyServer, type PagerdutyServer } from '../../../simulators/sinks/pagerduty/pagerduty-server.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
-import { capturingLogger, connectorContext, delivery, momentEvent, noSignal, observerRowEvent } from '../fixtures.js';
+import type { BridgeEvent } from '../../../src/core/event.js';
+import { capturingLogger, connectorContext, delivery, momentEvent, noSignal, observerRowEvent, withSummary } from '../fixtures.js';
 
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 let redis: TestRedis;
@@ -81,6 +82,29 @@ describe('PagerDuty payloads (written by hand)', () => {
     });
   });
 
+  it('renders an event of a kind it does not know through the summary its source gave', async () => {
+    const c = await make();
+    const weather: BridgeEvent = {
+      id: 'wx:weather.alert:w-1',
+      source: 'wx',
+      kind: 'weather.alert',
+      time: '2025-06-01T13:00:00.000Z',
+      data: { zone: 'north' },
+      summary: { title: 'Storm warning', text: 'Gusts up to 90 km/h', groupKey: 'storm:north' },
+    };
+    expect(c.renderer().render(weather)).toEqual({
+      event_action: 'trigger',
+      dedup_key: 'storm:north',
+      client: 'moments-bridge',
+      payload: { summary: 'Storm warning: Gusts up to 90 km/h', source: 'wx', severity: 'error', timestamp: '2025-06-01T13:00:00.000Z', custom_details: { zone: 'north' } },
+    });
+    // Without a summary (or without its sentence): kind, source and id; keyed by the event id.
+    const bare = c.renderer().render({ ...weather, summary: undefined }) as PagerdutyPayload;
+    expect(bare.dedup_key).toBe('wx:weather.alert:w-1');
+    expect(bare.payload!.summary).toBe('weather.alert from wx (wx:weather.alert:w-1)');
+    expect((await send(c, weather)).status).toBe('delivered');
+  });
+
   it('renders every configured field from templates', async () => {
     const c = await make({
       clientUrl: 'https://bridge.example/',
@@ -126,7 +150,7 @@ describe('PagerDuty payloads (written by hand)', () => {
   });
 
   it('cuts the summary to 1024 characters, and PagerDuty accepts it', async () => {
-    const long = { ...momentEvent, data: { ...(momentEvent.data as object), moment: 'x'.repeat(3000) } };
+    const long = withSummary({ ...momentEvent, data: { ...(momentEvent.data as object), moment: 'x'.repeat(3000) } });
     const c = await make();
     const p = c.renderer().render(long) as PagerdutyPayload;
     expect(p.payload!.summary).toHaveLength(1024);

@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Delivery, DeliveryResult } from '../../../connectors/connector.js';
 import { sheetsConnector, type SheetsConnector, type SheetsPayload } from '../../../connectors/sheets/index.js';
-import type { BridgeEvent } from '../../../src/event.js';
-import { silentLogger } from '../../../src/log.js';
+import type { BridgeEvent } from '../../../src/core/event.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { startSheetsApiServer, type SheetsApiServer } from '../../../simulators/sinks/sheets/sheets-api-server.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 

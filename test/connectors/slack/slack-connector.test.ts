@@ -3,12 +3,12 @@ import type { Redis } from 'ioredis';
 import { slackConnector } from '../../../connectors/slack/index.js';
 import type { SlackPayload } from '../../../connectors/slack/index.js';
 import type { Connector, DeliveryResult } from '../../../connectors/connector.js';
-import type { BridgeEvent } from '../../../src/event.js';
-import { InputError, PayloadError } from '../../../src/errors.js';
-import { clearSecrets } from '../../../src/secrets.js';
+import type { BridgeEvent } from '../../../src/core/event.js';
+import { InputError, PayloadError } from '../../../src/core/errors.js';
+import { clearSecrets } from '../../../src/core/secret-redaction.js';
 import { startSlackApiServer, type SlackApiServer } from '../../../simulators/sinks/slack/slack-api-server.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
-import { capturingLogger, connectorContext, delivery, momentEvent, noSignal, observerRowEvent } from '../fixtures.js';
+import { capturingLogger, connectorContext, delivery, momentEvent, noSignal, observerRowEvent, withSummary } from '../fixtures.js';
 
 const TOKEN = 'xoxb-test-token-1234567890';
 let redis: TestRedis;
@@ -69,6 +69,48 @@ describe('Slack payloads (written by hand)', () => {
     });
   });
 
+  // A kind no connector knows (from a user's own source): the default layout comes from the
+  // summary alone — title, color, text, fields (with the overflow entry), context.
+  const weather: BridgeEvent = {
+    id: 'wx:weather.alert:w-1',
+    source: 'wx',
+    kind: 'weather.alert',
+    time: '2025-06-01T13:00:00.000Z',
+    data: { opaque: true },
+    summary: {
+      title: 'Storm warning',
+      text: 'Gusts up to 90 km/h',
+      color: 'orange',
+      fields: Array.from({ length: 11 }, (_, i) => ({ label: `zone ${i + 1}`, value: i === 0 ? 1.234 : 'north' })),
+      fieldsName: 'zones',
+      context: ['wx', 'bulletin 7'],
+    },
+  };
+  it('renders an event of a kind it does not know through the summary its source gave', async () => {
+    const c = await make();
+    const p = c.renderer().render(weather) as SlackPayload;
+    expect(p.text).toBe('Storm warning: Gusts up to 90 km/h');
+    expect(p.blocks).toEqual([
+      { type: 'header', text: { type: 'plain_text', text: ':large_orange_circle: Storm warning', emoji: true } },
+      { type: 'section', text: { type: 'mrkdwn', text: 'Gusts up to 90 km/h' } },
+      {
+        type: 'section',
+        fields: [
+          { type: 'mrkdwn', text: '*zone 1*\n1.23' },
+          ...Array.from({ length: 8 }, (_, i) => ({ type: 'mrkdwn', text: `*zone ${i + 2}*\nnorth` })),
+          { type: 'mrkdwn', text: '*More zones*\n2' },
+        ],
+      },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'wx · bulletin 7' }] },
+    ]);
+    // Without a summary: the kind, source and id, and the data as JSON.
+    const bare = c.renderer().render({ ...weather, summary: undefined }) as SlackPayload;
+    expect(bare.text).toBe('weather.alert from wx');
+    expect(bare.blocks![0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'weather.alert from wx', emoji: true } });
+    expect(bare.blocks!.at(-1)).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: 'wx:weather.alert:w-1 · 2025-06-01T13:00:00.000Z' }] });
+    expect((await send(c, weather)).status).toBe('delivered');
+  });
+
   it('renders the default layout for an Observer row', async () => {
     const c = await make();
     expect(c.renderer().render(observerRowEvent)).toEqual({
@@ -92,7 +134,7 @@ describe('Slack payloads (written by hand)', () => {
   });
 
   it('escapes upstream text so it cannot ping @channel or forge links, in the default layout and in templates', async () => {
-    const evil = { ...momentEvent, data: { ...(momentEvent.data as object), athleteId: '<!channel> & <https://evil.example|bank>', moment: 'hi <!here>' } };
+    const evil = withSummary({ ...momentEvent, data: { ...(momentEvent.data as object), athleteId: '<!channel> & <https://evil.example|bank>', moment: 'hi <!here>' } });
     const c = await make({ text: 'Alert for {{ data.athleteId }} — <https://dash.example/m/{{ data.publicId }}|open>' });
     const templated = c.renderer().render(evil) as SlackPayload;
     expect(templated.text).toBe('Alert for &lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt; — <https://dash.example/m/m-1001|open>');
@@ -113,9 +155,9 @@ describe('Slack payloads (written by hand)', () => {
    */
   const EVIL = '<!channel> & <https://evil.example|bank>';
   const ESCAPED = '&lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt;';
-  const moment = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent => ({ ...momentEvent, ...top, data: { ...(momentEvent.data as object), ...data } });
+  const moment = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent => withSummary({ ...momentEvent, ...top, data: { ...(momentEvent.data as object), ...data } });
   const match = (m: Record<string, unknown>) => ({ matches: [{ metric: 'heartrate', subMetric: 'bpm', value: 182, ...m }] });
-  const row = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent => ({ ...observerRowEvent, ...top, data: { ...(observerRowEvent.data as object), ...data } });
+  const row = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent => withSummary({ ...observerRowEvent, ...top, data: { ...(observerRowEvent.data as object), ...data } });
   const other: BridgeEvent = { id: 'calls:observer.call.started:c1', source: 'calls', kind: 'observer.call.started', time: '2025-06-01T12:00:00.000Z', data: { callId: 'c1' } };
   it.each<[string, BridgeEvent]>([
     ['moment triggerName', moment({ triggerName: EVIL })],

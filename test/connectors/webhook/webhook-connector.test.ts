@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import { webhookConnector, type WebhookPayload } from '../../../connectors/webhook/index.js';
 import { isPrivateAddress } from '../../../connectors/webhook/ssrf-guard.js';
 import type { Connector, DeliveryResult } from '../../../connectors/connector.js';
-import { InputError, PayloadError } from '../../../src/errors.js';
-import { clearSecrets } from '../../../src/secrets.js';
+import { InputError, PayloadError } from '../../../src/core/errors.js';
+import { clearSecrets } from '../../../src/core/secret-redaction.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../simulators/sinks/webhook/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { capturingLogger, connectorContext, delivery, momentEvent, noSignal, observerRowEvent } from '../fixtures.js';
@@ -98,7 +98,9 @@ describe('webhook delivery against the local receiver', () => {
     expect(got.headers['content-type']).toBe('application/json');
     expect(got.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
     expect(Math.abs(Number(got.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
-    expect(got.body).toEqual(JSON.parse(JSON.stringify(momentEvent)));
+    // The event as receivers know it (PRODUCT.md §4): the summary for the bridge's own layouts stays home.
+    const { summary: _summary, ...contractEvent } = momentEvent;
+    expect(got.body).toEqual(JSON.parse(JSON.stringify(contractEvent)));
   });
 
   it('a retry keeps the webhook-id so the receiver can deduplicate', async () => {

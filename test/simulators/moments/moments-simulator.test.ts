@@ -4,7 +4,7 @@ import { idToken } from './sim-client.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 import { hydrate, matchesFilter } from '../../../simulators/moments/moments-store.js';
 import { runMomentsSimulator } from '../../../simulators/moments/run-moments-simulator.js';
-import { silentLogger } from '../../../src/log.js';
+import { silentLogger } from '../../../src/core/log.js';
 
 let sim: MomentsSimulator;
 

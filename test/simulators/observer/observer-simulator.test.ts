@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createLogger } from '../../../src/log.js';
+import { createLogger } from '../../../src/core/log.js';
 import { runObserverSimulator, startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
 import { ClientStatsWalk, seededRandom } from '../../../simulators/observer/webrtc-stats.js';
 import { OBSERVER_SUBPROTOCOL, decodeServerMessage, encodeClientMessage, type DecodedServerMessage } from '../../../src/sources/observer/observer-protocol.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { BridgeEvent } from '../../../src/event.js';
-import { createLogger } from '../../../src/log.js';
+import type { BridgeEvent } from '../../../src/core/event.js';
+import { createLogger } from '../../../src/core/log.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
 import type { Source, SourceContext } from '../../../src/sources/source.js';
 import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { loadValidatedConfig } from '../../../src/config/load-validated-config.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
-import { createLogger, type Logger } from '../../../src/log.js';
+import { createLogger, type Logger } from '../../../src/core/log.js';
 import { simulatorSourceConfig, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 import { writeConfig } from '../../helpers/daemon-kit.js';
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger, type Logger } from '../../../src/log.js';
+import { createLogger, type Logger } from '../../../src/core/log.js';
 import { MomentsClient, type MomentsConnectionState } from '../../../src/sources/moments/moments-client.js';
 import type { MomentsRealtimeError } from '../../../src/sources/moments/moments-errors.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';

@@ -12,8 +12,8 @@
 import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
-import type { BridgeEvent } from '../../../src/event.js';
-import { createLogger } from '../../../src/log.js';
+import type { BridgeEvent } from '../../../src/core/event.js';
+import { createLogger } from '../../../src/core/log.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
 import type { Source, SourceContext } from '../../../src/sources/source.js';
 import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';

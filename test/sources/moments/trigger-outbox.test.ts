@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { BridgeEvent } from '../../../src/event.js';
+import type { BridgeEvent } from '../../../src/core/event.js';
 import { TriggerOutbox, type PendingChange } from '../../../src/sources/moments/trigger-outbox.js';
 
 const change = (i: number): PendingChange => ({

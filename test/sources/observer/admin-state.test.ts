@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../../../src/event.js';
+import type { BridgeEvent } from '../../../src/core/event.js';
 import { AdminPoller } from '../../../src/sources/observer/admin-poller.js';
 import { GONE_STATE, isProblemState, normaliseAdminStates } from '../../../src/sources/observer/admin-states.js';
 import type { ObserverAdminLike } from '../../../src/sources/observer/observer-api.js';

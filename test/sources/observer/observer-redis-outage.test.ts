@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadValidatedConfig } from '../../../src/config/load-validated-config.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
-import { silentLogger } from '../../../src/log.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../simulators/sinks/webhook/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BridgeEvent } from '../../../src/event.js';
+import type { BridgeEvent } from '../../../src/core/event.js';
 import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
 import { ObserverSource } from '../../../src/sources/observer/observer-source.js';
 import { observerSourceConfigSchema } from '../../../src/sources/observer/source-config.js';

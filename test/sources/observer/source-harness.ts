@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { BridgeEvent } from '../../../src/event.js';
-import { createLogger } from '../../../src/log.js';
-import { registry } from '../../../src/metrics.js';
+import type { BridgeEvent } from '../../../src/core/event.js';
+import { createLogger } from '../../../src/core/log.js';
+import { registry } from '../../../src/core/metrics.js';
 import type { QuarantinedItem, SourceContext } from '../../../src/sources/source.js';
 
 export interface Harness {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { WebSocket, type RawData } from 'ws';
-import { counter } from '../../../metrics.js';
+import { counter } from '../../../core/metrics.js';
 import { RetryBackoff } from '../../shared/retry-backoff.js';
 import { MomentsAuthError, MomentsRealtimeError } from '../moments-errors.js';
 import { APPSYNC_CONNECTION_TIMEOUT_MS, describeErrors, handshakeRequest, isUnauthorized, keepAliveTimeout, parseServerMessage, startMessage } from './realtime-messages.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../../log.js';
+import type { Logger } from '../../../core/log.js';
 import type { MomentsRealtimeError } from '../moments-errors.js';
 import type { RealtimeAuthMode } from './realtime-messages.js';
 

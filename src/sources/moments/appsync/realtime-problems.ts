@@ -1,6 +1,6 @@
-import type { Logger } from '../../../log.js';
-import { RateLimitedLog } from '../../../log-rate-limit.js';
-import { counter } from '../../../metrics.js';
+import type { Logger } from '../../../core/log.js';
+import { RateLimitedLog } from '../../../core/log-rate-limit.js';
+import { counter } from '../../../core/metrics.js';
 import type { MomentsRealtimeError } from '../moments-errors.js';
 
 const protocolErrors = counter('mb_moments_realtime_protocol_errors_total', 'AppSync real-time protocol problems by kind', ['kind']);

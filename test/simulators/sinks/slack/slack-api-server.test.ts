@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { slackConnector, type SlackPayload } from '../../../../connectors/slack/index.js';
 import type { Connector } from '../../../../connectors/connector.js';
 import { startSlackApiServer, type SlackApiServer } from '../../../../simulators/sinks/slack/slack-api-server.js';
-import { silentLogger } from '../../../../src/log.js';
+import { silentLogger } from '../../../../src/core/log.js';
 import { momentEvent } from '../../../connectors/fixtures.js';
 
 const TOKEN = 'xoxb-burst-token-0000000000';

@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createLogger, type Logger } from '../../../../src/log.js';
-import { registry } from '../../../../src/metrics.js';
+import { createLogger, type Logger } from '../../../../src/core/log.js';
+import { registry } from '../../../../src/core/metrics.js';
 import { RealtimeClient } from '../../../../src/sources/moments/appsync/realtime-client.js';
 import type { RealtimeClientOptions, RealtimeState } from '../../../../src/sources/moments/appsync/realtime-options.js';
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLeanFetch } from '../../connectors/lean-fetch.js';
+import { createLeanFetch } from '../../../connectors/lib/lean-fetch.js';
 
 let server: Server;
 let base: string;

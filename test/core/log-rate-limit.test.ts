@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/log.js';
-import { RateLimitedLog } from '../src/log-rate-limit.js';
+import { createLogger } from '../../src/core/log.js';
+import { RateLimitedLog } from '../../src/core/log-rate-limit.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];

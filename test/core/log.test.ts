@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/load-config.js';
-import { createLogger, logLevelFromEnv } from '../src/log.js';
-import { runCli } from './helpers/cli.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { createLogger, logLevelFromEnv } from '../../src/core/log.js';
+import { runCli } from '../helpers/cli.js';
 
 function capture() {
   const lines: string[] = [];

@@ -1,4 +1,4 @@
-import { delivered, permanent, retryable, type DeliveryResult } from './connector.js';
+import { delivered, permanent, retryable, type DeliveryResult } from '../connector.js';
 
 /**
  * One place that classifies HTTP answers from sinks (Alertmanager's notify/util.go idea):

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { clearSecrets, REDACTED, redactSecrets, registerSecret } from '../src/secrets.js';
+import { clearSecrets, REDACTED, redactSecrets, registerSecret } from '../../src/core/secret-redaction.js';
 
 // The registry behind log redaction: a miss here writes a credential into a log line.
 describe('secret registry', () => {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { registerSecret } from '../secrets.js';
+import { registerSecret } from './secret-redaction.js';
 
 const secretFilesUnread = new AsyncLocalStorage<true>();
 

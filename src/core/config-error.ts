@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 
 /** One problem in the config, located by its path (e.g. `['routes', 2, 'when']`). */
 export interface ConfigIssue {

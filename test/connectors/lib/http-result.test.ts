@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DeliveryResult } from '../../connectors/connector.js';
-import { classifyHttpResponse, networkFailure, parseRetryAfter, readResponseText } from '../../connectors/http-result.js';
+import type { DeliveryResult } from '../../../connectors/connector.js';
+import { classifyHttpResponse, networkFailure, parseRetryAfter, readResponseText } from '../../../connectors/lib/http-result.js';
 
 // The one place every HTTP sink classifies its answers: a wrong boundary here retries a request
 // that can never work (duplicates) or dead-letters one that would have (lost data).
