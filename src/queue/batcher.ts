@@ -45,7 +45,7 @@ export class Batcher {
   }
 
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
     // Called with at least one delivery pending (the window timer exists only then, and is
     // cleared here); deliver() flushes as the batch reaches maxSize, so this is one batch.
