@@ -28,6 +28,7 @@ export default defineConfig({
       'test/queue/delivery-id.test.ts',
       'test/queue/dlq-command.test.ts',
       'test/queue/set-aside.test.ts',
+      'test/queue/dead-letters.test.ts',
       'test/pipeline/pipeline.test.ts',
       'test/sources/moments/moment-cursor.test.ts',
       'test/sources/moments/moment-pages.test.ts',

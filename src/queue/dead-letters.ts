@@ -66,7 +66,8 @@ async function withQueues<T>(redis: Redis, scope: DeadLetterScope, fn: (queue: Q
   const names = await connectorNames(redis, scope);
   const out: T[] = [];
   for (const name of names) {
-    const queue = new Queue<DeliveryJobData>(queueName(name, { cluster: scope.cluster ?? false }), { connection: redis, prefix: scope.prefix });
+    // skipMetasUpdate: looking at a connector that has no queue must not create one (its meta key).
+    const queue = new Queue<DeliveryJobData>(queueName(name, { cluster: scope.cluster ?? false }), { connection: redis, prefix: scope.prefix, skipMetasUpdate: true });
     try {
       out.push(await fn(queue, name));
     } finally {
@@ -100,15 +101,9 @@ async function history(queue: Queue<DeliveryJobData>, id: string): Promise<Attem
   });
 }
 
-/** Dead letters, newest first; `limit` per connector. */
+/** The newest `limit` dead letters of every connector in scope, newest first (the first page of {@link pageDeadLetters}). */
 export async function listDeadLetters(redis: Redis, scope: DeadLetterScope & { limit?: number }): Promise<DeadLetterSummary[]> {
-  const limit = scope.limit ?? 100;
-  const perQueue = await withQueues(redis, scope, async (queue, connector) => {
-    const jobs = await queue.getJobs(['failed'], 0, limit - 1, false);
-    const counts = await Promise.all(jobs.map((j) => queue.getJobLogs(j.id!, 0, -1).then((l) => l.count)));
-    return jobs.map((j, i) => summary(j, connector, Math.max(counts[i]!, j.attemptsMade)));
-  });
-  return perQueue.flat().sort((a, b) => (b.failedAt ?? 0) - (a.failedAt ?? 0));
+  return (await pageDeadLetters(redis, { ...scope, limit: scope.limit ?? 100, offset: 0 })).items;
 }
 
 export interface DeadLetterPage {
