@@ -44,7 +44,7 @@ const FIXTURE: Record<string, string> = {
   'src/core/event.ts': 'export const event = 1;\n',
   // The leaf layer imports only itself: another core module is fine, a layer above it is not.
   'src/core/log.ts': [
-    "import { event } from '../../src/core/event.js';",
+    "import { event } from './event.js';",
     "import { router } from '../routing/router.js';",
     "import type { Slack } from '../../connectors/slack/slack-connector.js';",
     'export const log: Slack | number = event + router;',
@@ -52,11 +52,11 @@ const FIXTURE: Record<string, string> = {
   'src/routing/router.ts': 'export const router = 1;\n',
   'src/queue/delivery-queues.ts': 'export const queues = 1;\n',
   'src/sources/moments/moments-source.ts': [
-    "import { event } from '../../src/core/event.js';",
+    "import { event } from '../../core/event.js';",
     "import { router } from '../../routing/router.js';",
-    "import { queues } from '../../src/queue/delivery-queues.js';",
+    "import { queues } from '../../queue/delivery-queues.js';",
     // Type-only imports count: a layer that needs another's types depends on it.
-    "import type { Slack } from '../../connectors/slack/slack-connector.js';",
+    "import type { Slack } from '../../../connectors/slack/slack-connector.js';",
     'export const source: Slack | number = event + router + queues;',
   ].join('\n'),
   'connectors/slack/slack-connector.ts': [
@@ -72,18 +72,18 @@ const FIXTURE: Record<string, string> = {
     'export const pagerduty = router + queues + String(schema);',
   ].join('\n'),
   'src/cli/connect-redis.ts': 'export const connect = 1;\n',
-  'src/cli/commands/dlq.ts': "import { connect } from '../../src/redis/connect-redis.js';\nexport const dlq = connect;\n",
-  'src/replay/event-feeder.ts': "import { connect } from '../../src/redis/connect-redis.js';\nexport const feeder = connect;\n",
-  'src/cli/commands/simulate.ts': "export const simulate = () => import('../../simulators/moments/run-moments-simulator.js');\n",
-  'src/cli/commands/demo.ts': "export const demo = () => import('../../simulators/demo/demo-stack.js');\n",
-  'src/cli/commands/check.ts': "export const check = () => import('../../simulators/sinks/slack/slack-api-server.js');\n",
-  'src/daemon.ts': "import { startDemoStack } from '../../simulators/demo/demo-stack.js';\nexport const daemon = startDemoStack;\n",
-  'simulators/moments/run-moments-simulator.ts': "import { log } from '../../src/core/log.js';\nimport { connect } from '../../src/redis/connect-redis.js';\nexport const run = log + connect;\n",
+  'src/cli/commands/dlq.ts': "import { connect } from '../connect-redis.js';\nexport const dlq = connect;\n",
+  'src/replay/event-feeder.ts': "import { connect } from '../cli/connect-redis.js';\nexport const feeder = connect;\n",
+  'src/cli/commands/simulate.ts': "export const simulate = () => import('../../../simulators/moments/run-moments-simulator.js');\n",
+  'src/cli/commands/demo.ts': "export const demo = () => import('../../../simulators/demo/demo-stack.js');\n",
+  'src/cli/commands/check.ts': "export const check = () => import('../../../simulators/sinks/slack/slack-api-server.js');\n",
+  'src/daemon.ts': "import { startDemoStack } from '../simulators/demo/demo-stack.js';\nexport const daemon = startDemoStack;\n",
+  'simulators/moments/run-moments-simulator.ts': "import { log } from '../../src/core/log.js';\nimport { connect } from '../../src/cli/connect-redis.js';\nexport const run = log + connect;\n",
   'simulators/sinks/slack/slack-api-server.ts': 'export const slackServer = 1;\n',
-  'simulators/demo/demo-stack.ts': "import { run } from '../../simulators/moments/run-moments-simulator.js';\nimport { slackServer } from '../../simulators/sinks/slack/slack-api-server.js';\nexport const startDemoStack = run + slackServer;\n",
+  'simulators/demo/demo-stack.ts': "import { run } from '../moments/run-moments-simulator.js';\nimport { slackServer } from '../sinks/slack/slack-api-server.js';\nexport const startDemoStack = run + slackServer;\n",
   'src/config/schema.ts': "import { registry } from './registry.js';\nexport const schema = () => registry;\n",
   'src/config/registry.ts': "import { schema } from './schema.js';\nexport const registry = () => schema;\n",
-  'bin/moments-bridge.js': "import('../../src/cli/commands/dlq.js');\n",
+  'bin/moments-bridge.js': "import('../src/cli/commands/dlq.js');\n",
 };
 
 describe('layer rules (npm run lint:deps)', () => {
