@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/log.js';
-import { MomentsClient, type MomentsApi, type MomentsClientOptions } from './moments-client.js';
+import type { MomentsApi } from './moments-api.js';
+import { MomentsClient, type MomentsClientOptions } from './moments-client.js';
 import { loadMomentsSdk } from './sdk-loader.js';
 import { configuredDocuments, type MomentsSourceConfig } from './source-config.js';
 

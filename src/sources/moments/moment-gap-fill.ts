@@ -3,7 +3,7 @@ import type { Logger } from '../../core/log.js';
 import { MAX_BUFFER, type LiveMoments } from './live-moments.js';
 import { MAX_BATCH, type MomentBatches, type MomentEvent } from './moment-batches.js';
 import { momentPagesSince } from './moment-pages.js';
-import type { MomentsApi } from './moments-client.js';
+import type { MomentsApi } from './moments-api.js';
 
 export interface MomentGapFillOptions {
   /** The source's name (logs). */

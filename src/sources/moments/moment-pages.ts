@@ -1,5 +1,5 @@
 import type { RawItem } from './graphql-client.js';
-import type { MomentsApi } from './moments-client.js';
+import type { MomentsApi } from './moments-api.js';
 
 export interface MomentPagesOptions {
   pageSize: number;

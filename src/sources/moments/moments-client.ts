@@ -1,64 +1,17 @@
-/*
- * Longer than ~300 lines on purpose, for now: it holds the SDK contract the source relies on
- * (MomentsApi, its connection states) beside the bridge's own implementation of it. The contract
- * belongs in a file of its own, but moment-pages.ts imports it from here and is frozen while it is
- * under mutation testing; move MomentsApi out once that run is over.
- */
+import type { MomentsApi, MomentsConnectionState, Unsubscribe } from './moments-api.js';
+import type { Connection } from './moments-schemas.js';
+import type { RealtimeState } from './appsync/realtime-options.js';
 import type { Logger } from '../../core/log.js';
 import { silentLogger } from '../../core/log.js';
 import { CognitoAuth } from './cognito-auth.js';
 import { GraphqlClient, type FieldFilter, type ListArgs, type ModelFilter, type RawItem } from './graphql-client.js';
 import { MomentsDocumentError, MomentsGraphqlError, MomentsHttpError } from './moments-errors.js';
-import type { Connection } from './moments-schemas.js';
 import type { MomentsOperation } from './operation-documents.js';
 import { rewriteLowerBound, translateListMomentsArgs } from './list-moments-args.js';
 import { OperationDiscovery, type OperationSet, type ResolvedOperation } from './schema-discovery.js';
 import { RealtimeClient } from './appsync/realtime-client.js';
 import { realtimeUrlFor } from './appsync/realtime-url.js';
 import type { RealtimeAuthMode } from './appsync/realtime-messages.js';
-import type { RealtimeState } from './appsync/realtime-options.js';
-
-export type Unsubscribe = () => void;
-
-/** Real-time connection states, plus `subscribed`: every subscription is live (back-fill now). */
-export type MomentsConnectionState =
-  | RealtimeState
-  | { status: 'subscribed'; reconnect: boolean }
-  /** The engine refused a subscription for good (its document): no live items of that kind until a config change. */
-  | { status: 'subscription_refused'; operation: MomentsOperation; error: string };
-
-/**
- * The documented Moments SDK surface the source relies on. Our MomentsClient implements it; the
- * official `@dataworks-technology/moments` package (loaded with `sdk:`) is used through it too.
- */
-export interface MomentsApi {
-  login(username: string, password: string): Promise<void>;
-  listTriggers(args?: ListArgs): Promise<Connection<RawItem>>;
-  getTrigger(publicId: string): Promise<RawItem | null>;
-  listMoments(args?: ListArgs): Promise<Connection<RawItem>>;
-  getMoment(publicId: string): Promise<RawItem | null>;
-  onMoments(handler: (moment: RawItem) => void): Unsubscribe;
-  onTriggerCreated(handler: (trigger: RawItem) => void): Unsubscribe;
-  onTriggerUpdated(handler: (trigger: RawItem) => void): Unsubscribe;
-  /** Optional in an SDK: without it the source back-fills periodically (`backfillEvery`). */
-  onConnectionStateChange?(listener: (state: MomentsConnectionState) => void): Unsubscribe;
-  /**
-   * Whether listMoments can filter `createdAt ≥ cursor` and sort ascending on this engine; when
-   * not, the back-fill reads the whole window and filters/sorts itself. An SDK without it is
-   * taken at its word (the vendor documents filter and orderBy).
-   */
-  backfillSupport?(): { filters: boolean; sorts: boolean };
-  /**
-   * Whether listTriggers can filter `updatedAt ≥ t` on this engine; when not (or when an SDK does
-   * not say), the trigger back-fill lists every trigger and compares updatedAt itself.
-   */
-  triggerBackfillSupport?(): { filters: boolean };
-  /** Throws a MomentsDocumentError naming the config key when one of `operations` has no usable document. */
-  requireOperations?(operations: readonly MomentsOperation[]): Promise<void>;
-  /** Subscriptions the engine refused for good, with its reason (empty when every one is live). */
-  refusedSubscriptions?(): ReadonlyMap<MomentsOperation, string>;
-  close(): Promise<void>;
-}
 
 export interface MomentsClientOptions {
   cognitoEndpoint: string;

@@ -9,7 +9,7 @@ import { createMomentsApi } from './create-moments-api.js';
 import { LiveMoments } from './live-moments.js';
 import { MomentBatches } from './moment-batches.js';
 import { MomentGapFill } from './moment-gap-fill.js';
-import type { MomentsApi, MomentsConnectionState, Unsubscribe } from './moments-client.js';
+import type { MomentsApi, MomentsConnectionState, Unsubscribe } from './moments-api.js';
 import { MomentsAuthError, MomentsDocumentError } from './moments-errors.js';
 import { MomentsHealth } from './moments-health.js';
 import { PollingFallback } from './polling-fallback.js';

@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RawItem } from './graphql-client.js';
-import type { MomentsApi, MomentsClientOptions, Unsubscribe } from './moments-client.js';
+import type { MomentsApi, Unsubscribe } from './moments-api.js';
+import type { MomentsClientOptions } from './moments-client.js';
 import { MomentsSdkError } from './moments-errors.js';
 
 const REQUIRED_METHODS = ['login', 'listTriggers', 'getTrigger', 'listMoments', 'getMoment', 'onMoments', 'onTriggerCreated', 'onTriggerUpdated'] as const;

@@ -1,6 +1,6 @@
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import type { MomentsApi } from './moments-client.js';
+import type { MomentsApi } from './moments-api.js';
 import { parseTrigger, type Trigger } from './moments-schemas.js';
 
 export type TriggerChange = 'trigger.created' | 'trigger.updated';

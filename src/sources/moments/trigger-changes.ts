@@ -7,7 +7,7 @@ import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import { normalizeIso } from './moment-cursor.js';
 import { quarantineCopy } from './moment-event.js';
-import type { MomentsApi } from './moments-client.js';
+import type { MomentsApi } from './moments-api.js';
 import { parseTrigger, triggerTime, type Trigger } from './moments-schemas.js';
 import type { TriggerCache, TriggerChange } from './trigger-cache.js';
 import { TriggerOutbox, type PendingChange } from './trigger-outbox.js';

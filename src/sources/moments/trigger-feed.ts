@@ -3,7 +3,7 @@ import type { RateLimitedLog } from '../../core/log-rate-limit.js';
 import type { RedisEpoch } from '../shared/redis-epoch.js';
 import type { SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';
-import type { MomentsApi } from './moments-client.js';
+import type { MomentsApi } from './moments-api.js';
 import { TriggerCache, type TriggerChange } from './trigger-cache.js';
 import { TriggerChanges } from './trigger-changes.js';
 import { TriggerWatermark } from './trigger-watermark.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ListArgs, RawItem } from '../../../src/sources/moments/graphql-client.js';
-import type { MomentsApi } from '../../../src/sources/moments/moments-client.js';
+import type { MomentsApi } from '../../../src/sources/moments/moments-api.js';
 import { momentPagesSince } from '../../../src/sources/moments/moment-pages.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 2, 1, 10, 0, s)).toISOString();

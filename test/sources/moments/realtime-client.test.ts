@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger, type Logger } from '../../../src/core/log.js';
-import { MomentsClient, type MomentsConnectionState } from '../../../src/sources/moments/moments-client.js';
+import type { MomentsConnectionState } from '../../../src/sources/moments/moments-api.js';
+import { MomentsClient } from '../../../src/sources/moments/moments-client.js';
 import type { MomentsRealtimeError } from '../../../src/sources/moments/moments-errors.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../../simulators/moments/moments-simulator.js';
 
