@@ -50,7 +50,7 @@ async function metric(name: string, labels: Record<string, string>): Promise<num
 }
 
 async function clientCount(): Promise<number> {
-  return (await admin.client('LIST')).toString().trim().split('\n').length;
+  return String(await admin.client('LIST')).trim().split('\n').length;
 }
 
 describe('DeliveryQueues options', () => {
