@@ -1,21 +1,13 @@
-import type { Redis } from 'ioredis';
-import type { Connector, PayloadRenderer } from '../../connectors/connector.js';
-import { ConfigValidationError, type ConfigIssue } from '../core/config-error.js';
-import { noSuchName } from '../config/did-you-mean.js';
-import { parseDuration } from '../core/duration.js';
 import { BridgeError, errorMessage } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import { counter } from '../core/metrics.js';
-import { compileTemplate, type Template } from '../templates/template-engine.js';
-import { compileCelCondition, type CelCondition } from './cel-condition.js';
-import { Dedupe } from './dedupe.js';
-import { GroupStore, type GroupSettings, type PendingGroup } from './grouping.js';
-import { compileMatchers, fieldGetter, formatValue, type FieldGetter, type FieldMatcher } from './matchers.js';
+import type { Template } from '../templates/template-engine.js';
+import { GroupStore, type PendingGroup } from './grouping.js';
+import { formatValue, type FieldGetter } from './matchers.js';
+import { compileRoutes, type CompiledRoute, type DisabledRoute, type RouteCompileDeps } from './route-compiler.js';
 import { RouteIndex } from './route-index.js';
 import type { RouteConfig } from './route-schema.js';
-import { compileSchedule, type ActiveSchedule } from './schedule.js';
-import { Throttle } from './throttle.js';
 
 export interface RoutedDelivery {
   event: BridgeEvent;
@@ -40,12 +32,8 @@ export class EventRoutingError extends BridgeError {
   }
 }
 
-export interface RouterDeps {
-  redis: Redis;
-  /** Prefix of every Redis key the router writes (throttle, dedupe, groups), e.g. `mb:`. */
-  keyPrefix: string;
+export interface RouterDeps extends RouteCompileDeps {
   logger: Logger;
-  connectors: ReadonlyMap<string, Connector>;
   /** The clock (ms): schedules and group timing. @defaultValue Date.now */
   now?: () => number;
   /** How often `start()` looks for due group digests. @defaultValue 1000 */
@@ -108,25 +96,6 @@ export interface RouteOutcome {
 /** Receives a due digest's deliveries; rejects to have the digest retried. */
 export type DigestHandler = (deliveries: RoutedDelivery[], unrendered: RenderFailure[]) => Promise<void>;
 
-interface Target {
-  connector: string;
-  renderer: PayloadRenderer;
-}
-
-interface CompiledRoute {
-  readonly index: number;
-  readonly name: string;
-  readonly from?: ReadonlySet<string>;
-  readonly matchers: readonly FieldMatcher[];
-  readonly condition?: CelCondition;
-  readonly schedule?: ActiveSchedule;
-  readonly continue: boolean;
-  readonly targets: readonly Target[];
-  readonly throttle?: { key: Template; gate: Throttle };
-  readonly dedupe?: { key?: Template; gate: Dedupe };
-  readonly group?: { by: readonly { path: string; get: FieldGetter }[]; settings: GroupSettings };
-}
-
 const metrics = {
   matched: counter('mb_route_matched_total', 'Events matched by a route.', ['route']),
   throttled: counter('mb_route_throttled_total', 'Events held back by a route throttle.', ['route']),
@@ -142,8 +111,6 @@ const EMPTY: readonly never[] = Object.freeze([]);
 const FLUSH_LEASE_MS = 60_000;
 const FLUSH_RETRY_MS = 5_000;
 const ORPHAN_RETRY_MS = 3_600_000;
-/** Renders key templates at compile time so runtime-failing ones are found by `check`. */
-const SAMPLE_EVENT: BridgeEvent = { id: 'sample:moment:1', source: 'sample', kind: 'moment', time: '1970-01-01T00:00:00.000Z', data: {} };
 
 /**
  * Decides, for each event, which connectors get which rendered payload (issue #5). Every route
@@ -162,7 +129,7 @@ export class Router {
   private constructor(
     private readonly routes: readonly CompiledRoute[],
     /** Kept only so explanations can list them. */
-    private readonly disabled: readonly { index: number; name: string; continue: boolean }[],
+    private readonly disabled: readonly DisabledRoute[],
     private readonly deps: RouterDeps,
   ) {
     this.index = new RouteIndex(routes);
@@ -172,121 +139,11 @@ export class Router {
   }
 
   /**
-   * Compiles every route once. Collects all problems (CEL syntax, unknown function, template
-   * errors, bad regex, failing key templates, unknown connectors or override keys) and throws one
-   * {@link ConfigValidationError} whose issue paths start with `['routes', i, …]`.
+   * Compiles every route once (see {@link compileRoutes}); throws one ConfigValidationError
+   * listing every problem.
    */
   static compile(routes: readonly RouteConfig[], deps: RouterDeps): Router {
-    const issues: ConfigIssue[] = [];
-    const compiled: CompiledRoute[] = [];
-    const disabled: { index: number; name: string; continue: boolean }[] = [];
-    const names = new Map<string, number>();
-    const rendererErrors = new Set<string>();
-    routes.forEach((route, i) => {
-      const at = (...path: (string | number)[]) => ['routes', i, ...path];
-      const problem = (path: (string | number)[], message: string) => issues.push({ path: at(...path), message });
-      const seen = names.get(route.name);
-      if (seen !== undefined) problem(['name'], `route name "${route.name}" is already used by routes[${seen}]; names must be unique (they key throttles, groups and job ids)`);
-      else names.set(route.name, i);
-
-      const { matchers, errors } = compileMatchers(route.match);
-      for (const e of errors) problem(['match', e.key], e.message);
-
-      let condition: CelCondition | undefined;
-      if (route.when !== undefined) {
-        try {
-          condition = compileCelCondition(route.when);
-        } catch (err) {
-          problem(['when'], errorMessage(err));
-        }
-      }
-
-      let schedule: ActiveSchedule | undefined;
-      if (route.activeTimes) {
-        try {
-          schedule = compileSchedule(route.activeTimes);
-        } catch (err) {
-          problem(['activeTimes'], errorMessage(err));
-        }
-      }
-
-      const targets: Target[] = [];
-      route.to.forEach((target, j) => {
-        const name = typeof target === 'string' ? target : target.connector;
-        const connector = deps.connectors.get(name);
-        if (!connector) {
-          problem(typeof target === 'string' ? ['to', j] : ['to', j, 'connector'], noSuchName('connector', name, [...deps.connectors.keys()]));
-          return;
-        }
-        const overrides = typeof target === 'string' ? undefined : Object.fromEntries(Object.entries(target).filter(([k]) => k !== 'connector'));
-        try {
-          targets.push({ connector: name, renderer: connector.renderer(overrides && Object.keys(overrides).length ? overrides : undefined) });
-        } catch (err) {
-          // A connector's own broken template fails the same way for every route using it: once is enough.
-          const message = errorMessage(err);
-          if (!rendererErrors.has(message)) problem(['to', j], message);
-          rendererErrors.add(message);
-        }
-      });
-
-      const keyTemplate = (source: string, path: string[]): Template | undefined => {
-        try {
-          const t = compileTemplate(source, 'key template');
-          t.render(SAMPLE_EVENT);
-          return t;
-        } catch (err) {
-          problem(path, errorMessage(err));
-          return undefined;
-        }
-      };
-      const windowOf = (value: number | string, path: string[]): number => {
-        try {
-          return parseDuration(value);
-        } catch (err) {
-          problem(path, errorMessage(err));
-          return 0;
-        }
-      };
-
-      let throttle: CompiledRoute['throttle'];
-      if (route.throttle) {
-        const key = keyTemplate(route.throttle.key, ['throttle', 'key']);
-        const windowMs = windowOf(route.throttle.window, ['throttle', 'window']);
-        if (key) throttle = { key, gate: new Throttle({ redis: deps.redis, prefix: `${deps.keyPrefix}routing:throttle:${route.name}:`, windowMs }) };
-      }
-      let dedupe: CompiledRoute['dedupe'];
-      if (route.dedupe) {
-        const key = route.dedupe.key !== undefined ? keyTemplate(route.dedupe.key, ['dedupe', 'key']) : undefined;
-        const windowMs = windowOf(route.dedupe.window, ['dedupe', 'window']);
-        dedupe = { ...(key ? { key } : {}), gate: new Dedupe({ redis: deps.redis, prefix: `${deps.keyPrefix}routing:dedupe:${route.name}:`, windowMs }) };
-      }
-      let group: CompiledRoute['group'];
-      if (route.group) {
-        group = {
-          by: route.group.by.map((path) => ({ path, get: fieldGetter(path) })),
-          settings: { waitMs: windowOf(route.group.wait, ['group', 'wait']), intervalMs: windowOf(route.group.interval, ['group', 'interval']), max: route.group.max },
-        };
-      }
-
-      if (!route.enabled) {
-        disabled.push({ index: i, name: route.name, continue: route.continue });
-        return;
-      }
-      compiled.push({
-        index: i,
-        name: route.name,
-        ...(route.from ? { from: new Set(route.from) } : {}),
-        matchers,
-        ...(condition ? { condition } : {}),
-        ...(schedule ? { schedule } : {}),
-        continue: route.continue,
-        targets,
-        ...(throttle ? { throttle } : {}),
-        ...(dedupe ? { dedupe } : {}),
-        ...(group ? { group } : {}),
-      });
-    });
-    if (issues.length) throw new ConfigValidationError(issues);
+    const { routes: compiled, disabled } = compileRoutes(routes, deps);
     return new Router(compiled, disabled, deps);
   }
 
