@@ -3,26 +3,17 @@ import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import { counter } from '../core/metrics.js';
 import type { Template } from '../templates/template-engine.js';
+import { digestEvent, groupKeyOf } from './digest-event.js';
 import { GroupStore, type PendingGroup } from './grouping.js';
-import { formatValue, type FieldGetter } from './matchers.js';
+import { renderTargets, type RenderFailure, type RoutedDelivery } from './render-targets.js';
+import { explainRoutes, type RouteExplanation } from './route-explainer.js';
+import { isConditionFailure, routeMiss } from './route-predicates.js';
 import { compileRoutes, type CompiledRoute, type DisabledRoute, type RouteCompileDeps } from './route-compiler.js';
 import { RouteIndex } from './route-index.js';
 import type { RouteConfig } from './route-schema.js';
 
-export interface RoutedDelivery {
-  event: BridgeEvent;
-  route: string;
-  connector: string;
-  payload: unknown;
-}
-
-/** One route's payload for one connector that failed to render: the caller sets it aside. */
-export interface RenderFailure {
-  event: BridgeEvent;
-  route: string;
-  connector: string;
-  error: string;
-}
+// Where src/queue/routed-delivery.ts (and older callers) read the delivery types.
+export type { RenderFailure, RoutedDelivery } from './render-targets.js';
 
 /** Thrown by {@link Router.route} when matching the event itself failed (no Redis involved): the event, not the batch, is at fault. */
 export class EventRoutingError extends BridgeError {
@@ -38,51 +29,6 @@ export interface RouterDeps extends RouteCompileDeps {
   now?: () => number;
   /** How often `start()` looks for due group digests. @defaultValue 1000 */
   flushEveryMs?: number;
-}
-
-/** A synthetic event for a group digest: `events` at the top (for templates) and in `data`. */
-export interface DigestEvent extends BridgeEvent<DigestData> {
-  events: BridgeEvent[];
-}
-
-/**
- * The digest's `data`: the first event's data (so per-event templates such as
- * `{{ data.callId }}` still read something sensible), then the digest's own fields on top.
- */
-export interface DigestData extends Record<string, unknown> {
-  route: string;
-  /** Values of `group.by`, by path. */
-  group: Record<string, unknown>;
-  count: number;
-  events: BridgeEvent[];
-}
-
-/** Why a route did not match, for `route` explanations and rule tests. */
-export interface RouteDecision {
-  route: string;
-  index: number;
-  status: 'matched' | 'no-match' | 'disabled' | 'not-reached';
-  /** For no-match: the first check that failed. For not-reached: which route stopped evaluation. */
-  reason?: string;
-  /** For no-match on a `match` entry. */
-  failed?: { field: string; expected: string; actual: string };
-  /** not-reached: whether it would have matched. */
-  wouldMatch?: boolean;
-  continue: boolean;
-  /** Rendered payloads (matched routes only). A grouped route renders a digest of this one event. */
-  deliveries: { connector: string; payload?: unknown; error?: string }[];
-  throttleKey?: string;
-  dedupeKey?: string;
-  groupKey?: Record<string, unknown>;
-}
-
-export interface RouteExplanation {
-  event: BridgeEvent;
-  /** The clock used for activeTimes (ISO). */
-  at: string;
-  routes: RouteDecision[];
-  /** What `route()` would deliver now if no throttle/dedupe window were open (grouped routes deliver later, as digests). */
-  deliveries: RoutedDelivery[];
 }
 
 /** What routing one event came to (see {@link Router.routeWithFailures}). */
@@ -103,6 +49,7 @@ const metrics = {
   grouped: counter('mb_route_grouped_total', 'Events added to a pending group digest.', ['route']),
   digests: counter('mb_route_digests_total', 'Group digests flushed.', ['route']),
   conditionErrors: counter('mb_route_condition_errors_total', 'CEL `when` evaluations that failed (counted as no match).', ['route']),
+  // The same counter render-targets.ts counts payloads on: a key is a render too.
   renderErrors: counter('mb_route_render_errors_total', 'Payloads or keys that failed to render.', ['route', 'connector']),
 };
 
@@ -152,7 +99,7 @@ export class Router {
     const candidates = this.index.candidates(event);
     let out: CompiledRoute[] | undefined;
     for (const r of candidates) {
-      if (!this.test(r, event, nowMs)) continue;
+      if (!this.matches(r, event, nowMs)) continue;
       (out ??= []).push(r);
       if (!r.continue) break;
     }
@@ -164,21 +111,15 @@ export class Router {
     return this.match(event).map((r) => r.name);
   }
 
-  private test(r: CompiledRoute, event: BridgeEvent, nowMs: number): boolean {
-    if (r.from && !r.from.has(event.source)) return false;
-    const ms = r.matchers;
-    for (let i = 0; i < ms.length; i++) if (!ms[i]!.test(event)) return false;
-    if (r.schedule && !r.schedule.isActive(nowMs)) return false;
-    if (r.condition) {
-      const result = r.condition.evaluate(event);
-      if (!result.ok) {
-        metrics.conditionErrors.inc({ route: r.name });
-        this.deps.logger.debug({ route: r.name, eventId: event.id, err: result.error }, 'route condition failed to evaluate; counted as no match');
-        return false;
-      }
-      return result.value;
+  /** The hot-path verdict: the shared predicates, plus counting and logging a `when` that failed to evaluate. */
+  private matches(r: CompiledRoute, event: BridgeEvent, nowMs: number): boolean {
+    const miss = routeMiss(r, event, nowMs);
+    if (miss === undefined) return true;
+    if (isConditionFailure(miss)) {
+      metrics.conditionErrors.inc({ route: r.name });
+      this.deps.logger.debug({ route: r.name, eventId: event.id, err: miss.error }, 'route condition failed to evaluate; counted as no match');
     }
-    return true;
+    return false;
   }
 
   /** Decides deliveries for one event: throttle, dedupe, grouping and schedule applied; payloads rendered. */
@@ -208,7 +149,7 @@ export class Router {
     for (const r of matched) {
       metrics.matched.inc({ route: r.name });
       if (!r.throttle && !r.dedupe && !r.group) {
-        this.render(r, event, out, unrendered);
+        renderTargets(r, event, out, unrendered);
         continue;
       }
       await this.applyStateful(r, event, nowMs, out, unrendered);
@@ -233,7 +174,7 @@ export class Router {
       return;
     }
     const rendered: RoutedDelivery[] = [];
-    this.render(r, event, rendered, unrendered);
+    renderTargets(r, event, rendered, unrendered);
     if (r.dedupe) {
       const identity = r.dedupe.key ? this.renderKey(r, r.dedupe.key, event) : rendered.map((d) => [d.connector, d.payload]);
       if (!(await this.dedupeAllows(r, event, identity))) return;
@@ -261,77 +202,9 @@ export class Router {
     }
   }
 
-  /** Renders each target's payload; a payload that cannot render is counted and reported in `unrendered`, the others still go. */
-  private render(r: CompiledRoute, event: BridgeEvent, out: RoutedDelivery[], unrendered: RenderFailure[]): void {
-    for (const t of r.targets) {
-      try {
-        out.push({ event, route: r.name, connector: t.connector, payload: t.renderer.render(event) });
-      } catch (err) {
-        metrics.renderErrors.inc({ route: r.name, connector: t.connector });
-        unrendered.push({ event, route: r.name, connector: t.connector, error: errorMessage(err) });
-      }
-    }
-  }
-
   /** Pure dry run: every route, matched or why not, and the rendered payloads. Touches no Redis. */
   explain(event: BridgeEvent, options: { now?: number } = {}): RouteExplanation {
-    const nowMs = options.now ?? this.now();
-    const decisions: RouteDecision[] = [];
-    const deliveries: RoutedDelivery[] = [];
-    let stoppedBy: string | undefined;
-    const all = [...this.routes.map((r) => ({ r, index: r.index })), ...this.disabled.map((d) => ({ r: undefined, index: d.index, d }))].sort((a, b) => a.index - b.index);
-    for (const entry of all) {
-      if (!entry.r) {
-        const d = (entry as { d: { name: string; continue: boolean } }).d;
-        decisions.push({ route: d.name, index: entry.index, status: 'disabled', reason: 'enabled: false', continue: d.continue, deliveries: [] });
-        continue;
-      }
-      const r = entry.r;
-      const why = this.whyNot(r, event, nowMs);
-      const base = { route: r.name, index: r.index, continue: r.continue };
-      if (stoppedBy !== undefined) {
-        decisions.push({ ...base, status: 'not-reached', reason: `route "${stoppedBy}" matched first and has no continue: true`, wouldMatch: why === undefined, deliveries: [] });
-        continue;
-      }
-      if (why) {
-        decisions.push({ ...base, status: 'no-match', ...why, deliveries: [] });
-        continue;
-      }
-      const decision: RouteDecision = { ...base, status: 'matched', deliveries: [] };
-      if (r.throttle) decision.throttleKey = safeRender(r.throttle.key, event);
-      if (r.dedupe?.key) decision.dedupeKey = safeRender(r.dedupe.key, event);
-      const scope: BridgeEvent = r.group ? digestEvent(r.name, r.group.by, [event], nowMs) : event;
-      if (r.group) decision.groupKey = groupValues(r.group.by, event);
-      for (const t of r.targets) {
-        try {
-          const payload = t.renderer.render(scope);
-          decision.deliveries.push({ connector: t.connector, payload });
-          deliveries.push({ event: scope, route: r.name, connector: t.connector, payload });
-        } catch (err) {
-          decision.deliveries.push({ connector: t.connector, error: errorMessage(err) });
-        }
-      }
-      decisions.push(decision);
-      if (!r.continue) stoppedBy = r.name;
-    }
-    return { event, at: new Date(nowMs).toISOString(), routes: decisions, deliveries };
-  }
-
-  private whyNot(r: CompiledRoute, event: BridgeEvent, nowMs: number): Pick<RouteDecision, 'reason' | 'failed'> | undefined {
-    if (r.from && !r.from.has(event.source)) return { reason: `from: source "${event.source}" is not one of ${[...r.from].join(', ')}` };
-    for (const m of r.matchers) {
-      if (!m.test(event)) {
-        const actual = formatValue(m.get(event));
-        return { reason: `match: ${m.path} is ${actual}, expected ${m.expected}`, failed: { field: m.path, expected: m.expected, actual } };
-      }
-    }
-    if (r.schedule && !r.schedule.isActive(nowMs)) return { reason: `activeTimes: ${new Date(nowMs).toISOString()} is outside ${r.schedule.description}` };
-    if (r.condition) {
-      const result = r.condition.evaluate(event);
-      if (!result.ok) return { reason: `when: ${r.condition.source} failed to evaluate (${result.error}); counted as no match` };
-      if (!result.value) return { reason: `when: ${r.condition.source} is false` };
-    }
-    return undefined;
+    return explainRoutes(this.routes, this.disabled, event, options.now ?? this.now());
   }
 
   /** Group digests become due later: the router hands their deliveries (and payloads that failed to render) to this handler. */
@@ -387,7 +260,7 @@ export class Router {
     const digest = digestEvent(r.name, r.group!.by, g.events, nowMs);
     const deliveries: RoutedDelivery[] = [];
     const unrendered: RenderFailure[] = [];
-    this.render(r, digest, deliveries, unrendered);
+    renderTargets(r, digest, deliveries, unrendered);
     try {
       await handler(deliveries, unrendered);
     } catch (err) {
@@ -409,37 +282,4 @@ export class Router {
   indexDescription(): Record<string, string | null> {
     return this.index.describe();
   }
-}
-
-function groupValues(by: readonly { path: string; get: FieldGetter }[], event: BridgeEvent): Record<string, unknown> {
-  return Object.fromEntries(by.map((b) => [b.path, b.get(event) ?? null]));
-}
-
-function groupKeyOf(by: readonly { path: string; get: FieldGetter }[], event: BridgeEvent): string {
-  return JSON.stringify(by.map((b) => b.get(event) ?? null));
-}
-
-/** The digest's id is stable for the same first event, so a re-flush after a crash is one job. */
-function digestEvent(route: string, by: readonly { path: string; get: FieldGetter }[], events: BridgeEvent[], nowMs: number): DigestEvent {
-  const first = events[0]!;
-  return {
-    id: `${first.source}:digest:${route}/${first.id}`,
-    source: first.source,
-    kind: 'digest',
-    time: new Date(nowMs).toISOString(),
-    data: { ...(isRecord(first.data) ? first.data : {}), route, group: groupValues(by, first), count: events.length, events },
-    events,
-  };
-}
-
-function safeRender(t: Template, event: BridgeEvent): string {
-  try {
-    return t.render(event);
-  } catch (err) {
-    return `(render error: ${errorMessage(err)})`;
-  }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
