@@ -3,8 +3,9 @@ import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import { counter } from '../core/metrics.js';
 import type { Template } from '../templates/template-engine.js';
-import { digestEvent, groupKeyOf } from './digest-event.js';
-import { GroupStore, type PendingGroup } from './grouping.js';
+import { groupKeyOf } from './digest-event.js';
+import { GroupDigests } from './group-digests.js';
+import { GroupStore } from './grouping.js';
 import { renderTargets, type RenderFailure, type RoutedDelivery } from './render-targets.js';
 import { explainRoutes, type RouteExplanation } from './route-explainer.js';
 import { isConditionFailure, routeMiss } from './route-predicates.js';
@@ -27,8 +28,6 @@ export interface RouterDeps extends RouteCompileDeps {
   logger: Logger;
   /** The clock (ms): schedules and group timing. @defaultValue Date.now */
   now?: () => number;
-  /** How often `start()` looks for due group digests. @defaultValue 1000 */
-  flushEveryMs?: number;
 }
 
 /** What routing one event came to (see {@link Router.routeWithFailures}). */
@@ -39,25 +38,17 @@ export interface RouteOutcome {
   matched: number;
 }
 
-/** Receives a due digest's deliveries; rejects to have the digest retried. */
-export type DigestHandler = (deliveries: RoutedDelivery[], unrendered: RenderFailure[]) => Promise<void>;
-
 const metrics = {
   matched: counter('mb_route_matched_total', 'Events matched by a route.', ['route']),
   throttled: counter('mb_route_throttled_total', 'Events held back by a route throttle.', ['route']),
   deduped: counter('mb_route_deduped_total', 'Events dropped as duplicates by a route dedupe.', ['route']),
   grouped: counter('mb_route_grouped_total', 'Events added to a pending group digest.', ['route']),
-  digests: counter('mb_route_digests_total', 'Group digests flushed.', ['route']),
   conditionErrors: counter('mb_route_condition_errors_total', 'CEL `when` evaluations that failed (counted as no match).', ['route']),
   // The same counter render-targets.ts counts payloads on: a key is a render too.
   renderErrors: counter('mb_route_render_errors_total', 'Payloads or keys that failed to render.', ['route', 'connector']),
 };
 
 const EMPTY: readonly never[] = Object.freeze([]);
-/** A flush that has not completed within this time is taken over by another replica. */
-const FLUSH_LEASE_MS = 60_000;
-const FLUSH_RETRY_MS = 5_000;
-const ORPHAN_RETRY_MS = 3_600_000;
 
 /**
  * Decides, for each event, which connectors get which rendered payload (issue #5). Every route
@@ -66,12 +57,10 @@ const ORPHAN_RETRY_MS = 3_600_000;
  */
 export class Router {
   private readonly index: RouteIndex<CompiledRoute>;
-  private readonly byName: Map<string, CompiledRoute>;
   private readonly groups: GroupStore;
   private readonly now: () => number;
-  private digestHandler?: DigestHandler;
-  private timer?: NodeJS.Timeout;
-  private flushing?: Promise<unknown>;
+  /** The groups this router fills, for the pipeline's digest stage to flush when due. */
+  readonly digests: GroupDigests;
 
   private constructor(
     private readonly routes: readonly CompiledRoute[],
@@ -80,9 +69,9 @@ export class Router {
     private readonly deps: RouterDeps,
   ) {
     this.index = new RouteIndex(routes);
-    this.byName = new Map(routes.map((r) => [r.name, r]));
     this.groups = new GroupStore(deps.redis, deps.keyPrefix);
     this.now = deps.now ?? Date.now;
+    this.digests = new GroupDigests(new Map(routes.map((r) => [r.name, r])), this.groups, deps.logger, this.now);
   }
 
   /**
@@ -205,72 +194,6 @@ export class Router {
   /** Pure dry run: every route, matched or why not, and the rendered payloads. Touches no Redis. */
   explain(event: BridgeEvent, options: { now?: number } = {}): RouteExplanation {
     return explainRoutes(this.routes, this.disabled, event, options.now ?? this.now());
-  }
-
-  /** Group digests become due later: the router hands their deliveries (and payloads that failed to render) to this handler. */
-  onDigest(handler: DigestHandler): void {
-    this.digestHandler = handler;
-  }
-
-  /** Starts the digest flush timer. */
-  start(): void {
-    if (this.timer) return;
-    if (!this.routes.some((r) => r.group)) return;
-    this.timer = setInterval(() => {
-      if (this.flushing) return;
-      this.flushing = this.flushDue()
-        .catch((err: unknown) => this.deps.logger.error({ err: errorMessage(err) }, 'group digest flush failed; will retry'))
-        .finally(() => (this.flushing = undefined));
-    }, this.deps.flushEveryMs ?? 1000);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flushing;
-  }
-
-  /** Flushes every group digest that is due now (also called by the timer). Returns the number of digests handed on. */
-  async flushDue(): Promise<number> {
-    const handler = this.digestHandler;
-    if (!handler) return 0;
-    const nowMs = this.now();
-    const pending = await this.groups.claimDue(nowMs, FLUSH_LEASE_MS, (name) => this.byName.get(name)?.group?.settings.max ?? 100);
-    let flushed = 0;
-    for (const g of pending) {
-      const r = this.byName.get(g.route);
-      if (!r?.group) {
-        // Keep the events: the route may come back with the next config.
-        this.deps.logger.warn({ route: g.route, events: g.events.length }, 'pending group digest for a route that no longer exists or no longer groups; kept, retried hourly');
-        await this.groups.reschedule(g, nowMs + ORPHAN_RETRY_MS);
-        continue;
-      }
-      if (await this.flushGroup(r, g, handler, nowMs)) flushed++;
-    }
-    return flushed;
-  }
-
-  private async flushGroup(r: CompiledRoute, g: PendingGroup, handler: DigestHandler, nowMs: number): Promise<boolean> {
-    const settings = r.group!.settings;
-    if (g.events.length === 0) {
-      await this.groups.complete(g, 0, settings, nowMs);
-      return false;
-    }
-    const digest = digestEvent(r.name, r.group!.by, g.events, nowMs);
-    const deliveries: RoutedDelivery[] = [];
-    const unrendered: RenderFailure[] = [];
-    renderTargets(r, digest, deliveries, unrendered);
-    try {
-      await handler(deliveries, unrendered);
-    } catch (err) {
-      this.deps.logger.error({ route: r.name, events: g.events.length, err: errorMessage(err) }, 'group digest handler failed; retrying shortly');
-      await this.groups.reschedule(g, nowMs + FLUSH_RETRY_MS);
-      return false;
-    }
-    await this.groups.complete(g, g.events.length, settings, nowMs);
-    metrics.digests.inc({ route: r.name });
-    return true;
   }
 
   /** Pending groups in Redis (due or being flushed). */

@@ -39,11 +39,11 @@ describe('routeMiss: the first check that fails, without allocating', () => {
     ['activeTimes', event({ value: 11, ok: true }), NOON + 10 * 3_600_000, (miss) => expect(miss).toBe('activeTimes')],
     ['when false', event({ value: 11, ok: false }), NOON, (miss) => expect(miss).toBe('when')],
     ['the CEL result of an evaluation error', event({ value: 11 }), NOON, (miss) => expect(miss).toMatchObject({ ok: false, error: expect.stringMatching(/ok/) })],
-  ])('%s', (_, e, now, check) => {
+  ])('%s', (name, e, now, check) => {
     const miss = routeMiss(compiled!, e, now);
     check(miss);
     // Only an evaluation error is one routing counts in mb_route_condition_errors_total.
-    expect(miss !== undefined && isConditionFailure(miss)).toBe(_ === 'the CEL result of an evaluation error');
+    expect(miss !== undefined && isConditionFailure(miss)).toBe(name === 'the CEL result of an evaluation error');
   });
 
   it('checks in order: from before match before activeTimes before when', () => {
