@@ -122,12 +122,11 @@ export class Daemon {
       this.path = assembleDeliveryPath(config, connectors, router, this.queueSettings());
     } catch (err) {
       // Not in a path yet, so stop() would not see them.
-      await stopStep(log, 'router', () => router?.stop());
       await stopStep(log, 'connectors', () => closeConnectors(connectors));
       throw err;
     }
     await this.path.queues.startWorkers();
-    router.start();
+    this.path.digests.start();
     log.info({ component: 'workers', queues: connectors.size }, `workers: delivering for ${connectors.size} connector queue(s)`);
 
     // 4. Sources
@@ -209,7 +208,7 @@ export class Daemon {
     // Swap: new events go to the new pipeline at once; the old path drains before the new workers start.
     this.path = path;
     this.loaded = next;
-    path.router.start();
+    path.digests.start();
     this.http?.reloaded(prev.server, next.config.server, path.queues);
     await handOver(old, path, parseDuration(next.config.shutdown.grace), log);
 
@@ -228,7 +227,7 @@ export class Daemon {
     const graceMs = parseDuration(this.config.shutdown.grace);
     await stopStep(log, 'http', () => this.http?.stop());
     await stopStep(log, 'sources', () => this.sources?.stopAll());
-    await stopStep(log, 'router', () => this.path?.router.stop());
+    await stopStep(log, 'digests', () => this.path?.digests.stop());
     await stopStep(log, 'workers', () => this.path?.queues.stopWorkers(graceMs), graceMs + 5_000);
     await stopStep(log, 'queue', () => this.path?.queues.close());
     await stopStep(log, 'connectors', () => this.path && closeConnectors(this.path.connectors));

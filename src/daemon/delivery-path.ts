@@ -2,6 +2,7 @@ import { compileRouter, createConnectors, type AssembleDeps, type ConnectorEntry
 import type { BridgeConfig } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { DigestStage } from '../pipeline/digest-stage.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { DeliveryQueues } from '../queue/delivery-queues.js';
 import type { AttemptReport } from '../queue/delivery-worker.js';
@@ -17,6 +18,8 @@ export interface DeliveryPath {
   router: Router;
   queues: DeliveryQueues;
   pipeline: Pipeline;
+  /** Flushes the router's due group digests into the pipeline. */
+  digests: DigestStage;
 }
 
 /** How the daemon's queues connect and report; the same for every path it builds. */
@@ -27,7 +30,7 @@ export interface QueueSettings {
   onAttempt?: (attempt: AttemptReport) => void;
 }
 
-/** Queues and pipeline around `connectors` and `router`. Starts nothing. */
+/** Queues, pipeline and digest stage around `connectors` and `router`. Starts nothing. */
 export function assembleDeliveryPath(config: BridgeConfig, connectors: ReadonlyMap<string, ConnectorEntry>, router: Router, settings: QueueSettings): DeliveryPath {
   const queues = new DeliveryQueues({
     connection: settings.connection,
@@ -38,7 +41,9 @@ export function assembleDeliveryPath(config: BridgeConfig, connectors: ReadonlyM
     logger: settings.logger.child({ component: 'queue' }),
     ...(settings.onAttempt ? { onAttempt: settings.onAttempt } : {}),
   });
-  return { connectors, router, queues, pipeline: new Pipeline(router, queues, settings.logger.child({ component: 'pipeline' })) };
+  const pipeline = new Pipeline(router, queues, settings.logger.child({ component: 'pipeline' }));
+  const digests = new DigestStage({ digests: router.digests, handOver: (deliveries, unrendered) => pipeline.acceptDigest(deliveries, unrendered), logger: settings.logger.child({ component: 'digests' }) });
+  return { connectors, router, queues, pipeline, digests };
 }
 
 /**
@@ -62,7 +67,7 @@ export async function buildReloadedPath(config: BridgeConfig, diff: ConfigDiff, 
  * jobs arriving meanwhile wait in Redis. Connectors `next` did not keep are closed last.
  */
 export async function handOver(old: DeliveryPath, next: DeliveryPath, graceMs: number, log: Logger): Promise<void> {
-  await old.router.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'previous router did not stop cleanly'));
+  await old.digests.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'previous digest stage did not stop cleanly'));
   await old.queues.stopWorkers(graceMs);
   await old.queues.close();
   await next.queues.startWorkers();

@@ -5,7 +5,8 @@ import { counter } from '../core/metrics.js';
 import type { DeliveryQueues } from '../queue/delivery-queues.js';
 import { serializeFailure } from '../core/safe-snapshot.js';
 import type { SetAside } from '../queue/set-aside.js';
-import { EventRoutingError, type RenderFailure, type RouteOutcome, type RoutedDelivery, type Router } from '../routing/router.js';
+import type { RenderFailure, RoutedDelivery } from '../routing/render-targets.js';
+import { EventRoutingError, type RouteOutcome, type Router } from '../routing/router.js';
 
 const received = counter('mb_events_received_total', 'Events accepted from sources', ['source', 'kind']);
 const unrouted = counter('mb_events_unrouted_total', 'Events that matched no route', ['source', 'kind']);
@@ -25,11 +26,7 @@ export class Pipeline {
     private readonly router: Router,
     private readonly queues: DeliveryQueues,
     private readonly logger: Logger,
-  ) {
-    router.onDigest(async (deliveries, unrendered) => {
-      await queues.enqueue(deliveries, unrendered.map(renderFailure));
-    });
-  }
+  ) {}
 
   async accept(event: BridgeEvent): Promise<void> {
     const deliveries: RoutedDelivery[] = [];
@@ -49,6 +46,11 @@ export class Pipeline {
     const aside: SetAside[] = [];
     for (const event of events) await this.route(event, deliveries, aside);
     if (deliveries.length || aside.length) await this.queues.enqueue(deliveries, aside);
+  }
+
+  /** A due group digest's deliveries, from the digest stage: enqueued like an event's; rejects (the stage retries the digest) if the enqueue failed. */
+  async acceptDigest(deliveries: RoutedDelivery[], unrendered: RenderFailure[]): Promise<void> {
+    await this.queues.enqueue(deliveries, unrendered.map(renderFailure));
   }
 
   private async route(event: BridgeEvent, deliveries: RoutedDelivery[], aside: SetAside[]): Promise<void> {

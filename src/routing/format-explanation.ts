@@ -1,4 +1,4 @@
-import type { RouteExplanation } from './router.js';
+import type { RouteExplanation } from './route-explainer.js';
 
 /**
  * Human-readable `moments-bridge route` output: one block per route, matched or why not, with

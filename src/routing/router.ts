@@ -1,36 +1,20 @@
-import type { Redis } from 'ioredis';
-import type { Connector, PayloadRenderer } from '../../connectors/connector.js';
-import { ConfigValidationError, type ConfigIssue } from '../core/config-error.js';
-import { noSuchName } from '../config/did-you-mean.js';
-import { parseDuration } from '../core/duration.js';
 import { BridgeError, errorMessage } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import { counter } from '../core/metrics.js';
-import { compileTemplate, type Template } from '../templates/template-engine.js';
-import { compileCelCondition, type CelCondition } from './cel-condition.js';
-import { Dedupe } from './dedupe.js';
-import { GroupStore, type GroupSettings, type PendingGroup } from './grouping.js';
-import { compileMatchers, fieldGetter, formatValue, type FieldGetter, type FieldMatcher } from './matchers.js';
+import type { Template } from '../templates/template-engine.js';
+import { groupKeyOf } from './digest-event.js';
+import { GroupDigests } from './group-digests.js';
+import { GroupStore } from './grouping.js';
+import { renderTargets, type RenderFailure, type RoutedDelivery } from './render-targets.js';
+import { explainRoutes, type RouteExplanation } from './route-explainer.js';
+import { isConditionFailure, routeMiss } from './route-predicates.js';
+import { compileRoutes, type CompiledRoute, type DisabledRoute, type RouteCompileDeps } from './route-compiler.js';
 import { RouteIndex } from './route-index.js';
 import type { RouteConfig } from './route-schema.js';
-import { compileSchedule, type ActiveSchedule } from './schedule.js';
-import { Throttle } from './throttle.js';
 
-export interface RoutedDelivery {
-  event: BridgeEvent;
-  route: string;
-  connector: string;
-  payload: unknown;
-}
-
-/** One route's payload for one connector that failed to render: the caller sets it aside. */
-export interface RenderFailure {
-  event: BridgeEvent;
-  route: string;
-  connector: string;
-  error: string;
-}
+// Where src/queue/routed-delivery.ts (and older callers) read the delivery types.
+export type { RenderFailure, RoutedDelivery } from './render-targets.js';
 
 /** Thrown by {@link Router.route} when matching the event itself failed (no Redis involved): the event, not the batch, is at fault. */
 export class EventRoutingError extends BridgeError {
@@ -40,61 +24,10 @@ export class EventRoutingError extends BridgeError {
   }
 }
 
-export interface RouterDeps {
-  redis: Redis;
-  /** Prefix of every Redis key the router writes (throttle, dedupe, groups), e.g. `mb:`. */
-  keyPrefix: string;
+export interface RouterDeps extends RouteCompileDeps {
   logger: Logger;
-  connectors: ReadonlyMap<string, Connector>;
   /** The clock (ms): schedules and group timing. @defaultValue Date.now */
   now?: () => number;
-  /** How often `start()` looks for due group digests. @defaultValue 1000 */
-  flushEveryMs?: number;
-}
-
-/** A synthetic event for a group digest: `events` at the top (for templates) and in `data`. */
-export interface DigestEvent extends BridgeEvent<DigestData> {
-  events: BridgeEvent[];
-}
-
-/**
- * The digest's `data`: the first event's data (so per-event templates such as
- * `{{ data.callId }}` still read something sensible), then the digest's own fields on top.
- */
-export interface DigestData extends Record<string, unknown> {
-  route: string;
-  /** Values of `group.by`, by path. */
-  group: Record<string, unknown>;
-  count: number;
-  events: BridgeEvent[];
-}
-
-/** Why a route did not match, for `route` explanations and rule tests. */
-export interface RouteDecision {
-  route: string;
-  index: number;
-  status: 'matched' | 'no-match' | 'disabled' | 'not-reached';
-  /** For no-match: the first check that failed. For not-reached: which route stopped evaluation. */
-  reason?: string;
-  /** For no-match on a `match` entry. */
-  failed?: { field: string; expected: string; actual: string };
-  /** not-reached: whether it would have matched. */
-  wouldMatch?: boolean;
-  continue: boolean;
-  /** Rendered payloads (matched routes only). A grouped route renders a digest of this one event. */
-  deliveries: { connector: string; payload?: unknown; error?: string }[];
-  throttleKey?: string;
-  dedupeKey?: string;
-  groupKey?: Record<string, unknown>;
-}
-
-export interface RouteExplanation {
-  event: BridgeEvent;
-  /** The clock used for activeTimes (ISO). */
-  at: string;
-  routes: RouteDecision[];
-  /** What `route()` would deliver now if no throttle/dedupe window were open (grouped routes deliver later, as digests). */
-  deliveries: RoutedDelivery[];
 }
 
 /** What routing one event came to (see {@link Router.routeWithFailures}). */
@@ -105,45 +38,17 @@ export interface RouteOutcome {
   matched: number;
 }
 
-/** Receives a due digest's deliveries; rejects to have the digest retried. */
-export type DigestHandler = (deliveries: RoutedDelivery[], unrendered: RenderFailure[]) => Promise<void>;
-
-interface Target {
-  connector: string;
-  renderer: PayloadRenderer;
-}
-
-interface CompiledRoute {
-  readonly index: number;
-  readonly name: string;
-  readonly from?: ReadonlySet<string>;
-  readonly matchers: readonly FieldMatcher[];
-  readonly condition?: CelCondition;
-  readonly schedule?: ActiveSchedule;
-  readonly continue: boolean;
-  readonly targets: readonly Target[];
-  readonly throttle?: { key: Template; gate: Throttle };
-  readonly dedupe?: { key?: Template; gate: Dedupe };
-  readonly group?: { by: readonly { path: string; get: FieldGetter }[]; settings: GroupSettings };
-}
-
 const metrics = {
   matched: counter('mb_route_matched_total', 'Events matched by a route.', ['route']),
   throttled: counter('mb_route_throttled_total', 'Events held back by a route throttle.', ['route']),
   deduped: counter('mb_route_deduped_total', 'Events dropped as duplicates by a route dedupe.', ['route']),
   grouped: counter('mb_route_grouped_total', 'Events added to a pending group digest.', ['route']),
-  digests: counter('mb_route_digests_total', 'Group digests flushed.', ['route']),
   conditionErrors: counter('mb_route_condition_errors_total', 'CEL `when` evaluations that failed (counted as no match).', ['route']),
+  // The same counter render-targets.ts counts payloads on: a key is a render too.
   renderErrors: counter('mb_route_render_errors_total', 'Payloads or keys that failed to render.', ['route', 'connector']),
 };
 
 const EMPTY: readonly never[] = Object.freeze([]);
-/** A flush that has not completed within this time is taken over by another replica. */
-const FLUSH_LEASE_MS = 60_000;
-const FLUSH_RETRY_MS = 5_000;
-const ORPHAN_RETRY_MS = 3_600_000;
-/** Renders key templates at compile time so runtime-failing ones are found by `check`. */
-const SAMPLE_EVENT: BridgeEvent = { id: 'sample:moment:1', source: 'sample', kind: 'moment', time: '1970-01-01T00:00:00.000Z', data: {} };
 
 /**
  * Decides, for each event, which connectors get which rendered payload (issue #5). Every route
@@ -152,141 +57,29 @@ const SAMPLE_EVENT: BridgeEvent = { id: 'sample:moment:1', source: 'sample', kin
  */
 export class Router {
   private readonly index: RouteIndex<CompiledRoute>;
-  private readonly byName: Map<string, CompiledRoute>;
   private readonly groups: GroupStore;
   private readonly now: () => number;
-  private digestHandler?: DigestHandler;
-  private timer?: NodeJS.Timeout;
-  private flushing?: Promise<unknown>;
+  /** The groups this router fills, for the pipeline's digest stage to flush when due. */
+  readonly digests: GroupDigests;
 
   private constructor(
     private readonly routes: readonly CompiledRoute[],
     /** Kept only so explanations can list them. */
-    private readonly disabled: readonly { index: number; name: string; continue: boolean }[],
+    private readonly disabled: readonly DisabledRoute[],
     private readonly deps: RouterDeps,
   ) {
     this.index = new RouteIndex(routes);
-    this.byName = new Map(routes.map((r) => [r.name, r]));
     this.groups = new GroupStore(deps.redis, deps.keyPrefix);
     this.now = deps.now ?? Date.now;
+    this.digests = new GroupDigests(new Map(routes.map((r) => [r.name, r])), this.groups, deps.logger, this.now);
   }
 
   /**
-   * Compiles every route once. Collects all problems (CEL syntax, unknown function, template
-   * errors, bad regex, failing key templates, unknown connectors or override keys) and throws one
-   * {@link ConfigValidationError} whose issue paths start with `['routes', i, …]`.
+   * Compiles every route once (see {@link compileRoutes}); throws one ConfigValidationError
+   * listing every problem.
    */
   static compile(routes: readonly RouteConfig[], deps: RouterDeps): Router {
-    const issues: ConfigIssue[] = [];
-    const compiled: CompiledRoute[] = [];
-    const disabled: { index: number; name: string; continue: boolean }[] = [];
-    const names = new Map<string, number>();
-    const rendererErrors = new Set<string>();
-    routes.forEach((route, i) => {
-      const at = (...path: (string | number)[]) => ['routes', i, ...path];
-      const problem = (path: (string | number)[], message: string) => issues.push({ path: at(...path), message });
-      const seen = names.get(route.name);
-      if (seen !== undefined) problem(['name'], `route name "${route.name}" is already used by routes[${seen}]; names must be unique (they key throttles, groups and job ids)`);
-      else names.set(route.name, i);
-
-      const { matchers, errors } = compileMatchers(route.match);
-      for (const e of errors) problem(['match', e.key], e.message);
-
-      let condition: CelCondition | undefined;
-      if (route.when !== undefined) {
-        try {
-          condition = compileCelCondition(route.when);
-        } catch (err) {
-          problem(['when'], errorMessage(err));
-        }
-      }
-
-      let schedule: ActiveSchedule | undefined;
-      if (route.activeTimes) {
-        try {
-          schedule = compileSchedule(route.activeTimes);
-        } catch (err) {
-          problem(['activeTimes'], errorMessage(err));
-        }
-      }
-
-      const targets: Target[] = [];
-      route.to.forEach((target, j) => {
-        const name = typeof target === 'string' ? target : target.connector;
-        const connector = deps.connectors.get(name);
-        if (!connector) {
-          problem(typeof target === 'string' ? ['to', j] : ['to', j, 'connector'], noSuchName('connector', name, [...deps.connectors.keys()]));
-          return;
-        }
-        const overrides = typeof target === 'string' ? undefined : Object.fromEntries(Object.entries(target).filter(([k]) => k !== 'connector'));
-        try {
-          targets.push({ connector: name, renderer: connector.renderer(overrides && Object.keys(overrides).length ? overrides : undefined) });
-        } catch (err) {
-          // A connector's own broken template fails the same way for every route using it: once is enough.
-          const message = errorMessage(err);
-          if (!rendererErrors.has(message)) problem(['to', j], message);
-          rendererErrors.add(message);
-        }
-      });
-
-      const keyTemplate = (source: string, path: string[]): Template | undefined => {
-        try {
-          const t = compileTemplate(source, 'key template');
-          t.render(SAMPLE_EVENT);
-          return t;
-        } catch (err) {
-          problem(path, errorMessage(err));
-          return undefined;
-        }
-      };
-      const windowOf = (value: number | string, path: string[]): number => {
-        try {
-          return parseDuration(value);
-        } catch (err) {
-          problem(path, errorMessage(err));
-          return 0;
-        }
-      };
-
-      let throttle: CompiledRoute['throttle'];
-      if (route.throttle) {
-        const key = keyTemplate(route.throttle.key, ['throttle', 'key']);
-        const windowMs = windowOf(route.throttle.window, ['throttle', 'window']);
-        if (key) throttle = { key, gate: new Throttle({ redis: deps.redis, prefix: `${deps.keyPrefix}routing:throttle:${route.name}:`, windowMs }) };
-      }
-      let dedupe: CompiledRoute['dedupe'];
-      if (route.dedupe) {
-        const key = route.dedupe.key !== undefined ? keyTemplate(route.dedupe.key, ['dedupe', 'key']) : undefined;
-        const windowMs = windowOf(route.dedupe.window, ['dedupe', 'window']);
-        dedupe = { ...(key ? { key } : {}), gate: new Dedupe({ redis: deps.redis, prefix: `${deps.keyPrefix}routing:dedupe:${route.name}:`, windowMs }) };
-      }
-      let group: CompiledRoute['group'];
-      if (route.group) {
-        group = {
-          by: route.group.by.map((path) => ({ path, get: fieldGetter(path) })),
-          settings: { waitMs: windowOf(route.group.wait, ['group', 'wait']), intervalMs: windowOf(route.group.interval, ['group', 'interval']), max: route.group.max },
-        };
-      }
-
-      if (!route.enabled) {
-        disabled.push({ index: i, name: route.name, continue: route.continue });
-        return;
-      }
-      compiled.push({
-        index: i,
-        name: route.name,
-        ...(route.from ? { from: new Set(route.from) } : {}),
-        matchers,
-        ...(condition ? { condition } : {}),
-        ...(schedule ? { schedule } : {}),
-        continue: route.continue,
-        targets,
-        ...(throttle ? { throttle } : {}),
-        ...(dedupe ? { dedupe } : {}),
-        ...(group ? { group } : {}),
-      });
-    });
-    if (issues.length) throw new ConfigValidationError(issues);
+    const { routes: compiled, disabled } = compileRoutes(routes, deps);
     return new Router(compiled, disabled, deps);
   }
 
@@ -295,7 +88,7 @@ export class Router {
     const candidates = this.index.candidates(event);
     let out: CompiledRoute[] | undefined;
     for (const r of candidates) {
-      if (!this.test(r, event, nowMs)) continue;
+      if (!this.matches(r, event, nowMs)) continue;
       (out ??= []).push(r);
       if (!r.continue) break;
     }
@@ -307,21 +100,15 @@ export class Router {
     return this.match(event).map((r) => r.name);
   }
 
-  private test(r: CompiledRoute, event: BridgeEvent, nowMs: number): boolean {
-    if (r.from && !r.from.has(event.source)) return false;
-    const ms = r.matchers;
-    for (let i = 0; i < ms.length; i++) if (!ms[i]!.test(event)) return false;
-    if (r.schedule && !r.schedule.isActive(nowMs)) return false;
-    if (r.condition) {
-      const result = r.condition.evaluate(event);
-      if (!result.ok) {
-        metrics.conditionErrors.inc({ route: r.name });
-        this.deps.logger.debug({ route: r.name, eventId: event.id, err: result.error }, 'route condition failed to evaluate; counted as no match');
-        return false;
-      }
-      return result.value;
+  /** The hot-path verdict: the shared predicates, plus counting and logging a `when` that failed to evaluate. */
+  private matches(r: CompiledRoute, event: BridgeEvent, nowMs: number): boolean {
+    const miss = routeMiss(r, event, nowMs);
+    if (miss === undefined) return true;
+    if (isConditionFailure(miss)) {
+      metrics.conditionErrors.inc({ route: r.name });
+      this.deps.logger.debug({ route: r.name, eventId: event.id, err: miss.error }, 'route condition failed to evaluate; counted as no match');
     }
-    return true;
+    return false;
   }
 
   /** Decides deliveries for one event: throttle, dedupe, grouping and schedule applied; payloads rendered. */
@@ -351,7 +138,7 @@ export class Router {
     for (const r of matched) {
       metrics.matched.inc({ route: r.name });
       if (!r.throttle && !r.dedupe && !r.group) {
-        this.render(r, event, out, unrendered);
+        renderTargets(r, event, out, unrendered);
         continue;
       }
       await this.applyStateful(r, event, nowMs, out, unrendered);
@@ -376,7 +163,7 @@ export class Router {
       return;
     }
     const rendered: RoutedDelivery[] = [];
-    this.render(r, event, rendered, unrendered);
+    renderTargets(r, event, rendered, unrendered);
     if (r.dedupe) {
       const identity = r.dedupe.key ? this.renderKey(r, r.dedupe.key, event) : rendered.map((d) => [d.connector, d.payload]);
       if (!(await this.dedupeAllows(r, event, identity))) return;
@@ -404,143 +191,9 @@ export class Router {
     }
   }
 
-  /** Renders each target's payload; a payload that cannot render is counted and reported in `unrendered`, the others still go. */
-  private render(r: CompiledRoute, event: BridgeEvent, out: RoutedDelivery[], unrendered: RenderFailure[]): void {
-    for (const t of r.targets) {
-      try {
-        out.push({ event, route: r.name, connector: t.connector, payload: t.renderer.render(event) });
-      } catch (err) {
-        metrics.renderErrors.inc({ route: r.name, connector: t.connector });
-        unrendered.push({ event, route: r.name, connector: t.connector, error: errorMessage(err) });
-      }
-    }
-  }
-
   /** Pure dry run: every route, matched or why not, and the rendered payloads. Touches no Redis. */
   explain(event: BridgeEvent, options: { now?: number } = {}): RouteExplanation {
-    const nowMs = options.now ?? this.now();
-    const decisions: RouteDecision[] = [];
-    const deliveries: RoutedDelivery[] = [];
-    let stoppedBy: string | undefined;
-    const all = [...this.routes.map((r) => ({ r, index: r.index })), ...this.disabled.map((d) => ({ r: undefined, index: d.index, d }))].sort((a, b) => a.index - b.index);
-    for (const entry of all) {
-      if (!entry.r) {
-        const d = (entry as { d: { name: string; continue: boolean } }).d;
-        decisions.push({ route: d.name, index: entry.index, status: 'disabled', reason: 'enabled: false', continue: d.continue, deliveries: [] });
-        continue;
-      }
-      const r = entry.r;
-      const why = this.whyNot(r, event, nowMs);
-      const base = { route: r.name, index: r.index, continue: r.continue };
-      if (stoppedBy !== undefined) {
-        decisions.push({ ...base, status: 'not-reached', reason: `route "${stoppedBy}" matched first and has no continue: true`, wouldMatch: why === undefined, deliveries: [] });
-        continue;
-      }
-      if (why) {
-        decisions.push({ ...base, status: 'no-match', ...why, deliveries: [] });
-        continue;
-      }
-      const decision: RouteDecision = { ...base, status: 'matched', deliveries: [] };
-      if (r.throttle) decision.throttleKey = safeRender(r.throttle.key, event);
-      if (r.dedupe?.key) decision.dedupeKey = safeRender(r.dedupe.key, event);
-      const scope: BridgeEvent = r.group ? digestEvent(r.name, r.group.by, [event], nowMs) : event;
-      if (r.group) decision.groupKey = groupValues(r.group.by, event);
-      for (const t of r.targets) {
-        try {
-          const payload = t.renderer.render(scope);
-          decision.deliveries.push({ connector: t.connector, payload });
-          deliveries.push({ event: scope, route: r.name, connector: t.connector, payload });
-        } catch (err) {
-          decision.deliveries.push({ connector: t.connector, error: errorMessage(err) });
-        }
-      }
-      decisions.push(decision);
-      if (!r.continue) stoppedBy = r.name;
-    }
-    return { event, at: new Date(nowMs).toISOString(), routes: decisions, deliveries };
-  }
-
-  private whyNot(r: CompiledRoute, event: BridgeEvent, nowMs: number): Pick<RouteDecision, 'reason' | 'failed'> | undefined {
-    if (r.from && !r.from.has(event.source)) return { reason: `from: source "${event.source}" is not one of ${[...r.from].join(', ')}` };
-    for (const m of r.matchers) {
-      if (!m.test(event)) {
-        const actual = formatValue(m.get(event));
-        return { reason: `match: ${m.path} is ${actual}, expected ${m.expected}`, failed: { field: m.path, expected: m.expected, actual } };
-      }
-    }
-    if (r.schedule && !r.schedule.isActive(nowMs)) return { reason: `activeTimes: ${new Date(nowMs).toISOString()} is outside ${r.schedule.description}` };
-    if (r.condition) {
-      const result = r.condition.evaluate(event);
-      if (!result.ok) return { reason: `when: ${r.condition.source} failed to evaluate (${result.error}); counted as no match` };
-      if (!result.value) return { reason: `when: ${r.condition.source} is false` };
-    }
-    return undefined;
-  }
-
-  /** Group digests become due later: the router hands their deliveries (and payloads that failed to render) to this handler. */
-  onDigest(handler: DigestHandler): void {
-    this.digestHandler = handler;
-  }
-
-  /** Starts the digest flush timer. */
-  start(): void {
-    if (this.timer) return;
-    if (!this.routes.some((r) => r.group)) return;
-    this.timer = setInterval(() => {
-      if (this.flushing) return;
-      this.flushing = this.flushDue()
-        .catch((err: unknown) => this.deps.logger.error({ err: errorMessage(err) }, 'group digest flush failed; will retry'))
-        .finally(() => (this.flushing = undefined));
-    }, this.deps.flushEveryMs ?? 1000);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flushing;
-  }
-
-  /** Flushes every group digest that is due now (also called by the timer). Returns the number of digests handed on. */
-  async flushDue(): Promise<number> {
-    const handler = this.digestHandler;
-    if (!handler) return 0;
-    const nowMs = this.now();
-    const pending = await this.groups.claimDue(nowMs, FLUSH_LEASE_MS, (name) => this.byName.get(name)?.group?.settings.max ?? 100);
-    let flushed = 0;
-    for (const g of pending) {
-      const r = this.byName.get(g.route);
-      if (!r?.group) {
-        // Keep the events: the route may come back with the next config.
-        this.deps.logger.warn({ route: g.route, events: g.events.length }, 'pending group digest for a route that no longer exists or no longer groups; kept, retried hourly');
-        await this.groups.reschedule(g, nowMs + ORPHAN_RETRY_MS);
-        continue;
-      }
-      if (await this.flushGroup(r, g, handler, nowMs)) flushed++;
-    }
-    return flushed;
-  }
-
-  private async flushGroup(r: CompiledRoute, g: PendingGroup, handler: DigestHandler, nowMs: number): Promise<boolean> {
-    const settings = r.group!.settings;
-    if (g.events.length === 0) {
-      await this.groups.complete(g, 0, settings, nowMs);
-      return false;
-    }
-    const digest = digestEvent(r.name, r.group!.by, g.events, nowMs);
-    const deliveries: RoutedDelivery[] = [];
-    const unrendered: RenderFailure[] = [];
-    this.render(r, digest, deliveries, unrendered);
-    try {
-      await handler(deliveries, unrendered);
-    } catch (err) {
-      this.deps.logger.error({ route: r.name, events: g.events.length, err: errorMessage(err) }, 'group digest handler failed; retrying shortly');
-      await this.groups.reschedule(g, nowMs + FLUSH_RETRY_MS);
-      return false;
-    }
-    await this.groups.complete(g, g.events.length, settings, nowMs);
-    metrics.digests.inc({ route: r.name });
-    return true;
+    return explainRoutes(this.routes, this.disabled, event, options.now ?? this.now());
   }
 
   /** Pending groups in Redis (due or being flushed). */
@@ -552,37 +205,4 @@ export class Router {
   indexDescription(): Record<string, string | null> {
     return this.index.describe();
   }
-}
-
-function groupValues(by: readonly { path: string; get: FieldGetter }[], event: BridgeEvent): Record<string, unknown> {
-  return Object.fromEntries(by.map((b) => [b.path, b.get(event) ?? null]));
-}
-
-function groupKeyOf(by: readonly { path: string; get: FieldGetter }[], event: BridgeEvent): string {
-  return JSON.stringify(by.map((b) => b.get(event) ?? null));
-}
-
-/** The digest's id is stable for the same first event, so a re-flush after a crash is one job. */
-function digestEvent(route: string, by: readonly { path: string; get: FieldGetter }[], events: BridgeEvent[], nowMs: number): DigestEvent {
-  const first = events[0]!;
-  return {
-    id: `${first.source}:digest:${route}/${first.id}`,
-    source: first.source,
-    kind: 'digest',
-    time: new Date(nowMs).toISOString(),
-    data: { ...(isRecord(first.data) ? first.data : {}), route, group: groupValues(by, first), count: events.length, events },
-    events,
-  };
-}
-
-function safeRender(t: Template, event: BridgeEvent): string {
-  try {
-    return t.render(event);
-  } catch (err) {
-    return `(render error: ${errorMessage(err)})`;
-  }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

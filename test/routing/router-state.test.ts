@@ -4,6 +4,7 @@ import type { BridgeEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/core/log.js';
 import { Dedupe } from '../../src/routing/dedupe.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
+import { DigestStage, type DigestHandOver } from '../../src/pipeline/digest-stage.js';
 import { Router, type RoutedDelivery } from '../../src/routing/router.js';
 import { CollectConnector } from '../helpers/collect-connector.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
@@ -30,6 +31,11 @@ function replica(input: RouteConfigInput[], clock: { now: number } = { now: Date
     input.map((r) => routeSchema.parse(r)),
     { redis: redis.client(), keyPrefix: 'mb:', logger: silentLogger(), connectors, now: () => clock.now },
   );
+}
+
+/** The digest stage a daemon runs beside a replica's router, handing due digests to `handOver`. */
+function digestStage(router: Router, handOver: DigestHandOver = async () => undefined): DigestStage {
+  return new DigestStage({ digests: router.digests, handOver, logger: silentLogger() });
 }
 
 let seq = 0;
@@ -104,6 +110,8 @@ describe('grouping', () => {
   it('a restart does not lose a pending group: a new Router on the same Redis flushes it', async () => {
     const clock = { now: 1_000_000 };
     const first = replica(routes, clock);
+    const firstStage = digestStage(first);
+    firstStage.start();
     const e1 = moment('a-1');
     const e2 = moment('a-1');
     const other = moment('a-2');
@@ -112,14 +120,14 @@ describe('grouping', () => {
     expect(await first.route(other)).toEqual([]);
     // The same event from a second replica is not added twice.
     expect(await replica(routes, clock).route(e1)).toEqual([]);
-    await first.stop(); // the daemon goes away before `wait` is over
+    await firstStage.stop(); // the daemon goes away before `wait` is over
 
     const second = replica(routes, clock);
     const got: RoutedDelivery[] = [];
-    second.onDigest(async (d) => void got.push(...d));
-    expect(await second.flushDue()).toBe(0); // not due yet
+    const secondDigests = digestStage(second, async (d) => void got.push(...d));
+    expect(await secondDigests.flushDue()).toBe(0); // not due yet
     clock.now += 30_000;
-    expect(await second.flushDue()).toBe(2);
+    expect(await secondDigests.flushDue()).toBe(2);
     const a1 = got.find((d) => (d.event.data as { group: Record<string, unknown> }).group['data.athleteId'] === 'a-1')!;
     expect(a1.payload).toEqual({ text: '2 moments for a-1', ids: `${e1.id},${e2.id}` });
     expect(a1.event.kind).toBe('digest');
@@ -131,35 +139,35 @@ describe('grouping', () => {
     const clock = { now: 2_000_000 };
     const r = replica(routes, clock);
     const got: RoutedDelivery[][] = [];
-    r.onDigest(async (d) => void got.push(d));
+    const rDigests = digestStage(r, async (d) => void got.push(d));
     await r.route(moment('a-1'));
     clock.now += 30_000;
-    expect(await r.flushDue()).toBe(1);
+    expect(await rDigests.flushDue()).toBe(1);
     await r.route(moment('a-1'));
     clock.now += 30_000;
-    expect(await r.flushDue()).toBe(0); // interval (5m) since the last digest is not over
+    expect(await rDigests.flushDue()).toBe(0); // interval (5m) since the last digest is not over
     clock.now += 270_000;
-    expect(await r.flushDue()).toBe(1);
+    expect(await rDigests.flushDue()).toBe(1);
     for (let i = 0; i < 3; i++) await r.route(moment('a-9'));
-    expect(await r.flushDue()).toBe(1); // max 3 reached: due immediately
+    expect(await rDigests.flushDue()).toBe(1); // max 3 reached: due immediately
     expect(got.map((d) => (d[0]!.event.data as { count: number }).count)).toEqual([1, 1, 3]);
   });
 
-  it('a failing digest handler keeps the group and retries it', async () => {
+  it('a failing digest hand-over keeps the group and retries it', async () => {
     const clock = { now: 3_000_000 };
     const r = replica(routes, clock);
     let fail = true;
     const got: RoutedDelivery[] = [];
-    r.onDigest(async (d) => {
+    const rDigests = digestStage(r, async (d) => {
       if (fail) throw new Error('queue down');
       got.push(...d);
     });
     await r.route(moment('a-1'));
     clock.now += 30_000;
-    expect(await r.flushDue()).toBe(0);
+    expect(await rDigests.flushDue()).toBe(0);
     fail = false;
     clock.now += 5_000;
-    expect(await r.flushDue()).toBe(1);
+    expect(await rDigests.flushDue()).toBe(1);
     expect(got).toHaveLength(1);
   });
 
@@ -168,11 +176,11 @@ describe('grouping', () => {
     const a = replica(routes, clock);
     const b = replica(routes, clock);
     const got: RoutedDelivery[] = [];
-    a.onDigest(async (d) => void got.push(...d));
-    b.onDigest(async (d) => void got.push(...d));
+    const aDigests = digestStage(a, async (d) => void got.push(...d));
+    const bDigests = digestStage(b, async (d) => void got.push(...d));
     for (const id of ['x', 'y', 'z']) await a.route(moment(id));
     clock.now += 30_000;
-    const [fa, fb] = await Promise.all([a.flushDue(), b.flushDue()]);
+    const [fa, fb] = await Promise.all([aDigests.flushDue(), bDigests.flushDue()]);
     expect(fa + fb).toBe(3);
     expect(got).toHaveLength(3);
   });
@@ -186,23 +194,23 @@ describe('grouping', () => {
     const clock = { now: 5_000_000 };
     const r = replica([{ name: `g-max-${max}`, to: ['digest'], group: { by: ['data.athleteId'], wait: '30s', interval: '5m', max } }], clock);
     const got: RoutedDelivery[] = [];
-    r.onDigest(async (d) => void got.push(...d));
+    const rDigests = digestStage(r, async (d) => void got.push(...d));
     const ids = (d: RoutedDelivery | undefined) => (d?.event.data as { events: BridgeEvent[] } | undefined)?.events.map((e) => e.id);
 
     const full = Array.from({ length: max }, () => moment('full'));
     for (const e of full) await r.route(e);
-    expect(await r.flushDue()).toBe(1); // full: no waiting for `wait`
+    expect(await rDigests.flushDue()).toBe(1); // full: no waiting for `wait`
     expect(ids(got.shift())).toEqual(full.map((e) => e.id));
 
     const over = Array.from({ length: max + 1 }, () => moment('over'));
     for (const e of over) await r.route(e);
-    expect(await r.flushDue()).toBe(1);
+    expect(await rDigests.flushDue()).toBe(1);
     expect(ids(got.shift())).toEqual(over.slice(0, max).map((e) => e.id)); // never more than max
     // The one left over fills a group of one at once; a bigger group waits for `interval`.
-    expect(await r.flushDue()).toBe(max === 1 ? 1 : 0);
+    expect(await rDigests.flushDue()).toBe(max === 1 ? 1 : 0);
     if (max > 1) {
       clock.now += 300_000;
-      expect(await r.flushDue()).toBe(1);
+      expect(await rDigests.flushDue()).toBe(1);
     }
     expect(ids(got.shift())).toEqual([over[max]!.id]);
     expect(got).toEqual([]);

@@ -7,7 +7,8 @@ import { InputError } from '../../core/errors.js';
 import type { BridgeEvent } from '../../core/event.js';
 import { silentLogger } from '../../core/log.js';
 import { formatExplanation } from '../../routing/format-explanation.js';
-import type { Router, RouteExplanation } from '../../routing/router.js';
+import type { RouteExplanation } from '../../routing/route-explainer.js';
+import type { Router } from '../../routing/router.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadOfflineConfig } from '../../config/load-offline-config.js';
 
