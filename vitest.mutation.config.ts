@@ -16,6 +16,8 @@ export default defineConfig({
       'test/routing/cel-condition.test.ts',
       'test/routing/route-index.test.ts',
       'test/routing/grouping.test.ts',
+      'test/routing/route-predicates.test.ts',
+      'test/pipeline/digest-stage.test.ts',
       'test/queue/batcher.test.ts',
       'test/routing/schedule.test.ts',
       'test/routing/router.test.ts',

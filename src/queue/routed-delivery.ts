@@ -1,7 +1,7 @@
 import type { BridgeEvent } from '../core/event.js';
 
 /** One delivery the router produced, its payload already rendered for `connector`. */
-export type { RoutedDelivery } from '../routing/router.js';
+export type { RoutedDelivery } from '../routing/render-targets.js';
 
 /** A BullMQ job's data: exactly what will be sent, plus the id the sink sees. */
 export interface DeliveryJobData {

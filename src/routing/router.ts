@@ -14,7 +14,6 @@ import { RouteIndex } from './route-index.js';
 import type { RouteConfig } from './route-schema.js';
 
 // Where src/queue/routed-delivery.ts (and older callers) read the delivery types.
-export type { RenderFailure, RoutedDelivery } from './render-targets.js';
 
 /** Thrown by {@link Router.route} when matching the event itself failed (no Redis involved): the event, not the batch, is at fault. */
 export class EventRoutingError extends BridgeError {

@@ -5,7 +5,8 @@ import { silentLogger } from '../../src/core/log.js';
 import { Dedupe } from '../../src/routing/dedupe.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
 import { DigestStage, type DigestHandOver } from '../../src/pipeline/digest-stage.js';
-import { Router, type RoutedDelivery } from '../../src/routing/router.js';
+import type { RoutedDelivery } from '../../src/routing/render-targets.js';
+import { Router } from '../../src/routing/router.js';
 import { CollectConnector } from '../helpers/collect-connector.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
