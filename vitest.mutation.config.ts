@@ -32,6 +32,7 @@ export default defineConfig({
       'test/queue/set-aside.test.ts',
       'test/queue/dead-letters.test.ts',
       'test/queue/delivery-queues-edges.test.ts',
+      'test/queue/delivery-worker.test.ts',
       'test/pipeline/pipeline.test.ts',
       'test/sources/moments/moment-cursor.test.ts',
       'test/sources/moments/moment-pages.test.ts',

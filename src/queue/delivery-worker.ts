@@ -204,7 +204,9 @@ export class DeliveryWorker {
 
     const outcome: AttemptRecord['outcome'] = result.reason.startsWith('attempt timed out') ? 'timeout' : 'retry';
     if (result.retryAfterMs !== undefined && result.retryAfterMs >= 0) {
-      const retryAfterMs = Math.ceil(result.retryAfterMs);
+      // At least 1 ms: BullMQ takes a manual rate limit of 0 as none, and the RateLimitError then
+      // fails the attempt (Retry-After: 0 spent an attempt and waited a backoff).
+      const retryAfterMs = Math.max(1, Math.ceil(result.retryAfterMs));
       if (now + retryAfterMs - origin <= policy.maxAgeMs) {
         // Retry-After: pause the whole queue (every replica sees the limiter key) and put the job
         // back in `wait` without spending an attempt.
