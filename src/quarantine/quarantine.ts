@@ -5,7 +5,8 @@ import { counter } from '../core/metrics.js';
 import { identifiedSnapshot } from '../core/safe-snapshot.js';
 import type { QuarantinedItem } from '../sources/source.js';
 
-const quarantined = counter('mb_events_quarantined_total', 'Upstream objects that failed validation and were quarantined', ['source', 'kind']);
+/** Upstream objects and set-aside items quarantined, by source and kind. */
+export const quarantinedCounter = counter('mb_events_quarantined_total', 'Upstream objects that failed validation and were quarantined', ['source', 'kind']);
 
 /** Most recent quarantined items kept in Redis (older ones are trimmed; the counter keeps counting). */
 export const QUARANTINE_CAP = 10_000;
@@ -30,7 +31,7 @@ function limited(logger: Logger): RateLimitedLog {
  * log); the counter and the Redis list still see every item.
  */
 export async function quarantine(redis: Redis, keyPrefix: string, logger: Logger, item: QuarantinedItem): Promise<void> {
-  quarantined.inc({ source: item.source, kind: item.kind });
+  quarantinedCounter.inc({ source: item.source, kind: item.kind });
   const at = new Date().toISOString();
   let entry: string;
   try {

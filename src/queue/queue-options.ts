@@ -29,8 +29,9 @@ function merge(...layers: (DeliveryOptionsInput | undefined)[]): DeliveryOptions
     if (layer.timeout !== undefined) out.timeout = layer.timeout;
     // A rate limit is one unit: a user's { max, duration } replaces the connector's whole.
     if (layer.rateLimit !== undefined) out.rateLimit = layer.rateLimit;
-    if (layer.retry !== undefined) out.retry = { ...out.retry, ...layer.retry };
-    if (layer.batch !== undefined) out.batch = { ...out.batch, ...layer.batch };
+    // Field by field (spreading an absent layer adds nothing).
+    out.retry = { ...out.retry, ...layer.retry };
+    out.batch = { ...out.batch, ...layer.batch };
   }
   return out;
 }

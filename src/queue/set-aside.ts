@@ -2,7 +2,7 @@ import type { ChainableCommander } from 'ioredis';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import { counter } from '../core/metrics.js';
-import { QUARANTINE_CAP, quarantineKey } from '../quarantine/quarantine.js';
+import { QUARANTINE_CAP, quarantinedCounter, quarantineKey } from '../quarantine/quarantine.js';
 import type { QuarantinedItem } from '../sources/source.js';
 import { safeSnapshot } from '../core/safe-snapshot.js';
 
@@ -30,8 +30,6 @@ export const setAsideMetric = counter(
   'Events or deliveries taken out of a batch so the rest could go on, by reason (unroutable, unrenderable, unserializable, too_large) and where they went (quarantine, dead_letter).',
   ['source', 'reason', 'to'],
 );
-// The same counter src/quarantine/quarantine.ts declares (metrics are declared idempotently by name).
-const quarantined = counter('mb_events_quarantined_total', 'Upstream objects that failed validation and were quarantined', ['source', 'kind']);
 
 /** The quarantine entry of a set-aside item: the event as far as it can be stored, and where it failed. */
 export function quarantineEntry(item: SetAside): QuarantinedItem {
@@ -68,6 +66,6 @@ export function addQuarantineWrites(multi: ChainableCommander, keyPrefix: string
 export function countQuarantined(items: readonly SetAside[]): void {
   for (const item of items) {
     setAsideMetric.inc({ source: item.event.source, reason: item.reason, to: 'quarantine' });
-    quarantined.inc({ source: item.event.source, kind: item.event.kind });
+    quarantinedCounter.inc({ source: item.event.source, kind: item.event.kind });
   }
 }

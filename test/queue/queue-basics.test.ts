@@ -144,6 +144,16 @@ describe('resolveDeliveryOptions', () => {
     expect(r.timeoutMs).toBe(10_000);
     expect(r.batch).toBeUndefined();
   });
+  it('keeps each connector default the user config does not set', () => {
+    const r = resolveDeliveryOptions({ defaults: { concurrency: 3, timeout: '5s', rateLimit: { max: 2, duration: '1s' } } }, { retry: { maxAttempts: 2 } });
+    expect(r).toEqual({
+      concurrency: 3,
+      timeoutMs: 5000,
+      rateLimit: { max: 2, durationMs: 1000 },
+      retry: { maxAttempts: 2, backoffMs: 1000, maxBackoffMs: 300_000, maxAgeMs: 86_400_000 },
+    });
+    expect(resolveDeliveryOptions({ defaults: { rateLimit: { max: 2, duration: '1s' } } }, { rateLimit: { max: 9, duration: '2s' } }).rateLimit).toEqual({ max: 9, durationMs: 2000 });
+  });
   it('enables batching only for connectors with deliverBatch', () => {
     const batcher = { deliverBatch: async () => [], defaults: { batch: { maxSize: 500 } } };
     expect(resolveDeliveryOptions(batcher, { batch: { window: '1s' } }).batch).toEqual({ maxSize: 500, windowMs: 1000 });
