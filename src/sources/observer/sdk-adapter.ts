@@ -1,16 +1,11 @@
-import type { DataFrameLike, ObserverAdminLike, ObserverClientOptions } from './observer-api.js';
+import type { DataFrameLike, ObserverAdminLike, ObserverClientLike, ObserverClientOptions } from './observer-api.js';
 import { ObserverError } from './observer-errors.js';
 
-/** The documented SDK client (seed 001), as far as the bridge calls it. */
-export interface SdkClient {
-  connect(accessToken?: string): Promise<unknown>;
-  close(): unknown;
-  findCalls(params: Record<string, unknown>): Promise<unknown>;
-  fetchOngoingCalls(): Promise<unknown>;
-  getSummaryStats(params: Record<string, unknown>): Promise<unknown>;
-  createDatabaseFrame(resourceId: string, conditions: Record<string, unknown>, updateOnCreate?: boolean): Promise<DataFrameLike>;
-  createCallSnapshotsFrame(callId: string): Promise<DataFrameLike>;
-  createClientSnapshotsFrame(options: { callId: string; clientId: string }): Promise<DataFrameLike>;
+/**
+ * The documented SDK client (seed 001), as far as the bridge calls it: the calls the source
+ * makes, any event name on `on`, and the admin calls, which an SDK build may lack.
+ */
+export interface SdkClient extends Omit<ObserverClientLike, 'on'> {
   on?(event: string, listener: (...args: unknown[]) => void): unknown;
   getWorkerState?(): Promise<unknown>;
   getServerState?(): Promise<unknown>;
