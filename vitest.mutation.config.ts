@@ -17,6 +17,7 @@ export default defineConfig({
       'test/routing/route-index.test.ts',
       'test/routing/grouping.test.ts',
       'test/routing/route-predicates.test.ts',
+      'test/routing/route-explainer.test.ts',
       'test/pipeline/digest-stage.test.ts',
       'test/queue/batcher.test.ts',
       'test/routing/schedule.test.ts',
