@@ -22,7 +22,7 @@ export function parsePrometheusText(text: string): PromSample[] {
     const name = brace < 0 ? line.split(/\s+/, 1)[0]! : line.slice(0, brace);
     const rest = (brace < 0 ? line.slice(name.length) : line.slice(close + 1)).trim().split(/\s+/);
     const value = Number(rest[0]);
-    if (!name || rest[0] === undefined || Number.isNaN(value) && rest[0] !== 'NaN') continue;
+    if (!name || rest[0] === undefined || (Number.isNaN(value) && rest[0] !== 'NaN')) continue;
     const labels: Record<string, string> = {};
     if (brace >= 0) {
       for (const m of line.slice(brace + 1, close).matchAll(LABEL)) labels[m[1]!] = unescape(m[2]!);

@@ -4,7 +4,7 @@ import { startObserverSimulator, type RunningObserverSimulator } from '../../sim
 import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';
 import type { StatusSnapshot } from '../../src/status/status-snapshot.js';
 import { runCli, startCli, stopCli, type RunningCli } from '../helpers/cli.js';
-import { until, writeConfig } from '../helpers/daemon-kit.js';
+import { sample, scrape, until, writeConfig } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 /** `status` against a real daemon (`run` in a child process) fed by the Observer simulator. */
@@ -40,7 +40,9 @@ sources:
 connectors:
   hooks: { type: webhook, url: "${sink.url}", allowPrivateNetworks: true }
   spare: { type: webhook, url: "${sink.url}", allowPrivateNetworks: true }
+  stuck: { type: webhook, url: "http://127.0.0.1:9/refused", allowPrivateNetworks: true, retry: { backoff: 1h, maxBackoff: 1h } }
 routes:
+  - { name: stuck, match: { data.severity: stuck }, to: [stuck] }
   - { name: all, match: {}, to: [hooks] }
   - { name: never, match: { data.severity: never }, to: [spare] }
 `);
@@ -51,6 +53,9 @@ routes:
   await until('frame open', () => sim.control.state().frames.some((f) => f.stream === 'callSnapshots:S'));
   for (const n of [1, 2, 3]) sim.control.pushRow({ kind: 'callSnapshots', callId: 'S', row: { n } });
   await until('3 delivered', () => sink.received.length >= 3);
+  // One delivery that fails (connection refused) and waits an hour for its retry: delayed 1, retries 1.
+  sim.control.pushRow({ kind: 'callSnapshots', callId: 'S', row: { severity: 'stuck' } });
+  await until('stuck retried', async () => sample(await scrape(`http://127.0.0.1:${port}`), 'mb_queue_jobs_retried_total', { connector: 'stuck' }) === 1);
 }, 60_000);
 
 afterAll(async () => {
@@ -61,7 +66,7 @@ afterAll(async () => {
 });
 
 describe('moments-bridge status', () => {
-  it('-c finds the ops server; shows readiness, the source\'s state and events, each connector with worker, delivered, depth, retries, dead letters', async () => {
+  it('-c finds the ops server; shows readiness, the source\'s state and events, each connector with worker, delivered, depth (a delayed retry), retries, dead letters', async () => {
     const res = await runCli(['status', '-c', file]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
@@ -71,16 +76,18 @@ describe('moments-bridge status', () => {
     expect(res.stdout).toMatch(/^CONNECTOR +WORKER +DELIVERED +WAITING +ACTIVE +DELAYED +RETRIES +DEAD-LETTERED +DEAD LETTERS KEPT$/m);
     expect(res.stdout).toMatch(/^hooks +running +[3-9]\d* +0 +0 +0 +0 +0 +0$/m);
     expect(res.stdout).toMatch(/^spare +running +0 +0 +0 +0 +0 +0 +0$/m);
+    expect(res.stdout).toMatch(/^stuck +running +0 +0 +0 +1 +1 +0 +0$/m);
   });
 
-  it('--json: one document with sources, connectors and depth', async () => {
-    const res = await runCli(['status', '--url', `http://127.0.0.1:${port}`, '--json']);
+  it('--json (as `top`): one document with sources, connectors and depth', async () => {
+    const res = await runCli(['top', '--url', `http://127.0.0.1:${port}`, '--json']);
     expect(res.code).toBe(0);
     const s = JSON.parse(res.stdout) as StatusSnapshot;
     expect(s).toMatchObject({ url: `http://127.0.0.1:${port}`, ready: true, redisUp: true, reasons: [] });
     expect(s.sources).toEqual([expect.objectContaining({ name: 'calls', state: 'connected', ok: true })]);
     expect(s.sources[0]!.events).toBeGreaterThanOrEqual(3);
-    expect(s.connectors.map((c) => c.name)).toEqual(['hooks', 'spare']);
+    expect(s.connectors.map((c) => c.name)).toEqual(['hooks', 'spare', 'stuck']);
+    expect(s.connectors[2]).toMatchObject({ delivered: 0, retries: 1, deadLettered: 0, depth: { waiting: 0, active: 0, delayed: 1, failed: 0 } });
     expect(s.connectors[0]).toMatchObject({ workerRunning: true, retries: 0, deadLettered: 0, depth: { waiting: 0, active: 0, delayed: 0, prioritized: 0, failed: 0 } });
     expect(s.connectors[0]!.delivered).toBeGreaterThanOrEqual(3);
   });
@@ -114,5 +121,11 @@ describe('moments-bridge status', () => {
     expect(res.stderr).toContain(`no moments-bridge daemon answering at http://127.0.0.1:${closed}/`);
     expect(res.stderr).toContain('is it running?');
     expect(res.stdout).toBe('');
+  });
+
+  it('--interval 0 is refused before anything runs (exit 1)', async () => {
+    const res = await runCli(['status', '--watch', '--interval', '0']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`option '--interval <seconds>' argument '0' is invalid. Expected a whole number ≥ 1.`);
   });
 });
