@@ -11,6 +11,8 @@ import { registerRoute } from './commands/route.js';
 import { registerRun } from './commands/run.js';
 import { registerSchema } from './commands/schema.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerStatus } from './commands/status.js';
+import { registerTap } from './commands/tap.js';
 import { registerTest } from './commands/test-rules.js';
 import { packageVersion } from './package-version.js';
 
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerTest(program);
   registerRoute(program);
   registerDlq(program);
+  registerTap(program);
+  registerStatus(program);
   registerReplay(program);
   registerBackfill(program);
   registerSimulate(program);

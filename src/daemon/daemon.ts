@@ -20,6 +20,7 @@ import { refreshOpsGauges } from './ops-gauges.js';
 import { checkReadiness } from './readiness.js';
 import { recordConfigLoaded } from './reload-metrics.js';
 import { reloadApplied, reloadFailed, reloadNotTried, reloadRejected, type ReloadResult } from './reload-result.js';
+import { TapPublisher } from '../tap/tap-publisher.js';
 import { RunningSources } from './running-sources.js';
 import { resyncSources } from './source-resync.js';
 import { stopStep } from './stop-step.js';
@@ -47,6 +48,7 @@ export class Daemon {
   private path: DeliveryPath | undefined;
   private sources: RunningSources | undefined;
   private http: OpsHttp | undefined;
+  private tap: TapPublisher | undefined;
   private stopping: Promise<void> | undefined;
   /** Reloads run one at a time, in order. */
   private reloading: Promise<unknown> = Promise.resolve();
@@ -109,6 +111,8 @@ export class Daemon {
     // 1. Redis
     this.redis = new DaemonRedis(config.redis, this.loaded.configDir, log);
     const redis = await this.redis.start();
+    this.tap = new TapPublisher({ redis, keyPrefix: config.redis.keyPrefix, maxAttempts: (c) => this.path?.queues.deliveryOptions(c)?.retry.maxAttempts, logger: log });
+    this.tap.start();
 
     // 2. Connectors and router
     const deps = this.assembleDeps(this.loaded);
@@ -158,7 +162,17 @@ export class Daemon {
   }
 
   private queueSettings(): QueueSettings {
-    return { connection: this.redisUrl, logger: this.logger, ...(this.onAttempt ? { onAttempt: this.onAttempt } : {}) };
+    const { onAttempt, tap } = this;
+    if (!tap) return { connection: this.redisUrl, logger: this.logger, ...(onAttempt ? { onAttempt } : {}) };
+    return {
+      connection: this.redisUrl,
+      logger: this.logger,
+      observer: tap,
+      onAttempt: (a) => {
+        onAttempt?.(a);
+        tap.attempt(a);
+      },
+    };
   }
 
   /** Redis answers PING within 1 s, every source is connected, every connector's worker runs. */
@@ -231,6 +245,8 @@ export class Daemon {
     await stopStep(log, 'workers', () => this.path?.queues.stopWorkers(graceMs), graceMs + 5_000);
     await stopStep(log, 'queue', () => this.path?.queues.close());
     await stopStep(log, 'connectors', () => this.path && closeConnectors(this.path.connectors));
+    // After the workers: a tap sees the drain's last attempts.
+    this.tap?.stop();
     await stopStep(log, 'redis', () => this.redis?.stop(), 10_000);
     log.info({ component: 'daemon' }, 'stopped');
   }

@@ -3,7 +3,7 @@ import type { BridgeConfig } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { DigestStage } from '../pipeline/digest-stage.js';
-import { Pipeline } from '../pipeline/pipeline.js';
+import { Pipeline, type PipelineObserver } from '../pipeline/pipeline.js';
 import { DeliveryQueues } from '../queue/delivery-queues.js';
 import type { AttemptReport } from '../queue/delivery-worker.js';
 import type { Router } from '../routing/router.js';
@@ -28,6 +28,8 @@ export interface QueueSettings {
   connection: string;
   logger: Logger;
   onAttempt?: (attempt: AttemptReport) => void;
+  /** Watches routing decisions (the tap publisher). */
+  observer?: PipelineObserver;
 }
 
 /** Queues, pipeline and digest stage around `connectors` and `router`. Starts nothing. */
@@ -41,7 +43,7 @@ export function assembleDeliveryPath(config: BridgeConfig, connectors: ReadonlyM
     logger: settings.logger.child({ component: 'queue' }),
     ...(settings.onAttempt ? { onAttempt: settings.onAttempt } : {}),
   });
-  const pipeline = new Pipeline(router, queues, settings.logger.child({ component: 'pipeline' }));
+  const pipeline = new Pipeline(router, queues, settings.logger.child({ component: 'pipeline' }), settings.observer);
   const digests = new DigestStage({ digests: router.digests, handOver: (deliveries, unrendered) => pipeline.acceptDigest(deliveries, unrendered), logger: settings.logger.child({ component: 'digests' }) });
   return { connectors, router, queues, pipeline, digests };
 }

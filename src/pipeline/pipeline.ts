@@ -11,6 +11,24 @@ import { EventRoutingError, type RouteOutcome, type Router } from '../routing/ro
 const received = counter('mb_events_received_total', 'Events accepted from sources', ['source', 'kind']);
 const unrouted = counter('mb_events_unrouted_total', 'Events that matched no route', ['source', 'kind']);
 
+/** One event's routing decision, as `tap` shows it. */
+export interface RoutingNote {
+  event: BridgeEvent;
+  /** Routes that matched (0: unrouted). */
+  matched: number;
+  deliveries: readonly RoutedDelivery[];
+  setAside: readonly SetAside[];
+}
+
+/**
+ * Watches routing decisions (the live `tap`). The pipeline reads `active` once per event and
+ * builds nothing while it is false, so an idle observer costs one property read.
+ */
+export interface PipelineObserver {
+  readonly active: boolean;
+  routed(note: RoutingNote): void;
+}
+
 /**
  * The data path in one place: event → router → queue. A source's `emit` is `accept` (and its
  * `emitBatch` is `acceptBatch`): it resolves once the events' deliveries are in Redis, so the
@@ -26,6 +44,7 @@ export class Pipeline {
     private readonly router: Router,
     private readonly queues: DeliveryQueues,
     private readonly logger: Logger,
+    private readonly observer?: PipelineObserver,
   ) {}
 
   async accept(event: BridgeEvent): Promise<void> {
@@ -61,11 +80,14 @@ export class Pipeline {
     } catch (err) {
       const detail = itemFault(err, event);
       if (detail === undefined) throw err; // Redis (or unknown): the whole call fails, the source keeps its cursor
-      aside.push({ event, reason: 'unroutable', detail });
+      const unroutable: SetAside = { event, reason: 'unroutable', detail };
+      aside.push(unroutable);
+      if (this.observer?.active) this.observer.routed({ event, matched: 0, deliveries: [], setAside: [unroutable] });
       return;
     }
     for (const d of routed.deliveries) deliveries.push(d);
     for (const f of routed.unrendered) aside.push(renderFailure(f));
+    if (this.observer?.active) this.observer.routed({ event, matched: routed.matched, deliveries: routed.deliveries, setAside: routed.unrendered.map(renderFailure) });
     // No delivery also means throttled, deduplicated or grouped; only count events no route matched.
     if (routed.matched === 0) {
       unrouted.inc({ source: event.source, kind: event.kind });
