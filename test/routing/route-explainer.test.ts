@@ -87,7 +87,7 @@ describe('explain: the words for each way a route does not match', () => {
     expect(digest.id).toBe('mom:digest:grouped/mom:moment:1');
     expect(digest.time).toBe(new Date(NOW).toISOString());
     expect(digest.data).toMatchObject({ route: 'grouped', count: 1, group: { 'data.a': 'A1', 'data.none': null }, t: 'hr' });
-    expect((digest as { events: BridgeEvent[] }).events).toEqual([e]);
+    expect((digest as unknown as { events: BridgeEvent[] }).events).toEqual([e]);
   });
 
   it('a key template that fails on this event is shown as a render error, not thrown', () => {
