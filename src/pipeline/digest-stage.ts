@@ -52,7 +52,7 @@ export class DigestStage {
 
   /** Stops the timer; resolves once a flush in progress is over. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    clearInterval(this.timer);
     this.timer = undefined;
     await this.flushing;
   }

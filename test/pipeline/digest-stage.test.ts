@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../src/core/event.js';
-import { silentLogger } from '../../src/core/log.js';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger, type Logger } from '../../src/core/log.js';
 import { DigestStage, type DigestHandOver, type DigestSource } from '../../src/pipeline/digest-stage.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
@@ -141,6 +142,65 @@ describe('DigestStage flushes', () => {
       expect((await queues.depth()).sink!.waiting).toBe(1);
     } finally {
       await queues.close();
+    }
+  });
+});
+
+function capture(): { lines: Record<string, unknown>[]; logger: Logger } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ format: 'json', destination }) };
+}
+
+describe('DigestStage when things fail', () => {
+  it('a flush that fails (Redis down) is logged, and the next tick tries again, at the interval asked', async () => {
+    const { lines, logger } = capture();
+    let claims = 0;
+    const failing: DigestSource = {
+      grouping: true,
+      claimDue: () => {
+        claims++;
+        return Promise.reject(new Error('Connection is closed.'));
+      },
+      render: () => ({ deliveries: [], unrendered: [] }),
+      complete: () => Promise.resolve(),
+      reschedule: () => Promise.resolve(),
+    };
+    const stage = new DigestStage({ digests: failing, handOver: () => Promise.resolve(), logger, everyMs: 20 });
+    stage.start();
+    try {
+      await until(() => claims >= 3, 2000, 'three ticks at 20 ms');
+    } finally {
+      await stage.stop();
+    }
+    expect(lines.find((l) => l.msg === 'group digest flush failed; will retry')).toMatchObject({ level: 50, err: 'Connection is closed.' });
+  });
+
+  it('logs a failed hand-over with its route and size', async () => {
+    const { lines, logger } = capture();
+    const clock = { now: 2_000_000 };
+    const router = replica([grouped], clock, 'ds-log:');
+    await router.route(moment('z'));
+    clock.now += 31_000;
+    const stage = new DigestStage({ digests: router.digests, handOver: () => Promise.reject(new Error('queue down')), logger });
+    expect(await stage.flushDue()).toBe(0);
+    expect(lines.find((l) => l.msg === 'group digest hand-over failed; retrying shortly')).toMatchObject({ level: 50, route: 'g', events: 1, err: 'queue down' });
+  });
+
+  it('its timer does not keep the process alive', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const stage = new DigestStage({ digests: { grouping: true, claimDue: async () => [], render: () => ({ deliveries: [], unrendered: [] }), complete: async () => undefined, reschedule: async () => undefined }, handOver: async () => undefined, logger: silentLogger() });
+    stage.start();
+    try {
+      expect(timers()).toBe(before);
+    } finally {
+      await stage.stop();
     }
   });
 });
