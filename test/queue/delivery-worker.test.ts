@@ -9,6 +9,8 @@ import type { DeliveryQueues } from '../../src/queue/delivery-queues.js';
 import { queueName } from '../../src/queue/queue-names.js';
 import type { AttemptRecord, RoutedDelivery } from '../../src/queue/routed-delivery.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import type { Connector, Delivery, DeliveryResult, PayloadRenderer } from '../../connectors/connector.js';
+import { delivered } from '../../connectors/connector.js';
 import { ScriptedConnector } from '../helpers/scripted-connector.js';
 import { event, makeQueues, routed, until } from './queue-test-kit.js';
 
@@ -250,6 +252,77 @@ describe('DeliveryWorker outcomes: job state, attempt record, metrics, log line'
       level: 40,
       reason: 'the sink asked to wait 60000 ms, past retry.maxAge (5000 ms); last error: HTTP 429',
     });
+  });
+});
+
+/** A connector that ignores its abort signal: answers `delivered` after `ms`, whatever happens. */
+class DeafConnector implements Connector {
+  calls = 0;
+  constructor(private readonly ms: number) {}
+  renderer(): PayloadRenderer {
+    return { render: (e) => ({ id: e.id }) };
+  }
+  async deliver(_d: Delivery): Promise<DeliveryResult> {
+    this.calls++;
+    await new Promise((r) => setTimeout(r, this.ms));
+    return delivered();
+  }
+}
+
+const timerCount = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('DeliveryWorker bounds', () => {
+  it('latency is the age of the event in seconds', async () => {
+    const r = rig();
+    const d = { ...routed('aged', r.name), event: event('aged', new Date(Date.now() - 2000).toISOString()) };
+    await r.q.enqueue([d]);
+    await r.q.startWorkers();
+    await until(async () => (await r.state(d)) === 'completed');
+    const sum = await metric('mb_delivery_latency_seconds_sum', { connector: r.name });
+    expect(sum).toBeGreaterThanOrEqual(2);
+    expect(sum).toBeLessThan(30);
+  });
+
+  it('a negative Retry-After is no Retry-After: a plain retry with backoff', async () => {
+    const r = rig({ retry: { backoff: 10, maxBackoff: 10 } });
+    r.sink.script('moments:moment:neg', [{ do: 'retry', reason: 'odd', retryAfterMs: -5 }]);
+    const d = routed('neg', r.name);
+    await r.q.enqueue([d]);
+    await r.q.startWorkers();
+    await until(async () => (await r.state(d)) === 'completed');
+    expect(await counts(r.name)).toMatchObject({ retried: 1, rateLimited: 0, retry: 1 });
+    expect((await r.records(d))[0]).toMatchObject({ outcome: 'retry', reason: 'odd' });
+  });
+
+  it('the timeout ends an attempt even when the connector ignores its signal', async () => {
+    const deaf = new DeafConnector(3000);
+    const r = rig({ timeout: 100, retry: { maxAttempts: 1 } }, deaf as unknown as ScriptedConnector);
+    const d = routed('deaf', r.name);
+    const t0 = Date.now();
+    await r.q.enqueue([d]);
+    await r.q.startWorkers();
+    await until(async () => (await r.state(d)) === 'failed', 10_000);
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect((await r.records(d))[0]).toMatchObject({ outcome: 'gave-up', reason: 'attempt timed out after 100 ms' });
+  });
+
+  it('leaves no attempt timer behind: many deliveries, no more timers than one', async () => {
+    const r = rig({ timeout: 60_000 });
+    await r.q.startWorkers();
+    await r.q.enqueue([routed('t0', r.name)]);
+    await until(() => r.sink.deliveredIds.size === 1);
+    const one = timerCount();
+    await r.q.enqueue(Array.from({ length: 30 }, (_, i) => routed(`t${i + 1}`, r.name)));
+    await until(() => r.sink.deliveredIds.size === 31);
+    expect(timerCount() - one).toBeLessThan(10);
+  });
+
+  it('a stop within the grace leaves no grace timer running', async () => {
+    const r = rig();
+    const before = timerCount();
+    await r.q.startWorkers();
+    await r.q.stopWorkers(120_000);
+    expect(timerCount()).toBeLessThanOrEqual(before);
   });
 });
 
