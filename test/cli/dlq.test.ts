@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,10 @@ const sink = new ScriptedConnector();
 beforeAll(async () => {
   redis = await startTestRedis();
   // Inside the package (so `node --import tsx` resolves), but with no config.yaml or config.example.yaml.
-  bare = mkdtempSync(join(fileURLToPath(new URL('../../.data/', import.meta.url)), 'mb-dlq-cli-'));
+  // .data/ is git-ignored, so a fresh clone does not have it.
+  const data = fileURLToPath(new URL('../../.data/', import.meta.url));
+  mkdirSync(data, { recursive: true });
+  bare = mkdtempSync(join(data, 'mb-dlq-cli-'));
   for (const n of [1, 2, 3]) sink.script(`moments:moment:${n}`, [{ do: 'permanent', reason: `refused ${n}` }]);
   queues = makeQueues(redis.url, 'ops', { hooks: { connector: sink } });
   await queues.enqueue([routed(1, 'hooks'), routed(2, 'hooks'), routed(3, 'hooks')]);
@@ -28,7 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await queues.close();
+  await queues?.close();
   await redis.stop();
   rmSync(bare, { recursive: true, force: true });
 });
