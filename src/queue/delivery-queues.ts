@@ -1,3 +1,11 @@
+/*
+ * One concept at ~360 lines: the producer side of delivery. `enqueue` is long because its checks
+ * (unknown connector, repeat in the batch, unserializable, too large, already queued) and the
+ * one-round-trip duplicate check must see the same batch in one pass; the rest (worker start and
+ * stop, depth, close) is the lifecycle of the same queues and connections. The parts that stand
+ * alone already live beside it: options (queue-options.ts), the worker (delivery-worker.ts),
+ * quarantine (set-aside.ts), ids (delivery-id.ts), dead letters (dead-letters.ts).
+ */
 import { Queue, type JobsOptions, type KeepJobs } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Connector } from '../../connectors/connector.js';

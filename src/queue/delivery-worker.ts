@@ -1,3 +1,9 @@
+/*
+ * One concept at ~310 lines: one attempt of one delivery and what BullMQ makes of its result
+ * (backoff, queue-wide pause on Retry-After, dead letter, stalled-job crash limit), plus the
+ * in-flight set that shutdown aborts; all of it shares the worker's state. The retry decision
+ * itself is backoff.ts, batching batcher.ts, reason bounding bounded-reason.ts.
+ */
 import { DelayedError, UnrecoverableError, Worker, type Job, type KeepJobs, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { retryable, type Connector, type Delivery, type DeliveryResult } from '../../connectors/connector.js';

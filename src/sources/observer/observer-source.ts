@@ -1,3 +1,8 @@
+/*
+ * One concept at ~320 lines: the observer source's lifecycle (connect, open frames, reconnect,
+ * stop) and its hand-off of rows in order. Frames, call discovery, the admin poller, row identity
+ * and the client are their own files; what is left shares the connection's state.
+ */
 import { RedisEpoch } from '../shared/redis-epoch.js';
 import { RetryBackoff } from '../shared/retry-backoff.js';
 import { counter } from '../../core/metrics.js';

@@ -1,3 +1,9 @@
+/*
+ * One concept at ~310 lines: the state machine of one AppSync real-time socket (connect, ack,
+ * keep-alive watchdog, reconnect, re-subscribe) — its transitions share the socket's state. Wire
+ * messages are realtime-messages.ts, options realtime-options.ts, error bookkeeping
+ * realtime-problems.ts, the subscription table realtime-subscriptions.ts.
+ */
 import { EventEmitter } from 'node:events';
 import { WebSocket, type RawData } from 'ws';
 import { counter } from '../../../core/metrics.js';
