@@ -11,7 +11,8 @@ export default {
   forbidden: [
     {
       name: 'core-is-a-leaf',
-      comment: 'src/core/ (event, errors, log, metrics, durations, backoff, secrets) is what every layer uses, so it uses none of them: only itself and packages.',
+      comment:
+        'src/core/ (event, errors, log, metrics, durations, backoff, secrets) is what every layer uses, so it uses none of them: only itself and packages.',
       severity: 'error',
       from: { path: '^src/core/' },
       to: { path: '^(src|connectors|simulators|bin)/', pathNot: '^src/core/' },
@@ -32,7 +33,8 @@ export default {
     },
     {
       name: 'connectors-not-to-config',
-      comment: 'Config assembles its schema from the connector registry, so connectors never reach back into src/config/: the field helpers (secretString, durationMsField) and ConfigIssue live in src/core/.',
+      comment:
+        'Config assembles its schema from the connector registry, so connectors never reach back into src/config/: the field helpers (secretString, durationMsField) and ConfigIssue live in src/core/.',
       severity: 'error',
       from: { path: '^connectors/' },
       to: { path: '^src/config/' },

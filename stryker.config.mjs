@@ -7,7 +7,12 @@ import { readFileSync } from 'node:fs';
 const scopes = JSON.parse(readFileSync(new URL('./stryker/scopes.json', import.meta.url), 'utf8'));
 const file = process.env.MUTATE_FILE;
 // Same slug as incrementalFileOf() in scripts/mutate.ts; a line range (`file.ts:120-130`) is part of it.
-const slug = file ? file.replace(/\.ts(?=:|$)/, '').replaceAll('/', '-').replace(':', '-L') : 'all';
+const slug = file
+  ? file
+      .replace(/\.ts(?=:|$)/, '')
+      .replaceAll('/', '-')
+      .replace(':', '-L')
+  : 'all';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

@@ -19,7 +19,17 @@
 import { createHash } from 'node:crypto';
 import { startMomentsSimulator } from '../simulators/moments/moments-simulator.js';
 import { startWebhookReceiver } from '../simulators/sinks/webhook/webhook-receiver.js';
-import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
+import {
+  freePort,
+  momentsSourceConfig,
+  NOOP_CONNECTOR,
+  publishMoments,
+  startBenchRedis,
+  startBridge,
+  useCompiledBridge,
+  writeBridgeConfig,
+  type BenchRedis,
+} from './lib/bridge-rig.js';
 import { flag, machine, median, printJson, processCpuMs, rate, round2, waitFor } from './lib/measure.js';
 import { rawBullmq, type RawBullmqResult } from './lib/raw-bullmq.js';
 
@@ -98,7 +108,16 @@ async function rawRun(prefix: string, withOptions: boolean): Promise<RawRun> {
     concurrency: CONCURRENCY,
     prefix,
     overlap: true,
-    data: (i) => ({ event: { id: `moments:moment:e2e-${i}`, source: 'moments', kind: 'moment', time: new Date().toISOString(), data: { publicId: `e2e-${i}`, athleteId: `athlete-${i % 40}`, moment: 'athlete heart rate at 181 bpm (> 170)' } }, payload: { id: `moments:moment:e2e-${i}` } }),
+    data: (i) => ({
+      event: {
+        id: `moments:moment:e2e-${i}`,
+        source: 'moments',
+        kind: 'moment',
+        time: new Date().toISOString(),
+        data: { publicId: `e2e-${i}`, athleteId: `athlete-${i % 40}`, moment: 'athlete heart rate at 181 bpm (> 170)' },
+      },
+      payload: { id: `moments:moment:e2e-${i}` },
+    }),
     ...(withOptions
       ? {
           defaultJobOptions: { attempts: 1000, backoff: { type: 'bridge' }, stackTraceLimit: 1 },
@@ -111,7 +130,10 @@ async function rawRun(prefix: string, withOptions: boolean): Promise<RawRun> {
       : {}),
   });
   const bench = process.cpuUsage(cpu0.bench);
-  return { ...result, cpuUsPerDelivery: { benchProcess: perDelivery((bench.user + bench.system) / 1000), redis: perDelivery((await redis.cpuMs()) - cpu0.redis) } };
+  return {
+    ...result,
+    cpuUsPerDelivery: { benchProcess: perDelivery((bench.user + bench.system) / 1000), redis: perDelivery((await redis.cpuMs()) - cpu0.redis) },
+  };
 }
 
 /** The median run of a path (by deliveries/s), so its fields stay consistent with each other. */
@@ -133,11 +155,23 @@ try {
     // Each round's data is done with: keep Redis small so later rounds are not slowed by it.
     await redis.client.flushall();
   }
-  const raw = medianRun(rounds.map((r) => r.raw), (r) => r.endToEndPerSec);
-  const rawWithOptions = medianRun(rounds.map((r) => r.rawWithOptions), (r) => r.endToEndPerSec);
+  const raw = medianRun(
+    rounds.map((r) => r.raw),
+    (r) => r.endToEndPerSec,
+  );
+  const rawWithOptions = medianRun(
+    rounds.map((r) => r.rawWithOptions),
+    (r) => r.endToEndPerSec,
+  );
   const noopVsRawWithOptions = round2(median(rounds.map((r) => r.noop.deliveriesPerSec / r.rawWithOptions.endToEndPerSec)));
-  const noop = medianRun(rounds.map((r) => r.noop), (r) => r.deliveriesPerSec);
-  const http = medianRun(rounds.map((r) => r.http), (r) => r.deliveriesPerSec);
+  const noop = medianRun(
+    rounds.map((r) => r.noop),
+    (r) => r.deliveriesPerSec,
+  );
+  const http = medianRun(
+    rounds.map((r) => r.http),
+    (r) => r.deliveriesPerSec,
+  );
   const noopVsRaw = round2(median(rounds.map((r) => r.noop.deliveriesPerSec / r.raw.endToEndPerSec)));
   const httpVsRaw = round2(median(rounds.map((r) => r.http.deliveriesPerSec / r.raw.endToEndPerSec)));
   printJson({
@@ -151,7 +185,13 @@ try {
     bridge: { noop, http },
     ratio: { noopVsRaw, httpVsRaw, noopVsRawWithBridgeJobOptions: noopVsRawWithOptions },
     goal: { noopVsRaw: 0.8, met: noopVsRaw >= 0.8 },
-    samples: rounds.map((r) => ({ rawPerSec: r.raw.endToEndPerSec, rawWithOptionsPerSec: r.rawWithOptions.endToEndPerSec, noopPerSec: r.noop.deliveriesPerSec, httpPerSec: r.http.deliveriesPerSec, noopVsRaw: round2(r.noop.deliveriesPerSec / r.raw.endToEndPerSec) })),
+    samples: rounds.map((r) => ({
+      rawPerSec: r.raw.endToEndPerSec,
+      rawWithOptionsPerSec: r.rawWithOptions.endToEndPerSec,
+      noopPerSec: r.noop.deliveriesPerSec,
+      httpPerSec: r.http.deliveriesPerSec,
+      noopVsRaw: round2(r.noop.deliveriesPerSec / r.raw.endToEndPerSec),
+    })),
   });
 } finally {
   await redis.stop();

@@ -13,7 +13,16 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMomentsSimulator } from '../simulators/moments/moments-simulator.js';
-import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig } from './lib/bridge-rig.js';
+import {
+  freePort,
+  momentsSourceConfig,
+  NOOP_CONNECTOR,
+  publishMoments,
+  startBenchRedis,
+  startBridge,
+  useCompiledBridge,
+  writeBridgeConfig,
+} from './lib/bridge-rig.js';
 import { heapGrowth, heapTop, summarizeHeapSnapshot, type HeapBucket } from './lib/heap-summary.js';
 import { InspectorProbe, type HeapFigures } from './lib/inspector-probe.js';
 import { flag, machine, printJson, sleep, waitFor } from './lib/measure.js';
@@ -26,7 +35,13 @@ const AT = (atArg >= 0 ? process.argv[atArg + 1]! : '50000,150000').split(',').m
 const KEEP = process.argv.includes('--keep');
 const MiB = 2 ** 20;
 const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
-const figures = (m: HeapFigures) => ({ rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers) });
+const figures = (m: HeapFigures) => ({
+  rssMiB: mib(m.rss),
+  heapUsedMiB: mib(m.heapUsed),
+  heapTotalMiB: mib(m.heapTotal),
+  externalMiB: mib(m.external),
+  arrayBuffersMiB: mib(m.arrayBuffers),
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'mb-heap-'));
 useCompiledBridge();
@@ -64,11 +79,16 @@ try {
   });
   let maxBacklog = 0;
   for (const at of AT) {
-    await waitFor(async () => {
-      const d = await delivered();
-      maxBacklog = Math.max(maxBacklog, published - d);
-      return d >= at;
-    }, 3_600_000, `${at} deliveries`, 500);
+    await waitFor(
+      async () => {
+        const d = await delivered();
+        maxBacklog = Math.max(maxBacklog, published - d);
+        return d >= at;
+      },
+      3_600_000,
+      `${at} deliveries`,
+      500,
+    );
     const d = await delivered();
     const snapFile = join(dir, `at-${at}.heapsnapshot`);
     const m = await afterGc();
@@ -83,11 +103,16 @@ try {
   const b0 = await delivered();
   const burstLoad = publishMoments(sim, BURST, Infinity, (i) => ({ publicId: `burst-${i}`, athleteId: i % 40 }));
   let peak: HeapFigures | undefined;
-  await waitFor(async () => {
-    const m = await probe.memoryUsage();
-    if (!peak || m.heapUsed > peak.heapUsed) peak = m;
-    return (await delivered()) - b0 >= BURST;
-  }, 3_600_000, `${BURST} burst deliveries`, 1000);
+  await waitFor(
+    async () => {
+      const m = await probe.memoryUsage();
+      if (!peak || m.heapUsed > peak.heapUsed) peak = m;
+      return (await delivered()) - b0 >= BURST;
+    },
+    3_600_000,
+    `${BURST} burst deliveries`,
+    1000,
+  );
   await burstLoad;
   await sleep(2000);
   const burstDrainedNoGc = { ...figures(await probe.memoryUsage()), rssBy: rssByMapping(bridge.pid) };

@@ -25,7 +25,13 @@ function event(i: number): BridgeEvent {
     source: 'moments',
     kind: 'moment',
     time: new Date().toISOString(),
-    data: { publicId: `m-${i}`, athleteId: `a-${i % 50}`, eventId: 7, moment: `Heart rate above 180 for athlete a-${i % 50}`, matches: [{ metric: 'heartrate', subMetric: 'bpm', value: 181 }] },
+    data: {
+      publicId: `m-${i}`,
+      athleteId: `a-${i % 50}`,
+      eventId: 7,
+      moment: `Heart rate above 180 for athlete a-${i % 50}`,
+      matches: [{ metric: 'heartrate', subMetric: 'bpm', value: 181 }],
+    },
   };
 }
 
@@ -50,7 +56,13 @@ async function main(): Promise<void> {
     partitionKey: '{{ data.athleteId }}',
   });
   // The connector does not touch Redis; the bench needs none.
-  const connector = (await kinesisConnector.create(config, { name: 'bench', redis: undefined as unknown as Redis, keyPrefix: 'mb:', logger: silentLogger(), configDir: '.' })) as KinesisConnector;
+  const connector = (await kinesisConnector.create(config, {
+    name: 'bench',
+    redis: undefined as unknown as Redis,
+    keyPrefix: 'mb:',
+    logger: silentLogger(),
+    configDir: '.',
+  })) as KinesisConnector;
   const renderer = connector.renderer();
   const maxSize = connector.defaults.batch?.maxSize ?? 500;
   const windowMs = parseDuration(connector.defaults.batch?.window ?? '100ms');
@@ -75,21 +87,26 @@ async function main(): Promise<void> {
       const batch = pending.splice(0, maxSize);
       inFlight += 1;
       batches += 1;
-      void connector.deliverBatch(batch.map((b) => b.delivery), signal).then((results) => {
-        inFlight -= 1;
-        const now = performance.now();
-        results.forEach((r, i) => {
-          if (r.status === 'delivered') {
-            deliveredCount += 1;
-            latencies.push(now - batch[i]!.offeredAt);
-          } else {
-            // Offer it again, as the queue would.
-            retried += 1;
-            pending.push(batch[i]!);
-          }
+      void connector
+        .deliverBatch(
+          batch.map((b) => b.delivery),
+          signal,
+        )
+        .then((results) => {
+          inFlight -= 1;
+          const now = performance.now();
+          results.forEach((r, i) => {
+            if (r.status === 'delivered') {
+              deliveredCount += 1;
+              latencies.push(now - batch[i]!.offeredAt);
+            } else {
+              // Offer it again, as the queue would.
+              retried += 1;
+              pending.push(batch[i]!);
+            }
+          });
+          flush();
         });
-        flush();
-      });
     }
   };
 
@@ -98,7 +115,10 @@ async function main(): Promise<void> {
       const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE));
       while (offered < due) {
         const e = event(offered);
-        pending.push({ delivery: { id: `job-${offered}`, event: e, route: 'bench', connector: 'bench', payload: renderer.render(e) as KinesisPayload, attempt: 1 }, offeredAt: performance.now() });
+        pending.push({
+          delivery: { id: `job-${offered}`, event: e, route: 'bench', connector: 'bench', payload: renderer.render(e) as KinesisPayload, attempt: 1 },
+          offeredAt: performance.now(),
+        });
         offered += 1;
       }
       flush();

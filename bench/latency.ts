@@ -22,7 +22,16 @@ import { Queue } from 'bullmq';
 import type { DeliveryJobData } from '../src/queue/routed-delivery.js';
 import { startMomentsSimulator } from '../simulators/moments/moments-simulator.js';
 import { startSlackApiServer } from '../simulators/sinks/slack/slack-api-server.js';
-import { freePort, momentsSourceConfig, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
+import {
+  freePort,
+  momentsSourceConfig,
+  publishMoments,
+  startBenchRedis,
+  startBridge,
+  useCompiledBridge,
+  writeBridgeConfig,
+  type BenchRedis,
+} from './lib/bridge-rig.js';
 import { flag, machine, percentile, printJson, rate, waitFor } from './lib/measure.js';
 
 const SECONDS = flag('seconds', 5);
@@ -31,7 +40,6 @@ const RATES = (ratesArg >= 0 ? process.argv[ratesArg + 1]! : '500,2000').split('
 const WARMUP_SECONDS = flag('warmup', 3);
 const STAGES = process.argv.includes('--stages');
 const TIMELINE = process.argv.includes('--timeline');
-
 
 /**
  * An idle child process that sets 1 ms timers for `ms` and reports how late they fired (p99, max):
@@ -68,7 +76,17 @@ async function atRate(redis: BenchRedis, perSecond: number) {
     keyPrefix: `lat${perSecond}`,
     port,
     sources: { moments: momentsSourceConfig(sim) },
-    connectors: { ops: { type: 'slack', token: 'xoxb-bench', apiUrl: slack.url, channel: '#ops', text: '{{ data.publicId }} {{ data.moment }}', concurrency: 50, rateLimit: { max: 1_000_000, duration: '1s' } } },
+    connectors: {
+      ops: {
+        type: 'slack',
+        token: 'xoxb-bench',
+        apiUrl: slack.url,
+        channel: '#ops',
+        text: '{{ data.publicId }} {{ data.moment }}',
+        concurrency: 50,
+        rateLimit: { max: 1_000_000, duration: '1s' },
+      },
+    },
     routes: [{ name: 'all-moments', match: { kind: 'moment' }, to: ['ops'] }],
   });
   const bridge = await startBridge(file, port);
@@ -90,7 +108,8 @@ async function atRate(redis: BenchRedis, perSecond: number) {
     let sourceCaughtUpMs: number | undefined;
     await waitFor(
       async () => {
-        if (sourceCaughtUpMs === undefined && (await redis.client.zcard(`lat${perSecond}:source:moments:seen`)) >= warm + total) sourceCaughtUpMs = Math.round(performance.now() - afterPublish);
+        if (sourceCaughtUpMs === undefined && (await redis.client.zcard(`lat${perSecond}:source:moments:seen`)) >= warm + total)
+          sourceCaughtUpMs = Math.round(performance.now() - afterPublish);
         return slack.received.length >= warm + total;
       },
       120_000,
@@ -114,12 +133,22 @@ async function atRate(redis: BenchRedis, perSecond: number) {
         buckets.set(b, Math.max(buckets.get(b) ?? 0, m.receivedAt - at));
       }
       // With --node-options "--require <file calling v8.setFlagsFromString('--trace-gc')>": the bridge's GCs.
-      const gcLines = bridge.cli.output().split('\n').filter((l) => /Scavenge|Mark-Compact/.test(l));
+      const gcLines = bridge.cli
+        .output()
+        .split('\n')
+        .filter((l) => /Scavenge|Mark-Compact/.test(l));
       if (gcLines.length > 0) console.error(gcLines.join('\n'));
       console.error(`worst latency (ms) per 100 ms of publishing, at ${perSecond}/s:`);
-      console.error([...buckets].sort((a, b) => a[0] - b[0]).map(([b, v]) => `${b}:${v}`).join(' '));
+      console.error(
+        [...buckets]
+          .sort((a, b) => a[0] - b[0])
+          .map(([b, v]) => `${b}:${v}`)
+          .join(' '),
+      );
     }
-    const stages = STAGES ? await stageSplit(redis, `lat${perSecond}`, published, new Map(slack.received.map((m) => [m.text?.split(' ')[0] ?? '', m.receivedAt]))) : undefined;
+    const stages = STAGES
+      ? await stageSplit(redis, `lat${perSecond}`, published, new Map(slack.received.map((m) => [m.text?.split(' ')[0] ?? '', m.receivedAt])))
+      : undefined;
     return {
       offeredPerSec: perSecond,
       achievedPublishPerSec: rate(warm + total, pub.elapsedMs),

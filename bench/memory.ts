@@ -18,7 +18,17 @@
  * Usage: tsx bench/memory.ts [--events 200000] [--minutes 1] [--rate 1000] [--dedup-ttl-s 0]
  */
 import { startMomentsSimulator } from '../simulators/moments/moments-simulator.js';
-import { freePort, momentsSourceConfig, NOOP_CONNECTOR, publishMoments, startBenchRedis, startBridge, useCompiledBridge, writeBridgeConfig, type BenchRedis } from './lib/bridge-rig.js';
+import {
+  freePort,
+  momentsSourceConfig,
+  NOOP_CONNECTOR,
+  publishMoments,
+  startBenchRedis,
+  startBridge,
+  useCompiledBridge,
+  writeBridgeConfig,
+  type BenchRedis,
+} from './lib/bridge-rig.js';
 import { InspectorProbe } from './lib/inspector-probe.js';
 import { flag, machine, printJson, rate, sleep, slope, waitFor } from './lib/measure.js';
 import { rssByMapping } from './lib/process-memory.js';
@@ -97,14 +107,19 @@ try {
   let peakRss = 0;
   let peakHeap = 0;
   let lastHeapAt = 0;
-  await waitFor(async () => {
-    peakRss = Math.max(peakRss, bridge.rss());
-    if (performance.now() - lastHeapAt > 2000) {
-      lastHeapAt = performance.now();
-      peakHeap = Math.max(peakHeap, (await probe.memoryUsage()).heapUsed);
-    }
-    return (await delivered()) >= EVENTS;
-  }, 3_600_000, `${EVENTS} deliveries`, 250);
+  await waitFor(
+    async () => {
+      peakRss = Math.max(peakRss, bridge.rss());
+      if (performance.now() - lastHeapAt > 2000) {
+        lastHeapAt = performance.now();
+        peakHeap = Math.max(peakHeap, (await probe.memoryUsage()).heapUsed);
+      }
+      return (await delivered()) >= EVENTS;
+    },
+    3_600_000,
+    `${EVENTS} deliveries`,
+    250,
+  );
   const publish = await load;
   const loadMs = performance.now() - t0;
   await sleep(2000);
@@ -139,7 +154,13 @@ try {
   while (performance.now() - s0 < soakMs) {
     await sleep(SAMPLE_MS);
     const h = await liveHeap();
-    samples.push({ minute: (performance.now() - s0) / 60_000, rssMiB: mib(bridge.rss()), liveHeapMiB: mib(h), redisMiB: mib(await redis.usedMemory()), backlog: published - ((await delivered()) - base) });
+    samples.push({
+      minute: (performance.now() - s0) / 60_000,
+      rssMiB: mib(bridge.rss()),
+      liveHeapMiB: mib(h),
+      redisMiB: mib(await redis.usedMemory()),
+      backlog: published - ((await delivered()) - base),
+    });
   }
   const soakPublish = await soak;
   const steady = samples.slice(Math.floor(samples.length / 5));

@@ -28,7 +28,13 @@ const RETENTION = { count: 1000, age: 3600 };
 
 function event(i: number): BridgeEvent {
   // ≈ 200 bytes of event data, like a small moment.
-  return { id: `moments:moment:${i}`, source: 'moments', kind: 'moment', time: new Date().toISOString(), data: { publicId: `m-${i}`, athleteId: 'a-17', value: 181, note: 'x'.repeat(90) } };
+  return {
+    id: `moments:moment:${i}`,
+    source: 'moments',
+    kind: 'moment',
+    time: new Date().toISOString(),
+    data: { publicId: `m-${i}`, athleteId: 'a-17', value: 181, note: 'x'.repeat(90) },
+  };
 }
 
 interface Run {
@@ -56,7 +62,13 @@ async function withCpu(admin: Redis, fn: () => Promise<{ enqueuePerSec: number; 
 }
 
 async function raw(url: string, round: number): Promise<{ enqueuePerSec: number; processPerSec: number }> {
-  const r = await rawBullmq(url, { jobs: JOBS, concurrency: CONCURRENCY, prefix: `rawbench${round}`, chunk: CHUNK, data: (i) => ({ event: event(i), payload: { text: `moment ${i}` } }) });
+  const r = await rawBullmq(url, {
+    jobs: JOBS,
+    concurrency: CONCURRENCY,
+    prefix: `rawbench${round}`,
+    chunk: CHUNK,
+    data: (i) => ({ event: event(i), payload: { text: `moment ${i}` } }),
+  });
   return { enqueuePerSec: r.enqueuePerSec, processPerSec: r.processPerSec };
 }
 
@@ -78,7 +90,12 @@ async function bridge(url: string, round: number): Promise<{ enqueuePerSec: numb
   });
   const t0 = performance.now();
   for (let i = 0; i < JOBS; i += CHUNK) {
-    const batch: RoutedDelivery[] = Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => ({ event: event(i + k), route: 'r', connector: 'noop', payload: { text: `moment ${i + k}` } }));
+    const batch: RoutedDelivery[] = Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => ({
+      event: event(i + k),
+      route: 'r',
+      connector: 'noop',
+      payload: { text: `moment ${i + k}` },
+    }));
     await queues.enqueue(batch);
   }
   const enqueueMs = performance.now() - t0;

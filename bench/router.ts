@@ -20,7 +20,7 @@ const SIZES = [1, 100, 1000];
 // ── A realistic mix: 70 % moments over 300 trigger names (a third unrouted), 20 % call rows, 10 % trigger changes.
 function makeEvents(n: number): BridgeEvent[] {
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const events: BridgeEvent[] = [];
   for (let i = 0; i < n; i++) {
     const r = rnd();
@@ -32,12 +32,32 @@ function makeEvents(n: number): BridgeEvent[] {
         source: 'moments',
         kind: 'moment',
         time: '2025-03-04T10:00:00.000Z',
-        data: { publicId: `m${i}`, athleteId: `a-${i % 40}`, eventId: 7, triggerName: `Trigger ${t}`, value, moment: `HR ${value} for athlete ${i % 40}`, matches: [{ metric: 'heartrate', subMetric: 'bpm', value }] },
+        data: {
+          publicId: `m${i}`,
+          athleteId: `a-${i % 40}`,
+          eventId: 7,
+          triggerName: `Trigger ${t}`,
+          value,
+          moment: `HR ${value} for athlete ${i % 40}`,
+          matches: [{ metric: 'heartrate', subMetric: 'bpm', value }],
+        },
       });
     } else if (r < 0.9) {
-      events.push({ id: `calls:observer.row:r${i}`, source: 'calls', kind: 'observer.row', time: '2025-03-04T10:00:00.000Z', data: { frame: 'callSnapshots', callId: `c${i % 50}`, packetLossPct: rnd() * 10 } });
+      events.push({
+        id: `calls:observer.row:r${i}`,
+        source: 'calls',
+        kind: 'observer.row',
+        time: '2025-03-04T10:00:00.000Z',
+        data: { frame: 'callSnapshots', callId: `c${i % 50}`, packetLossPct: rnd() * 10 },
+      });
     } else {
-      events.push({ id: `moments:trigger.created:t${i}`, source: 'moments', kind: 'trigger.created', time: '2025-03-04T10:00:00.000Z', data: { publicId: `t${i}`, name: `Trigger ${i % 300}` } });
+      events.push({
+        id: `moments:trigger.created:t${i}`,
+        source: 'moments',
+        kind: 'trigger.created',
+        time: '2025-03-04T10:00:00.000Z',
+        data: { publicId: `t${i}`, name: `Trigger ${i % 300}` },
+      });
     }
   }
   return events;
@@ -104,7 +124,16 @@ function celOnlyRoutes(n: number): RouteConfigInput[] {
 }
 
 const lazyRedis = new Redis({ lazyConnect: true, enableOfflineQueue: false });
-const connectors = new Map([['slack', new CollectConnector({ channel: '#ops', text: '{{ data.triggerName }}: {{ data.moment | mrkdwn }} ({{ data.value | number: 1 }})', athlete: '{{ data.athleteId }}' })]]);
+const connectors = new Map([
+  [
+    'slack',
+    new CollectConnector({
+      channel: '#ops',
+      text: '{{ data.triggerName }}: {{ data.moment | mrkdwn }} ({{ data.value | number: 1 }})',
+      athlete: '{{ data.athleteId }}',
+    }),
+  ],
+]);
 const compile = (routes: RouteConfigInput[]) =>
   Router.compile(
     routes.map((r) => routeSchema.parse(r)),

@@ -46,20 +46,35 @@ type Json = Record<string, any>;
 function summary(results: Record<string, Json>): string[][] {
   const rows: string[][] = [['bench', 'figure', 'value', 'goal']];
   const r = results;
-  if (r.router?.results) for (const [size, row] of Object.entries(r.router.results as Record<string, Json>)) rows.push(['router', `match-only, ${size} (events/s)`, String(row.matchOnly), size === '100 routes' ? '≥ 1,000,000' : '']);
+  if (r.router?.results)
+    for (const [size, row] of Object.entries(r.router.results as Record<string, Json>))
+      rows.push(['router', `match-only, ${size} (events/s)`, String(row.matchOnly), size === '100 routes' ? '≥ 1,000,000' : '']);
   if (r.queue?.ratio) rows.push(['queue', 'process vs raw BullMQ (ratio)', String(r.queue.ratio.process), '≥ 0.8']);
-  if (r.kinesis && !r.kinesis.error) rows.push(['kinesis', 'records/s', String(r.kinesis.recordsPerSecond ?? r.kinesis.recordsPerSec ?? JSON.stringify(r.kinesis).slice(0, 60)), '']);
+  if (r.kinesis && !r.kinesis.error)
+    rows.push(['kinesis', 'records/s', String(r.kinesis.recordsPerSecond ?? r.kinesis.recordsPerSec ?? JSON.stringify(r.kinesis).slice(0, 60)), '']);
   if (r.e2e?.ratio) {
     rows.push(['e2e', 'raw BullMQ end to end (jobs/s)', String(r.e2e.rawBullmq.endToEndPerSec), '']);
     rows.push(['e2e', 'bridge → no-op (deliveries/s)', String(r.e2e.bridge.noop.deliveriesPerSec), '']);
     rows.push(['e2e', 'bridge → local HTTP (deliveries/s)', String(r.e2e.bridge.http.deliveriesPerSec), '']);
     rows.push(['e2e', 'no-op vs raw (ratio)', String(r.e2e.ratio.noopVsRaw), '≥ 0.8']);
   }
-  for (const x of (r.latency?.results ?? []) as Json[]) rows.push(['latency', `p50/p95/p99 ms at ${x.offeredPerSec}/s`, `${x.ms.p50}/${x.ms.p95}/${x.ms.p99}`, x.offeredPerSec === 500 ? 'p99 < 25' : '']);
-  for (const x of (r['scale-out']?.results ?? []) as Json[]) rows.push(['scale-out', `${x.replicas} replica(s), 20 ms sink (deliveries/s)`, `${x.deliveriesPerSec} (×${x.speedup})`, '']);
+  for (const x of (r.latency?.results ?? []) as Json[])
+    rows.push(['latency', `p50/p95/p99 ms at ${x.offeredPerSec}/s`, `${x.ms.p50}/${x.ms.p95}/${x.ms.p99}`, x.offeredPerSec === 500 ? 'p99 < 25' : '']);
+  for (const x of (r['scale-out']?.results ?? []) as Json[])
+    rows.push(['scale-out', `${x.replicas} replica(s), 20 ms sink (deliveries/s)`, `${x.deliveriesPerSec} (×${x.speedup})`, '']);
   if (r.memory?.afterEvents) {
-    rows.push(['memory', `after ${r.memory.afterEvents.events} events: RSS / Redis MiB`, `${r.memory.afterEvents.rssMiB} / ${r.memory.afterEvents.redisMiB}`, '']);
-    rows.push(['memory', `soak ${r.memory.soak.minutes} min @ ${r.memory.soak.offeredPerSec}/s slope RSS / live heap MiB/min`, `${r.memory.soak.slope.rssMiBPerMin} / ${r.memory.soak.slope.liveHeapMiBPerMin}`, '≈ 0']);
+    rows.push([
+      'memory',
+      `after ${r.memory.afterEvents.events} events: RSS / Redis MiB`,
+      `${r.memory.afterEvents.rssMiB} / ${r.memory.afterEvents.redisMiB}`,
+      '',
+    ]);
+    rows.push([
+      'memory',
+      `soak ${r.memory.soak.minutes} min @ ${r.memory.soak.offeredPerSec}/s slope RSS / live heap MiB/min`,
+      `${r.memory.soak.slope.rssMiBPerMin} / ${r.memory.soak.slope.liveHeapMiBPerMin}`,
+      '≈ 0',
+    ]);
     rows.push(['memory', `soak slope Redis MiB/min (grows until the dedup windows expire)`, `${r.memory.soak.slope.redisMiBPerMin}`, '']);
   }
   return rows;

@@ -28,12 +28,29 @@ async function round(redis: BenchRedis, replicas: number) {
   const ports = await Promise.all(Array.from({ length: replicas }, () => freePort()));
   const bridges: BridgeProcess[] = [];
   const redisClient = redis.client;
-  const connector = await webhookConnector.create(webhookConnector.configSchema.parse(hook), { name: 'hook', redis: redisClient, keyPrefix: `${keyPrefix}:`, logger: silentLogger(), configDir: '.' });
-  const queues = new DeliveryQueues({ connection: redis.url, prefix: keyPrefix, connectors: new Map([['hook', { connector, options: { concurrency: CONCURRENCY } }]]), logger: silentLogger() });
+  const connector = await webhookConnector.create(webhookConnector.configSchema.parse(hook), {
+    name: 'hook',
+    redis: redisClient,
+    keyPrefix: `${keyPrefix}:`,
+    logger: silentLogger(),
+    configDir: '.',
+  });
+  const queues = new DeliveryQueues({
+    connection: redis.url,
+    prefix: keyPrefix,
+    connectors: new Map([['hook', { connector, options: { concurrency: CONCURRENCY } }]]),
+    logger: silentLogger(),
+  });
   try {
     // Replicas start one after another (tsx start-up is CPU-heavy on two cores).
     for (const port of ports) {
-      const { file } = writeBridgeConfig({ redisUrl: redis.url, keyPrefix, port, connectors: { hook: { ...hook, concurrency: CONCURRENCY } }, routes: [{ name: 'all', to: ['hook'] }] });
+      const { file } = writeBridgeConfig({
+        redisUrl: redis.url,
+        keyPrefix,
+        port,
+        connectors: { hook: { ...hook, concurrency: CONCURRENCY } },
+        routes: [{ name: 'all', to: ['hook'] }],
+      });
       bridges.push(await startBridge(file, port, { noSources: true }));
     }
     const render = connector.renderer();
@@ -41,14 +58,27 @@ async function round(redis: BenchRedis, replicas: number) {
     for (let i = 0; i < JOBS; i += 500) {
       await queues.enqueue(
         Array.from({ length: Math.min(500, JOBS - i) }, (_, k) => {
-          const event: BridgeEvent = { id: `moments:moment:scale-${i + k}`, source: 'moments', kind: 'moment', time: new Date().toISOString(), data: { athleteId: `athlete-${(i + k) % 40}` } };
+          const event: BridgeEvent = {
+            id: `moments:moment:scale-${i + k}`,
+            source: 'moments',
+            kind: 'moment',
+            time: new Date().toISOString(),
+            data: { athleteId: `athlete-${(i + k) % 40}` },
+          };
           return { event, route: 'all', connector: 'hook', payload: render.render(event) };
         }),
       );
     }
     await waitFor(() => sink.distinct() >= JOBS, 300_000, `${JOBS} deliveries with ${replicas} replica(s)`, 10);
     const ms = performance.now() - t0;
-    return { replicas, concurrencyPerReplica: CONCURRENCY, deliveriesPerSec: rate(JOBS, ms), ceilingPerSec: Math.round((replicas * CONCURRENCY * 1000) / LATENCY), requests: sink.requests(), distinct: sink.distinct() };
+    return {
+      replicas,
+      concurrencyPerReplica: CONCURRENCY,
+      deliveriesPerSec: rate(JOBS, ms),
+      ceilingPerSec: Math.round((replicas * CONCURRENCY * 1000) / LATENCY),
+      requests: sink.requests(),
+      distinct: sink.distinct(),
+    };
   } finally {
     await Promise.all(bridges.map((b) => b.kill('SIGTERM')));
     await queues.close();

@@ -36,7 +36,14 @@ const scopeOf = new Map(Object.entries(scopes).flatMap(([scope, files]) => files
 
 /** Must match the slug in stryker.config.mjs. A line range (`file.ts:120-130`) is part of it. */
 export function incrementalFileOf(module: string): string {
-  return join(REPORT_DIR, 'incremental', `${module.replace(/\.ts(?=:|$)/, '').replaceAll('/', '-').replace(':', '-L')}.json`);
+  return join(
+    REPORT_DIR,
+    'incremental',
+    `${module
+      .replace(/\.ts(?=:|$)/, '')
+      .replaceAll('/', '-')
+      .replace(':', '-L')}.json`,
+  );
 }
 
 /** `file.ts:120-130` mutates only those lines (Stryker's own syntax). */

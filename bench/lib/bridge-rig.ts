@@ -109,10 +109,18 @@ let compiledBridge = false;
 export function useCompiledBridge(): void {
   const built = join(ROOT, 'dist', 'src', 'cli', 'main.js');
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0)));
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0,
+      ),
+    );
   if (!existsSync(built) || Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'connectors'))) > statSync(built).mtimeMs) {
     console.error('bench: dist/ is older than the source: building it (npm run build)');
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
     if (r.status !== 0) throw new Error('bench: npm run build failed');
   }
   compiledBridge = true;
@@ -123,7 +131,11 @@ const nodeOptionsAt = process.argv.indexOf('--node-options');
 const BRIDGE_NODE_OPTIONS = nodeOptionsAt >= 0 ? process.argv[nodeOptionsAt + 1] : undefined;
 
 /** Starts `moments-bridge run -c file` and waits for /readyz (sources connected, workers up). */
-export async function startBridge(file: string, port: number, options: { noSources?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<BridgeProcess> {
+export async function startBridge(
+  file: string,
+  port: number,
+  options: { noSources?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<BridgeProcess> {
   const env = BRIDGE_NODE_OPTIONS ? { ...options.env, NODE_OPTIONS: BRIDGE_NODE_OPTIONS } : options.env;
   const cli = startCli(['run', '-c', file, ...(options.noSources ? ['--no-sources'] : [])], { ...(env ? { env } : {}), compiled: compiledBridge });
   const pid = cli.child.pid!;
@@ -167,7 +179,12 @@ export { freePort };
  * Publishes `total` moments at `perSecond` (ticks of 10 ms); `create` makes moment i.
  * perSecond = Infinity publishes as fast as the simulator can, yielding every 200 moments.
  */
-export async function publishMoments(sim: MomentsSimulator, total: number, perSecond: number, create: (i: number) => Partial<SimMoment> & { value?: number }): Promise<{ elapsedMs: number }> {
+export async function publishMoments(
+  sim: MomentsSimulator,
+  total: number,
+  perSecond: number,
+  create: (i: number) => Partial<SimMoment> & { value?: number },
+): Promise<{ elapsedMs: number }> {
   const t0 = performance.now();
   if (!Number.isFinite(perSecond)) {
     for (let i = 0; i < total; i++) {

@@ -40,7 +40,11 @@ export function summarizeHeapSnapshot(file: string): Map<string, HeapBucket> {
 }
 
 /** The buckets that grew most between two summaries, by bytes. */
-export function heapGrowth(before: Map<string, HeapBucket>, after: Map<string, HeapBucket>, top = 25): { name: string; countDelta: number; bytesDelta: number; countAfter: number }[] {
+export function heapGrowth(
+  before: Map<string, HeapBucket>,
+  after: Map<string, HeapBucket>,
+  top = 25,
+): { name: string; countDelta: number; bytesDelta: number; countAfter: number }[] {
   return [...after.values()]
     .map((b) => {
       const a = before.get(b.name);

@@ -27,7 +27,13 @@ export class InspectorProbe {
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
-      const msg = JSON.parse(data.toString()) as { id?: number; result?: Record<string, unknown>; error?: { message: string }; method?: string; params?: { chunk?: string } };
+      const msg = JSON.parse(data.toString()) as {
+        id?: number;
+        result?: Record<string, unknown>;
+        error?: { message: string };
+        method?: string;
+        params?: { chunk?: string };
+      };
       if (msg.method === 'HeapProfiler.addHeapSnapshotChunk' && msg.params?.chunk !== undefined) {
         this.chunkSink?.(msg.params.chunk);
         return;

@@ -45,7 +45,13 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 
 export function machine(): { node: string; cpus: number; cpuModel: string; memGiB: number; date: string } {
   const c = cpus();
-  return { node: process.version, cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), date: new Date().toISOString() };
+  return {
+    node: process.version,
+    cpus: c.length,
+    cpuModel: c[0]?.model ?? 'unknown',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    date: new Date().toISOString(),
+  };
 }
 
 /** Reads `--name value` from argv, else the default. */

@@ -38,14 +38,26 @@ export async function rawBullmq(url: string, o: RawBullmqOptions): Promise<RawBu
   const queue = new Queue('raw', { connection, prefix: o.prefix, ...(o.defaultJobOptions ? { defaultJobOptions: o.defaultJobOptions } : {}) });
   let done = 0;
   const startWorker = () => {
-    const w = new Worker('raw', async () => undefined, { connection, prefix: o.prefix, concurrency: o.concurrency, removeOnComplete: DEFAULT_RETENTION, ...(o.limiter ? { limiter: o.limiter } : {}) });
+    const w = new Worker('raw', async () => undefined, {
+      connection,
+      prefix: o.prefix,
+      concurrency: o.concurrency,
+      removeOnComplete: DEFAULT_RETENTION,
+      ...(o.limiter ? { limiter: o.limiter } : {}),
+    });
     w.on('completed', () => done++);
     return w;
   };
   const t0 = performance.now();
   const early = o.overlap ? startWorker() : undefined;
   for (let i = 0; i < o.jobs; i += chunk) {
-    await queue.addBulk(Array.from({ length: Math.min(chunk, o.jobs - i) }, (_, k) => ({ name: 'd', data: o.data(i + k), ...(o.jobOptions ? { opts: o.jobOptions(i + k) } : {}) })));
+    await queue.addBulk(
+      Array.from({ length: Math.min(chunk, o.jobs - i) }, (_, k) => ({
+        name: 'd',
+        data: o.data(i + k),
+        ...(o.jobOptions ? { opts: o.jobOptions(i + k) } : {}),
+      })),
+    );
   }
   const enqueueMs = performance.now() - t0;
   const t1 = performance.now();

@@ -30,18 +30,20 @@ export const kinesisConfigSchema = z
       .default(`moments-bridge@${hostname()}`)
       .describe('source.producerId of every envelope: who produced the record. @defaultValue moments-bridge@<hostname>'),
     eventType: z.string().min(1).default('{{ kind }}').describe('Template for the envelope `type`, e.g. moment.created. @defaultValue {{ kind }}'),
-    data: z
-      .unknown()
-      .optional()
-      .describe('Template for the envelope `data` (object/array/string whose strings are templates); unset: the event data as is.'),
+    data: z.unknown().optional().describe('Template for the envelope `data` (object/array/string whose strings are templates); unset: the event data as is.'),
     userId: z.string().optional().describe('Template for source.userId; unset or rendering empty: null.'),
     partitionKey: z
       .string()
       .min(1)
       .optional()
-      .describe('Template for the record PartitionKey (also source.kinesisPartitionKey), e.g. "{{ data.athleteId }}" keeps an athlete\'s records in order on one shard; unset: a random UUID per record, as lk-dispatch does.'),
+      .describe(
+        'Template for the record PartitionKey (also source.kinesisPartitionKey), e.g. "{{ data.athleteId }}" keeps an athlete\'s records in order on one shard; unset: a random UUID per record, as lk-dispatch does.',
+      ),
     maxRecordsPerCall: z.number().int().min(1).max(500).default(500).describe('Records per PutRecords call (Kinesis allows 500). @defaultValue 500'),
-    throttleRetryAfter: durationMsField('Delay before resending records refused with ProvisionedThroughputExceededException (a shard takes 1,000 records/s and 1 MiB/s)', '1s'),
+    throttleRetryAfter: durationMsField(
+      'Delay before resending records refused with ProvisionedThroughputExceededException (a shard takes 1,000 records/s and 1 MiB/s)',
+      '1s',
+    ),
   })
   .strict();
 

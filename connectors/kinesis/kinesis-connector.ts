@@ -44,10 +44,10 @@ const PERMANENT_ERRORS: Record<string, string> = {
   InvalidArgumentException: 'the request was rejected as invalid',
   UnrecognizedClientException: 'the access key is not known: check credentials',
   InvalidSignatureException: 'the request signature is wrong: check the secret access key',
-  KMSAccessDeniedException: 'access to the stream\'s KMS key is denied',
-  KMSDisabledException: 'the stream\'s KMS key is disabled',
-  KMSInvalidStateException: 'the stream\'s KMS key is not usable',
-  KMSNotFoundException: 'the stream\'s KMS key does not exist',
+  KMSAccessDeniedException: "access to the stream's KMS key is denied",
+  KMSDisabledException: "the stream's KMS key is disabled",
+  KMSInvalidStateException: "the stream's KMS key is not usable",
+  KMSNotFoundException: "the stream's KMS key does not exist",
   KMSOptInRequired: 'the account is not subscribed to KMS',
 };
 /** Throttling: retry after `throttleRetryAfter` without spending an attempt. */
@@ -120,7 +120,8 @@ export class KinesisConnector implements Connector<KinesisPayload> {
       render: (event: BridgeEvent): KinesisPayload => {
         const key = partitionKey ? partitionKey.render(event) : randomUUID();
         if (key.length === 0) throw new PayloadError(`${where}.partitionKey renders empty for event ${event.id}; Kinesis needs 1–256 characters`);
-        if (key.length > MAX_PARTITION_KEY_CHARS) throw new PayloadError(`${where}.partitionKey renders ${key.length} characters for event ${event.id}; Kinesis allows at most 256`);
+        if (key.length > MAX_PARTITION_KEY_CHARS)
+          throw new PayloadError(`${where}.partitionKey renders ${key.length} characters for event ${event.id}; Kinesis allows at most 256`);
         const uid = userId ? userId.render(event) : '';
         // Rendered once at enqueue, so a retry re-sends a byte-identical record.
         const payload: KinesisPayload = {
@@ -132,7 +133,9 @@ export class KinesisConnector implements Connector<KinesisPayload> {
         };
         const bytes = recordBytes(envelope(payload, producerId, deterministicUuid('size-check')));
         if (bytes > MAX_RECORD_BYTES) {
-          throw new PayloadError(`event ${event.id} makes a ${bytes}-byte Kinesis record; a record holds at most 1 MiB (${MAX_RECORD_BYTES} bytes): send less data (connectors.${this.name}.data)`);
+          throw new PayloadError(
+            `event ${event.id} makes a ${bytes}-byte Kinesis record; a record holds at most 1 MiB (${MAX_RECORD_BYTES} bytes): send less data (connectors.${this.name}.data)`,
+          );
         }
         return payload;
       },
@@ -159,7 +162,8 @@ export class KinesisConnector implements Connector<KinesisPayload> {
     let stop: DeliveryResult | undefined;
     for (const call of chunk(entries, this.config.maxRecordsPerCall)) {
       const sendable = call.filter((e) => !blocked.has(e.partitionKey));
-      for (const e of call) if (blocked.has(e.partitionKey)) results[e.index] = retryable(`held back behind a failed record with partition key ${e.partitionKey}`);
+      for (const e of call)
+        if (blocked.has(e.partitionKey)) results[e.index] = retryable(`held back behind a failed record with partition key ${e.partitionKey}`);
       if (sendable.length === 0) continue;
       let answer;
       try {

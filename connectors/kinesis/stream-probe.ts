@@ -23,10 +23,15 @@ export async function probeKinesisStream(config: KinesisConfig, ctx: ProbeContex
     const s = answer.StreamDescriptionSummary;
     const status = s?.StreamStatus ?? 'UNKNOWN';
     const detail = `DescribeStreamSummary: stream ${config.stream} is ${status}, ${s?.OpenShardCount ?? '?'} open shard(s)`;
-    return status === 'ACTIVE' || status === 'UPDATING' ? { status: 'ok', detail } : { status: 'failed', detail: `${detail}: records can be written only to an ACTIVE stream` };
+    return status === 'ACTIVE' || status === 'UPDATING'
+      ? { status: 'ok', detail }
+      : { status: 'failed', detail: `${detail}: records can be written only to an ACTIVE stream` };
   } catch (err) {
     const name = (err as { name?: string }).name;
-    return { status: 'failed', detail: `DescribeStreamSummary for ${config.stream} failed: ${name && name !== 'Error' ? `${name}: ` : ''}${errorMessage(err)}` };
+    return {
+      status: 'failed',
+      detail: `DescribeStreamSummary for ${config.stream} failed: ${name && name !== 'Error' ? `${name}: ` : ''}${errorMessage(err)}`,
+    };
   } finally {
     client.destroy();
   }

@@ -69,7 +69,9 @@ export function createLeanFetch(options: LeanFetchOptions = {}): LeanFetch & { d
           done();
           const status = res.statusCode ?? 0;
           const nullBody = status === 204 || status === 205 || status === 304;
-          resolve(new Response(nullBody ? null : Buffer.concat(chunks, size), { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res.headers) }));
+          resolve(
+            new Response(nullBody ? null : Buffer.concat(chunks, size), { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res.headers) }),
+          );
         });
       });
       req.end(body);

@@ -1,7 +1,16 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
-import { permanent, retryable, type Connector, type ConnectorContext, type ConnectorPlugin, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
+import {
+  permanent,
+  retryable,
+  type Connector,
+  type ConnectorContext,
+  type ConnectorPlugin,
+  type Delivery,
+  type DeliveryResult,
+  type PayloadRenderer,
+} from '../connector.js';
 import { ConfigValidationError } from '../../src/core/config-error.js';
 import { BridgeError, errorMessage, InputError, PayloadError } from '../../src/core/errors.js';
 import type { ModuleConfig } from './config.js';
@@ -23,7 +32,10 @@ export async function loadModuleConnector(config: ModuleConfig, ctx: ConnectorCo
   const plugin = mod[config.export] as Partial<ConnectorPlugin> | undefined;
   if (!plugin || typeof plugin.create !== 'function') {
     const found = Object.keys(mod).join(', ') || 'nothing';
-    throw new InputError('module_invalid', `${where}: export "${config.export}" must be a connector plugin { type, configSchema, create(config, ctx) }; the module exports ${found}`);
+    throw new InputError(
+      'module_invalid',
+      `${where}: export "${config.export}" must be a connector plugin { type, configSchema, create(config, ctx) }; the module exports ${found}`,
+    );
   }
 
   let options: unknown = config.options;
@@ -32,7 +44,12 @@ export async function loadModuleConnector(config: ModuleConfig, ctx: ConnectorCo
     const input = schema.shape && 'type' in schema.shape ? { type: plugin.type, ...config.options } : config.options;
     const parsed = schema.safeParse(input);
     if (!parsed.success) {
-      throw new ConfigValidationError(parsed.error.issues.map((i) => ({ path: ['connectors', ctx.name, 'options', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: i.message })));
+      throw new ConfigValidationError(
+        parsed.error.issues.map((i) => ({
+          path: ['connectors', ctx.name, 'options', ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+          message: i.message,
+        })),
+      );
     }
     options = parsed.data;
   }

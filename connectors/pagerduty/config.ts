@@ -25,13 +25,12 @@ const eventFields = {
   dedupKey: z
     .string()
     .optional()
-    .describe('Dedup key template (≤255 characters): events with the same key group into one alert. @defaultValue moments: `moment:<trigger>:<athlete>:<event>`; other events: the event id'),
+    .describe(
+      'Dedup key template (≤255 characters): events with the same key group into one alert. @defaultValue moments: `moment:<trigger>:<athlete>:<event>`; other events: the event id',
+    ),
   summary: z.string().optional().describe('Alert summary template (cut to 1024 characters). @defaultValue the moment text, or kind and source'),
   source: z.string().optional().describe('`payload.source` template: the affected system. @defaultValue the event source name'),
-  severity: z
-    .string()
-    .optional()
-    .describe('`critical`, `error`, `warning` or `info`; a template that must render to one of those. @defaultValue error'),
+  severity: z.string().optional().describe('`critical`, `error`, `warning` or `info`; a template that must render to one of those. @defaultValue error'),
   component: z.string().optional().describe('`payload.component` template.'),
   group: z.string().optional().describe('`payload.group` template.'),
   class: z.string().optional().describe('`payload.class` template.'),

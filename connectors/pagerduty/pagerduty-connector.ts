@@ -55,7 +55,8 @@ export class PagerdutyConnector implements Connector<PagerdutyPayload> {
     const where = `connector ${this.ctx.name}`;
     const o = parseOverrides(pagerdutyOverridesSchema, overrides, where);
     const f = { ...this.config, ...o };
-    const t = (value: string | undefined, field: string): Template | undefined => (value === undefined ? undefined : compileTemplate(value, `${where}.${field}`));
+    const t = (value: string | undefined, field: string): Template | undefined =>
+      value === undefined ? undefined : compileTemplate(value, `${where}.${field}`);
     const compiled: CompiledPagerduty = {
       action: f.eventAction ?? 'trigger',
       dedupKey: t(f.dedupKey, 'dedupKey'),
@@ -92,11 +93,14 @@ export class PagerdutyConnector implements Connector<PagerdutyPayload> {
     if (response.status === 202) return delivered({ status: 202, dedupKey: body?.dedup_key ?? delivery.payload.dedup_key });
     // 400: the event is invalid and stays invalid (https://developer.pagerduty.com/docs/events-api-v2/overview/#response-codes--retry-logic).
     if (response.status === 400) {
-      return permanent(`PagerDuty rejected the event (HTTP 400): ${body?.message ?? 'invalid event'}${Array.isArray(body?.errors) ? `: ${body.errors.join('; ')}` : ''}`, {
-        status: 400,
-        message: body?.message,
-        errors: body?.errors,
-      });
+      return permanent(
+        `PagerDuty rejected the event (HTTP 400): ${body?.message ?? 'invalid event'}${Array.isArray(body?.errors) ? `: ${body.errors.join('; ')}` : ''}`,
+        {
+          status: 400,
+          message: body?.message,
+          errors: body?.errors,
+        },
+      );
     }
     // 429 (too many events for this routing key) and 5xx are retryable; anything else is permanent.
     return classifyHttpResponse(response.status, response.headers, text);

@@ -33,7 +33,8 @@ export function classifyGoogleError(err: unknown, what: string, context: GoogleE
   const e = err as GoogleErrorShape;
   const status = e.response?.status ?? e.status;
   if (typeof status !== 'number') return networkFailure(err);
-  const data = e.response?.data as { error?: { message?: string; status?: string; errors?: { reason?: string }[] } | string; error_description?: string } | undefined;
+  const data = e.response?.data as
+    { error?: { message?: string; status?: string; errors?: { reason?: string }[] } | string; error_description?: string } | undefined;
   const gErr = typeof data?.error === 'object' ? data.error : undefined;
   const message = gErr?.message ?? data?.error_description ?? (typeof data?.error === 'string' ? data.error : e.message) ?? '';
   // gaxios's Headers may come from another realm (instanceof fails): read the one header we need.
@@ -51,7 +52,9 @@ export function classifyGoogleError(err: unknown, what: string, context: GoogleE
     return retryable(`${what}: Sheets rate limit (403 ${gErr.errors[0]?.reason}): RESOURCE_EXHAUSTED ${message}`, context.quotaRetryAfterMs);
   }
   if (status === 403) {
-    return permanent(`${what}: permission denied (403) on ${sheet}: share it with ${context.clientEmail ?? 'the authenticated account'} as an editor and enable the Sheets API — ${message}`);
+    return permanent(
+      `${what}: permission denied (403) on ${sheet}: share it with ${context.clientEmail ?? 'the authenticated account'} as an editor and enable the Sheets API — ${message}`,
+    );
   }
   if (status === 404) return permanent(`${what}: ${sheet} not found (404): check spreadsheetId and that the account can see it — ${message}`);
   if (status === 401) return permanent(`${what}: authentication failed (401): check serviceAccountKey / accessToken — ${message}`);

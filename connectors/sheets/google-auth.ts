@@ -47,11 +47,16 @@ export function createSheetsAuth(options: SheetsAuthOptions): SheetsAuth {
     try {
       parsed = JSON.parse(options.serviceAccountKey);
     } catch (err) {
-      throw new InputError('sheets_key_invalid', 'serviceAccountKey is not JSON: pass the content of the service-account key file (or { file: path })', { cause: err });
+      throw new InputError('sheets_key_invalid', 'serviceAccountKey is not JSON: pass the content of the service-account key file (or { file: path })', {
+        cause: err,
+      });
     }
     const key = serviceAccountKeySchema.safeParse(parsed);
     if (!key.success) {
-      throw new InputError('sheets_key_invalid', 'serviceAccountKey is not a service-account key: it needs client_email and private_key (download a JSON key for the service account)');
+      throw new InputError(
+        'sheets_key_invalid',
+        'serviceAccountKey is not a service-account key: it needs client_email and private_key (download a JSON key for the service account)',
+      );
     }
     const tokenUri = key.data.token_uri ?? GOOGLE_TOKEN_URL;
     const custom = tokenUri !== GOOGLE_TOKEN_URL;

@@ -36,7 +36,11 @@ export class SheetLayout {
     this.ready ??= (async () => {
       if (!(await client.sheetExists(signal))) {
         if (!this.config.createSheet) {
-          throw new FlushStopped(permanent(`sheet "${this.config.sheet}" does not exist in spreadsheet ${this.config.spreadsheetId} and createSheet is false: create the tab or fix \`sheet\``));
+          throw new FlushStopped(
+            permanent(
+              `sheet "${this.config.sheet}" does not exist in spreadsheet ${this.config.spreadsheetId} and createSheet is false: create the tab or fix \`sheet\``,
+            ),
+          );
         }
         await client.addSheet(signal);
         log.info({ connector: name, sheet: this.config.sheet }, 'created sheet');

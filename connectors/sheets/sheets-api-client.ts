@@ -159,7 +159,8 @@ export class SheetsApiClient {
     } catch (err) {
       const result = classifyGoogleError(err, what, this.errorContext);
       if (write && result.status === 'retry' && unanswered(err)) this.deps.onAmbiguousWrite();
-      if (result.status === 'retry' && result.reason.includes('RESOURCE_EXHAUSTED')) await this.deps.budget.pause(result.retryAfterMs ?? this.errorContext.quotaRetryAfterMs, 'google');
+      if (result.status === 'retry' && result.reason.includes('RESOURCE_EXHAUSTED'))
+        await this.deps.budget.pause(result.retryAfterMs ?? this.errorContext.quotaRetryAfterMs, 'google');
       if (signal.aborted) throw new FlushStopped(retryable(`${what}: aborted (attempt timeout)`));
       throw new FlushStopped(result);
     }

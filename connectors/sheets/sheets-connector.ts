@@ -77,7 +77,9 @@ export class SheetsConnector implements Connector<SheetsPayload> {
     this.deliveryIds = new DeliveryIdColumn(config);
     this.layout = new SheetLayout(config, { client: this.client, log: ctx.logger, name: ctx.name, deliveryIdColumn: this.deliveryIds.header });
     this.index =
-      config.mode === 'upsert' ? new UpsertRowIndex(ctx.redis, `${base}rows:${config.spreadsheetId}:${config.sheet}`, this.layout, config.keyColumn, ctx.logger, ctx.name) : undefined;
+      config.mode === 'upsert'
+        ? new UpsertRowIndex(ctx.redis, `${base}rows:${config.spreadsheetId}:${config.sheet}`, this.layout, config.keyColumn, ctx.logger, ctx.name)
+        : undefined;
     // Compiles the connector's own templates now, so a bad one fails at start even with no route sending here.
     this.renderer();
   }

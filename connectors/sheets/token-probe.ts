@@ -17,7 +17,10 @@ export async function probeSheetsToken(config: SheetsConfig, ctx: ProbeContext):
     const answer: unknown = await untilAborted<unknown>(auth.client.getAccessToken(), ctx.signal);
     const token = typeof answer === 'string' ? answer : (answer as { token?: string | null } | null | undefined)?.token;
     if (!token) return { status: 'failed', detail: `${what}: no access token returned` };
-    return { status: 'ok', detail: `${what}: access token issued${auth.clientEmail ? ` to ${auth.clientEmail} (share the spreadsheet with it as an editor)` : ''}` };
+    return {
+      status: 'ok',
+      detail: `${what}: access token issued${auth.clientEmail ? ` to ${auth.clientEmail} (share the spreadsheet with it as an editor)` : ''}`,
+    };
   } catch (err) {
     return { status: 'failed', detail: `${what} failed: ${errorMessage(err)}` };
   }

@@ -12,7 +12,10 @@ import { FlushStopped } from './flush-stopped.js';
  * write requests.
  */
 
-const quotaExceeded = counter('mb_sheets_quota_exceeded_total', 'Sheets API 429 RESOURCE_EXHAUSTED answers and local write-budget pauses', ['connector', 'origin']);
+const quotaExceeded = counter('mb_sheets_quota_exceeded_total', 'Sheets API 429 RESOURCE_EXHAUSTED answers and local write-budget pauses', [
+  'connector',
+  'origin',
+]);
 
 export interface WriteBudgetOptions {
   redis: Redis;

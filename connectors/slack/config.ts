@@ -37,7 +37,9 @@ export const slackConfigSchema = z.strictObject({
   blocks: z
     .array(z.unknown())
     .optional()
-    .describe('Block Kit blocks: a JSON array whose strings are templates. @defaultValue a layout for moments (trigger, marker, athlete, event, matched metrics) and Observer rows'),
+    .describe(
+      'Block Kit blocks: a JSON array whose strings are templates. @defaultValue a layout for moments (trigger, marker, athlete, event, matched metrics) and Observer rows',
+    ),
   username: z.string().optional().describe('Bot display name (needs the `chat:write.customize` scope).'),
   iconEmoji: z.string().optional().describe('Bot icon emoji, e.g. `:rotating_light:`.'),
   iconUrl: z.string().url().optional().describe('Bot icon image URL.'),

@@ -10,7 +10,16 @@ import {
   type FetchFunction,
   type Logger as SlackLogger,
 } from '@slack/web-api';
-import { delivered, permanent, retryable, type Connector, type ConnectorContext, type Delivery, type DeliveryResult, type PayloadRenderer } from '../connector.js';
+import {
+  delivered,
+  permanent,
+  retryable,
+  type Connector,
+  type ConnectorContext,
+  type Delivery,
+  type DeliveryResult,
+  type PayloadRenderer,
+} from '../connector.js';
 import { parseOverrides } from '../lib/overrides.js';
 import { classifyHttpResponse, networkFailure } from '../lib/http-result.js';
 import { createLeanFetch } from '../lib/lean-fetch.js';
@@ -205,13 +214,17 @@ function validateBlocks(value: unknown, where: string, eventId: string): SlackBl
     if (block === null || typeof block !== 'object' || typeof (block as { type?: unknown }).type !== 'string') fail(`blocks[${i}] needs a string \`type\``);
     const b = block as { type: string; text?: { text?: unknown }; fields?: unknown };
     const text = typeof b.text?.text === 'string' ? b.text.text : undefined;
-    if (b.type === 'header' && (text === undefined || text.length > SLACK_LIMITS.headerChars)) fail(`blocks[${i}] header text must be 1–${SLACK_LIMITS.headerChars} characters`);
+    if (b.type === 'header' && (text === undefined || text.length > SLACK_LIMITS.headerChars))
+      fail(`blocks[${i}] header text must be 1–${SLACK_LIMITS.headerChars} characters`);
     if (b.type === 'section') {
-      if (text !== undefined && text.length > SLACK_LIMITS.sectionTextChars) fail(`blocks[${i}] section text is longer than ${SLACK_LIMITS.sectionTextChars} characters`);
+      if (text !== undefined && text.length > SLACK_LIMITS.sectionTextChars)
+        fail(`blocks[${i}] section text is longer than ${SLACK_LIMITS.sectionTextChars} characters`);
       if (b.fields !== undefined) {
-        if (!Array.isArray(b.fields) || b.fields.length > SLACK_LIMITS.sectionFields) fail(`blocks[${i}].fields must be an array of at most ${SLACK_LIMITS.sectionFields}`);
+        if (!Array.isArray(b.fields) || b.fields.length > SLACK_LIMITS.sectionFields)
+          fail(`blocks[${i}].fields must be an array of at most ${SLACK_LIMITS.sectionFields}`);
         (b.fields as { text?: unknown }[]).forEach((f, j) => {
-          if (typeof f?.text === 'string' && f.text.length > SLACK_LIMITS.fieldChars) fail(`blocks[${i}].fields[${j}] is longer than ${SLACK_LIMITS.fieldChars} characters`);
+          if (typeof f?.text === 'string' && f.text.length > SLACK_LIMITS.fieldChars)
+            fail(`blocks[${i}].fields[${j}] is longer than ${SLACK_LIMITS.fieldChars} characters`);
         });
       }
       if (text === undefined && b.fields === undefined) fail(`blocks[${i}] section needs \`text\` or \`fields\``);

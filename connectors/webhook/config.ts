@@ -15,7 +15,9 @@ const fields = {
     .string()
     .url()
     .refine((u) => /^https?:\/\//i.test(u), 'the webhook url must be http:// or https://')
-    .describe('Target URL (http or https). Its userinfo and query values are treated as credentials: queued jobs hold the URL with them masked, the connector adds them back at delivery, logs redact them.'),
+    .describe(
+      'Target URL (http or https). Its userinfo and query values are treated as credentials: queued jobs hold the URL with them masked, the connector adds them back at delivery, logs redact them.',
+    ),
   method: z.enum(['POST', 'PUT', 'PATCH']).describe('HTTP method. @defaultValue POST'),
   headers: headersSchema.describe(
     'Extra request headers. A value with `{{ }}` is a template rendered per event and queued with the delivery; a value without is static and treated as a credential (e.g. `Authorization: "Bearer ${TOKEN}"`): never queued, added at delivery from config, redacted from logs. @defaultValue none',
@@ -46,6 +48,11 @@ export const webhookConfigSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('Allow targets that resolve to private, loopback or link-local addresses (SSRF guard off). @defaultValue false'),
-  maxBodyBytes: z.number().int().positive().default(1_048_576).describe('Largest body accepted at enqueue; bigger payloads are rejected. @defaultValue 1048576'),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1_048_576)
+    .describe('Largest body accepted at enqueue; bigger payloads are rejected. @defaultValue 1048576'),
 });
 export type WebhookConfig = z.output<typeof webhookConfigSchema>;

@@ -11,7 +11,10 @@ const ALLOW_HINT = 'set allowPrivateNetworks: true on the connector if this inte
 /** The host of a URL as the guard sees it: no IPv6 brackets, no trailing dot, lower case. */
 function hostOf(url: string): string | undefined {
   try {
-    return new URL(url).hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+    return new URL(url).hostname
+      .replace(/^\[|\]$/g, '')
+      .replace(/\.$/, '')
+      .toLowerCase();
   } catch {
     return undefined;
   }
@@ -54,7 +57,10 @@ export async function probeWebhookTarget(config: WebhookConfig): Promise<ProbeRe
   }
   const blocked = addresses.filter((a) => isPrivateAddress(a));
   if (blocked.length && !config.allowPrivateNetworks) {
-    return { status: 'failed', detail: `${host} resolves to ${blocked.join(', ')}, a private, loopback or link-local address: the SSRF guard will refuse every delivery; ${ALLOW_HINT}` };
+    return {
+      status: 'failed',
+      detail: `${host} resolves to ${blocked.join(', ')}, a private, loopback or link-local address: the SSRF guard will refuse every delivery; ${ALLOW_HINT}`,
+    };
   }
   return { status: 'not-checked', detail: `${host} resolves to ${addresses.join(', ')}; no harmless call exists for a webhook receiver, nothing sent` };
 }

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
@@ -11,6 +10,7 @@ import { redactSecrets } from '../../src/core/secret-redaction.js';
 import { compilePayload, compileTemplate, type PayloadTemplate, type Template } from '../../src/templates/template-engine.js';
 import { webhookOverridesSchema, type WebhookConfig } from './config.js';
 import { credentialFreeUrl, RequestCredentials, splitHeaders } from './request-credentials.js';
+import { signatureHeaders, signingKeyOf } from './webhook-signature.js';
 import { guardedLookup, isPrivateAddress, SsrfBlockedError } from './ssrf-guard.js';
 
 /**
@@ -43,7 +43,7 @@ export class WebhookConnector implements Connector<WebhookPayload> {
     private readonly config: WebhookConfig,
     private readonly ctx: ConnectorContext,
   ) {
-    if (config.secret) this.signingKey = Buffer.from(config.secret.slice('whsec_'.length), 'base64');
+    if (config.secret) this.signingKey = signingKeyOf(config.secret);
     this.credentials = new RequestCredentials(`connector ${ctx.name}`);
     this.credentials.register({ url: config.url, headers: splitHeaders(config.headers).fixed });
   }
@@ -81,7 +81,11 @@ export class WebhookConnector implements Connector<WebhookPayload> {
           `this delivery was queued for ${p.url} (static headers: ${p.staticHeaders.join(', ') || 'none'}), which connector ${this.ctx.name} no longer sends to, and it has several other targets, so which one is meant is unknown; restore that target in config and re-drive it with \`moments-bridge dlq retry\``,
         );
       }
-      if (found.moved) this.ctx.logger.info({ connector: this.ctx.name, deliveryId: delivery.id, queuedFor: p.url, now: credentialFreeUrl(found.parts.url) }, `connector ${this.ctx.name}: a delivery queued for ${p.url} goes to the connector's current target`);
+      if (found.moved)
+        this.ctx.logger.info(
+          { connector: this.ctx.name, deliveryId: delivery.id, queuedFor: p.url, now: credentialFreeUrl(found.parts.url) },
+          `connector ${this.ctx.name}: a delivery queued for ${p.url} goes to the connector's current target`,
+        );
       fixed = found.parts.headers;
       url = found.parts.url;
     }
@@ -97,7 +101,7 @@ export class WebhookConnector implements Connector<WebhookPayload> {
       'content-type': headerValue(p.headers, 'content-type') ?? headerValue(fixed, 'content-type') ?? 'application/json',
       'content-length': String(Buffer.byteLength(p.body)),
     };
-    if (this.signingKey) Object.assign(headers, this.sign(delivery.id, p.body));
+    if (this.signingKey) Object.assign(headers, signatureHeaders(this.signingKey, delivery.id, p.body));
 
     try {
       const res = await send(target, p.method, headers, p.body, signal, this.config.allowPrivateNetworks);
@@ -110,18 +114,13 @@ export class WebhookConnector implements Connector<WebhookPayload> {
       // The request cannot be sent as rendered (a header name or value with a line break, e.g. from
       // upstream data through a header template): no retry would change that.
       if (UNSENDABLE.has((err as { code?: string }).code ?? '')) {
-        return permanent(`the request cannot be sent as rendered: ${errorMessage(err)}; fix the connector's headers (or the template that renders them)`, { url: redactUrl(target) });
+        return permanent(`the request cannot be sent as rendered: ${errorMessage(err)}; fix the connector's headers (or the template that renders them)`, {
+          url: redactUrl(target),
+        });
       }
       const failure = networkFailure(err);
       return failure.status === 'retry' ? { ...failure, reason: redactSecrets(failure.reason) } : failure;
     }
-  }
-
-  /** Standard Webhooks: HMAC-SHA256 over `id.timestamp.body`; the timestamp is per attempt so receivers' replay windows hold. */
-  private sign(id: string, body: string): Record<string, string> {
-    const timestamp = Math.floor(Date.now() / 1000).toString();
-    const signature = createHmac('sha256', this.signingKey!).update(`${id}.${timestamp}.${body}`).digest('base64');
-    return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
   }
 }
 
@@ -148,7 +147,9 @@ function send(url: URL, method: string, headers: Record<string, string>, body: s
         if (size < RESPONSE_READ_LIMIT) chunks.push(chunk);
         size += chunk.length;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_READ_LIMIT), size }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_READ_LIMIT), size }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -19,7 +19,9 @@ export function awsError(res: ServerResponse, status: number, type: string, mess
 }
 
 export function secretHash(clientSecret: string, username: string, clientId: string): string {
-  return createHmac('sha256', clientSecret).update(username + clientId).digest('base64');
+  return createHmac('sha256', clientSecret)
+    .update(username + clientId)
+    .digest('base64');
 }
 
 /**
@@ -68,7 +70,8 @@ export class CognitoEndpoint {
 
   async handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
-    if (target !== 'AWSCognitoIdentityProviderService.InitiateAuth') return awsError(res, 400, 'UnknownOperationException', `Unsupported X-Amz-Target "${target}"`);
+    if (target !== 'AWSCognitoIdentityProviderService.InitiateAuth')
+      return awsError(res, 400, 'UnknownOperationException', `Unsupported X-Amz-Target "${target}"`);
     const failStatus = this.takeFailure();
     if (failStatus) return awsError(res, failStatus, 'InternalErrorException', 'Injected failure (simulator control fail-next)');
     let request: { AuthFlow?: string; ClientId?: string; AuthParameters?: Record<string, string> };

@@ -52,7 +52,8 @@ export function handleControlHttp(control: MomentsSimulatorControl, method: stri
       control.expireTokens({ refresh: rest.refresh === true });
       return ok();
     case 'users':
-      if (typeof rest.username !== 'string' || typeof rest.password !== 'string') return json(res, 400, { message: 'a user needs "username" and "password" (optional: tenant, email, sub)' });
+      if (typeof rest.username !== 'string' || typeof rest.password !== 'string')
+        return json(res, 400, { message: 'a user needs "username" and "password" (optional: tenant, email, sub)' });
       control.addUser(rest as unknown as SimUser);
       return ok();
     case 'clients':

@@ -36,7 +36,11 @@ export function introspectionErrors(document: DocumentNode): AppSyncError[] {
       const name = node.name.value;
       if (name !== '__schema' && name !== '__type') return;
       const loc = node.loc ? [{ line: node.loc.startToken.line, column: node.loc.startToken.column }] : undefined;
-      errors.push({ errorType: 'ValidationError', message: `Validation error of type FieldUndefined: Field '${name}' in type 'Query' is undefined @ '${name}'`, ...(loc ? { locations: loc } : {}) });
+      errors.push({
+        errorType: 'ValidationError',
+        message: `Validation error of type FieldUndefined: Field '${name}' in type 'Query' is undefined @ '${name}'`,
+        ...(loc ? { locations: loc } : {}),
+      });
     },
   });
   return errors;
@@ -70,7 +74,13 @@ export async function runGraphqlRequest(
     // https://github.com/awslabs/aws-mobile-appsync-sdk-android/issues/356
     return { status: 400, body: { errors: [{ errorType: 'BadRequestException', message: 'Subscriptions over MQTT is not supported.' }] } };
   }
-  const result = await execute({ schema: variant.schema, document, rootValue, variableValues: request.variables ?? undefined, operationName: request.operationName ?? undefined });
+  const result = await execute({
+    schema: variant.schema,
+    document,
+    rootValue,
+    variableValues: request.variables ?? undefined,
+    operationName: request.operationName ?? undefined,
+  });
   const body: GraphqlAnswer['body'] = { data: result.data ?? null };
   if (result.errors?.length) body.errors = appSyncErrors(result.errors, result.data ? 'ExecutionError' : 'ValidationError');
   return { status: 200, body };

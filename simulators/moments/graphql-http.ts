@@ -65,7 +65,12 @@ export class GraphqlHttpEndpoint {
     }
     if (typeof body.query !== 'string') return json(res, 400, { errors: [{ errorType: 'MalformedHttpRequestException', message: 'Missing "query"' }] });
     if (body.query.includes('__schema')) stats.introspectionRequests += 1;
-    const answer = await runGraphqlRequest(this.options.variant, { query: body.query, variables: body.variables, operationName: body.operationName }, this.rootValue, this.options.introspection);
+    const answer = await runGraphqlRequest(
+      this.options.variant,
+      { query: body.query, variables: body.variables, operationName: body.operationName },
+      this.rootValue,
+      this.options.introspection,
+    );
     return json(res, answer.status, answer.body);
   }
 }

@@ -14,7 +14,11 @@ export class AppSyncResolverError extends Error {
 
 // What AppSync answers for a token DynamoDB did not issue (a field report of the exact text:
 // https://github.com/aws-amplify/amplify-cli/issues/3411).
-const INVALID_TOKEN = () => new AppSyncResolverError('DynamoDB:UserIllegalArgumentException', 'com.amazonaws.deepdish.common.pagination.InvalidPaginationTokenException: Invalid pagination token given.');
+const INVALID_TOKEN = () =>
+  new AppSyncResolverError(
+    'DynamoDB:UserIllegalArgumentException',
+    'com.amazonaws.deepdish.common.pagination.InvalidPaginationTokenException: Invalid pagination token given.',
+  );
 
 /** Numbers compare numerically with numbers and numeric strings (an `ID` filter operand arrives as "7"). */
 function compare(a: unknown, b: unknown): number {
@@ -44,15 +48,23 @@ export function matchesFilter(item: Record<string, unknown>, filter: Filter | nu
         if (operand === null || operand === undefined) continue;
         const c = compare(value, operand);
         const ok =
-          op === 'eq' ? c === 0 :
-          op === 'ne' ? c !== 0 :
-          op === 'gt' ? c > 0 :
-          op === 'ge' ? c >= 0 :
-          op === 'lt' ? c < 0 :
-          op === 'le' ? c <= 0 :
-          op === 'between' ? compare(value, (operand as unknown[])[0]) >= 0 && compare(value, (operand as unknown[])[1]) <= 0 :
-          op === 'beginsWith' ? String(value).startsWith(String(operand)) :
-          false;
+          op === 'eq'
+            ? c === 0
+            : op === 'ne'
+              ? c !== 0
+              : op === 'gt'
+                ? c > 0
+                : op === 'ge'
+                  ? c >= 0
+                  : op === 'lt'
+                    ? c < 0
+                    : op === 'le'
+                      ? c <= 0
+                      : op === 'between'
+                        ? compare(value, (operand as unknown[])[0]) >= 0 && compare(value, (operand as unknown[])[1]) <= 0
+                        : op === 'beginsWith'
+                          ? String(value).startsWith(String(operand))
+                          : false;
         if (!ok) return false;
       }
     }
@@ -94,14 +106,28 @@ export class ListQuery {
 
   page<T extends object>(field: string, all: readonly T[], args: PageArgs): Page<T> {
     const limit = args.limit ?? DEFAULT_PAGE_SIZE;
-    if (limit < 1) throw new AppSyncResolverError('DynamoDB:DynamoDbException', `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1 (Service: DynamoDb, Status Code: 400)`);
-    if (limit > MAX_PAGE_SIZE) throw new AppSyncResolverError('DynamoDB:DynamoDbException', `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to ${MAX_PAGE_SIZE} (Service: DynamoDb, Status Code: 400)`);
-    const scope = createHash('sha256').update(JSON.stringify([field, args.filter ?? null, args.orderBy ?? null])).digest('base64url').slice(0, 16);
+    if (limit < 1)
+      throw new AppSyncResolverError(
+        'DynamoDB:DynamoDbException',
+        `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1 (Service: DynamoDb, Status Code: 400)`,
+      );
+    if (limit > MAX_PAGE_SIZE)
+      throw new AppSyncResolverError(
+        'DynamoDB:DynamoDbException',
+        `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to ${MAX_PAGE_SIZE} (Service: DynamoDb, Status Code: 400)`,
+      );
+    const scope = createHash('sha256')
+      .update(JSON.stringify([field, args.filter ?? null, args.orderBy ?? null]))
+      .digest('base64url')
+      .slice(0, 16);
     const offset = args.nextToken ? this.open(args.nextToken, scope) : 0;
     let items = all.filter((i) => matchesFilter(i as Record<string, unknown>, args.filter));
     const order = args.orderBy?.[0];
     const [sortField, direction] = order ? (Object.entries(order).find(([, d]) => d) ?? []) : [];
-    if (sortField) items = [...items].sort((a, b) => compare((a as Record<string, unknown>)[sortField], (b as Record<string, unknown>)[sortField]) * (direction === 'DESC' ? -1 : 1));
+    if (sortField)
+      items = [...items].sort(
+        (a, b) => compare((a as Record<string, unknown>)[sortField], (b as Record<string, unknown>)[sortField]) * (direction === 'DESC' ? -1 : 1),
+      );
     const slice = items.slice(offset, offset + limit);
     const next = offset + limit < items.length ? this.seal(offset + limit, scope) : null;
     return { items: slice, totalCount: items.length, nextToken: next };

@@ -11,9 +11,38 @@ export interface GeneratorOptions {
 
 /** Plausible triggers: heart rate, speed and power, with `{{variable}}` output templates. */
 const GENERATOR_TRIGGERS: Array<Partial<SimTrigger> & { publicId: string; range: [number, number] }> = [
-  { publicId: 'trg_hr_170', name: 'HR > 170', marker: { color: '#e53935', icon: 'heart' }, labels: ['physio', 'heartrate'], outputTemplate: 'Athlete {{athleteId}} heart rate at {{value}} bpm (> {{threshold}})', criteria: [{ datasetDatasourceId: 3, metric: 'heartrate', subMetric: 'current', type: 'gt', threshold: 170 }], criteriaLogic: 'AND', cooldownSeconds: 60, range: [171, 199] },
-  { publicId: 'trg_speed_35', name: 'Speed > 35 km/h', marker: { color: '#fdd835', icon: 'bolt' }, labels: ['performance', 'speed'], outputTemplate: 'Athlete {{athleteId}} sprinting at {{value}} km/h', criteria: [{ metric: 'speed', subMetric: 'average', type: 'gt', threshold: 35 }], cooldownSeconds: 30, range: [35.5, 44] },
-  { publicId: 'trg_power_400', name: 'Power > 400 W', marker: { color: '#fb8c00' }, labels: ['performance', 'power'], outputTemplate: 'Athlete {{athleteId}} pushing {{value}} W for {{window}} s', criteria: [{ metric: 'power', subMetric: 'current', type: 'avg_window', threshold: 400 }], timeWindowSeconds: 10, metricStalenessSeconds: 5, range: [401, 620] },
+  {
+    publicId: 'trg_hr_170',
+    name: 'HR > 170',
+    marker: { color: '#e53935', icon: 'heart' },
+    labels: ['physio', 'heartrate'],
+    outputTemplate: 'Athlete {{athleteId}} heart rate at {{value}} bpm (> {{threshold}})',
+    criteria: [{ datasetDatasourceId: 3, metric: 'heartrate', subMetric: 'current', type: 'gt', threshold: 170 }],
+    criteriaLogic: 'AND',
+    cooldownSeconds: 60,
+    range: [171, 199],
+  },
+  {
+    publicId: 'trg_speed_35',
+    name: 'Speed > 35 km/h',
+    marker: { color: '#fdd835', icon: 'bolt' },
+    labels: ['performance', 'speed'],
+    outputTemplate: 'Athlete {{athleteId}} sprinting at {{value}} km/h',
+    criteria: [{ metric: 'speed', subMetric: 'average', type: 'gt', threshold: 35 }],
+    cooldownSeconds: 30,
+    range: [35.5, 44],
+  },
+  {
+    publicId: 'trg_power_400',
+    name: 'Power > 400 W',
+    marker: { color: '#fb8c00' },
+    labels: ['performance', 'power'],
+    outputTemplate: 'Athlete {{athleteId}} pushing {{value}} W for {{window}} s',
+    criteria: [{ metric: 'power', subMetric: 'current', type: 'avg_window', threshold: 400 }],
+    timeWindowSeconds: 10,
+    metricStalenessSeconds: 5,
+    range: [401, 620],
+  },
 ];
 
 /**
@@ -52,7 +81,16 @@ export class MomentGenerator {
       const text = trigger.outputTemplate.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) =>
         String({ athleteId, value, threshold: criterion.threshold, window: trigger.timeWindowSeconds ?? '' }[name] ?? ''),
       );
-      this.publishMoment({ triggerPublicId: trigger.publicId, triggerName: trigger.name, triggerMarker: trigger.marker, athleteId, eventId: options.eventId ?? 7, value, moment: text, matches: [{ metric: criterion.metric, subMetric: criterion.subMetric, value, type: criterion.type, threshold: criterion.threshold }] });
+      this.publishMoment({
+        triggerPublicId: trigger.publicId,
+        triggerName: trigger.name,
+        triggerMarker: trigger.marker,
+        athleteId,
+        eventId: options.eventId ?? 7,
+        value,
+        moment: text,
+        matches: [{ metric: criterion.metric, subMetric: criterion.subMetric, value, type: criterion.type, threshold: criterion.threshold }],
+      });
       this.count += 1;
     }, 1000 / rate);
     this.timer.unref();

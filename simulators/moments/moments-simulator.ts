@@ -57,8 +57,19 @@ export interface MomentsSimulator {
 }
 
 /** A `type: moments` source block pointing at `sim` with its default app client and user, plus `extra`. */
-export function simulatorSourceConfig(sim: Pick<MomentsSimulator, 'cognitoEndpoint' | 'graphqlUrl'>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { type: 'moments', cognitoEndpoint: sim.cognitoEndpoint, clientId: 'sim-client', username: 'demo', password: 'demo-password', graphqlUrl: sim.graphqlUrl, ...extra };
+export function simulatorSourceConfig(
+  sim: Pick<MomentsSimulator, 'cognitoEndpoint' | 'graphqlUrl'>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    type: 'moments',
+    cognitoEndpoint: sim.cognitoEndpoint,
+    clientId: 'sim-client',
+    username: 'demo',
+    password: 'demo-password',
+    graphqlUrl: sim.graphqlUrl,
+    ...extra,
+  };
 }
 
 /**
@@ -73,7 +84,11 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
   const introspection = options.introspection ?? true;
   const store = new MomentsStore();
   const tokens = new TokenIssuer(options.tokenTtlSeconds ?? 3600);
-  const failures: Record<FailTarget, { count: number; status: number }> = { cognito: { count: 0, status: 500 }, graphql: { count: 0, status: 500 }, realtime: { count: 0, status: 500 } };
+  const failures: Record<FailTarget, { count: number; status: number }> = {
+    cognito: { count: 0, status: 500 },
+    graphql: { count: 0, status: 500 },
+    realtime: { count: 0, status: 500 },
+  };
   const takeFailure = (target: FailTarget): number | undefined => {
     const f = failures[target];
     if (f.count <= 0) return undefined;

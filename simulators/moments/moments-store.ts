@@ -124,11 +124,20 @@ export class MomentsStore {
     const stored = input.triggerPublicId ? this.triggers.get(input.triggerPublicId) : undefined;
     // The vendor documents triggerObject as always present: a moment naming no stored trigger
     // carries a snapshot of an ad-hoc one (its triggerPublicId stays as given, possibly absent).
-    const snapshot = input.triggerObject ?? stored ?? this.buildTrigger({ publicId: input.triggerPublicId ?? 'trg_adhoc', createdAt: '1970-01-01T00:00:00.000Z' }, createdAt);
+    const snapshot =
+      input.triggerObject ?? stored ?? this.buildTrigger({ publicId: input.triggerPublicId ?? 'trg_adhoc', createdAt: '1970-01-01T00:00:00.000Z' }, createdAt);
     const athleteId = input.athleteId ?? 1;
     const criterion = snapshot.criteria[0];
     const value = input.value ?? (criterion?.threshold ?? 170) + 5;
-    const matches = input.matches ?? [{ metric: criterion?.metric ?? 'heartrate', subMetric: criterion?.subMetric ?? 'current', value, type: criterion?.type ?? 'gt', threshold: criterion?.threshold ?? 170 }];
+    const matches = input.matches ?? [
+      {
+        metric: criterion?.metric ?? 'heartrate',
+        subMetric: criterion?.subMetric ?? 'current',
+        value,
+        type: criterion?.type ?? 'gt',
+        threshold: criterion?.threshold ?? 170,
+      },
+    ];
     const moment: SimMoment = {
       publicId: input.publicId ?? `mom_${randomUUID()}`,
       triggerPublicId: input.triggerPublicId ?? stored?.publicId ?? null,
@@ -136,7 +145,9 @@ export class MomentsStore {
       athleteId,
       eventId: input.eventId ?? 7,
       matches,
-      moment: input.moment ?? hydrate(snapshot.outputTemplate, { athleteId, value, metric: matches[0]?.metric, threshold: criterion?.threshold, triggerName: snapshot.name }),
+      moment:
+        input.moment ??
+        hydrate(snapshot.outputTemplate, { athleteId, value, metric: matches[0]?.metric, threshold: criterion?.threshold, triggerName: snapshot.name }),
       triggerObject: snapshot,
       // The engine leaves name/marker off some moments; the bridge's trigger cache fills them in.
       triggerName: input.triggerName ?? null,

@@ -20,7 +20,11 @@ interface SocketState {
 }
 
 /** Subscription arguments that narrow what a subscriber receives (AppSync's argument filtering). */
-const SUBSCRIPTION_ARGS: Record<string, readonly string[]> = { onCreateMoment: ['athleteId', 'eventId', 'triggerPublicId'], onCreateTrigger: [], onUpdateTrigger: [] };
+const SUBSCRIPTION_ARGS: Record<string, readonly string[]> = {
+  onCreateMoment: ['athleteId', 'eventId', 'triggerPublicId'],
+  onCreateTrigger: [],
+  onUpdateTrigger: [],
+};
 
 export interface RealtimeOptions {
   variant: SimulatorSchema;
@@ -33,7 +37,10 @@ export interface RealtimeOptions {
 }
 
 function rawHttpResponse(socket: Socket, status: number, statusText: string, headers: Record<string, string>, body: string): void {
-  const head = [`HTTP/1.1 ${status} ${statusText}`, ...Object.entries({ ...headers, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' }).map(([k, v]) => `${k}: ${v}`)];
+  const head = [
+    `HTTP/1.1 ${status} ${statusText}`,
+    ...Object.entries({ ...headers, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' }).map(([k, v]) => `${k}: ${v}`),
+  ];
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
@@ -71,8 +78,11 @@ export class RealtimeEndpoint {
       for (const [id, sub] of state.subs) {
         if (sub.field !== field) continue;
         // Compared as strings: an `ID` argument ("7") matches a numeric id and vice versa.
-        const resolver = (fieldArgs: Record<string, unknown>) => (args.every((a) => fieldArgs[a] === undefined || fieldArgs[a] === null || String(fieldArgs[a]) === String(rendered[a])) ? rendered : null);
-        void Promise.resolve(execute({ schema: this.options.variant.schema, document: sub.document, rootValue: { [field]: resolver }, variableValues: sub.variables })).then((result) => {
+        const resolver = (fieldArgs: Record<string, unknown>) =>
+          args.every((a) => fieldArgs[a] === undefined || fieldArgs[a] === null || String(fieldArgs[a]) === String(rendered[a])) ? rendered : null;
+        void Promise.resolve(
+          execute({ schema: this.options.variant.schema, document: sub.document, rootValue: { [field]: resolver }, variableValues: sub.variables }),
+        ).then((result) => {
           const data = result.data as Record<string, unknown> | null | undefined;
           if (!data || data[field] === null || data[field] === undefined) return;
           const payload: Record<string, unknown> = { data };
@@ -133,9 +143,17 @@ export class RealtimeEndpoint {
     const refusal = this.options.refusal();
     if (refusal) {
       this.stats.realtimeRefused += 1;
-      return rawHttpResponse(socket, refusal, 'Service Unavailable', { 'Content-Type': 'application/json' }, JSON.stringify({ errors: [{ errorType: 'ServiceUnavailable', message: 'Simulated outage' }] }));
+      return rawHttpResponse(
+        socket,
+        refusal,
+        'Service Unavailable',
+        { 'Content-Type': 'application/json' },
+        JSON.stringify({ errors: [{ errorType: 'ServiceUnavailable', message: 'Simulated outage' }] }),
+      );
     }
-    const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
     if (!protocols.includes('graphql-ws')) return rawHttpResponse(socket, 400, 'Bad Request', {}, 'the graphql-ws subprotocol is required');
     const auth = this.decodeAuth(req, protocols);
     const check = this.options.tokens.verify(typeof auth?.Authorization === 'string' ? auth.Authorization : undefined);
@@ -192,16 +210,28 @@ export class RealtimeEndpoint {
       }, this.options.keepAliveIntervalMs);
       return;
     }
-    if (!state.initialized) return this.send(state, { type: 'connection_error', payload: { errors: [{ errorType: 'UnsupportedOperation', message: 'connection_init must come first' }] } });
+    if (!state.initialized)
+      return this.send(state, {
+        type: 'connection_error',
+        payload: { errors: [{ errorType: 'UnsupportedOperation', message: 'connection_init must come first' }] },
+      });
     if (frame.type === 'start') return this.onStart(state, frame.id, frame.payload);
     if (frame.type === 'stop') {
       if (frame.id && state.subs.delete(frame.id)) this.send(state, { type: 'complete', id: frame.id });
       return;
     }
-    this.send(state, { type: 'error', id: frame.id, payload: { errors: [{ errorType: 'UnsupportedOperation', message: `Unknown message type ${JSON.stringify(frame.type)}` }] } });
+    this.send(state, {
+      type: 'error',
+      id: frame.id,
+      payload: { errors: [{ errorType: 'UnsupportedOperation', message: `Unknown message type ${JSON.stringify(frame.type)}` }] },
+    });
   }
 
-  private onStart(state: SocketState, id: string | undefined, payload: { data?: string; extensions?: { authorization?: Record<string, unknown> } } | undefined): void {
+  private onStart(
+    state: SocketState,
+    id: string | undefined,
+    payload: { data?: string; extensions?: { authorization?: Record<string, unknown> } } | undefined,
+  ): void {
     this.stats.startsReceived += 1;
     const fail = (errorType: string, message: string) => this.send(state, { type: 'error', id, payload: { errors: [{ errorType, message }] } });
     if (!id) return fail('MalformedMessage', 'start without id');

@@ -36,10 +36,28 @@ export class TokenIssuer {
 
   constructor(private readonly ttlSeconds: number) {}
 
-  issue(user: SimUser, clientId: string, withRefresh: boolean): { IdToken: string; AccessToken: string; RefreshToken?: string; ExpiresIn: number; TokenType: 'Bearer' } {
+  issue(
+    user: SimUser,
+    clientId: string,
+    withRefresh: boolean,
+  ): { IdToken: string; AccessToken: string; RefreshToken?: string; ExpiresIn: number; TokenType: 'Bearer' } {
     const now = Date.now();
-    const common = { sub: user.sub ?? user.username, iat: Math.floor(now / 1000), exp: Math.ceil((now + this.ttlSeconds * 1000) / 1000), expMs: now + this.ttlSeconds * 1000, gen: this.accessGeneration, jti: randomUUID() };
-    const idToken = this.sign({ ...common, token_use: 'id', aud: clientId, 'cognito:username': user.username, ...(user.email ? { email: user.email } : {}), 'custom:tenant': user.tenant ?? 'demo' });
+    const common = {
+      sub: user.sub ?? user.username,
+      iat: Math.floor(now / 1000),
+      exp: Math.ceil((now + this.ttlSeconds * 1000) / 1000),
+      expMs: now + this.ttlSeconds * 1000,
+      gen: this.accessGeneration,
+      jti: randomUUID(),
+    };
+    const idToken = this.sign({
+      ...common,
+      token_use: 'id',
+      aud: clientId,
+      'cognito:username': user.username,
+      ...(user.email ? { email: user.email } : {}),
+      'custom:tenant': user.tenant ?? 'demo',
+    });
     const accessToken = this.sign({ ...common, token_use: 'access', client_id: clientId, username: user.username });
     let refreshToken: string | undefined;
     if (withRefresh) {

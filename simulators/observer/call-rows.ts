@@ -75,14 +75,31 @@ export class CallRows {
       if (!call) throw new Error(`unknown call "${options.callId}"`);
       if (options.kind === 'callSnapshots') {
         stream = streamKey('callSnapshots', call.callId);
-        row = { id: `${call.callId}-s${seq}`, seq, callId: call.callId, roomId: call.roomId, timestamp: Date.now(), clientsCount: call.clients.length, ...options.row };
+        row = {
+          id: `${call.callId}-s${seq}`,
+          seq,
+          callId: call.callId,
+          roomId: call.roomId,
+          timestamp: Date.now(),
+          clientsCount: call.clients.length,
+          ...options.row,
+        };
       } else {
         const client = call.clients.find((c) => c.clientId === options.clientId);
         if (!client) throw new Error(`unknown client "${options.clientId}" in call ${call.callId}`);
         stream = streamKey('clientSnapshots', call.callId, client.clientId);
         let walk = this.store.walks.get(stream);
         if (!walk) this.store.walks.set(stream, (walk = new ClientStatsWalk(this.random)));
-        row = { id: `${client.clientId}-s${seq}`, seq, callId: call.callId, clientId: client.clientId, userId: client.userId, timestamp: Date.now(), ...walk.next(this.options.snapshotEvery || 1000), ...options.row };
+        row = {
+          id: `${client.clientId}-s${seq}`,
+          seq,
+          callId: call.callId,
+          clientId: client.clientId,
+          userId: client.userId,
+          timestamp: Date.now(),
+          ...walk.next(this.options.snapshotEvery || 1000),
+          ...options.row,
+        };
       }
     }
     const rows = this.store.streams.get(stream) ?? [];

@@ -138,7 +138,11 @@ export class ObserverSimulator implements ObserverSimulatorControl {
 
   addClient(callId: string, clientId?: string): SimClient {
     const call = this.requireCall(callId);
-    const client: SimClient = { clientId: clientId ?? `${callId}-c${call.clients.length + 1}`, userId: `user-${Math.floor(this.random() * 10_000)}`, joinedAt: Date.now() };
+    const client: SimClient = {
+      clientId: clientId ?? `${callId}-c${call.clients.length + 1}`,
+      userId: `user-${Math.floor(this.random() * 10_000)}`,
+      joinedAt: Date.now(),
+    };
     call.clients.push(client);
     this.store.walks.set(streamKey('clientSnapshots', callId, client.clientId), new ClientStatsWalk(this.random));
     return client;
@@ -201,7 +205,12 @@ export class ObserverSimulator implements ObserverSimulatorControl {
   sendOversized(bytes: number): number {
     let n = 0;
     for (const session of this.authenticatedSessions()) {
-      sendTo(session, { type: 'frame', frameId: this.firstFrameId(session), event: 'newrow', row: { id: `big-${this.store.nextSeq()}`, blob: 'x'.repeat(Math.max(0, bytes)) } });
+      sendTo(session, {
+        type: 'frame',
+        frameId: this.firstFrameId(session),
+        event: 'newrow',
+        row: { id: `big-${this.store.nextSeq()}`, blob: 'x'.repeat(Math.max(0, bytes)) },
+      });
       n += 1;
     }
     return n;
@@ -242,7 +251,8 @@ export class ObserverSimulator implements ObserverSimulatorControl {
   private publish(stream: string, row: Row): void {
     for (const session of this.sessions) {
       for (const frame of session.frames.values()) {
-        if (frame.stream === stream && matchesConditions(row, frame.conditions)) sendTo(session, { type: 'frame', frameId: frame.frameId, event: 'newrow', row });
+        if (frame.stream === stream && matchesConditions(row, frame.conditions))
+          sendTo(session, { type: 'frame', frameId: frame.frameId, event: 'newrow', row });
       }
     }
   }
@@ -281,7 +291,12 @@ export class ObserverSimulator implements ObserverSimulatorControl {
       const result = answerRequest({ store: this.store, accessToken: this.accessToken, pingIntervalMs: this.options.pingIntervalMs }, session, method, params);
       sendTo(session, { type: 'response', requestId, result });
     } catch (err) {
-      const e = err instanceof RequestError ? err : err instanceof AdminRequestError ? new RequestError(err.code, err.message) : new RequestError('internal', (err as Error).message);
+      const e =
+        err instanceof RequestError
+          ? err
+          : err instanceof AdminRequestError
+            ? new RequestError(err.code, err.message)
+            : new RequestError('internal', (err as Error).message);
       sendTo(session, { type: 'error', requestId, error: { code: e.code, message: e.message } });
       if (e.code === 'unauthorized') session.ws.close(CLOSE_CODES.unauthorized, 'access token rejected');
     }

@@ -37,9 +37,19 @@ export function answerRequest(ctx: ProtocolContext, session: Session, method: st
       return all.filter((c) => (params.roomId === undefined || c.roomId === params.roomId) && (params.callId === undefined || c.callId === params.callId));
     }
     case 'getSummaryStats': {
-      const clients = [...store.calls.values()].flatMap((c) => c.clients.map((cl) => store.streams.get(streamKey('clientSnapshots', c.callId, cl.clientId))?.at(-1))).filter((r): r is Row => r !== undefined);
+      const clients = [...store.calls.values()]
+        .flatMap((c) => c.clients.map((cl) => store.streams.get(streamKey('clientSnapshots', c.callId, cl.clientId))?.at(-1)))
+        .filter((r): r is Row => r !== undefined);
       const mean = (f: string) => (clients.length ? Number((clients.reduce((s, r) => s + Number(r[f] ?? 0), 0) / clients.length).toFixed(4)) : null);
-      return { ongoingCalls: store.calls.size, clients: clients.length, avgRttMs: mean('rttMs'), avgJitterMs: mean('jitterMs'), avgPacketLoss: mean('packetLoss'), generatedAt: Date.now(), params };
+      return {
+        ongoingCalls: store.calls.size,
+        clients: clients.length,
+        avgRttMs: mean('rttMs'),
+        avgJitterMs: mean('jitterMs'),
+        avgPacketLoss: mean('packetLoss'),
+        generatedAt: Date.now(),
+        params,
+      };
     }
     case 'createFrame':
       return createFrame(store, session, params);

@@ -16,7 +16,11 @@ export class RequestFaults {
 
   /** Answers the next `count` requests of `method` with an error. */
   fail(options: { method?: string; code: string; message?: string; count?: number }): void {
-    this.faults.push({ method: options.method, remaining: options.count ?? Number.POSITIVE_INFINITY, error: { code: options.code, message: options.message ?? `simulated ${options.code}` } });
+    this.faults.push({
+      method: options.method,
+      remaining: options.count ?? Number.POSITIVE_INFINITY,
+      error: { code: options.code, message: options.message ?? `simulated ${options.code}` },
+    });
   }
 
   /** The fault that applies to this request, if any (spending one of its count). */

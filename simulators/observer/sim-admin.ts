@@ -136,7 +136,15 @@ export class AdminRequestError extends Error {
   readonly code = 'bad_request';
 }
 
-export const ADMIN_METHODS: ReadonlySet<string> = new Set(['getWorkerState', 'getServerState', 'listJobs', 'startJob', 'cancelJob', 'cleanFailedJobs', 'cleanCompletedJobs']);
+export const ADMIN_METHODS: ReadonlySet<string> = new Set([
+  'getWorkerState',
+  'getServerState',
+  'listJobs',
+  'startJob',
+  'cancelJob',
+  'cleanFailedJobs',
+  'cleanCompletedJobs',
+]);
 
 function text(params: Record<string, unknown>, key: string, method: string): string {
   const v = params[key];

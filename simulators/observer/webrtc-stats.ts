@@ -59,7 +59,7 @@ export class ClientStatsWalk {
     this.loss = clamp(this.loss + (r() - 0.5) * 0.004 + (bad ? 0.03 : -0.002), 0, bad ? 0.25 : 0.02);
     this.bitrate = clamp(this.bitrate * (1 + (r() - 0.5) * 0.15) * (bad ? 0.7 : 1.02), 80_000, 2_500_000);
     // Video at ~1 Mbit/s is roughly 100 packets/s; audio adds 50.
-    const expected = Math.round(((this.bitrate / 10_000) + 50) * (elapsedMs / 1000));
+    const expected = Math.round((this.bitrate / 10_000 + 50) * (elapsedMs / 1000));
     const lost = Math.round(expected * this.loss);
     this.packetsReceived += expected - lost;
     this.packetsLost += lost;

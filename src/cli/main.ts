@@ -23,7 +23,9 @@ export const EXIT_RUNTIME = 2;
 
 export function buildProgram(): Command {
   const program = new Command('moments-bridge')
-    .description('Routes Moments Engine and Observer events through YAML rules into a BullMQ queue and delivers them to Slack, PagerDuty, Google Sheets, Kinesis and webhooks.')
+    .description(
+      'Routes Moments Engine and Observer events through YAML rules into a BullMQ queue and delivers them to Slack, PagerDuty, Google Sheets, Kinesis and webhooks.',
+    )
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

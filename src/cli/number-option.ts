@@ -18,7 +18,8 @@ export function numberOption(rule: NumberOptionRule): (value: string) => number 
   const what = describe(rule);
   return (value: string) => {
     const n = value.trim() === '' ? Number.NaN : Number(value);
-    const ok = Number.isFinite(n) && (!rule.integer || Number.isInteger(n)) && (rule.min === undefined || n >= rule.min) && (rule.max === undefined || n <= rule.max);
+    const ok =
+      Number.isFinite(n) && (!rule.integer || Number.isInteger(n)) && (rule.min === undefined || n >= rule.min) && (rule.max === undefined || n <= rule.max);
     if (!ok) throw new InvalidArgumentError(`Expected ${what}.`);
     return n;
   };

@@ -39,7 +39,11 @@ export async function runOnlineChecks(loaded: LoadedConfig, timeoutMs = ONLINE_C
   const checks: Promise<OnlineCheck>[] = [settle('redis', () => checkRedis(loaded, timeoutMs))];
   for (const [name, source] of Object.entries(config.sources)) {
     const type = (source as { type: string }).type;
-    checks.push(settle(`sources.${name}`, () => (type === 'moments' ? checkMoments(name, source as MomentsSourceConfig) : Promise.resolve(notChecked(`no login check for ${type} sources`)))));
+    checks.push(
+      settle(`sources.${name}`, () =>
+        type === 'moments' ? checkMoments(name, source as MomentsSourceConfig) : Promise.resolve(notChecked(`no login check for ${type} sources`)),
+      ),
+    );
   }
   for (const [name, raw] of Object.entries(config.connectors)) {
     const cfg = raw as { type: string } & Record<string, unknown>;

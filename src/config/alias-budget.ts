@@ -35,7 +35,8 @@ export function aliasProblem(doc: Document, limit = MAX_ALIAS_NODES): AliasProbl
     if (isAlias(node)) {
       const target = anchors.get(node.source);
       if (!target) return 1; // unresolved: the parser already reports it
-      if (open.has(target)) throw new Stop({ alias: node, message: `YAML alias *${node.source} refers to a node that contains it (a cycle): write the value out instead` });
+      if (open.has(target))
+        throw new Stop({ alias: node, message: `YAML alias *${node.source} refers to a node that contains it (a cycle): write the value out instead` });
       added += sizes.get(target) ?? 1;
       if (added > limit) {
         throw new Stop({

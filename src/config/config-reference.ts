@@ -40,7 +40,10 @@ function rows(schema: JsonSchema, prefix = ''): string[] {
     const path = `${prefix}${key}`;
     const required = schema.required?.includes(key) && prop.default === undefined ? 'yes' : '';
     const def = prop.default !== undefined ? `\`${JSON.stringify(prop.default)}\`` : '';
-    const desc = (prop.description ?? '').replace(/\s*@defaultValue.*$/, '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const desc = (prop.description ?? '')
+      .replace(/\s*@defaultValue.*$/, '')
+      .replace(/\|/g, '\\|')
+      .replace(/\n/g, ' ');
     out.push(`| \`${path}\` | ${typeOf(prop)} | ${required} | ${def} | ${desc} |`);
     const nested = prop.properties ? prop : prop.anyOf?.find((a) => a.properties);
     if (nested?.properties) out.push(...rows(nested, `${path}.`));
@@ -84,7 +87,14 @@ export function renderConfigReference(): string {
     '`sources` maps a name to one source; `type` selects the kind.',
   ];
   for (const plugin of sourcePlugins.values()) parts.push('', `### type: ${plugin.type}`, table(plugin.configSchema));
-  parts.push('', '## connectors', '`connectors` maps a name to one sink; `type` selects the kind. Every connector also takes the delivery options.', '', '### delivery options (every connector)', table(deliveryOptionsSchema));
+  parts.push(
+    '',
+    '## connectors',
+    '`connectors` maps a name to one sink; `type` selects the kind. Every connector also takes the delivery options.',
+    '',
+    '### delivery options (every connector)',
+    table(deliveryOptionsSchema),
+  );
   for (const plugin of connectorPlugins.values()) parts.push('', `### type: ${plugin.type}`, table(plugin.configSchema));
   parts.push('', '## routes', '`routes` is a list; each entry:', '', table(routeSchema), '');
   return parts.join('\n');

@@ -21,7 +21,21 @@ const WHOLE = { $ref: '#/$defs/envWhole' };
 const INTERPOLATED = { $ref: '#/$defs/envInterpolated' };
 
 /** Keywords whose values are data, not subschemas. */
-const DATA_KEYWORDS = new Set(['default', 'const', 'enum', 'examples', 'required', 'type', 'pattern', 'format', '$schema', '$id', '$ref', 'description', 'title']);
+const DATA_KEYWORDS = new Set([
+  'default',
+  'const',
+  'enum',
+  'examples',
+  'required',
+  'type',
+  'pattern',
+  'format',
+  '$schema',
+  '$id',
+  '$ref',
+  'description',
+  'title',
+]);
 /** Keywords whose value maps names to subschemas. */
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'dependentSchemas']);
 /** Keywords that describe a value rather than constrain it: they stay on the outer node. */
@@ -44,7 +58,8 @@ export function acceptEnvPlaceholders(node: JsonSchemaNode): JsonSchemaNode {
   const out: JsonSchemaNode = {};
   for (const [keyword, value] of Object.entries(node)) {
     if (DATA_KEYWORDS.has(keyword) || keyword.startsWith('x-')) out[keyword] = value;
-    else if (SCHEMA_MAPS.has(keyword) && isNode(value)) out[keyword] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isNode(v) ? acceptEnvPlaceholders(v) : v]));
+    else if (SCHEMA_MAPS.has(keyword) && isNode(value))
+      out[keyword] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isNode(v) ? acceptEnvPlaceholders(v) : v]));
     else if (Array.isArray(value)) out[keyword] = value.map((v: unknown) => (isNode(v) ? acceptEnvPlaceholders(v) : v));
     else out[keyword] = isNode(value) ? acceptEnvPlaceholders(value) : value;
   }

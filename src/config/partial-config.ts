@@ -57,7 +57,9 @@ function withoutBadKeys<T>(schema: z.ZodType<T>, value: unknown): T | undefined 
   if (first.success) return first.data;
   if (!isRecord(value)) return undefined;
   const bad = new Set(
-    first.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' && i.path.length === 0 ? i.keys : typeof i.path[0] === 'string' && i.path[0] !== 'type' ? [i.path[0]] : [])),
+    first.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys' && i.path.length === 0 ? i.keys : typeof i.path[0] === 'string' && i.path[0] !== 'type' ? [i.path[0]] : [],
+    ),
   );
   if (!bad.size) return undefined;
   const second = schema.safeParse(Object.fromEntries(Object.entries(value).filter(([k]) => !bad.has(k))));

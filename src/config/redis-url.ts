@@ -5,7 +5,8 @@ import { didYouMean } from './did-you-mean.js';
  * typo such as `embeded` would only fail at start-up, as a DNS error on a host nobody meant; the
  * config refuses it instead, with the closest spelling.
  */
-const FORMS = '`embedded`, a redis:// or rediss:// URL (redis://:password@host:6379/0), or a unix socket (unix:///run/redis/redis.sock or /run/redis/redis.sock)';
+const FORMS =
+  '`embedded`, a redis:// or rediss:// URL (redis://:password@host:6379/0), or a unix socket (unix:///run/redis/redis.sock or /run/redis/redis.sock)';
 
 /** Why `url` is not a usable `redis.url`, or undefined when it is one. */
 export function redisUrlProblem(url: string): string | undefined {

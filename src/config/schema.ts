@@ -24,7 +24,9 @@ export const redisSchema = z
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       })
       .transform(normalizeRedisUrl)
-      .describe('`redis://` or `rediss://` (TLS) URL (password in the URL or `password`), a unix socket (`unix:///path` or `/path`), or `embedded`: the daemon starts a local redis-server with AOF on. @defaultValue embedded'),
+      .describe(
+        '`redis://` or `rediss://` (TLS) URL (password in the URL or `password`), a unix socket (`unix:///path` or `/path`), or `embedded`: the daemon starts a local redis-server with AOF on. @defaultValue embedded',
+      ),
     password: secretString('Redis password, when not in the URL').optional(),
     dataDir: z.string().default('./.data/redis').describe('Data directory of the embedded redis-server (AOF). @defaultValue ./.data/redis'),
     keyPrefix: z.string().default('mb').describe('Prefix of every Redis key and BullMQ queue the bridge writes. @defaultValue mb'),

@@ -19,7 +19,10 @@ export function durationMsField(description: string, defaultValue: string): z.Zo
 export function durationMsField(description: string): z.ZodPipe<WrittenDuration, z.ZodTransform<number, number | string>>;
 export function durationMsField(description: string, defaultValue?: string) {
   // The pattern is checked here rather than only in parseDuration so the JSON schema carries it (editors flag `30 seconds`).
-  const written: WrittenDuration = z.union([z.number().nonnegative(), z.string().regex(DURATION_TEXT, { error: (issue) => notADuration(String(issue.input)) })]);
+  const written: WrittenDuration = z.union([
+    z.number().nonnegative(),
+    z.string().regex(DURATION_TEXT, { error: (issue) => notADuration(String(issue.input)) }),
+  ]);
   const [said = '', documentedDefault] = description.split(/\s*@defaultValue\s*/);
   const text = said.replace(/\.$/, '');
   const shownDefault = defaultValue ?? documentedDefault;

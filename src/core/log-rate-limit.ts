@@ -87,7 +87,10 @@ export class RateLimitedLog {
   private summarize(key: string, w: Window): void {
     if (w.suppressed === 0) return;
     const seconds = Math.round(this.options.intervalMs / 100) / 10;
-    this.logger[w.level]({ logKey: key, suppressed: w.suppressed, intervalMs: this.options.intervalMs }, `${w.suppressed} more "${key}" log lines suppressed in ${seconds} s (at most ${this.options.burst} per ${seconds} s are written; metrics count every one)`);
+    this.logger[w.level](
+      { logKey: key, suppressed: w.suppressed, intervalMs: this.options.intervalMs },
+      `${w.suppressed} more "${key}" log lines suppressed in ${seconds} s (at most ${this.options.burst} per ${seconds} s are written; metrics count every one)`,
+    );
   }
 
   private evictOldest(): void {

@@ -2,7 +2,19 @@ import type { LoggerOptions } from 'pino';
 import { redactSecrets } from './secret-redaction.js';
 
 /** Field names whose values are always hidden, whatever their value. */
-const SECRET_KEYS = ['token', 'password', 'secret', 'clientSecret', 'routingKey', 'privateKey', 'private_key', 'accessToken', 'authorization', 'Authorization', 'apiKey'];
+const SECRET_KEYS = [
+  'token',
+  'password',
+  'secret',
+  'clientSecret',
+  'routingKey',
+  'privateKey',
+  'private_key',
+  'accessToken',
+  'authorization',
+  'Authorization',
+  'apiKey',
+];
 const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 /**

@@ -17,7 +17,11 @@ export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel 
   const value = env.LOG_LEVEL;
   if (value === undefined || value === '') return undefined;
   const level = LOG_LEVELS.find((l) => l === value.trim().toLowerCase());
-  if (!level) throw new InputError('log_level_invalid', `LOG_LEVEL=${JSON.stringify(value)} is not a log level: use one of ${LOG_LEVELS.join(', ')}, or unset it to use log.level from the config`);
+  if (!level)
+    throw new InputError(
+      'log_level_invalid',
+      `LOG_LEVEL=${JSON.stringify(value)} is not a log level: use one of ${LOG_LEVELS.join(', ')}, or unset it to use log.level from the config`,
+    );
   return level;
 }
 

@@ -21,7 +21,8 @@ export function sameConfig(a: unknown, b: unknown): boolean {
 export function diffConfig(prev: BridgeConfig, next: BridgeConfig, running: ReadonlyMap<string, ConnectorEntry>): ConfigDiff {
   const needsRestart: string[] = [];
   if (!sameConfig(prev.redis, next.redis)) needsRestart.push('redis');
-  if (prev.server.enabled !== next.server.enabled || prev.server.host !== next.server.host || prev.server.port !== next.server.port) needsRestart.push('server.host/port/enabled');
+  if (prev.server.enabled !== next.server.enabled || prev.server.host !== next.server.host || prev.server.port !== next.server.port)
+    needsRestart.push('server.host/port/enabled');
   if (!sameConfig(prev.log, next.log)) needsRestart.push('log');
 
   const keptConnectors = new Map<string, ConnectorEntry>();

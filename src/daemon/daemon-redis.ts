@@ -31,7 +31,10 @@ export class DaemonRedis {
       this.embedded = new EmbeddedRedis({ dataDir: config.dataDir.startsWith('/') ? config.dataDir : `${this.configDir}/${config.dataDir}` });
       await this.embedded.start();
       this.url = this.embedded.url;
-      log.info({ component: 'redis', url: this.url, dataDir: this.embedded.dataDir, pid: this.embedded.pid }, `redis: embedded redis-server on ${this.url} (AOF in ${this.embedded.dataDir})`);
+      log.info(
+        { component: 'redis', url: this.url, dataDir: this.embedded.dataDir, pid: this.embedded.pid },
+        `redis: embedded redis-server on ${this.url} (AOF in ${this.embedded.dataDir})`,
+      );
     } else {
       this.url = redisUrlWithPassword(config.url, config.password);
     }

@@ -111,13 +111,21 @@ export class Daemon {
     // 1. Redis
     this.redis = new DaemonRedis(config.redis, this.loaded.configDir, log);
     const redis = await this.redis.start();
-    this.tap = new TapPublisher({ redis, keyPrefix: config.redis.keyPrefix, maxAttempts: (c) => this.path?.queues.deliveryOptions(c)?.retry.maxAttempts, logger: log });
+    this.tap = new TapPublisher({
+      redis,
+      keyPrefix: config.redis.keyPrefix,
+      maxAttempts: (c) => this.path?.queues.deliveryOptions(c)?.retry.maxAttempts,
+      logger: log,
+    });
     this.tap.start();
 
     // 2. Connectors and router
     const deps = this.assembleDeps(this.loaded);
     const connectors = await createConnectors(config, deps);
-    log.info({ component: 'connectors', connectors: [...connectors.keys()] }, `connectors: ${connectors.size} ready (${[...connectors.keys()].join(', ') || 'none'})`);
+    log.info(
+      { component: 'connectors', connectors: [...connectors.keys()] },
+      `connectors: ${connectors.size} ready (${[...connectors.keys()].join(', ') || 'none'})`,
+    );
     let router: Router | undefined;
     try {
       router = compileRouter(config, connectors, deps);
@@ -134,7 +142,13 @@ export class Daemon {
     log.info({ component: 'workers', queues: connectors.size }, `workers: delivering for ${connectors.size} connector queue(s)`);
 
     // 4. Sources
-    this.sources = new RunningSources({ redis, keyPrefix: this.keyPrefix, logger: log, configDir: () => this.loaded.configDir, pipeline: () => this.pipeline! });
+    this.sources = new RunningSources({
+      redis,
+      keyPrefix: this.keyPrefix,
+      logger: log,
+      configDir: () => this.loaded.configDir,
+      pipeline: () => this.pipeline!,
+    });
     if (this.withSources) {
       for (const [name, raw] of Object.entries(config.sources)) await this.sources.start(name, raw as { type: string });
       for (const [name, create] of Object.entries(this.extraSources)) await this.sources.start(name, { type: '(embedded)' }, create);

@@ -33,7 +33,12 @@ export interface QueueSettings {
 }
 
 /** Queues, pipeline and digest stage around `connectors` and `router`. Starts nothing. */
-export function assembleDeliveryPath(config: BridgeConfig, connectors: ReadonlyMap<string, ConnectorEntry>, router: Router, settings: QueueSettings): DeliveryPath {
+export function assembleDeliveryPath(
+  config: BridgeConfig,
+  connectors: ReadonlyMap<string, ConnectorEntry>,
+  router: Router,
+  settings: QueueSettings,
+): DeliveryPath {
   const queues = new DeliveryQueues({
     connection: settings.connection,
     prefix: config.redis.keyPrefix,
@@ -44,7 +49,11 @@ export function assembleDeliveryPath(config: BridgeConfig, connectors: ReadonlyM
     ...(settings.onAttempt ? { onAttempt: settings.onAttempt } : {}),
   });
   const pipeline = new Pipeline(router, queues, settings.logger.child({ component: 'pipeline' }), settings.observer);
-  const digests = new DigestStage({ digests: router.digests, handOver: (deliveries, unrendered) => pipeline.acceptDigest(deliveries, unrendered), logger: settings.logger.child({ component: 'digests' }) });
+  const digests = new DigestStage({
+    digests: router.digests,
+    handOver: (deliveries, unrendered) => pipeline.acceptDigest(deliveries, unrendered),
+    logger: settings.logger.child({ component: 'digests' }),
+  });
   return { connectors, router, queues, pipeline, digests };
 }
 
@@ -74,7 +83,10 @@ export async function handOver(old: DeliveryPath, next: DeliveryPath, graceMs: n
   await old.queues.close();
   await next.queues.startWorkers();
   for (const [name, e] of old.connectors) {
-    if (next.connectors.get(name) !== e) await Promise.resolve(e.connector.close?.()).catch((err: unknown) => log.warn({ connector: name, err: errorMessage(err) }, 'previous connector did not close cleanly'));
+    if (next.connectors.get(name) !== e)
+      await Promise.resolve(e.connector.close?.()).catch((err: unknown) =>
+        log.warn({ connector: name, err: errorMessage(err) }, 'previous connector did not close cleanly'),
+      );
   }
 }
 

@@ -8,14 +8,27 @@ import { withTimeout } from './with-timeout.js';
 
 const opsMetrics = {
   sourceConnected: gauge('mb_source_connected', '1 while the source has a live upstream connection, 0 otherwise (refreshed on scrape).', ['source']),
-  redisUp: gauge('mb_redis_up', '1 while the daemon\'s Redis connection is ready (refreshed on scrape).'),
-  workerRunning: gauge('mb_worker_running', '1 while the connector queue\'s worker runs (refreshed on scrape).', ['connector']),
-  oldestPending: gauge('mb_source_oldest_pending_age_seconds', 'Age of the oldest item a source has taken from upstream but the pipeline has not accepted yet; 0 when none waits (refreshed on scrape).', ['source']),
-  cursorLag: gauge('mb_source_cursor_lag_seconds', 'How far a source\'s cursor is behind the upstream\'s newest item, for sources that report it (refreshed on scrape).', ['source']),
+  redisUp: gauge('mb_redis_up', "1 while the daemon's Redis connection is ready (refreshed on scrape)."),
+  workerRunning: gauge('mb_worker_running', "1 while the connector queue's worker runs (refreshed on scrape).", ['connector']),
+  oldestPending: gauge(
+    'mb_source_oldest_pending_age_seconds',
+    'Age of the oldest item a source has taken from upstream but the pipeline has not accepted yet; 0 when none waits (refreshed on scrape).',
+    ['source'],
+  ),
+  cursorLag: gauge(
+    'mb_source_cursor_lag_seconds',
+    "How far a source's cursor is behind the upstream's newest item, for sources that report it (refreshed on scrape).",
+    ['source'],
+  ),
 };
 
 /** Gauges read from other components, refreshed on every /metrics scrape. Never throws. */
-export async function refreshOpsGauges(parts: { redis: DaemonRedis | undefined; sources: RunningSources | undefined; queues: DeliveryQueues | undefined; logger: Logger }): Promise<void> {
+export async function refreshOpsGauges(parts: {
+  redis: DaemonRedis | undefined;
+  sources: RunningSources | undefined;
+  queues: DeliveryQueues | undefined;
+  logger: Logger;
+}): Promise<void> {
   const { redis, sources, queues } = parts;
   const now = Date.now();
   for (const [name, source] of sources?.entries() ?? []) {
@@ -29,6 +42,8 @@ export async function refreshOpsGauges(parts: { redis: DaemonRedis | undefined; 
   for (const [connector, running] of Object.entries(queues?.workerStates() ?? {})) opsMetrics.workerRunning.set({ connector }, running ? 1 : 0);
   // Depth needs Redis: with Redis down the scrape still answers, with the last known depth.
   if (queues && redis?.ready) {
-    await withTimeout(queues.depth(), 1_000, 'queue depth timed out').catch((err: unknown) => parts.logger.debug({ err: errorMessage(err) }, 'could not refresh the queue depth gauge'));
+    await withTimeout(queues.depth(), 1_000, 'queue depth timed out').catch((err: unknown) =>
+      parts.logger.debug({ err: errorMessage(err) }, 'could not refresh the queue depth gauge'),
+    );
   }
 }

@@ -41,7 +41,9 @@ export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness
     checks[`source:${name}`] = { ok: reason === undefined, ...(reason ? { reason } : {}), detail: progress ? { ...state, progress } : state };
   }
   const workers = queues?.workerStates() ?? {};
-  const stopped = Object.entries(workers).filter(([, running]) => !running).map(([c]) => c);
+  const stopped = Object.entries(workers)
+    .filter(([, running]) => !running)
+    .map(([c]) => c);
   checks.workers = {
     ok: queues !== undefined && !inputs.stopping && stopped.length === 0,
     detail: stopped.length ? { stopped } : { running: Object.keys(workers).length },

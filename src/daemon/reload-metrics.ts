@@ -7,7 +7,10 @@ export type ReloadOutcome = 'applied' | 'rejected' | 'failed';
 // `*_config_last_reload_success_timestamp_seconds`), so their usual alert rules carry over.
 const metrics = {
   reloads: counter('mb_config_reloads_total', 'Config reloads (SIGHUP, --watch, POST /-/reload), by result (applied, rejected, failed).', ['result']),
-  lastSuccessful: gauge('mb_config_last_reload_successful', '1 when the last config load or reload was applied, 0 when it was rejected or failed (the daemon runs the previous config).'),
+  lastSuccessful: gauge(
+    'mb_config_last_reload_successful',
+    '1 when the last config load or reload was applied, 0 when it was rejected or failed (the daemon runs the previous config).',
+  ),
   lastSuccessAt: gauge('mb_config_last_reload_success_timestamp_seconds', 'Unix time of the last config load (start) or reload that was applied.'),
 };
 

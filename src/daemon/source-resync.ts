@@ -10,7 +10,13 @@ import type { RunningSources } from './running-sources.js';
  * which a reload never touches. A source that cannot start is logged; the reload still applies.
  * Returns what changed, e.g. `source calls: restarted`.
  */
-export async function resyncSources(sources: RunningSources, prev: BridgeConfig, next: BridgeConfig, keep: ReadonlySet<string>, log: Logger): Promise<string[]> {
+export async function resyncSources(
+  sources: RunningSources,
+  prev: BridgeConfig,
+  next: BridgeConfig,
+  keep: ReadonlySet<string>,
+  log: Logger,
+): Promise<string[]> {
   const changes: string[] = [];
   for (const name of sources.names()) {
     if (keep.has(name) || !sourceChanged(prev, next, name)) continue;

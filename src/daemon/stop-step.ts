@@ -13,7 +13,11 @@ export async function stopStep(log: Logger, what: string, fn: () => Promise<unkn
       Promise.resolve(fn()).then(() => true),
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), limitMs))),
     ]);
-    if (!done) log.warn({ component: what, limitMs }, `${what}: did not stop within ${limitMs} ms; going on (unfinished deliveries return to the queue after their lock expires)`);
+    if (!done)
+      log.warn(
+        { component: what, limitMs },
+        `${what}: did not stop within ${limitMs} ms; going on (unfinished deliveries return to the queue after their lock expires)`,
+      );
   } catch (err) {
     log.error({ component: what, err: errorMessage(err) }, `${what}: error while stopping`);
   } finally {

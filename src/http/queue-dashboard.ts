@@ -80,7 +80,9 @@ export class QueueDashboard {
     if (!this.writable && !READ_METHODS.has(req.method ?? 'GET')) {
       res
         .writeHead(403, { 'content-type': 'text/plain' })
-        .end('403 the queue dashboard is read-only: set server.dashboard.writable: true to add, edit, retry or clean jobs from it (or use `moments-bridge dlq retry|purge`)\n');
+        .end(
+          '403 the queue dashboard is read-only: set server.dashboard.writable: true to add, edit, retry or clean jobs from it (or use `moments-bridge dlq retry|purge`)\n',
+        );
       return true;
     }
     await this.listener(req, res);

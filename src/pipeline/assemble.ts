@@ -54,7 +54,13 @@ async function buildConnectors(config: BridgeConfig, deps: AssembleDeps): Promis
       const options = Object.fromEntries(Object.entries(cfg).filter(([k]) => deliveryKeys.includes(k))) as DeliveryOptionsInput;
       const problems = plugin.configProblems?.(own) ?? [];
       issues.push(...problems.map((i) => ({ ...i, path: ['connectors', name, ...i.path] })));
-      const connector = await plugin.create(own, { name, redis: deps.redis, keyPrefix: deps.keyPrefix, logger: deps.logger.child({ connector: name }), configDir: deps.configDir });
+      const connector = await plugin.create(own, {
+        name,
+        redis: deps.redis,
+        keyPrefix: deps.keyPrefix,
+        logger: deps.logger.child({ connector: name }),
+        configDir: deps.configDir,
+      });
       entries.set(name, { connector, options });
     } catch (err) {
       if (err instanceof ConfigValidationError) issues.push(...err.issues.map((i) => ({ ...i, path: ['connectors', name, ...i.path] })));

@@ -87,7 +87,8 @@ export class Pipeline {
     }
     for (const d of routed.deliveries) deliveries.push(d);
     for (const f of routed.unrendered) aside.push(renderFailure(f));
-    if (this.observer?.active) this.observer.routed({ event, matched: routed.matched, deliveries: routed.deliveries, setAside: routed.unrendered.map(renderFailure) });
+    if (this.observer?.active)
+      this.observer.routed({ event, matched: routed.matched, deliveries: routed.deliveries, setAside: routed.unrendered.map(renderFailure) });
     // No delivery also means throttled, deduplicated or grouped; only count events no route matched.
     if (routed.matched === 0) {
       unrouted.inc({ source: event.source, kind: event.kind });

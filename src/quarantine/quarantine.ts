@@ -41,11 +41,23 @@ export async function quarantine(redis: Redis, keyPrefix: string, logger: Logger
     entry = JSON.stringify({ ...item, raw: identifiedSnapshot(item.raw), at });
   }
   const log = limited(logger);
-  log.warn(`quarantined ${item.source} ${item.kind}`, { source: item.source, kind: item.kind, reason: item.reason }, `quarantined an invalid ${item.kind} from ${item.source}: ${item.reason} (see ${quarantineKey(keyPrefix)})`);
+  log.warn(
+    `quarantined ${item.source} ${item.kind}`,
+    { source: item.source, kind: item.kind, reason: item.reason },
+    `quarantined an invalid ${item.kind} from ${item.source}: ${item.reason} (see ${quarantineKey(keyPrefix)})`,
+  );
   try {
-    await redis.multi().lpush(quarantineKey(keyPrefix), entry).ltrim(quarantineKey(keyPrefix), 0, QUARANTINE_CAP - 1).exec();
+    await redis
+      .multi()
+      .lpush(quarantineKey(keyPrefix), entry)
+      .ltrim(quarantineKey(keyPrefix), 0, QUARANTINE_CAP - 1)
+      .exec();
   } catch (err) {
-    log.error(`quarantine write failed ${item.source}`, { err, item: entry.slice(0, 4096) }, 'could not write the quarantined item to Redis; it is logged here instead');
+    log.error(
+      `quarantine write failed ${item.source}`,
+      { err, item: entry.slice(0, 4096) },
+      'could not write the quarantined item to Redis; it is logged here instead',
+    );
   }
 }
 

@@ -15,6 +15,7 @@ export const MAX_REASON_CHARS = 1024;
 export function boundedResult(result: DeliveryResult): DeliveryResult {
   if (result.status === 'delivered') return result;
   const redacted = redactSecrets(result.reason);
-  const reason = redacted.length > MAX_REASON_CHARS ? `${redacted.slice(0, MAX_REASON_CHARS)}… (${redacted.length - MAX_REASON_CHARS} more characters)` : redacted;
+  const reason =
+    redacted.length > MAX_REASON_CHARS ? `${redacted.slice(0, MAX_REASON_CHARS)}… (${redacted.length - MAX_REASON_CHARS} more characters)` : redacted;
   return reason === result.reason ? result : { ...result, reason };
 }

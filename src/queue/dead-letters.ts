@@ -67,7 +67,11 @@ async function withQueues<T>(redis: Redis, scope: DeadLetterScope, fn: (queue: Q
   const out: T[] = [];
   for (const name of names) {
     // skipMetasUpdate: looking at a connector that has no queue must not create one (its meta key).
-    const queue = new Queue<DeliveryJobData>(queueName(name, { cluster: scope.cluster ?? false }), { connection: redis, prefix: scope.prefix, skipMetasUpdate: true });
+    const queue = new Queue<DeliveryJobData>(queueName(name, { cluster: scope.cluster ?? false }), {
+      connection: redis,
+      prefix: scope.prefix,
+      skipMetasUpdate: true,
+    });
     try {
       out.push(await fn(queue, name));
     } finally {
@@ -131,11 +135,15 @@ export async function pageDeadLetters(redis: Redis, scope: DeadLetterScope & { l
     .sort((a, b) => (b.job.finishedOn ?? 0) - (a.job.finishedOn ?? 0))
     .slice(scope.offset, scope.offset + scope.limit);
   // Attempt counts (one log read each) only for the page, not for the jobs skipped by the offset.
-  const items = await withQueues(redis, { ...scope, connectors: [...new Set(page.map((p) => p.connector))], connector: undefined }, async (queue, connector) => {
-    const mine = page.filter((p) => p.connector === connector);
-    const logs = await Promise.all(mine.map((p) => queue.getJobLogs(p.job.id!, 0, -1)));
-    return mine.map((p, i) => [p, summary(p.job, connector, Math.max(logs[i]!.count, p.job.attemptsMade))] as const);
-  });
+  const items = await withQueues(
+    redis,
+    { ...scope, connectors: [...new Set(page.map((p) => p.connector))], connector: undefined },
+    async (queue, connector) => {
+      const mine = page.filter((p) => p.connector === connector);
+      const logs = await Promise.all(mine.map((p) => queue.getJobLogs(p.job.id!, 0, -1)));
+      return mine.map((p, i) => [p, summary(p.job, connector, Math.max(logs[i]!.count, p.job.attemptsMade))] as const);
+    },
+  );
   const byEntry = new Map(items.flat());
   return {
     total: perQueue.reduce((n, q) => n + q.count, 0),
@@ -158,7 +166,12 @@ export async function showDeadLetter(redis: Redis, scope: DeadLetterScope & { id
     const job = await queue.getJob(scope.id);
     if (!job || !(await job.isFailed())) return undefined;
     const h = await history(queue, scope.id);
-    return { ...summary(job, connector, Math.max(h.length, job.attemptsMade)), event: job.data.event, payload: job.data.payload, history: h } satisfies DeadLetter;
+    return {
+      ...summary(job, connector, Math.max(h.length, job.attemptsMade)),
+      event: job.data.event,
+      payload: job.data.payload,
+      history: h,
+    } satisfies DeadLetter;
   });
   return found.find((d) => d !== undefined);
 }

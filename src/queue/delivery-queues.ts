@@ -120,7 +120,10 @@ export class DeliveryQueues {
     if (this.dedupTtlMs <= 0) throw new InputError('queue_dedup_ttl_invalid', `dedupTtlMs must be positive (got ${this.dedupTtlMs})`);
     this.lock = { ...DEFAULT_LOCK_OPTIONS, ...opts.lock };
     if (this.lock.stalledIntervalMs > this.lock.durationMs) {
-      throw new InputError('queue_lock_invalid', `lock.stalledIntervalMs (${this.lock.stalledIntervalMs}) must not exceed lock.durationMs (${this.lock.durationMs})`);
+      throw new InputError(
+        'queue_lock_invalid',
+        `lock.stalledIntervalMs (${this.lock.stalledIntervalMs}) must not exceed lock.durationMs (${this.lock.durationMs})`,
+      );
     }
     const r = opts.retention ?? {};
     this.removeOnComplete = { count: r.completedCount ?? 1000, age: Math.ceil((r.completedAgeMs ?? 3_600_000) / 1000) };
@@ -194,7 +197,10 @@ export class DeliveryQueues {
       if (!q) {
         rejected++;
         queueMetrics.rejected.inc({ connector: d.connector, reason: 'unknown_connector' });
-        this.log.error({ eventId: d.event.id, route: d.route, connector: d.connector }, `route "${d.route}" sends to connector "${d.connector}", which is not configured: delivery rejected; add it under connectors`);
+        this.log.error(
+          { eventId: d.event.id, route: d.route, connector: d.connector },
+          `route "${d.route}" sends to connector "${d.connector}", which is not configured: delivery rejected; add it under connectors`,
+        );
         continue;
       }
       const id = deliveryId(d.event.id, d.route, d.connector);
@@ -212,7 +218,8 @@ export class DeliveryQueues {
         // Whose fault: the event's (quarantined once, whatever its number of deliveries) or this payload's.
         if (!unserializableEvents.has(d.event)) unserializableEvents.set(d.event, eventSerializeFailure(d.event));
         const eventFault = unserializableEvents.get(d.event);
-        if (eventFault === undefined) aside.push({ event: d.event, reason: 'unserializable', detail: `payload: ${serializeFailure(err)}`, route: d.route, connector: d.connector });
+        if (eventFault === undefined)
+          aside.push({ event: d.event, reason: 'unserializable', detail: `payload: ${serializeFailure(err)}`, route: d.route, connector: d.connector });
         continue;
       }
       if (bytes > this.maxPayloadBytes) {
@@ -260,7 +267,9 @@ export class DeliveryQueues {
     );
     const adding = Promise.all(
       lists.map(([q, list]) =>
-        q.queue.addBulk(list.map((data) => ({ name: q.name, data, opts: { jobId: data.deliveryId, deduplication: { id: data.deliveryId, ttl: this.dedupTtlMs } } }))),
+        q.queue.addBulk(
+          list.map((data) => ({ name: q.name, data, opts: { jobId: data.deliveryId, deduplication: { id: data.deliveryId, ttl: this.dedupTtlMs } } })),
+        ),
       ),
     );
     const [found] = await Promise.all([checked, adding, quarantining]);
@@ -295,7 +304,8 @@ export class DeliveryQueues {
     addQuarantineWrites(multi, this.quarantinePrefix, items, this.log);
     const replies = await multi.exec();
     const failed = replies?.find(([err]) => err);
-    if (!replies || failed) throw new Error(`could not write ${items.length} set-aside item(s) to the quarantine: ${failed?.[0]?.message ?? 'transaction aborted'}`);
+    if (!replies || failed)
+      throw new Error(`could not write ${items.length} set-aside item(s) to the quarantine: ${failed?.[0]?.message ?? 'transaction aborted'}`);
     countQuarantined(items);
   }
 

@@ -181,7 +181,10 @@ export class DeliveryWorker {
       // Refused at enqueue (e.g. over maxPayloadBytes): a dead letter from the start, never sent.
       await this.record(job, { attempt, at: Date.now(), outcome: 'permanent', reason: data.refused.reason });
       this.countDeadLetter(data.route);
-      this.log.warn({ deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, reason: data.refused.reason }, 'delivery refused at enqueue: dead-lettered unsent (inspect with `moments-bridge dlq show`)');
+      this.log.warn(
+        { deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, reason: data.refused.reason },
+        'delivery refused at enqueue: dead-lettered unsent (inspect with `moments-bridge dlq show`)',
+      );
       throw new UnrecoverableError(data.refused.reason);
     }
     const delivery: Delivery = { id: data.deliveryId, event: data.event, route: data.route, connector: data.connector, payload: data.payload, attempt };
@@ -191,7 +194,15 @@ export class DeliveryWorker {
     const result = boundedResult(answer);
     const now = Date.now();
     const eventTime = Date.parse(data.event.time);
-    this.o.onAttempt?.({ deliveryId: data.deliveryId, eventId: data.event.id, route: data.route, connector: connectorName, attempt, result, latencyMs: now - eventTime });
+    this.o.onAttempt?.({
+      deliveryId: data.deliveryId,
+      eventId: data.event.id,
+      route: data.route,
+      connector: connectorName,
+      attempt,
+      result,
+      latencyMs: now - eventTime,
+    });
 
     if (result.status === 'delivered') {
       this.completed.inc();

@@ -6,12 +6,21 @@ import { counter, gauge, histogram } from '../core/metrics.js';
  */
 export const queueMetrics = {
   enqueued: counter('mb_queue_jobs_enqueued_total', 'Deliveries added to a connector queue.', ['connector']),
-  duplicates: counter('mb_queue_jobs_duplicate_total', 'Deliveries not added because the same (event, route, connector) was already queued within the dedup TTL.', ['connector']),
+  duplicates: counter(
+    'mb_queue_jobs_duplicate_total',
+    'Deliveries not added because the same (event, route, connector) was already queued within the dedup TTL.',
+    ['connector'],
+  ),
   rejected: counter('mb_queue_jobs_rejected_total', 'Deliveries refused at enqueue (payload too large, unknown connector).', ['connector', 'reason']),
   completed: counter('mb_queue_jobs_completed_total', 'Deliveries the sink acknowledged.', ['connector']),
-  failed: counter('mb_queue_attempts_failed_total', 'Failed delivery attempts, by outcome (retry, rate-limited, timeout, permanent, gave-up).', ['connector', 'outcome']),
+  failed: counter('mb_queue_attempts_failed_total', 'Failed delivery attempts, by outcome (retry, rate-limited, timeout, permanent, gave-up).', [
+    'connector',
+    'outcome',
+  ]),
   retried: counter('mb_queue_jobs_retried_total', 'Deliveries scheduled for another attempt with backoff.', ['connector']),
-  rateLimited: counter('mb_queue_jobs_rate_limited_total', 'Deliveries delayed by a sink Retry-After (no attempt spent; the whole queue pauses).', ['connector']),
+  rateLimited: counter('mb_queue_jobs_rate_limited_total', 'Deliveries delayed by a sink Retry-After (no attempt spent; the whole queue pauses).', [
+    'connector',
+  ]),
   deadLettered: counter('mb_queue_jobs_dead_lettered_total', 'Deliveries moved to the dead letters.', ['connector']),
   routeDelivered: counter('mb_route_delivered_total', 'Deliveries of a route that the sink acknowledged.', ['route', 'connector']),
   routeFailed: counter(

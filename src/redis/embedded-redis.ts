@@ -94,15 +94,24 @@ export class EmbeddedRedis {
     await this.stopLeftover();
     if (!this.port) this.port = await freePort();
     const args = [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--dir', this.dataDir,
-      '--save', '',
-      '--appendonly', this.appendOnly ? 'yes' : 'no',
-      '--appendfsync', 'everysec',
-      '--daemonize', 'no',
-      '--protected-mode', 'yes',
-      '--loglevel', 'warning',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dataDir,
+      '--save',
+      '',
+      '--appendonly',
+      this.appendOnly ? 'yes' : 'no',
+      '--appendfsync',
+      'everysec',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+      '--loglevel',
+      'warning',
     ];
     // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and Redis
     // must outlive the daemon's graceful stop (which still hands jobs back to it); stop() ends it.
@@ -112,16 +121,19 @@ export class EmbeddedRedis {
     installExitHook();
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    this.exited = new Promise((res) => child.once('exit', () => {
-      live.delete(child);
-      res();
-    }));
+    this.exited = new Promise((res) =>
+      child.once('exit', () => {
+        live.delete(child);
+        res();
+      }),
+    );
     writeFileSync(this.pidFile, String(child.pid));
     // Lets CLI tools (`dlq`, `replay`, `backfill`) find the running server from the same config.
     writeFileSync(this.portFile, JSON.stringify({ pid: child.pid, port: this.port }));
     const deadline = Date.now() + this.startTimeoutMs;
     while (!(await this.ping())) {
-      if (child.exitCode !== null) throw new BridgeError('redis_start_failed', `redis-server exited with code ${child.exitCode}: ${stderr.trim() || 'no output'}`);
+      if (child.exitCode !== null)
+        throw new BridgeError('redis_start_failed', `redis-server exited with code ${child.exitCode}: ${stderr.trim() || 'no output'}`);
       if (Date.now() > deadline) {
         await this.stop();
         throw new BridgeError('redis_start_failed', `redis-server did not answer PING on 127.0.0.1:${this.port} within ${this.startTimeoutMs} ms`);

@@ -33,7 +33,16 @@ export interface RedisProbe {
 
 /** Asks the Redis on 127.0.0.1:port for its data dir and pid; undefined when nothing answers as Redis. */
 export async function probeRedis(port: number, timeoutMs = 1_000): Promise<RedisProbe | undefined> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => undefined); // the failed command reports it
   try {
     await client.connect();

@@ -46,13 +46,18 @@ export class EventFeeder {
     if (o.routes?.length) {
       const known = config.routes.map((r) => r.name);
       const unknown = o.routes.filter((r) => !known.includes(r));
-      if (unknown.length) throw new InputError('route_unknown', `no route named ${unknown.map((r) => `"${r}"`).join(', ')} (routes: ${known.join(', ') || 'none'})`);
+      if (unknown.length)
+        throw new InputError('route_unknown', `no route named ${unknown.map((r) => `"${r}"`).join(', ')} (routes: ${known.join(', ') || 'none'})`);
     }
     const routes = o.routes?.length ? config.routes.filter((r) => o.routes!.includes(r.name)) : config.routes;
     let target: ToolRedis | undefined;
     const redis = o.dryRun
       ? new Redis({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
-      : new Redis((target = await connectToolRedis(o.loaded, o.redis)).url, { maxRetriesPerRequest: 1, lazyConnect: true, ...(config.redis.password ? { password: config.redis.password } : {}) });
+      : new Redis((target = await connectToolRedis(o.loaded, o.redis)).url, {
+          maxRetriesPerRequest: 1,
+          lazyConnect: true,
+          ...(config.redis.password ? { password: config.redis.password } : {}),
+        });
     let connectors = new Map<string, ConnectorEntry>();
     let queues: DeliveryQueues | undefined;
     const cleanup = async () => {
@@ -64,7 +69,8 @@ export class EventFeeder {
     try {
       if (target) {
         await redis.connect();
-        if (target.origin === 'started') o.logger.info(`no daemon is running on ${config.redis.dataDir}: started its embedded redis-server; the jobs are delivered when the daemon runs`);
+        if (target.origin === 'started')
+          o.logger.info(`no daemon is running on ${config.redis.dataDir}: started its embedded redis-server; the jobs are delivered when the daemon runs`);
       }
       const deps = { redis, keyPrefix: `${config.redis.keyPrefix}:`, logger: o.logger, configDir: o.loaded.configDir };
       connectors = await createConnectors(config, deps);

@@ -47,7 +47,13 @@ export async function runFeed(feeder: EventFeeder, items: AsyncIterable<FeedItem
   const err = o.err ?? process.stderr;
   const sum: FeedSummary = { events: 0, enqueued: 0, duplicates: 0, noDelivery: 0, invalid: 0, filtered: 0, ...(o.dryRun && o.json ? { decisions: [] } : {}) };
   const progress = o.dryRun ? undefined : new ProgressReporter({ label: o.label, ...(o.total !== undefined ? { total: o.total } : {}), stream: err });
-  const report = () => progress?.update({ done: sum.events + sum.invalid + sum.filtered, enqueued: sum.enqueued, duplicates: sum.duplicates, skipped: sum.invalid + sum.filtered });
+  const report = () =>
+    progress?.update({
+      done: sum.events + sum.invalid + sum.filtered,
+      enqueued: sum.enqueued,
+      duplicates: sum.duplicates,
+      skipped: sum.invalid + sum.filtered,
+    });
   try {
     for await (const item of items) {
       if ('error' in item) {
@@ -67,7 +73,8 @@ export async function runFeed(feeder: EventFeeder, items: AsyncIterable<FeedItem
       sum.enqueued += r.enqueued;
       sum.duplicates += r.duplicates;
       if (r.deliveries.length === 0) sum.noDelivery++;
-      if (sum.decisions) sum.decisions.push({ where: item.where, eventId: event.id, deliveries: r.deliveries.map((d) => ({ route: d.route, connector: d.connector })) });
+      if (sum.decisions)
+        sum.decisions.push({ where: item.where, eventId: event.id, deliveries: r.deliveries.map((d) => ({ route: d.route, connector: d.connector })) });
       else if (o.dryRun) {
         const to = r.deliveries.length ? r.deliveries.map((d) => `${d.route} → ${d.connector}`).join(', ') : 'no route';
         out.write(`${item.where}  ${event.id}  ${to}\n`);

@@ -18,7 +18,10 @@ export class Dedupe {
   constructor(private readonly options: DedupeOptions) {}
 
   static identity(content: unknown): string {
-    return createHash('sha256').update(JSON.stringify(content) ?? 'undefined').digest('base64url').slice(0, 32);
+    return createHash('sha256')
+      .update(JSON.stringify(content) ?? 'undefined')
+      .digest('base64url')
+      .slice(0, 32);
   }
 
   allow(identity: string, eventId: string): Promise<boolean> {

@@ -16,7 +16,8 @@ export function formatExplanation(x: RouteExplanation): string {
     if (r.reason && r.status !== 'matched') lines.push(`    ${r.reason}`);
     if (r.throttleKey !== undefined) lines.push(`    throttle key: ${JSON.stringify(r.throttleKey)} (at most one delivery per key per window)`);
     if (r.dedupeKey !== undefined) lines.push(`    dedupe key: ${JSON.stringify(r.dedupeKey)}`);
-    if (r.groupKey !== undefined) lines.push(`    grouped by ${JSON.stringify(r.groupKey)}: delivered later as a digest; payload shown for a digest of this one event`);
+    if (r.groupKey !== undefined)
+      lines.push(`    grouped by ${JSON.stringify(r.groupKey)}: delivered later as a digest; payload shown for a digest of this one event`);
     for (const d of r.deliveries) {
       if (d.error) {
         lines.push(`    → ${d.connector}: RENDER ERROR ${d.error}`);

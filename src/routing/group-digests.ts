@@ -59,7 +59,10 @@ export class GroupDigests {
     for (const g of pending) {
       const r = this.byName.get(g.route);
       if (!r?.group) {
-        this.logger.warn({ route: g.route, events: g.events.length }, 'pending group digest for a route that no longer exists or no longer groups; kept, retried hourly');
+        this.logger.warn(
+          { route: g.route, events: g.events.length },
+          'pending group digest for a route that no longer exists or no longer groups; kept, retried hourly',
+        );
         await this.store.reschedule(g, nowMs + ORPHAN_RETRY_MS);
       } else if (g.events.length === 0) {
         await this.store.complete(g, 0, r.group.settings, nowMs);

@@ -152,7 +152,20 @@ export class GroupStore {
   /** The digest of `sent` events went out: trim them, schedule the rest `interval` later. Returns events left. */
   async complete(group: PendingGroup, sent: number, settings: GroupSettings, nowMs: number): Promise<number> {
     const { events, last } = this.keysOf(group.member);
-    const left = await runLua(this.redis, COMPLETE, 4, events, `${this.base}due`, `${this.base}leases`, last, group.member, String(sent), String(nowMs), String(settings.intervalMs), String(settings.max));
+    const left = await runLua(
+      this.redis,
+      COMPLETE,
+      4,
+      events,
+      `${this.base}due`,
+      `${this.base}leases`,
+      last,
+      group.member,
+      String(sent),
+      String(nowMs),
+      String(settings.intervalMs),
+      String(settings.max),
+    );
     return Number(left);
   }
 

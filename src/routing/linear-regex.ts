@@ -37,7 +37,9 @@ export function compileLinearRegex(body: string, flags = ''): LinearRegex {
   try {
     re = RE2JS.compile(body, bits);
   } catch (err) {
-    const hint = /Perl syntax|backreference|\\[1-9]/.test((err as Error).message) ? ' (regexes run on RE2, which has no lookaround or backreferences so that matching stays linear-time)' : '';
+    const hint = /Perl syntax|backreference|\\[1-9]/.test((err as Error).message)
+      ? ' (regexes run on RE2, which has no lookaround or backreferences so that matching stays linear-time)'
+      : '';
     throw new LinearRegexError(`${(err as Error).message}${hint}`, { cause: err });
   }
   const shown = `/${body}/${flags.replace(/[gydu]/g, '')}`;

@@ -145,10 +145,15 @@ export function compileFieldMatcher(path: string, value: MatchValue): FieldMatch
   const get = fieldGetter(path);
   if (typeof value === 'string' && REGEX_LITERAL.test(value)) {
     const re = compileRegex(value);
-    return { path, get, test: (root) => {
-      const v = get(root);
-      return typeof v === 'string' && re.test(v);
-    }, expected: `~ ${String(re)}` };
+    return {
+      path,
+      get,
+      test: (root) => {
+        const v = get(root);
+        return typeof v === 'string' && re.test(v);
+      },
+      expected: `~ ${String(re)}`,
+    };
   }
   if (value === null || typeof value !== 'object') {
     const want = value;

@@ -25,7 +25,12 @@ const renderErrors = counter('mb_route_render_errors_total', 'Payloads or keys t
  * Renders each target's payload for `event` (an event or a group digest); a payload that cannot
  * render is counted and reported in `unrendered`, the others still go.
  */
-export function renderTargets(route: { name: string; targets: readonly Target[] }, event: BridgeEvent, out: RoutedDelivery[], unrendered: RenderFailure[]): void {
+export function renderTargets(
+  route: { name: string; targets: readonly Target[] },
+  event: BridgeEvent,
+  out: RoutedDelivery[],
+  unrendered: RenderFailure[],
+): void {
   for (const t of route.targets) {
     try {
       out.push({ event, route: route.name, connector: t.connector, payload: t.renderer.render(event) });

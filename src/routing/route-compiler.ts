@@ -79,7 +79,8 @@ export function compileRoutes(routes: readonly RouteConfig[], deps: RouteCompile
   routes.forEach((route, i) => {
     const problem: Problem = (path, message) => issues.push({ path: ['routes', i, ...path], message });
     const seen = names.get(route.name);
-    if (seen !== undefined) problem(['name'], `route name "${route.name}" is already used by routes[${seen}]; names must be unique (they key throttles, groups and job ids)`);
+    if (seen !== undefined)
+      problem(['name'], `route name "${route.name}" is already used by routes[${seen}]; names must be unique (they key throttles, groups and job ids)`);
     else names.set(route.name, i);
 
     const { matchers, errors } = compileMatchers(route.match);
@@ -154,11 +155,18 @@ function compileGates(route: RouteConfig, deps: RouteCompileDeps, problem: Probl
   const gates: { -readonly [K in 'throttle' | 'dedupe' | 'group']?: CompiledRoute[K] } = {};
   if (route.throttle) {
     const key = keyTemplate(route.throttle.key, ['throttle', 'key']);
-    if (key) gates.throttle = { key, gate: new Throttle({ redis: deps.redis, prefix: `${deps.keyPrefix}routing:throttle:${route.name}:`, windowMs: route.throttle.window }) };
+    if (key)
+      gates.throttle = {
+        key,
+        gate: new Throttle({ redis: deps.redis, prefix: `${deps.keyPrefix}routing:throttle:${route.name}:`, windowMs: route.throttle.window }),
+      };
   }
   if (route.dedupe) {
     const key = route.dedupe.key !== undefined ? keyTemplate(route.dedupe.key, ['dedupe', 'key']) : undefined;
-    gates.dedupe = { ...(key ? { key } : {}), gate: new Dedupe({ redis: deps.redis, prefix: `${deps.keyPrefix}routing:dedupe:${route.name}:`, windowMs: route.dedupe.window }) };
+    gates.dedupe = {
+      ...(key ? { key } : {}),
+      gate: new Dedupe({ redis: deps.redis, prefix: `${deps.keyPrefix}routing:dedupe:${route.name}:`, windowMs: route.dedupe.window }),
+    };
   }
   if (route.group) {
     gates.group = {

@@ -44,7 +44,10 @@ export function explainRoutes(routes: readonly CompiledRoute[], disabled: readon
   const decisions: RouteDecision[] = [];
   const deliveries: RoutedDelivery[] = [];
   let stoppedBy: string | undefined;
-  const all: { index: number; r?: CompiledRoute; d?: DisabledRoute }[] = [...routes.map((r) => ({ index: r.index, r })), ...disabled.map((d) => ({ index: d.index, d }))];
+  const all: { index: number; r?: CompiledRoute; d?: DisabledRoute }[] = [
+    ...routes.map((r) => ({ index: r.index, r })),
+    ...disabled.map((d) => ({ index: d.index, d })),
+  ];
   all.sort((a, b) => a.index - b.index);
   for (const { index, r, d } of all) {
     if (!r) {
@@ -54,7 +57,13 @@ export function explainRoutes(routes: readonly CompiledRoute[], disabled: readon
     const miss = routeMiss(r, event, nowMs);
     const base = { route: r.name, index: r.index, continue: r.continue };
     if (stoppedBy !== undefined) {
-      decisions.push({ ...base, status: 'not-reached', reason: `route "${stoppedBy}" matched first and has no continue: true`, wouldMatch: miss === undefined, deliveries: [] });
+      decisions.push({
+        ...base,
+        status: 'not-reached',
+        reason: `route "${stoppedBy}" matched first and has no continue: true`,
+        wouldMatch: miss === undefined,
+        deliveries: [],
+      });
       continue;
     }
     if (miss !== undefined) {

@@ -93,6 +93,10 @@ function partition<R extends IndexableRoute>(routes: R[]): Partition<R> {
       list.push(r);
     }
   }
-  for (const [v, list] of buckets) buckets.set(v, [...list, ...rest].sort((a, b) => a.index - b.index));
+  for (const [v, list] of buckets)
+    buckets.set(
+      v,
+      [...list, ...rest].sort((a, b) => a.index - b.index),
+    );
   return { getter: best.getter, path: best.path, buckets, rest };
 }

@@ -27,7 +27,9 @@ export const matchOpsSchema = z
 
 export const matchValueSchema = z
   .union([scalar, z.array(scalar), matchOpsSchema])
-  .describe('A value (equality), a list (the field equals one of them), a string "/regex/flags", or an object of operators (eq ne gt ge lt le in notIn regex contains exists).');
+  .describe(
+    'A value (equality), a list (the field equals one of them), a string "/regex/flags", or an object of operators (eq ne gt ge lt le in notIn regex contains exists).',
+  );
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 export const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -44,7 +46,9 @@ export const activeTimeSchema = z
       .string()
       .regex(TIME, 'a time like 20:00 (24:00 for end of day)')
       .default('24:00')
-      .describe('End of the window (exclusive), local time HH:MM; earlier than `from` means overnight (22:00–06:00 runs into the next day). @defaultValue 24:00'),
+      .describe(
+        'End of the window (exclusive), local time HH:MM; earlier than `from` means overnight (22:00–06:00 runs into the next day). @defaultValue 24:00',
+      ),
     tz: z.string().default('UTC').describe('IANA time zone of from/to/days, e.g. Europe/London. @defaultValue UTC'),
   })
   .describe('One window in which the route is active.');
@@ -72,7 +76,9 @@ export const routeSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('CEL expression over `id`, `source`, `kind`, `time` and `data`, e.g. `data.matches.exists(m, m.value > 180)`. Compiled once at load; an evaluation error counts as no match.'),
+      .describe(
+        'CEL expression over `id`, `source`, `kind`, `time` and `data`, e.g. `data.matches.exists(m, m.value > 180)`. Compiled once at load; an evaluation error counts as no match.',
+      ),
     to: z.array(target).min(1).describe('Connectors that get the event, each optionally with payload overrides.'),
     continue: z.boolean().default(false).describe('true: keep evaluating later routes after this one matched. @defaultValue false (first match wins)'),
     throttle: z
@@ -97,12 +103,16 @@ export const routeSchema = z
         max: z.number().int().positive().default(100).describe('Most events in one digest; a full group is sent at once. @defaultValue 100'),
       })
       .optional()
-      .describe('Digests (Alertmanager-style): matching events with the same group key become one delivery whose event has `events: [...]`. Pending groups live in Redis and survive restarts.'),
+      .describe(
+        'Digests (Alertmanager-style): matching events with the same group key become one delivery whose event has `events: [...]`. Pending groups live in Redis and survive restarts.',
+      ),
     activeTimes: z
       .array(activeTimeSchema)
       .min(1)
       .optional()
-      .describe('When the route is active. Outside every window the route does not match, so the event falls through to later routes (put a fallback route after it). @defaultValue always'),
+      .describe(
+        'When the route is active. Outside every window the route does not match, so the event falls through to later routes (put a fallback route after it). @defaultValue always',
+      ),
   })
   .describe('One routing rule.');
 

@@ -113,7 +113,8 @@ export class Router {
   /** Decides deliveries for one event: throttle, dedupe, grouping and schedule applied; payloads rendered. */
   async route(event: BridgeEvent): Promise<RoutedDelivery[]> {
     const { deliveries, unrendered } = await this.routeWithFailures(event);
-    for (const f of unrendered) this.deps.logger.error({ route: f.route, connector: f.connector, eventId: event.id, err: f.error }, 'payload failed to render; this delivery is skipped');
+    for (const f of unrendered)
+      this.deps.logger.error({ route: f.route, connector: f.connector, eventId: event.id, err: f.error }, 'payload failed to render; this delivery is skipped');
     return deliveries;
   }
 
@@ -185,7 +186,10 @@ export class Router {
       return t.render(event);
     } catch (err) {
       metrics.renderErrors.inc({ route: r.name, connector: '' });
-      this.deps.logger.warn({ route: r.name, eventId: event.id, template: t.source, err: errorMessage(err) }, 'key template failed to render; event not throttled/deduplicated');
+      this.deps.logger.warn(
+        { route: r.name, eventId: event.id, template: t.source, err: errorMessage(err) },
+        'key template failed to render; event not throttled/deduplicated',
+      );
       return undefined;
     }
   }

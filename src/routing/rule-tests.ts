@@ -132,7 +132,11 @@ export function runRuleTest(router: Router, test: RuleTest, n = 1): RuleTestResu
 }
 
 /** Runs every case of every file, printing a line per case and `N passed, M failed`. */
-export async function runRuleTests(router: Router, files: readonly string[], out: (line: string) => void): Promise<{ passed: number; failed: number; results: RuleTestResult[] }> {
+export async function runRuleTests(
+  router: Router,
+  files: readonly string[],
+  out: (line: string) => void,
+): Promise<{ passed: number; failed: number; results: RuleTestResult[] }> {
   let passed = 0;
   let failed = 0;
   let n = 0;

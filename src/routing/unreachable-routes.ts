@@ -38,5 +38,7 @@ function stopsEverything(r: RouteConfig): boolean {
 
 function covers(earlier: RouteConfig, later: RouteConfig): boolean {
   if (earlier.from && !(later.from && later.from.every((s) => earlier.from!.includes(s)))) return false;
-  return Object.entries(earlier.match ?? {}).every(([path, value]) => later.match !== undefined && path in later.match && isDeepStrictEqual(later.match[path], value));
+  return Object.entries(earlier.match ?? {}).every(
+    ([path, value]) => later.match !== undefined && path in later.match && isDeepStrictEqual(later.match[path], value),
+  );
 }

@@ -48,6 +48,10 @@ export class EmitProgress {
       pending += this.refused.count;
       oldest = Math.min(oldest ?? this.refused.since, this.refused.since);
     }
-    return { pending, ...(oldest !== undefined ? { oldestPendingSince: oldest } : {}), ...(this.lastProgressAt !== undefined ? { lastProgressAt: this.lastProgressAt } : {}) };
+    return {
+      pending,
+      ...(oldest !== undefined ? { oldestPendingSince: oldest } : {}),
+      ...(this.lastProgressAt !== undefined ? { lastProgressAt: this.lastProgressAt } : {}),
+    };
   }
 }

@@ -66,7 +66,8 @@ export async function fetchStatus(url: string, timeoutMs = 3_000): Promise<Statu
     }
   };
   const [readyRes, metricsRes] = await Promise.all([get('/readyz'), get('/metrics')]);
-  if (metricsRes.status !== 200) throw new BridgeError('status_unexpected', `${base}/metrics answered HTTP ${metricsRes.status}: is that a moments-bridge ops server?`);
+  if (metricsRes.status !== 200)
+    throw new BridgeError('status_unexpected', `${base}/metrics answered HTTP ${metricsRes.status}: is that a moments-bridge ops server?`);
   let readyz: ReadyzBody;
   try {
     readyz = (await readyRes.json()) as ReadyzBody;
@@ -77,12 +78,21 @@ export async function fetchStatus(url: string, timeoutMs = 3_000): Promise<Statu
 }
 
 function buildSnapshot(url: string, readyz: ReadyzBody, samples: PromSample[]): StatusSnapshot {
-  const sum = (name: string, label: string, value: string) => samples.filter((s) => s.name === name && s.labels[label] === value).reduce((n, s) => n + s.value, 0);
+  const sum = (name: string, label: string, value: string) =>
+    samples.filter((s) => s.name === name && s.labels[label] === value).reduce((n, s) => n + s.value, 0);
   const one = (name: string, label: string, value: string) => samples.find((s) => s.name === name && s.labels[label] === value)?.value;
-  const names = (metric: string[], label: string) => [...new Set(samples.filter((s) => metric.includes(s.name) && s.labels[label] !== undefined).map((s) => s.labels[label]!))].sort();
+  const names = (metric: string[], label: string) =>
+    [...new Set(samples.filter((s) => metric.includes(s.name) && s.labels[label] !== undefined).map((s) => s.labels[label]!))].sort();
 
   const checks = readyz.checks ?? {};
-  const sourceNames = [...new Set([...Object.keys(checks).filter((k) => k.startsWith('source:')).map((k) => k.slice('source:'.length)), ...names(['mb_source_connected'], 'source')])].sort();
+  const sourceNames = [
+    ...new Set([
+      ...Object.keys(checks)
+        .filter((k) => k.startsWith('source:'))
+        .map((k) => k.slice('source:'.length)),
+      ...names(['mb_source_connected'], 'source'),
+    ]),
+  ].sort();
   const sources = sourceNames.map((name): SourceStatus => {
     const check = checks[`source:${name}`];
     const lag = one('mb_source_cursor_lag_seconds', 'source', name);
@@ -99,7 +109,12 @@ function buildSnapshot(url: string, readyz: ReadyzBody, samples: PromSample[]): 
   });
 
   const connectors = names(['mb_worker_running', 'mb_queue_depth'], 'connector').map((name): ConnectorStatus => {
-    const depth = Object.fromEntries(DEPTH_STATES.map((state) => [state, samples.find((s) => s.name === 'mb_queue_depth' && s.labels.connector === name && s.labels.state === state)?.value ?? 0])) as Record<DepthState, number>;
+    const depth = Object.fromEntries(
+      DEPTH_STATES.map((state) => [
+        state,
+        samples.find((s) => s.name === 'mb_queue_depth' && s.labels.connector === name && s.labels.state === state)?.value ?? 0,
+      ]),
+    ) as Record<DepthState, number>;
     return {
       name,
       workerRunning: one('mb_worker_running', 'connector', name) === 1,

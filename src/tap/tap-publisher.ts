@@ -70,7 +70,16 @@ export class TapPublisher implements PipelineObserver {
       ...(event.summary?.title ? { title: event.summary.title } : {}),
       matched: note.matched,
       deliveries: note.deliveries.map((d) => ({ route: d.route, connector: d.connector })),
-      ...(note.setAside.length ? { setAside: note.setAside.map((a) => ({ reason: a.reason, detail: a.detail, ...(a.route ? { route: a.route } : {}), ...(a.connector ? { connector: a.connector } : {}) })) } : {}),
+      ...(note.setAside.length
+        ? {
+            setAside: note.setAside.map((a) => ({
+              reason: a.reason,
+              detail: a.detail,
+              ...(a.route ? { route: a.route } : {}),
+              ...(a.connector ? { connector: a.connector } : {}),
+            })),
+          }
+        : {}),
       data: boundedData(event.data),
     };
     this.publish(record);

@@ -122,7 +122,9 @@ export function compileTemplate(source: string, where = 'template'): Template {
         throw limitError(err, where) ?? err;
       }
       if (out.length > TEMPLATE_LIMITS.outputChars) {
-        throw new TemplateLimitError(`${where}: the template rendered ${out.length} characters; the limit is ${TEMPLATE_LIMITS.outputChars}. Render less of the event (e.g. a field, not the whole list)`);
+        throw new TemplateLimitError(
+          `${where}: the template rendered ${out.length} characters; the limit is ${TEMPLATE_LIMITS.outputChars}. Render less of the event (e.g. a field, not the whole list)`,
+        );
       }
       return out;
     },
@@ -139,7 +141,10 @@ function limitError(err: unknown, where: string): TemplateLimitError | undefined
   const message = (err as Error)?.message ?? '';
   for (const [pattern, what] of LIMIT_MESSAGES) {
     if (pattern.test(message)) {
-      return new TemplateLimitError(`${where}: the template ${what} and was stopped (${message}); a loop or range over event data is the usual cause — bound it, e.g. {% for x in data.list limit: 100 %}`, { cause: err });
+      return new TemplateLimitError(
+        `${where}: the template ${what} and was stopped (${message}); a loop or range over event data is the usual cause — bound it, e.g. {% for x in data.list limit: 100 %}`,
+        { cause: err },
+      );
     }
   }
   return undefined;

@@ -78,9 +78,11 @@ const FIXTURE: Record<string, string> = {
   'src/cli/commands/demo.ts': "export const demo = () => import('../../../simulators/demo/demo-stack.js');\n",
   'src/cli/commands/check.ts': "export const check = () => import('../../../simulators/sinks/slack/slack-api-server.js');\n",
   'src/daemon.ts': "import { startDemoStack } from '../simulators/demo/demo-stack.js';\nexport const daemon = startDemoStack;\n",
-  'simulators/moments/run-moments-simulator.ts': "import { log } from '../../src/core/log.js';\nimport { connect } from '../../src/cli/connect-redis.js';\nexport const run = log + connect;\n",
+  'simulators/moments/run-moments-simulator.ts':
+    "import { log } from '../../src/core/log.js';\nimport { connect } from '../../src/cli/connect-redis.js';\nexport const run = log + connect;\n",
   'simulators/sinks/slack/slack-api-server.ts': 'export const slackServer = 1;\n',
-  'simulators/demo/demo-stack.ts': "import { run } from '../moments/run-moments-simulator.js';\nimport { slackServer } from '../sinks/slack/slack-api-server.js';\nexport const startDemoStack = run + slackServer;\n",
+  'simulators/demo/demo-stack.ts':
+    "import { run } from '../moments/run-moments-simulator.js';\nimport { slackServer } from '../sinks/slack/slack-api-server.js';\nexport const startDemoStack = run + slackServer;\n",
   'src/config/schema.ts': "import { registry } from './registry.js';\nexport const schema = () => registry;\n",
   'src/config/registry.ts': "import { schema } from './schema.js';\nexport const registry = () => schema;\n",
   'bin/moments-bridge.js': "import('../src/cli/commands/dlq.js');\n",
@@ -107,7 +109,13 @@ describe('layer rules (npm run lint:deps)', () => {
       writeFileSync(join(dir, file), text);
     }
     copyFileSync(join(ROOT, '.dependency-cruiser.mjs'), join(dir, '.dependency-cruiser.mjs'));
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowJs: true }, include: ['src', 'connectors', 'simulators', 'bin'] }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowJs: true },
+        include: ['src', 'connectors', 'simulators', 'bin'],
+      }),
+    );
 
     const violations = cruiseJson(dir, lintDepsArgs());
     const found = violations.filter((v) => v.rule.name !== 'no-circular').map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
@@ -137,6 +145,15 @@ describe('layer rules (npm run lint:deps)', () => {
     ]);
     const { status, output } = lintStep(dir, lintDepsArgs());
     expect(status, 'the lint step fails').not.toBe(0);
-    for (const rule of ['core-is-a-leaf', 'sources-not-to-routing-queue-connectors', 'connectors-not-to-routing-queue-sources', 'connectors-not-to-config', 'nothing-to-cli', 'simulators-only-from-cli-and-tests', 'no-circular']) expect(output).toContain(`error ${rule}:`);
+    for (const rule of [
+      'core-is-a-leaf',
+      'sources-not-to-routing-queue-connectors',
+      'connectors-not-to-routing-queue-sources',
+      'connectors-not-to-config',
+      'nothing-to-cli',
+      'simulators-only-from-cli-and-tests',
+      'no-circular',
+    ])
+      expect(output).toContain(`error ${rule}:`);
   });
 });

@@ -104,7 +104,10 @@ export async function startChaosRig(name: string, options: ChaosRigOptions = {})
     return q;
   };
   const configFile = (port: number, into?: string) =>
-    writeBridgeConfig({ redisUrl: redis.url, keyPrefix: PREFIX, port, sources: { moments: momentsSourceConfig(sim) }, connectors: targets.connectors, routes: targets.routes }, into);
+    writeBridgeConfig(
+      { redisUrl: redis.url, keyPrefix: PREFIX, port, sources: { moments: momentsSourceConfig(sim) }, connectors: targets.connectors, routes: targets.routes },
+      into,
+    );
   const expected = () => (targets.expand ? ids.flatMap((id) => targets.expand!(id)) : ids);
   let seq = 0;
 

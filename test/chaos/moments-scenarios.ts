@@ -78,7 +78,16 @@ function deepArrayText(depth: number): string {
 
 /** A moment as JSON text, with `triggerObjectText` spliced in verbatim (it may be too deep to build with JSON.stringify). */
 function momentText(publicId: string, fields: Record<string, unknown>, triggerObjectText?: string): string {
-  const base = JSON.stringify({ publicId, clientId: 1, athleteId: 7, eventId: 3, matches: [], moment: 'poison', createdAt: new Date().toISOString(), ...fields });
+  const base = JSON.stringify({
+    publicId,
+    clientId: 1,
+    athleteId: 7,
+    eventId: 3,
+    matches: [],
+    moment: 'poison',
+    createdAt: new Date().toISOString(),
+    ...fields,
+  });
   return triggerObjectText === undefined ? base : `${base.slice(0, -1)},"triggerObject":${triggerObjectText}}`;
 }
 
@@ -90,7 +99,12 @@ function momentText(publicId: string, fields: Record<string, unknown>, triggerOb
  * frame of invalid UTF-8 (the socket is dropped and the back-fill recovers), plus valid moments
  * that are hard but legal: a 200 KB `moment` text and lone surrogates.
  */
-export async function momentsPoison(p: { schema: 'vendor' | 'amplify'; rounds: number; validPerRound: number; settleMs: number }): Promise<MomentsScenarioResult> {
+export async function momentsPoison(p: {
+  schema: 'vendor' | 'amplify';
+  rounds: number;
+  validPerRound: number;
+  settleMs: number;
+}): Promise<MomentsScenarioResult> {
   const rig = await startRig({ schema: p.schema });
   try {
     const ids: string[] = [];
@@ -119,7 +133,12 @@ export async function momentsPoison(p: { schema: 'vendor' | 'amplify'; rounds: n
       ids.push(`moments:moment:${rig.sim.control.createMoment({ moment: big }).publicId}`);
       kinds.big200k!++;
       const surrogateId = `lone-surrogate-${r}`;
-      rig.sim.control.sendDataText('onCreateMoment', momentText(surrogateId, { moment: 'broken \ud800 text \udc00' }).replace(/\ud800/, '\\ud800').replace(/\udc00/, '\\udc00'));
+      rig.sim.control.sendDataText(
+        'onCreateMoment',
+        momentText(surrogateId, { moment: 'broken \ud800 text \udc00' })
+          .replace(/\ud800/, '\\ud800')
+          .replace(/\udc00/, '\\udc00'),
+      );
       ids.push(`moments:moment:${surrogateId}`);
       kinds.loneSurrogate!++;
       readyStatuses.push((await getReadyz(rig.base)).status);
@@ -201,7 +220,11 @@ export async function momentsHostilePeer(p: { moments: number; hostilePerMoment:
         const opened = rig.sim.control.stats().realtimeConnections;
         rig.sim.control.setConnectionAck(acks[drops]);
         drops += rig.sim.control.dropSockets();
-        await until('the source reconnected', () => rig.sim.control.stats().realtimeConnections > opened && rig.sim.control.stats().openSockets === 1, 5_000).catch(() => undefined);
+        await until(
+          'the source reconnected',
+          () => rig.sim.control.stats().realtimeConnections > opened && rig.sim.control.stats().openSockets === 1,
+          5_000,
+        ).catch(() => undefined);
       }
       ids.push(`moments:moment:${rig.sim.control.createMoment({ athleteId: i % 40 }).publicId}`);
       for (let k = 0; k < p.hostilePerMoment; k++) {
@@ -211,7 +234,9 @@ export async function momentsHostilePeer(p: { moments: number; hostilePerMoment:
           sent.unknownType!++;
         } else {
           const type = ['start_ack', 'data', 'error', 'complete'][n % 4]!;
-          rig.sim.control.sendRaw(JSON.stringify({ type, id: `sub-${1000 + n}`, payload: { data: { onCreateMoment: { publicId: `ghost-${n}` } }, errors: [{ message: 'ghost' }] } }));
+          rig.sim.control.sendRaw(
+            JSON.stringify({ type, id: `sub-${1000 + n}`, payload: { data: { onCreateMoment: { publicId: `ghost-${n}` } }, errors: [{ message: 'ghost' }] } }),
+          );
           sent.unknownSubscription!++;
         }
       }
@@ -223,7 +248,17 @@ export async function momentsHostilePeer(p: { moments: number; hostilePerMoment:
     await sleep(300);
     const connections = rig.sim.control.stats().realtimeConnections - before;
     const ghosts = [...rig.sink.receipts.keys()].filter((k) => k.includes('ghost-')).length;
-    return { ...rig.sink.tally(ids), poisonSent: 0, quarantined: 0, inFlightAtFault: 0, drops, newConnections: connections, sent, ghostsDelivered: ghosts, ready: (await getReadyz(rig.base)).status };
+    return {
+      ...rig.sink.tally(ids),
+      poisonSent: 0,
+      quarantined: 0,
+      inFlightAtFault: 0,
+      drops,
+      newConnections: connections,
+      sent,
+      ghostsDelivered: ghosts,
+      ready: (await getReadyz(rig.base)).status,
+    };
   } finally {
     await rig.stop();
   }

@@ -39,7 +39,11 @@ export async function redisKill(p: RedisKillParams): Promise<ScenarioResult> {
     // Counted while Redis is down (after the deliveries in flight at the kill reached the sink):
     // everything the crashed Redis handed out, so everything it can forget it delivered.
     let deliveredAtFault = 0;
-    const { aofBytesDropped } = await crasher.crash({ downMs: p.downMs, whileDown: () => (deliveredAtFault = rig.tally().delivered), ...(p.loseLastMs !== undefined ? { loseLastMs: p.loseLastMs } : {}) });
+    const { aofBytesDropped } = await crasher.crash({
+      downMs: p.downMs,
+      whileDown: () => (deliveredAtFault = rig.tally().delivered),
+      ...(p.loseLastMs !== undefined ? { loseLastMs: p.loseLastMs } : {}),
+    });
     await load;
     const tally = await rig.settle(p.settleMs);
     const depth = await rig.depth();

@@ -30,7 +30,10 @@ function before(sink: ChaosSink): DeliveryTargets {
 function after(sink: ChaosSink): DeliveryTargets {
   return {
     connectors: { hook: webhook(`${sink.url}-v2`, '{{ id }}', 10), copy: webhook(`${sink.url}-copy`, 'copy|{{ id }}', 20) },
-    routes: [{ ...allMoments, continue: true }, { name: 'copy-moments', match: { kind: 'moment' }, to: ['copy'] }],
+    routes: [
+      { ...allMoments, continue: true },
+      { name: 'copy-moments', match: { kind: 'moment' }, to: ['copy'] },
+    ],
     receipts: () => sink.receipts,
   };
 }

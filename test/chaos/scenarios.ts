@@ -79,7 +79,11 @@ async function killWhileDelivering(rig: ChaosRig, daemon: BridgeProcess, minOpen
  * > 0), at most `runs` times, moving the kill a little later each time: a run whose kill hit no
  * job proves nothing about recovery, and is not the run the assertions look at.
  */
-async function untilKillInterruptedJobs<R extends ScenarioResult & CrashOutcome>(runs: number, killAfterMs: number, run: (killAfterMs: number) => Promise<R>): Promise<R & { runs: number }> {
+async function untilKillInterruptedJobs<R extends ScenarioResult & CrashOutcome>(
+  runs: number,
+  killAfterMs: number,
+  run: (killAfterMs: number) => Promise<R>,
+): Promise<R & { runs: number }> {
   let r: R | undefined;
   for (let i = 0; i < runs; i++) {
     r = await run(Math.round(killAfterMs * (1 + 0.37 * i)));
@@ -92,7 +96,13 @@ async function untilKillInterruptedJobs<R extends ScenarioResult & CrashOutcome>
  * 1. The daemon is SIGKILLed during load, while it has deliveries open, and restarted; the jobs it
  * held come back once their lock expires. `runs` bounds the re-runs when a kill hit no job.
  */
-export async function daemonKill(p: { events: number; perSecond: number; killAfterMs: number; settleMs: number; runs?: number }): Promise<ScenarioResult & CrashOutcome & { runs: number }> {
+export async function daemonKill(p: {
+  events: number;
+  perSecond: number;
+  killAfterMs: number;
+  settleMs: number;
+  runs?: number;
+}): Promise<ScenarioResult & CrashOutcome & { runs: number }> {
   return untilKillInterruptedJobs(p.runs ?? 3, p.killAfterMs, async (killAfterMs) => {
     const rig = await startChaosRig('kill', { sinkDelayMs: 20 });
     try {
@@ -115,7 +125,13 @@ export async function daemonKill(p: { events: number; perSecond: number; killAft
 }
 
 /** 2. The upstream socket is dropped every `dropEveryMs`, and once refused for `outageMs`; back-fill closes the gaps. */
-export async function upstreamDrops(p: { events: number; perSecond: number; dropEveryMs: number; outageMs: number; settleMs: number }): Promise<ScenarioResult> {
+export async function upstreamDrops(p: {
+  events: number;
+  perSecond: number;
+  dropEveryMs: number;
+  outageMs: number;
+  settleMs: number;
+}): Promise<ScenarioResult> {
   const rig = await startChaosRig('drops');
   try {
     await rig.startDaemon();
@@ -148,7 +164,13 @@ export async function upstreamDrops(p: { events: number; perSecond: number; drop
  * that later came back from a stall (their worker lost them with the connection): a job whose
  * request reached the sink but whose completion Redis never heard is delivered again.
  */
-export async function redisRestart(p: { events: number; perSecond: number; restartAfterMs: number; downMs: number; settleMs: number }): Promise<ScenarioResult & CrashOutcome> {
+export async function redisRestart(p: {
+  events: number;
+  perSecond: number;
+  restartAfterMs: number;
+  downMs: number;
+  settleMs: number;
+}): Promise<ScenarioResult & CrashOutcome> {
   const rig = await startChaosRig('redis');
   try {
     await rig.startDaemon();
@@ -199,7 +221,14 @@ export async function sinkFaults(p: { events: number; perSecond: number; failMs:
     await rig.publish(p.events - half, p.perSecond);
     const tally = await rig.settle(p.settleMs);
     const depth = await rig.depth();
-    return { ...tally, inFlightAtFault: 0, lostAfterOutage: afterOutage.lost, answered500: rig.sink.statuses.get(500) ?? 0, answered429: rig.sink.statuses.get(429) ?? 0, deadLetters: depth.failed };
+    return {
+      ...tally,
+      inFlightAtFault: 0,
+      lostAfterOutage: afterOutage.lost,
+      answered500: rig.sink.statuses.get(500) ?? 0,
+      answered429: rig.sink.statuses.get(429) ?? 0,
+      deadLetters: depth.failed,
+    };
   } finally {
     await rig.stop();
   }
@@ -210,7 +239,13 @@ export async function sinkFaults(p: { events: number; perSecond: number; failMs:
  * deliveries are open. `recoveredFromStall` counts the jobs the killed replica held (only a dead
  * process's locks expire); `runs` bounds the re-runs when the kill hit none of its jobs.
  */
-export async function replicaKill(p: { events: number; perSecond: number; killAfterMs: number; settleMs: number; runs?: number }): Promise<ScenarioResult & CrashOutcome & { runs: number }> {
+export async function replicaKill(p: {
+  events: number;
+  perSecond: number;
+  killAfterMs: number;
+  settleMs: number;
+  runs?: number;
+}): Promise<ScenarioResult & CrashOutcome & { runs: number }> {
   return untilKillInterruptedJobs(p.runs ?? 3, p.killAfterMs, async (killAfterMs) => {
     const rig = await startChaosRig('replicas', { sinkDelayMs: 20 });
     try {
@@ -256,7 +291,9 @@ export async function badFrames(p: { events: number; badFrames: number; settleMs
             kinds.unknownType++;
             break;
           case 2:
-            rig.sim.control.sendRaw(JSON.stringify({ type: 'data', id: `no-such-subscription-${bad}`, payload: { data: { onCreateMoment: { publicId: 'x' } } } }));
+            rig.sim.control.sendRaw(
+              JSON.stringify({ type: 'data', id: `no-such-subscription-${bad}`, payload: { data: { onCreateMoment: { publicId: 'x' } } } }),
+            );
             kinds.strayData++;
             break;
           case 3:

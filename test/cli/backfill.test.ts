@@ -83,7 +83,17 @@ routes:
     const res = await runCli(['backfill', '-c', cfg, '--since', '1h', '--json']);
     expect(res.code).toBe(0);
     const doc = JSON.parse(res.stdout) as Record<string, unknown>;
-    expect(doc).toMatchObject({ command: 'backfill', dryRun: false, sources: ['moments'], events: 3, enqueued: 3, duplicates: 0, noDelivery: 0, invalid: 0, filtered: 0 });
+    expect(doc).toMatchObject({
+      command: 'backfill',
+      dryRun: false,
+      sources: ['moments'],
+      events: 3,
+      enqueued: 3,
+      duplicates: 0,
+      noDelivery: 0,
+      invalid: 0,
+      filtered: 0,
+    });
     expect(Date.parse(doc.until as string) - Date.parse(doc.since as string)).toBe(3_600_000);
   });
 });

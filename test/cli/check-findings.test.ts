@@ -43,20 +43,33 @@ describe('moments-bridge check: everything run would reject, all at once, each o
     expect(lines[0]).toBe('9 problems and 1 warning in config:');
     expect(lines.slice(1)).toEqual([
       expect.stringMatching(new RegExp(`^${file}:1:15  redis\\.url  "embeded" is not a Redis URL — did you mean "embedded"\\?`)),
-      expect.stringMatching(new RegExp(`^${file}:8:31  connectors\\.hook\\.url  127\\.0\\.0\\.1 is a private, loopback or link-local address: the SSRF guard refuses it.*allowPrivateNetworks: true`)),
+      expect.stringMatching(
+        new RegExp(
+          `^${file}:8:31  connectors\\.hook\\.url  127\\.0\\.0\\.1 is a private, loopback or link-local address: the SSRF guard refuses it.*allowPrivateNetworks: true`,
+        ),
+      ),
       expect.stringMatching(new RegExp(`^${file}:9:32  connectors\\.local\\.url  localhost is a loopback address: the SSRF guard refuses it`)),
       `${file}:13:12  routes[0].bogus  unknown key "bogus" (allowed: name, enabled, from, match, when, to, continue, throttle, dedupe, group, activeTimes)`,
       expect.stringMatching(new RegExp(`^${file}:14:11  routes\\[0\\]\\.when  CEL syntax error`)),
       `${file}:15:10  routes[0].to[0]  no connector named "nosuch" (defined: hook, inner, local, slack)`,
       expect.stringMatching(new RegExp(`^${file}:16:11  routes\\[1\\]\\.name  route name "first" is already used by routes\\[0\\]`)),
-      expect.stringMatching(new RegExp(`^${file}:17:10  routes\\[1\\]\\.to\\[0\\]  connector slack\\.text: cannot compile template .*undefined filter: nosuchfilter`)),
-      expect.stringMatching(new RegExp(`^${file}:18:5  routes\\[2\\]  warning: route "internal" can never match: the catch-all route "first" \\(routes\\[1\\]\\)`)),
+      expect.stringMatching(
+        new RegExp(`^${file}:17:10  routes\\[1\\]\\.to\\[0\\]  connector slack\\.text: cannot compile template .*undefined filter: nosuchfilter`),
+      ),
+      expect.stringMatching(
+        new RegExp(`^${file}:18:5  routes\\[2\\]  warning: route "internal" can never match: the catch-all route "first" \\(routes\\[1\\]\\)`),
+      ),
       expect.stringMatching(new RegExp(`^${file}:19:35  routes\\[2\\]\\.to\\[0\\]\\.url  10\\.1\\.2\\.3 is a private`)),
     ]);
   });
 
   it('one line per unset variable, not a second one from the schema for the empty value', async () => {
-    const file = configFile(['connectors:', '  slack: { type: slack, token: "${MB_TEST_UNSET_TOKEN}", channel: "#ops" }', 'routes:', '  - { name: r, to: [slack] }']);
+    const file = configFile([
+      'connectors:',
+      '  slack: { type: slack, token: "${MB_TEST_UNSET_TOKEN}", channel: "#ops" }',
+      'routes:',
+      '  - { name: r, to: [slack] }',
+    ]);
     const result = await runCli(['check', '-c', file], { env: { MB_TEST_UNSET_TOKEN: '' } });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
@@ -80,7 +93,9 @@ describe('moments-bridge check: everything run would reject, all at once, each o
     expect(result.stderr.trim().split('\n')).toEqual([
       '2 warnings in config:',
       expect.stringMatching(new RegExp(`^${file}:3:10  connectors\\.spare  warning: connector "spare" is used by no route`)),
-      expect.stringMatching(new RegExp(`^${file}:6:5  routes\\[1\\]  warning: route "big-moments" can never match: the route "moments" \\(routes\\[0\\]\\) above it`)),
+      expect.stringMatching(
+        new RegExp(`^${file}:6:5  routes\\[1\\]  warning: route "big-moments" can never match: the route "moments" \\(routes\\[0\\]\\) above it`),
+      ),
     ]);
     const strict = await runCli(['check', '--strict', '-c', file]);
     expect(strict.code).toBe(1);

@@ -12,8 +12,16 @@ import { runCli } from '../helpers/cli.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const EMAIL = 'bridge@project.iam.gserviceaccount.com';
-const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-const stranger = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+const stranger = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
 
 let redis: TestRedis;
 let slack: SlackApiServer;
@@ -70,13 +78,22 @@ describe('moments-bridge check --online: Redis and sink credentials', () => {
     expect(line('redis')).toMatch(new RegExp(`^  ok +redis  ${redis.url.replace(/[/.]/g, '\\$&')}: connected \\(Redis \\d`));
     expect(line('connectors.slack-ok')).toMatch(/^ {2}ok +connectors\.slack-ok {2}auth\.test: token of moments-bridge in team Simulated$/);
     expect(line('connectors.slack-bad')).toMatch(/^ {2}failed +connectors\.slack-bad {2}auth\.test at .* failed: invalid_auth: check the token/);
-    expect(line('connectors.sheet-ok')).toMatch(new RegExp(`^  ok +connectors\\.sheet-ok  token exchange for the service-account key: access token issued to ${EMAIL}`));
+    expect(line('connectors.sheet-ok')).toMatch(
+      new RegExp(`^  ok +connectors\\.sheet-ok  token exchange for the service-account key: access token issued to ${EMAIL}`),
+    );
     expect(line('connectors.sheet-bad')).toMatch(/^ {2}failed +connectors\.sheet-bad {2}token exchange for the service-account key failed: .*invalid_grant/);
     expect(line('connectors.stream-ok')).toMatch(/^ {2}ok +connectors\.stream-ok {2}DescribeStreamSummary: stream moments is ACTIVE, 2 open shard\(s\)$/);
-    expect(line('connectors.stream-missing')).toMatch(/^ {2}failed +connectors\.stream-missing {2}DescribeStreamSummary for nosuch failed: ResourceNotFoundException/);
+    expect(line('connectors.stream-missing')).toMatch(
+      /^ {2}failed +connectors\.stream-missing {2}DescribeStreamSummary for nosuch failed: ResourceNotFoundException/,
+    );
     expect(line('connectors.pager')).toMatch(/^ {2}not checked +connectors\.pager {2}no harmless call exists for pagerduty; nothing sent$/);
     // The failures again on stderr, one line each, and nothing was delivered anywhere.
-    expect(result.stderr.trim().split('\n').map((l) => l.replace(/^moments-bridge: /, '').split(':')[0])).toEqual(['connectors.slack-bad', 'connectors.sheet-bad', 'connectors.stream-missing']);
+    expect(
+      result.stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^moments-bridge: /, '').split(':')[0]),
+    ).toEqual(['connectors.slack-bad', 'connectors.sheet-bad', 'connectors.stream-missing']);
     expect(slack.received).toHaveLength(0);
     expect(await kinesis.readAll('moments')).toHaveLength(0);
   });

@@ -46,7 +46,8 @@ describe('moments-bridge check --online', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('sources.engine: introspection answered');
-    for (const op of ['listMoments', 'getMoment', 'listTriggers', 'getTrigger', 'onCreateMoment', 'onCreateTrigger', 'onUpdateTrigger']) expect(result.stdout).toContain(`  ${op}  (from introspection)`);
+    for (const op of ['listMoments', 'getMoment', 'listTriggers', 'getTrigger', 'onCreateMoment', 'onCreateTrigger', 'onUpdateTrigger'])
+      expect(result.stdout).toContain(`  ${op}  (from introspection)`);
     expect(result.stdout).toContain('$filter: MomentFilter');
     expect(result.stdout).toMatch(/triggerObject \{ publicId/);
     expect(result.stdout).toContain('back-fill: createdAt ge <cursor>, orderBy [{ createdAt: ASC }]');
@@ -57,14 +58,19 @@ describe('moments-bridge check --online', () => {
     const result = await runCli(['check', '--online', '-c', file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('sources.engine: introspection refused');
-    expect(result.stderr).toMatch(/^moments-bridge: listMoments: the engine refused introspection \(.+\) and sources\.engine\.documents\.listMoments is not set: add the query there \(see docs\/moments-engine\.md#graphql-documents\)$/m);
-    expect(result.stderr).toMatch(/^onUpdateTrigger: the engine refused introspection .* sources\.engine\.documents\.onUpdateTrigger is not set: add the subscription there/m);
+    expect(result.stderr).toMatch(
+      /^moments-bridge: listMoments: the engine refused introspection \(.+\) and sources\.engine\.documents\.listMoments is not set: add the query there \(see docs\/moments-engine\.md#graphql-documents\)$/m,
+    );
+    expect(result.stderr).toMatch(
+      /^onUpdateTrigger: the engine refused introspection .* sources\.engine\.documents\.onUpdateTrigger is not set: add the subscription there/m,
+    );
     // getMoment is not used by the daemon: reported, not a failure.
     expect(result.stderr).not.toContain('documents.getMoment');
   });
 
   it('a configured document wins and is shown as such; a wrong one is rejected naming its key', async () => {
-    const good = 'query Mine($filter: MomentFilter, $limit: Int, $nextToken: String) { listMoments(filter: $filter, limit: $limit, nextToken: $nextToken) { items { publicId createdAt } nextToken } }';
+    const good =
+      'query Mine($filter: MomentFilter, $limit: Int, $nextToken: String) { listMoments(filter: $filter, limit: $limit, nextToken: $nextToken) { items { publicId createdAt } nextToken } }';
     let file = await configFor({ schema: 'vendor' }, `    documents:\n      listMoments: '${good}'\n`);
     let result = await runCli(['check', '--online', '-c', file]);
     expect(result.code).toBe(0);
@@ -75,7 +81,9 @@ describe('moments-bridge check --online', () => {
     file = await configFor({ schema: 'vendor' }, `    documents:\n      listMoments: '${amplifyStyle}'\n`);
     result = await runCli(['check', '--online', '-c', file]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('listMoments (from sources.engine.documents.listMoments) was rejected by the engine: Unknown type "ModelMomentFilterInput".');
+    expect(result.stderr).toContain(
+      'listMoments (from sources.engine.documents.listMoments) was rejected by the engine: Unknown type "ModelMomentFilterInput".',
+    );
     expect(result.stderr).toContain('fix that document');
   });
 });

@@ -21,7 +21,13 @@ routes:
 `;
 
 function event(n: number, level: string): string {
-  return JSON.stringify({ id: `moments:moment:m${n}`, source: 'moments', kind: 'moment', time: new Date(Date.now() - n * 1000).toISOString(), data: { n, level } });
+  return JSON.stringify({
+    id: `moments:moment:m${n}`,
+    source: 'moments',
+    kind: 'moment',
+    time: new Date(Date.now() - n * 1000).toISOString(),
+    data: { n, level },
+  });
 }
 
 beforeAll(async () => {
@@ -29,8 +35,20 @@ beforeAll(async () => {
   sink = await startWebhookReceiver();
   dir = mkdtempSync(join(tmpdir(), 'mb-replay-'));
   // m1, m2: alerts; m3: audit; trigger: no route.
-  writeFileSync(join(dir, 'events.jsonl'), [event(1, 'high'), event(2, 'high'), '', event(3, 'low'), JSON.stringify({ id: 'moments:trigger.created:t1', source: 'moments', kind: 'trigger.created', time: new Date().toISOString(), data: {} })].join('\n') + '\n');
-  writeFileSync(join(dir, 'bad.jsonl'), [event(4, 'high'), '{"id": "x", oops', JSON.stringify({ source: 'moments', kind: 'moment', data: {} })].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'events.jsonl'),
+    [
+      event(1, 'high'),
+      event(2, 'high'),
+      '',
+      event(3, 'low'),
+      JSON.stringify({ id: 'moments:trigger.created:t1', source: 'moments', kind: 'trigger.created', time: new Date().toISOString(), data: {} }),
+    ].join('\n') + '\n',
+  );
+  writeFileSync(
+    join(dir, 'bad.jsonl'),
+    [event(4, 'high'), '{"id": "x", oops', JSON.stringify({ source: 'moments', kind: 'moment', data: {} })].join('\n') + '\n',
+  );
 });
 
 afterAll(async () => {
@@ -42,7 +60,10 @@ afterAll(async () => {
 describe('moments-bridge replay', () => {
   it('enqueues once per (event, route, connector); a second replay enqueues 0 (dedup)', async () => {
     const cfg = join(dir, 'external.yaml');
-    writeFileSync(cfg, `redis: { url: "${redis.url}", keyPrefix: rp }\nconnectors:\n  hooks: { type: webhook, url: "${sink.url}", allowPrivateNetworks: true }\n${ROUTES}`);
+    writeFileSync(
+      cfg,
+      `redis: { url: "${redis.url}", keyPrefix: rp }\nconnectors:\n  hooks: { type: webhook, url: "${sink.url}", allowPrivateNetworks: true }\n${ROUTES}`,
+    );
     const first = await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl')]);
     expect(first.stderr).toMatch(/replay: 4\/4 events .* done in/);
     expect(first.code).toBe(0);
@@ -59,7 +80,10 @@ describe('moments-bridge replay', () => {
 
   it('--dry-run prints each decision and queues nothing; --route narrows it', async () => {
     const cfg = join(dir, 'dry.yaml');
-    writeFileSync(cfg, `redis: { url: "redis://127.0.0.1:1", keyPrefix: dry }\nconnectors:\n  hooks: { type: webhook, url: "${sink.url}", allowPrivateNetworks: true }\n${ROUTES}`);
+    writeFileSync(
+      cfg,
+      `redis: { url: "redis://127.0.0.1:1", keyPrefix: dry }\nconnectors:\n  hooks: { type: webhook, url: "${sink.url}", allowPrivateNetworks: true }\n${ROUTES}`,
+    );
     const dry = await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl'), '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout.split('\n').filter((l) => l.startsWith('events.jsonl:'))).toEqual([
@@ -71,12 +95,17 @@ describe('moments-bridge replay', () => {
     expect(dry.stdout).toContain('dry run: 4 event(s), 3 would be delivered, 1 match no route, 0 skipped; nothing was queued');
     const audit = await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl'), '--dry-run', '--route', 'audit']);
     expect(audit.stdout).toContain('events.jsonl:1  moments:moment:m1  audit → hooks');
-    expect((await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl'), '--dry-run', '--route', 'nope'])).stderr).toContain('no route named "nope" (routes: alerts, audit)');
+    expect((await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl'), '--dry-run', '--route', 'nope'])).stderr).toContain(
+      'no route named "nope" (routes: alerts, audit)',
+    );
   });
 
   it('--json prints one document: the counts, and with --dry-run each decision', async () => {
     const cfg = join(dir, 'json.yaml');
-    writeFileSync(cfg, `redis: { url: "${redis.url}", keyPrefix: rj }\nconnectors:\n  hooks: { type: webhook, url: "${sink.url}", allowPrivateNetworks: true }\n${ROUTES}`);
+    writeFileSync(
+      cfg,
+      `redis: { url: "${redis.url}", keyPrefix: rj }\nconnectors:\n  hooks: { type: webhook, url: "${sink.url}", allowPrivateNetworks: true }\n${ROUTES}`,
+    );
     const dry = await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl'), '--dry-run', '--json']);
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout)).toEqual({
@@ -97,7 +126,16 @@ describe('moments-bridge replay', () => {
     });
     const real = await runCli(['replay', '-c', cfg, '--from', join(dir, 'events.jsonl'), '--json']);
     expect(real.code).toBe(0);
-    expect(JSON.parse(real.stdout)).toEqual({ command: 'replay', dryRun: false, events: 4, enqueued: 3, duplicates: 0, noDelivery: 1, invalid: 0, filtered: 0 });
+    expect(JSON.parse(real.stdout)).toEqual({
+      command: 'replay',
+      dryRun: false,
+      events: 4,
+      enqueued: 3,
+      duplicates: 0,
+      noDelivery: 1,
+      invalid: 0,
+      filtered: 0,
+    });
   });
 
   it('reports bad lines with file:line, replays the rest, and exits 1', async () => {
@@ -113,9 +151,12 @@ describe('moments-bridge replay', () => {
     expect(missing.stderr).toContain('cannot read');
   });
 
-  it('with redis: embedded, finds the running daemon\'s Redis (replay and dlq need no --redis) and the daemon delivers', async () => {
+  it("with redis: embedded, finds the running daemon's Redis (replay and dlq need no --redis) and the daemon delivers", async () => {
     const cfg = join(dir, 'embedded.yaml');
-    writeFileSync(cfg, `redis: { url: embedded, dataDir: ./redis-data }\nserver: { port: 0 }\nlog: { format: json }\nconnectors:\n  hooks: { type: webhook, url: "${sink.url}embedded", allowPrivateNetworks: true }\n${ROUTES}`);
+    writeFileSync(
+      cfg,
+      `redis: { url: embedded, dataDir: ./redis-data }\nserver: { port: 0 }\nlog: { format: json }\nconnectors:\n  hooks: { type: webhook, url: "${sink.url}embedded", allowPrivateNetworks: true }\n${ROUTES}`,
+    );
     const daemon = startCli(['run', '-c', cfg]);
     running.push(daemon);
     await daemon.waitFor('moments-bridge running');

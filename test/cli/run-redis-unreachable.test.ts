@@ -15,7 +15,12 @@ describe('moments-bridge run: Redis unreachable', () => {
     writeFileSync(file, `redis: { url: "redis://:hunter2@127.0.0.1:${port}/0" }\nserver: { enabled: false }\nlog: { format: json }\n`);
     const result = await runCli(['run', '-c', file]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(new RegExp(`^moments-bridge: cannot connect to Redis at redis://:<secret>@127\\.0\\.0\\.1:${port}/0: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\. Start Redis there, or fix redis\\.url`, 'm'));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^moments-bridge: cannot connect to Redis at redis://:<secret>@127\\.0\\.0\\.1:${port}/0: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\. Start Redis there, or fix redis\\.url`,
+        'm',
+      ),
+    );
     expect(result.stderr).not.toContain('Connection is closed');
     expect(result.stdout + result.stderr).not.toContain('hunter2');
   });

@@ -64,7 +64,10 @@ describe('moments-bridge run: hot reload', () => {
     await until('high delivered', () => delivered('S', 'high') === 1);
     expect(delivered('S', 'low')).toBe(0);
 
-    writeFileSync(file, yaml('hup', 'S', ['{ name: high, match: { data.severity: high }, to: [hooks] }', '{ name: low, match: { data.severity: low }, to: [hooks] }']));
+    writeFileSync(
+      file,
+      yaml('hup', 'S', ['{ name: high, match: { data.severity: high }, to: [hooks] }', '{ name: low, match: { data.severity: low }, to: [hooks] }']),
+    );
     cli.child.kill('SIGHUP');
     await cli.waitFor(/config reloaded from .*routes: 1 → 2/);
     sim.control.pushRow({ kind: 'callSnapshots', callId: 'S', row: { severity: 'low' } });

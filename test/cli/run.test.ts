@@ -64,7 +64,14 @@ describe('moments-bridge run', () => {
     const cli = startCli(['run', '-c', join(dir, 'config.yaml')], { detached: true });
     running.push(cli);
     await cli.waitFor('moments-bridge running');
-    const redisPid = (JSON.parse(cli.output().split('\n').find((l) => l.includes('"component":"redis"'))!) as { pid: number }).pid;
+    const redisPid = (
+      JSON.parse(
+        cli
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"component":"redis"'))!,
+      ) as { pid: number }
+    ).pid;
     const started = Date.now();
     process.kill(-cli.child.pid!, 'SIGINT'); // what a terminal does: the daemon and its children all get it
     const result = await cli.exited;

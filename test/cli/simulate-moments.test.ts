@@ -16,7 +16,10 @@ afterEach(async () => {
 async function simulate(args: string[]): Promise<{ cognitoEndpoint: string; graphqlUrl: string; schema: string; introspection: boolean }> {
   cli = startCli(['simulate', 'moments', '--port', '0', '--rate', '0', ...args]);
   await cli.waitFor(/Moments Engine simulator running/, 20_000);
-  const line = cli.output().split('\n').find((l) => l.includes('Moments Engine simulator running'))!;
+  const line = cli
+    .output()
+    .split('\n')
+    .find((l) => l.includes('Moments Engine simulator running'))!;
   return JSON.parse(line) as { cognitoEndpoint: string; graphqlUrl: string; schema: string; introspection: boolean };
 }
 
@@ -33,7 +36,9 @@ describe('moments-bridge simulate moments', () => {
     expect(sim).toMatchObject({ schema: 'amplify', introspection: false });
     const token = await idToken(sim);
     expect((await gql(sim, token, '{ __schema { queryType { name } } }')).body.errors?.[0]).toMatchObject({ errorType: 'ValidationError' });
-    expect((await gql(sim, token, 'query ($f: ModelMomentFilterInput) { listMoments(filter: $f) { items { publicId } } }', { f: { eventId: { eq: '7' } } })).body).toEqual({ data: { listMoments: { items: [] } } });
+    expect(
+      (await gql(sim, token, 'query ($f: ModelMomentFilterInput) { listMoments(filter: $f) { items { publicId } } }', { f: { eventId: { eq: '7' } } })).body,
+    ).toEqual({ data: { listMoments: { items: [] } } });
   }, 30_000);
 
   it('refuses an unknown --schema with the choices', async () => {

@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 describe('moments-bridge status', () => {
-  it('-c finds the ops server; shows readiness, the source\'s state and events, each connector with worker, delivered, depth (a delayed retry), retries, dead letters', async () => {
+  it("-c finds the ops server; shows readiness, the source's state and events, each connector with worker, delivered, depth (a delayed retry), retries, dead letters", async () => {
     const res = await runCli(['status', '-c', file]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
@@ -88,14 +88,27 @@ describe('moments-bridge status', () => {
     expect(s.sources[0]!.events).toBeGreaterThanOrEqual(3);
     expect(s.connectors.map((c) => c.name)).toEqual(['hooks', 'spare', 'stuck']);
     expect(s.connectors[2]).toMatchObject({ delivered: 0, retries: 1, deadLettered: 0, depth: { waiting: 0, active: 0, delayed: 1, failed: 0 } });
-    expect(s.connectors[0]).toMatchObject({ workerRunning: true, retries: 0, deadLettered: 0, depth: { waiting: 0, active: 0, delayed: 0, prioritized: 0, failed: 0 } });
+    expect(s.connectors[0]).toMatchObject({
+      workerRunning: true,
+      retries: 0,
+      deadLettered: 0,
+      depth: { waiting: 0, active: 0, delayed: 0, prioritized: 0, failed: 0 },
+    });
     expect(s.connectors[0]!.delivered).toBeGreaterThanOrEqual(3);
   });
 
   it('--watch refreshes with rates from successive scrapes', async () => {
     const cli = startCli(['status', '--url', `http://127.0.0.1:${port}`, '--watch', '--interval', '1', '--json']);
     running.push(cli);
-    await until('two refreshes', () => cli.output().split('\n').filter((l) => l.startsWith('{')).length >= 2, 15_000);
+    await until(
+      'two refreshes',
+      () =>
+        cli
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{')).length >= 2,
+      15_000,
+    );
     const before = (JSON.parse(cli.output().split('\n')[0]!) as StatusSnapshot).connectors[0]!.delivered;
     for (const n of [4, 5]) sim.control.pushRow({ kind: 'callSnapshots', callId: 'S', row: { n } });
     const grown = await until(

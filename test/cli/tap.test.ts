@@ -105,7 +105,7 @@ describe('moments-bridge tap', () => {
     expect(low[0]!.reason).toContain('503');
   });
 
-  it('filters: --route shows that route\'s events and deliveries only; --kind with --connector; a --source that matches nothing shows nothing', async () => {
+  it("filters: --route shows that route's events and deliveries only; --kind with --connector; a --source that matches nothing shows nothing", async () => {
     const byRoute = await tap(['--route', 'high']);
     const bySource = await tap(['--json', '--source', 'nosuch']);
     const byKind = await tap(['--json', '--kind', 'observer.row', '--connector', 'flaky']);
@@ -114,13 +114,18 @@ describe('moments-bridge tap', () => {
     await byRoute.waitFor(/delivered +high → hooks/);
     await until('flaky attempt seen by --kind observer.row --connector flaky', () => records(byKind).some((r) => r.type === 'attempt'));
 
-    const lines = byRoute.output().split('\n').filter((l) => /^\d\d:\d\d/.test(l) && !l.includes('is streaming'));
+    const lines = byRoute
+      .output()
+      .split('\n')
+      .filter((l) => /^\d\d:\d\d/.test(l) && !l.includes('is streaming'));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/ event +calls:\S+ \(observer\.row from calls\) "Observer: calls": high → hooks$/);
     expect(lines[1]).toMatch(/ delivered +high → hooks {2}calls:\S+ {2}attempt 1, \d+ ms after the event$/);
     expect(records(bySource).filter((r) => r.type !== 'hello')).toEqual([]);
     const seen = records(byKind).filter((r) => r.type !== 'hello');
-    expect(seen.every((r) => (r.type === 'event' ? r.deliveries.some((d) => d.connector === 'flaky') : r.type === 'attempt' && r.connector === 'flaky'))).toBe(true);
+    expect(seen.every((r) => (r.type === 'event' ? r.deliveries.some((d) => d.connector === 'flaky') : r.type === 'attempt' && r.connector === 'flaky'))).toBe(
+      true,
+    );
     expect(seen.some((r) => r.type === 'event')).toBe(true);
   });
 

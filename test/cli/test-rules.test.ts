@@ -8,7 +8,11 @@ import { runCli } from '../helpers/cli.js';
 
 let dir: string;
 let cases: string;
-const noDemoEnv = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('MB_DEMO_')).map((k) => [k, '']));
+const noDemoEnv = Object.fromEntries(
+  Object.keys(process.env)
+    .filter((k) => k.startsWith('MB_DEMO_'))
+    .map((k) => [k, '']),
+);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'mb-test-rules-'));
@@ -31,14 +35,20 @@ describe('moments-bridge test', () => {
     const res = await runCli(['test', '-c', 'examples/demo.yaml', cases], { env: noDemoEnv });
     expect(res.stdout).toBe('  ✓ a new trigger goes to the webhook\n  ✓ a moment is reported to the sheet and the stream\n2 passed, 0 failed\n');
     expect(res.code).toBe(0);
-    expect(res.stderr).toMatch(/^test: unset MB_DEMO_ADMIN_TOKEN, MB_DEMO_COGNITO_ENDPOINT, MB_DEMO_GRAPHQL_URL, .*MB_DEMO_SLACK_TOKEN.*MB_DEMO_WEBHOOK_SECRET: stand-ins used/);
+    expect(res.stderr).toMatch(
+      /^test: unset MB_DEMO_ADMIN_TOKEN, MB_DEMO_COGNITO_ENDPOINT, MB_DEMO_GRAPHQL_URL, .*MB_DEMO_SLACK_TOKEN.*MB_DEMO_WEBHOOK_SECRET: stand-ins used/,
+    );
   });
 
   it('--json prints one document with every case', async () => {
     const res = await runCli(['test', '-c', 'examples/demo.yaml', cases, '--json'], { env: noDemoEnv });
     expect(res.code).toBe(0);
     const doc = JSON.parse(res.stdout) as { passed: number; failed: number; standIns: string[]; cases: unknown[] };
-    expect(doc).toMatchObject({ passed: 2, failed: 0, cases: [{ file: cases, name: 'a new trigger goes to the webhook', passed: true, problems: [] }, { passed: true }] });
+    expect(doc).toMatchObject({
+      passed: 2,
+      failed: 0,
+      cases: [{ file: cases, name: 'a new trigger goes to the webhook', passed: true, problems: [] }, { passed: true }],
+    });
     expect(doc.standIns).toContain('MB_DEMO_AWS_SECRET');
   });
 
@@ -47,7 +57,11 @@ describe('moments-bridge test', () => {
     writeFileSync(failing, '- { name: wrong, event: { source: moments, kind: trigger.created }, expect: { routes: [moments-report] } }\n');
     const res = await runCli(['test', '-c', 'examples/demo.yaml', failing, '--json'], { env: noDemoEnv });
     expect(res.code).toBe(1);
-    expect(JSON.parse(res.stdout)).toMatchObject({ passed: 0, failed: 1, cases: [{ name: 'wrong', passed: false, problems: expect.arrayContaining(['routes: expected [moments-report], got [trigger-changes]']) }] });
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      passed: 0,
+      failed: 1,
+      cases: [{ name: 'wrong', passed: false, problems: expect.arrayContaining(['routes: expected [moments-report], got [trigger-changes]']) }],
+    });
   });
 
   it('a secret file that does not exist here is not read; an unset variable in the routes is still an error', async () => {
@@ -61,13 +75,19 @@ routes:
 `,
     );
     const one = join(dir, 'one.test.yaml');
-    writeFileSync(one, '- { name: a moment goes to hooks, event: { source: moments, kind: moment }, expect: { routes: [all], deliveries: [{ connector: hooks }] } }\n');
+    writeFileSync(
+      one,
+      '- { name: a moment goes to hooks, event: { source: moments, kind: moment }, expect: { routes: [all], deliveries: [{ connector: hooks }] } }\n',
+    );
     const ok = await runCli(['test', '-c', cfg, one], { env: { MB_TEST_HOOK_URL: '' } });
     expect(ok.stdout).toContain('1 passed, 0 failed');
     expect(ok.stderr).toBe('test: unset MB_TEST_HOOK_URL: stand-ins used (rule tests connect to nothing)\n');
     expect(ok.code).toBe(0);
     const routed = join(dir, 'routed.yaml');
-    writeFileSync(routed, `connectors:\n  hooks: { type: webhook, url: "https://hooks.example.com/" }\nroutes:\n  - { name: all, match: { kind: "\${MB_TEST_KIND}" }, to: [hooks] }\n`);
+    writeFileSync(
+      routed,
+      `connectors:\n  hooks: { type: webhook, url: "https://hooks.example.com/" }\nroutes:\n  - { name: all, match: { kind: "\${MB_TEST_KIND}" }, to: [hooks] }\n`,
+    );
     const res = await runCli(['test', '-c', routed, cases], { env: { MB_TEST_KIND: '' } });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('routes[0].match.kind  environment variable ${MB_TEST_KIND} is not set');

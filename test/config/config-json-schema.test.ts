@@ -38,7 +38,12 @@ function keywords(node: unknown, out = new Set<string>()): Set<string> {
 }
 
 /** Config files: config.example.yaml and examples/*.yaml, except rule test files (`*.test.yaml`, another format). */
-const configFiles = ['config.example.yaml', ...readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml')).map((f) => `examples/${f}`)];
+const configFiles = [
+  'config.example.yaml',
+  ...readdirSync(join(root, 'examples'))
+    .filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml'))
+    .map((f) => `examples/${f}`),
+];
 
 let validate: ValidateFunction;
 beforeAll(() => {

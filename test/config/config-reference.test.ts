@@ -10,7 +10,18 @@ describe('docs/configuration.md', () => {
 
   it('documents every source and connector type and the shared delivery options', () => {
     const doc = renderConfigReference();
-    for (const heading of ['### type: moments', '### type: observer', '### type: slack', '### type: pagerduty', '### type: webhook', '### type: sheets', '### type: kinesis', '### type: module', '### delivery options (every connector)', '## routes']) {
+    for (const heading of [
+      '### type: moments',
+      '### type: observer',
+      '### type: slack',
+      '### type: pagerduty',
+      '### type: webhook',
+      '### type: sheets',
+      '### type: kinesis',
+      '### type: module',
+      '### delivery options (every connector)',
+      '## routes',
+    ]) {
       expect(doc).toContain(heading);
     }
     expect(doc).toMatch(/## redis\n(.*\n)*\| `dedupTtl` \|/);

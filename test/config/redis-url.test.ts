@@ -3,7 +3,14 @@ import { ConfigLoadError, formatIssue, parseConfig } from '../../src/config/load
 import { normalizeRedisUrl, redactRedisUrl, redisUrlProblem, redisUrlWithPassword } from '../../src/config/redis-url.js';
 
 describe('redis.url', () => {
-  it.each(['embedded', 'redis://127.0.0.1:6379', 'redis://:pw@redis.internal:6380/2', 'rediss://user:pw@cache.example.com:6380', 'unix:///run/redis/redis.sock', '/run/redis/redis.sock'])('accepts %s', (url) => {
+  it.each([
+    'embedded',
+    'redis://127.0.0.1:6379',
+    'redis://:pw@redis.internal:6380/2',
+    'rediss://user:pw@cache.example.com:6380',
+    'unix:///run/redis/redis.sock',
+    '/run/redis/redis.sock',
+  ])('accepts %s', (url) => {
     expect(redisUrlProblem(url)).toBeUndefined();
   });
 
@@ -22,7 +29,9 @@ describe('redis.url', () => {
   it('is checked by the config schema, at its key, with the closest spelling', async () => {
     const err = await parseConfig('redis:\n  url: embeded\n', '/c.yaml', { env: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigLoadError);
-    expect((err as ConfigLoadError).issues.map(formatIssue)).toEqual([expect.stringMatching(/^\/c\.yaml:2:8 {2}redis\.url {2}"embeded" is not a Redis URL — did you mean "embedded"\?/)]);
+    expect((err as ConfigLoadError).issues.map(formatIssue)).toEqual([
+      expect.stringMatching(/^\/c\.yaml:2:8 {2}redis\.url {2}"embeded" is not a Redis URL — did you mean "embedded"\?/),
+    ]);
   });
 
   it('normalizes unix:// to the socket path ioredis takes, and adds a password to it as a query option', async () => {

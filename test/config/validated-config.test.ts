@@ -20,8 +20,14 @@ describe('loadValidatedConfig (what run, reload and check load)', () => {
   });
 
   it('a connector rejected by the schema is reported once, and routes naming it are not reported again', async () => {
-    const issues = await issuesOf(['connectors:', '  a: { type: webhook, url: "not a url" }', 'routes:', '  - { name: r, to: [a] }', '  - { name: s, to: [{ connector: a, method: POST }] }']);
-    expect(issues, issues.join("\n")).toHaveLength(1);
+    const issues = await issuesOf([
+      'connectors:',
+      '  a: { type: webhook, url: "not a url" }',
+      'routes:',
+      '  - { name: r, to: [a] }',
+      '  - { name: s, to: [{ connector: a, method: POST }] }',
+    ]);
+    expect(issues, issues.join('\n')).toHaveLength(1);
     expect(issues[0]).toMatch(/^:2:28 {2}connectors\.a\.url {2}Invalid URL$/);
   });
 

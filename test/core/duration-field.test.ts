@@ -34,7 +34,8 @@ describe('durationMsField', () => {
       const result = schema.safeParse({ grace: bad });
       expect(result.success, JSON.stringify(bad)).toBe(false);
       expect(result.error!.issues[0]!.path).toEqual(['grace']);
-      if (typeof bad === 'string') expect(result.error!.issues[0]!.message).toBe(`"${bad}" is not a duration: use a number of milliseconds or e.g. 500ms, 30s, 5m, 1h, 1d`);
+      if (typeof bad === 'string')
+        expect(result.error!.issues[0]!.message).toBe(`"${bad}" is not a duration: use a number of milliseconds or e.g. 500ms, 30s, 5m, 1h, 1d`);
     }
   });
 
@@ -42,7 +43,9 @@ describe('durationMsField', () => {
     const json = z.toJSONSchema(schema, { io: 'input' }) as { properties: Record<string, { description: string; anyOf: { pattern?: string }[] }> };
     expect(json.properties.grace!.description).toBe('Grace (duration, e.g. 500ms, 30s, 15m, 1h). @defaultValue 10s');
     expect(json.properties.window!.description).toBe('Window (duration, e.g. 500ms, 30s, 15m, 1h). @defaultValue 1s');
-    expect(json.properties.grace!.anyOf.some((b) => b.pattern !== undefined && new RegExp(b.pattern).test('30s') && !new RegExp(b.pattern).test('soon'))).toBe(true);
+    expect(json.properties.grace!.anyOf.some((b) => b.pattern !== undefined && new RegExp(b.pattern).test('30s') && !new RegExp(b.pattern).test('soon'))).toBe(
+      true,
+    );
   });
 });
 
@@ -50,11 +53,26 @@ describe('config durations arrive in milliseconds', () => {
   it.each<[string, () => unknown, unknown]>([
     ['shutdown.grace', () => shutdownSchema.parse({}).grace, 10_000],
     ['server.stallAfter', () => serverSchema.parse({ stallAfter: '1m' }).stallAfter, 60_000],
-    ['delivery options', () => deliveryOptionsSchema.parse({ timeout: '2s', rateLimit: { max: 1, duration: '1s' }, retry: { backoff: '250ms' }, batch: { window: 100 } }), { timeout: 2000, rateLimit: { max: 1, duration: 1000 }, retry: { backoff: 250 }, batch: { window: 100 } }],
-    ['route group, throttle, dedupe', () => { const r = routeSchema.parse({ name: 'r', to: ['c'], throttle: { key: 'k', window: '1m' }, dedupe: { window: '1h' }, group: {} }); return [r.throttle?.window, r.dedupe?.window, r.group?.wait, r.group?.interval]; }, [60_000, 3_600_000, 30_000, 300_000]],
+    [
+      'delivery options',
+      () => deliveryOptionsSchema.parse({ timeout: '2s', rateLimit: { max: 1, duration: '1s' }, retry: { backoff: '250ms' }, batch: { window: 100 } }),
+      { timeout: 2000, rateLimit: { max: 1, duration: 1000 }, retry: { backoff: 250 }, batch: { window: 100 } },
+    ],
+    [
+      'route group, throttle, dedupe',
+      () => {
+        const r = routeSchema.parse({ name: 'r', to: ['c'], throttle: { key: 'k', window: '1m' }, dedupe: { window: '1h' }, group: {} });
+        return [r.throttle?.window, r.dedupe?.window, r.group?.wait, r.group?.interval];
+      },
+      [60_000, 3_600_000, 30_000, 300_000],
+    ],
     ['slack threadTtl', () => slackConnector.configSchema.parse({ type: 'slack', token: 'xoxb-1', channel: '#x' }).threadTtl, 7 * 86_400_000],
     ['kinesis throttleRetryAfter', () => kinesisConnector.configSchema.parse({ type: 'kinesis', stream: 's' }).throttleRetryAfter, 1000],
-    ['sheets quotaRetryAfter', () => sheetsConnector.configSchema.parse({ type: 'sheets', spreadsheetId: 'x', columns: { A: '{{ id }}' } }).quotaRetryAfter, 30_000],
+    [
+      'sheets quotaRetryAfter',
+      () => sheetsConnector.configSchema.parse({ type: 'sheets', spreadsheetId: 'x', columns: { A: '{{ id }}' } }).quotaRetryAfter,
+      30_000,
+    ],
   ])('%s', (_, parse, ms) => {
     expect(parse()).toEqual(ms);
   });

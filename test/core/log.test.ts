@@ -48,7 +48,19 @@ describe('logger secret redaction', () => {
  * down): a value never registered as a secret is still hidden by its field name. A path pattern
  * dropped from the redaction list leaves one row of this table readable.
  */
-const SECRET_KEY_NAMES = ['token', 'password', 'secret', 'clientSecret', 'routingKey', 'privateKey', 'private_key', 'accessToken', 'authorization', 'Authorization', 'apiKey'];
+const SECRET_KEY_NAMES = [
+  'token',
+  'password',
+  'secret',
+  'clientSecret',
+  'routingKey',
+  'privateKey',
+  'private_key',
+  'accessToken',
+  'authorization',
+  'Authorization',
+  'apiKey',
+];
 const DEPTHS: [string, (key: string, value: string) => Record<string, unknown>, string[]][] = [
   ['top level', (k, v) => ({ [k]: v }), []],
   ['one level down', (k, v) => ({ connector: { [k]: v } }), ['connector']],

@@ -48,7 +48,12 @@ describe('Docker image and compose file', () => {
     expect(read('Dockerfile')).toMatch(new RegExp(`^EXPOSE ${probe.port}$`, 'm'));
 
     // The probed path on a real ops server whose readiness fails (Redis down): still healthy.
-    const server = new OpsServer({ host: '127.0.0.1', port: 0, logger: silentLogger(), readiness: async () => ({ ready: false, reasons: ['redis: connection reconnecting'], checks: {} }) });
+    const server = new OpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger(),
+      readiness: async () => ({ ready: false, reasons: ['redis: connection reconnecting'], checks: {} }),
+    });
     await server.start();
     try {
       const base = `http://127.0.0.1:${server.address.port}`;
@@ -97,7 +102,11 @@ describe('Docker image and compose file', () => {
     expect(importers('connectors')).toEqual([]);
     expect(importers('simulators')).toEqual(['simulators/demo/demo-stack.ts']);
     expect(read('src/cli/commands/demo.ts')).toMatch(/await import\('\.\.\/\.\.\/\.\.\/simulators\/demo\/demo-stack\.js'\)/);
-    expect(readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('demo.ts') && read(join('src', f)).includes("demo/demo-stack.js'"))).toEqual([]);
+    expect(
+      readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter(
+        (f) => f.endsWith('.ts') && !f.endsWith('demo.ts') && read(join('src', f)).includes("demo/demo-stack.js'"),
+      ),
+    ).toEqual([]);
   });
 
   it('says what to do when kinesalite is missing (an install without dev dependencies)', () => {

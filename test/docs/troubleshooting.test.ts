@@ -40,7 +40,16 @@ describe('docs/troubleshooting.md', () => {
     const found = new Map<string, string>();
     for (const file of runPathFiles()) for (const c of errorCodes(readFileSync(join(ROOT, file), 'utf8'))) found.set(c, relative(ROOT, join(ROOT, file)));
     // The scan must see the codes it is meant to (a regex that finds nothing would pass vacuously).
-    for (const known of ['config_invalid', 'redis_missing', 'moments_auth_failed', 'moments_auth_unavailable', 'module_load_failed', 'observer_url_invalid', 'redis_leftover']) expect([...found.keys()]).toContain(known);
+    for (const known of [
+      'config_invalid',
+      'redis_missing',
+      'moments_auth_failed',
+      'moments_auth_unavailable',
+      'module_load_failed',
+      'observer_url_invalid',
+      'redis_leftover',
+    ])
+      expect([...found.keys()]).toContain(known);
     const undocumented = [...found].filter(([c]) => !doc.includes(`\`${c}\``)).map(([c, file]) => `${c} (${file})`);
     expect(undocumented).toEqual([]);
   });
@@ -58,7 +67,13 @@ describe('docs/troubleshooting.md', () => {
     const row = doc.split('\n').find((l) => l.startsWith('|') && l.includes('**Redis unreachable**'));
     expect(row).toBeDefined();
     // The message column: its `…`-quoted texts, cut at the ellipses, are what the operator sees.
-    const seen = [...row!.split(' | ')[0]!.matchAll(/`([^`]+)`/g)].flatMap((m) => m[1]!.split('…')).map((s) => s.replace(/<[^>]+>.*$/, '').trim()).filter((s) => s.length >= 8);
-    expect(seen.some((s) => message.includes(s)), `one of ${JSON.stringify(seen)} in "${message}"`).toBe(true);
+    const seen = [...row!.split(' | ')[0]!.matchAll(/`([^`]+)`/g)]
+      .flatMap((m) => m[1]!.split('…'))
+      .map((s) => s.replace(/<[^>]+>.*$/, '').trim())
+      .filter((s) => s.length >= 8);
+    expect(
+      seen.some((s) => message.includes(s)),
+      `one of ${JSON.stringify(seen)} in "${message}"`,
+    ).toBe(true);
   }, 60_000);
 });

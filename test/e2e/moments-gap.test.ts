@@ -44,7 +44,12 @@ const VARIANTS: Variant[] = [
   { name: 'amplify schema, default config (documents discovered)', sim: { schema: 'amplify' }, extra: () => '' },
   { name: 'vendor schema, introspection off, documents from config', sim: { schema: 'vendor', introspection: false }, extra: documentedVendorDocuments },
   // The SDK hides its reconnects (no connection-state callback): the periodic back-fill closes the gaps.
-  { name: 'the official SDK (stand-in) installed next to the config', sim: { schema: 'vendor' }, extra: () => '    sdk: "@dataworks-technology/moments"\n    backfillEvery: 1s\n', configBeside: MOMENTS_SDK_DIR },
+  {
+    name: 'the official SDK (stand-in) installed next to the config',
+    sim: { schema: 'vendor' },
+    extra: () => '    sdk: "@dataworks-technology/moments"\n    backfillEvery: 1s\n',
+    configBeside: MOMENTS_SDK_DIR,
+  },
 ];
 
 let redis: TestRedis;

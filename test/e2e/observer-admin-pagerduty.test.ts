@@ -113,7 +113,12 @@ routes:
     await control('worker-down', { workerId: 'worker-1' });
     await until(() => pd.alerts.get(key)?.status === 'triggered', 20_000, 'the incident to open');
     expect(forKey()).toEqual([
-      expect.objectContaining({ routing_key: PD_KEY, event_action: 'trigger', applied: true, payload: expect.objectContaining({ summary: 'Observer worker worker-1 is down', severity: 'critical', source: 'calls' }) }),
+      expect.objectContaining({
+        routing_key: PD_KEY,
+        event_action: 'trigger',
+        applied: true,
+        payload: expect.objectContaining({ summary: 'Observer worker worker-1 is down', severity: 'critical', source: 'calls' }),
+      }),
     ]);
 
     await control('worker-up', { workerId: 'worker-1' });

@@ -39,9 +39,13 @@ redis: { url: "${redis.url}", keyPrefix: docs }
 server: { port: 0 }
 shutdown: { grace: 1s }
 connectors:
-${Object.entries(connectors).map(([type, c]) => `  ${type}-sink: ${c}`).join('\n')}
+${Object.entries(connectors)
+  .map(([type, c]) => `  ${type}-sink: ${c}`)
+  .join('\n')}
 routes:
-  - { name: all, to: [${Object.keys(connectors).map((t) => `${t}-sink`).join(', ')}] }
+  - { name: all, to: [${Object.keys(connectors)
+    .map((t) => `${t}-sink`)
+    .join(', ')}] }
 `);
   daemon = await startDaemon(file, { sources: false });
   scraped = await (await fetch(`${baseUrl(daemon)}/metrics`)).text();
@@ -86,7 +90,9 @@ describe('docs/operations.md ↔ /metrics', () => {
     const docs = documented();
     const undocumented = [...exported.keys()].filter((n) => !defaults.has(n) && !docs.has(n)).sort();
     expect(undocumented, 'exported but not in the docs/operations.md metrics table').toEqual([]);
-    const wrongType = [...docs].filter(([n, type]) => exported.has(n) && exported.get(n) !== type).map(([n, type]) => `${n}: docs say ${type}, exporter ${exported.get(n)}`);
+    const wrongType = [...docs]
+      .filter(([n, type]) => exported.has(n) && exported.get(n) !== type)
+      .map(([n, type]) => `${n}: docs say ${type}, exporter ${exported.get(n)}`);
     expect(wrongType).toEqual([]);
   });
 

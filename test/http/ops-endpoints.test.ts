@@ -147,7 +147,11 @@ describe('/metrics', () => {
 
     const m = await until('all counted', async () => {
       const s = await scrape(base);
-      return sample(s, 'mb_events_received_total', { source: 'met-calls', kind: 'observer.row' }) === 5 && sample(s, 'mb_events_quarantined_total', { source: 'met-calls', kind: 'observer.row' }) === 1 && s;
+      return (
+        sample(s, 'mb_events_received_total', { source: 'met-calls', kind: 'observer.row' }) === 5 &&
+        sample(s, 'mb_events_quarantined_total', { source: 'met-calls', kind: 'observer.row' }) === 1 &&
+        s
+      );
     });
     const c = { connector: 'met-hooks' };
     expect({
@@ -215,7 +219,12 @@ class StuckSource implements Source {
     return { status: 'connected', since: new Date(this.since).toISOString() };
   }
   progress(): SourceProgress {
-    return { pending: this.pending, oldestPendingSince: this.since, lagMs: this.lagMs, ...(this.lastProgressAt ? { lastProgressAt: this.lastProgressAt } : {}) };
+    return {
+      pending: this.pending,
+      oldestPendingSince: this.since,
+      lagMs: this.lagMs,
+      ...(this.lastProgressAt ? { lastProgressAt: this.lastProgressAt } : {}),
+    };
   }
   /** Everything waiting got accepted now. */
   progressed(): void {

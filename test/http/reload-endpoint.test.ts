@@ -105,7 +105,10 @@ describe('POST /-/reload', () => {
 
   it('answers 422 with every problem for an invalid file, keeps the running config, and reports the failure in the metrics', async () => {
     const before = await reloadMetrics();
-    writeFileSync(file, yaml(`${TWO}\n  - { name: third, to: [nowhere] }`).replace('allowPrivateNetworks: true }', 'allowPrivateNetworks: true, colour: red }'));
+    writeFileSync(
+      file,
+      yaml(`${TWO}\n  - { name: third, to: [nowhere] }`).replace('allowPrivateNetworks: true }', 'allowPrivateNetworks: true, colour: red }'),
+    );
     const res = await post();
     expect(res.status).toBe(422);
     const report = (await res.json()) as Report;

@@ -32,7 +32,13 @@ function replica(routes: RouteConfigInput[], clock: { now: number }, keyPrefix =
 }
 
 let seq = 0;
-const moment = (athleteId: string): BridgeEvent => ({ id: `moments:moment:d${++seq}`, source: 'moments', kind: 'moment', time: new Date().toISOString(), data: { athleteId } });
+const moment = (athleteId: string): BridgeEvent => ({
+  id: `moments:moment:d${++seq}`,
+  source: 'moments',
+  kind: 'moment',
+  time: new Date().toISOString(),
+  data: { athleteId },
+});
 
 /** Routing's digests, counting the claims: each claim is one flush. */
 function countingClaims(digests: DigestSource): { source: DigestSource; claims: () => number } {
@@ -64,10 +70,15 @@ describe('DigestStage timer', () => {
     const gate = new Promise<void>((r) => (release = r));
     const handed: unknown[] = [];
     const { source, claims } = countingClaims(router.digests);
-    const stage = new DigestStage({ digests: source, handOver: async (d) => {
+    const stage = new DigestStage({
+      digests: source,
+      handOver: async (d) => {
         await gate;
         handed.push(...d);
-      }, logger: silentLogger(), everyMs: 5 });
+      },
+      logger: silentLogger(),
+      everyMs: 5,
+    });
     stage.start();
     await until(() => claims() === 1, 5_000, 'the first flush');
     await sleep(60); // a dozen ticks while the hand-over hangs
@@ -189,13 +200,28 @@ describe('DigestStage when things fail', () => {
     clock.now += 31_000;
     const stage = new DigestStage({ digests: router.digests, handOver: () => Promise.reject(new Error('queue down')), logger });
     expect(await stage.flushDue()).toBe(0);
-    expect(lines.find((l) => l.msg === 'group digest hand-over failed; retrying shortly')).toMatchObject({ level: 50, route: 'g', events: 1, err: 'queue down' });
+    expect(lines.find((l) => l.msg === 'group digest hand-over failed; retrying shortly')).toMatchObject({
+      level: 50,
+      route: 'g',
+      events: 1,
+      err: 'queue down',
+    });
   });
 
   it('its timer does not keep the process alive', async () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
-    const stage = new DigestStage({ digests: { grouping: true, claimDue: async () => [], render: () => ({ deliveries: [], unrendered: [] }), complete: async () => undefined, reschedule: async () => undefined }, handOver: async () => undefined, logger: silentLogger() });
+    const stage = new DigestStage({
+      digests: {
+        grouping: true,
+        claimDue: async () => [],
+        render: () => ({ deliveries: [], unrendered: [] }),
+        complete: async () => undefined,
+        reschedule: async () => undefined,
+      },
+      handOver: async () => undefined,
+      logger: silentLogger(),
+    });
     stage.start();
     try {
       expect(timers()).toBe(before);

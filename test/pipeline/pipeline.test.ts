@@ -21,7 +21,13 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const moment = (n: number, athleteId: string): BridgeEvent => ({ id: `moments:moment:m${n}`, source: 'moments', kind: 'moment', time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(), data: { publicId: `m${n}`, athleteId } });
+const moment = (n: number, athleteId: string): BridgeEvent => ({
+  id: `moments:moment:m${n}`,
+  source: 'moments',
+  kind: 'moment',
+  time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+  data: { publicId: `m${n}`, athleteId },
+});
 
 /** Counts the calls a real DeliveryQueues gets (the batch promise is one call per batch). */
 function counting(queues: DeliveryQueues): { queues: DeliveryQueues; calls: RoutedDelivery[][] } {
@@ -145,7 +151,12 @@ describe('Pipeline: one bad item never stops the flow', () => {
   it('sets aside an event whose routing throws, and a payload that fails to render, alone', async () => {
     const sink = new CollectConnector({ text: '{{ data.publicId }}' });
     const grouped = routeSchema.parse({ name: 'grouped', match: { 'data.athleteId': 'g' }, to: ['sink'], group: { by: ['data.athleteId'], wait: '1h' } });
-    const router = Router.compile([grouped, allRoute()], { redis: redis.client(), keyPrefix: 'p4:', logger: silentLogger(), connectors: new Map([['sink', sink]]) });
+    const router = Router.compile([grouped, allRoute()], {
+      redis: redis.client(),
+      keyPrefix: 'p4:',
+      logger: silentLogger(),
+      connectors: new Map([['sink', sink]]),
+    });
     const queues = makeQueues(redis.url, 'p4', { sink: { connector: sink } });
     try {
       const pipeline = new Pipeline(router, queues, silentLogger());
@@ -153,7 +164,12 @@ describe('Pipeline: one bad item never stops the flow', () => {
       // Grouping stores the event as JSON: a BigInt makes the router throw for this event only.
       (events[1]!.data as Record<string, unknown>).count = 10n;
       // A getter that throws breaks the payload template of this event only.
-      Object.defineProperty(events[2]!.data, 'publicId', { enumerable: true, get: () => { throw new Error('getter exploded'); } });
+      Object.defineProperty(events[2]!.data, 'publicId', {
+        enumerable: true,
+        get: () => {
+          throw new Error('getter exploded');
+        },
+      });
       await expect(pipeline.acceptBatch(events)).resolves.toBeUndefined();
       expect((await queues.depth()).sink!.waiting).toBe(2);
       const aside = await listQuarantined(redis.client(), 'p4:');
@@ -184,7 +200,12 @@ describe('Pipeline: one bad item never stops the flow', () => {
 describe('Pipeline: events no route matched', () => {
   it('counts an event no route matched once in mb_events_unrouted_total, and a throttled one not at all', async () => {
     const sink = new CollectConnector({ text: '{{ data.publicId }}' });
-    const throttled = routeSchema.parse({ name: 'throttled', match: { 'data.athleteId': 't' }, to: ['sink'], throttle: { key: '{{ data.athleteId }}', window: '1h' } });
+    const throttled = routeSchema.parse({
+      name: 'throttled',
+      match: { 'data.athleteId': 't' },
+      to: ['sink'],
+      throttle: { key: '{{ data.athleteId }}', window: '1h' },
+    });
     const router = Router.compile([throttled], { redis: redis.client(), keyPrefix: 'p6:', logger: silentLogger(), connectors: new Map([['sink', sink]]) });
     const queues = makeQueues(redis.url, 'p6', { sink: { connector: sink } });
     const labels = { source: 'p6-source', kind: 'moment' };

@@ -21,12 +21,21 @@ beforeAll(async () => {
   redis = await startTestRedis();
   for (const n of ['a1', 'a2']) alpha.script(`moments:moment:${n}`, [{ do: 'permanent', reason: `bad ${n}` }]);
   // A Retry-After answer is an attempt on record that spends no attempt: 2 records, attemptsMade 1.
-  alpha.script('moments:moment:a3', [{ do: 'retry', retryAfterMs: 1, reason: 'slow down' }, { do: 'permanent', reason: 'bad a3' }]);
+  alpha.script('moments:moment:a3', [
+    { do: 'retry', retryAfterMs: 1, reason: 'slow down' },
+    { do: 'permanent', reason: 'bad a3' },
+  ]);
   for (const n of ['b1', 'b2']) beta.script(`moments:moment:${n}`, [{ do: 'permanent', reason: `bad ${n}` }]);
   queues = makeQueues(redis.url, 'dl', { alpha: { connector: alpha }, beta: { connector: beta } });
   await queues.startWorkers();
   let failed = 0;
-  for (const [n, c] of [['a1', 'alpha'], ['b1', 'beta'], ['a2', 'alpha'], ['b2', 'beta'], ['a3', 'alpha']] as const) {
+  for (const [n, c] of [
+    ['a1', 'alpha'],
+    ['b1', 'beta'],
+    ['a2', 'alpha'],
+    ['b2', 'beta'],
+    ['a3', 'alpha'],
+  ] as const) {
     await queues.enqueue([routed(n, c)]);
     failed++;
     await until(async () => (await failedCount('dl', ['alpha', 'beta'])) === failed);
@@ -71,7 +80,10 @@ describe('pageDeadLetters', () => {
     const page = await pageDeadLetters(redis.client(), { prefix: 'dl', connector: 'beta', limit: 10, offset: 0 });
     expect(page.items.map((d) => d.id)).toEqual([id('b2', 'beta'), id('b1', 'beta')]);
     expect(page.counts).toEqual({ beta: 2 });
-    expect((await pageDeadLetters(redis.client(), { prefix: 'dl', connectors: ['alpha', 'nobody'], limit: 10, offset: 0 })).counts).toEqual({ alpha: 3, nobody: 0 });
+    expect((await pageDeadLetters(redis.client(), { prefix: 'dl', connectors: ['alpha', 'nobody'], limit: 10, offset: 0 })).counts).toEqual({
+      alpha: 3,
+      nobody: 0,
+    });
     expect(await queueConnectors(redis.client(), 'dl')).toEqual(['alpha', 'beta']);
   });
 });

@@ -50,14 +50,18 @@ async function metric(name: string, labels: Record<string, string>): Promise<num
 }
 
 async function clientCount(): Promise<number> {
-  return String(await admin.client('LIST')).trim().split('\n').length;
+  return String(await admin.client('LIST'))
+    .trim()
+    .split('\n').length;
 }
 
 describe('DeliveryQueues options', () => {
   it('refuses a dedup TTL that is not positive, and a lock checked less often than it lasts, before connecting', async () => {
     const before = await clientCount();
     const sink = { connector: new ScriptedConnector() };
-    expect(() => makeQueues(redis.url, 'x', { sink }, { dedupTtlMs: 0 })).toThrow(expect.objectContaining({ code: 'queue_dedup_ttl_invalid', message: 'dedupTtlMs must be positive (got 0)' }));
+    expect(() => makeQueues(redis.url, 'x', { sink }, { dedupTtlMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'queue_dedup_ttl_invalid', message: 'dedupTtlMs must be positive (got 0)' }),
+    );
     expect(() => makeQueues(redis.url, 'x', { sink }, { lock: { durationMs: 1000, stalledIntervalMs: 1001 } })).toThrow(
       expect.objectContaining({ code: 'queue_lock_invalid', message: 'lock.stalledIntervalMs (1001) must not exceed lock.durationMs (1000)' }),
     );
@@ -79,10 +83,14 @@ describe('DeliveryQueues options', () => {
       await q.enqueue([routed(k)]);
       await until(() => sink.calls.some((c) => c.eventId === `moments:moment:${k}` && c.result !== 'aborted'));
     }
-    await until(async () => {
-      const d = (await q.depth()).sink!;
-      return d.completed === 2 && d.failed === 1;
-    }, 10_000, 'retention applied');
+    await until(
+      async () => {
+        const d = (await q.depth()).sink!;
+        return d.completed === 2 && d.failed === 1;
+      },
+      10_000,
+      'retention applied',
+    );
   });
 
   it('drops delivered jobs and dead letters older than their age bound (whole seconds)', async () => {
@@ -97,10 +105,14 @@ describe('DeliveryQueues options', () => {
     });
     await new Promise((r) => setTimeout(r, 2100));
     await q.enqueue([routed('b'), routed('f2')]);
-    await until(async () => {
-      const d = (await q.depth()).sink!;
-      return d.completed === 1 && d.failed === 1 && sink.calls.length === 4;
-    }, 10_000, 'old jobs trimmed by age');
+    await until(
+      async () => {
+        const d = (await q.depth()).sink!;
+        return d.completed === 1 && d.failed === 1 && sink.calls.length === 4;
+      },
+      10_000,
+      'old jobs trimmed by age',
+    );
   });
 
   it('names the queues with a hash tag under redis.cluster', async () => {
@@ -113,7 +125,12 @@ describe('DeliveryQueues options', () => {
   });
 
   it('reports each worker running or not, and each queue with its rate limit only when one is set', async () => {
-    const q = track(makeQueues(redis.url, nextPrefix(), { slow: { connector: new ScriptedConnector(), options: { rateLimit: { max: 5, duration: '1s' } } }, free: { connector: new ScriptedConnector() } }));
+    const q = track(
+      makeQueues(redis.url, nextPrefix(), {
+        slow: { connector: new ScriptedConnector(), options: { rateLimit: { max: 5, duration: '1s' } } },
+        free: { connector: new ScriptedConnector() },
+      }),
+    );
     expect(q.workerStates()).toEqual({ slow: false, free: false });
     await q.startWorkers();
     await until(() => Object.values(q.workerStates()).every(Boolean));
@@ -228,7 +245,14 @@ describe('DeliveryQueues jobs and workers', () => {
     await q.enqueue([routed('seen')]);
     await q.startWorkers();
     await until(() => reports.length === 1);
-    expect(reports[0]).toMatchObject({ deliveryId: deliveryId('moments:moment:seen', 'r1', 'sink'), eventId: 'moments:moment:seen', route: 'r1', connector: 'sink', attempt: 1, result: { status: 'delivered' } });
+    expect(reports[0]).toMatchObject({
+      deliveryId: deliveryId('moments:moment:seen', 'r1', 'sink'),
+      eventId: 'moments:moment:seen',
+      route: 'r1',
+      connector: 'sink',
+      attempt: 1,
+      result: { status: 'delivered' },
+    });
   });
 
   it('close() stops the workers and closes every connection it opened', async () => {

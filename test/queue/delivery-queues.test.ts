@@ -49,7 +49,13 @@ describe('DeliveryQueues', () => {
     const raw = new Queue(queueName('sink'), { connection: redis.client(), prefix });
     const id = deliveryId('moments:moment:1', 'r1', 'sink');
     const job = await raw.getJob(id);
-    expect(job?.data).toMatchObject({ deliveryId: id, event: { id: 'moments:moment:1', kind: 'moment' }, route: 'r1', connector: 'sink', payload: { text: 'moment 1' } });
+    expect(job?.data).toMatchObject({
+      deliveryId: id,
+      event: { id: 'moments:moment:1', kind: 'moment' },
+      route: 'r1',
+      connector: 'sink',
+      payload: { text: 'moment 1' },
+    });
     expect(Object.keys(job!.data).sort()).toEqual(['connector', 'deliveryId', 'event', 'payload', 'route']);
     await raw.close();
     await q.startWorkers();
@@ -60,7 +66,10 @@ describe('DeliveryQueues', () => {
 
   it('retries with exponential full-jitter backoff, counting attempts, then dead-letters at maxAttempts', async () => {
     const sink = new ScriptedConnector();
-    sink.script('moments:moment:b', [{ do: 'retry', reason: 'HTTP 503' }, { do: 'retry', reason: 'HTTP 502' }]);
+    sink.script('moments:moment:b', [
+      { do: 'retry', reason: 'HTTP 503' },
+      { do: 'retry', reason: 'HTTP 502' },
+    ]);
     sink.script('moments:moment:c', [{ do: 'retry' }, { do: 'retry' }, { do: 'retry' }, { do: 'retry' }]);
     const prefix = nextPrefix();
     const q = track(makeQueues(redis.url, prefix, { sink: { connector: sink, options: { retry: { maxAttempts: 3, backoff: 200, maxBackoff: 300 } } } }));
@@ -140,7 +149,14 @@ describe('DeliveryQueues', () => {
     const client = redis.client();
     for (const key of await client.keys(`${prefix}:*`)) {
       const type = await client.type(key);
-      const dump = type === 'hash' ? JSON.stringify(await client.hgetall(key)) : type === 'list' ? JSON.stringify(await client.lrange(key, 0, -1)) : type === 'string' ? String(await client.get(key)) : '';
+      const dump =
+        type === 'hash'
+          ? JSON.stringify(await client.hgetall(key))
+          : type === 'list'
+            ? JSON.stringify(await client.lrange(key, 0, -1))
+            : type === 'string'
+              ? String(await client.get(key))
+              : '';
       expect(dump, key).not.toContain(token);
     }
   });
@@ -156,7 +172,15 @@ describe('DeliveryQueues', () => {
     await until(async () => (await showDeadLetter(redis.client(), { prefix, id })) !== undefined, 10_000, 'dead letter');
     expect(sink.calls).toHaveLength(1);
     const dl = (await showDeadLetter(redis.client(), { prefix, id }))!;
-    expect(dl).toMatchObject({ id, connector: 'sink', route: 'r1', eventId: 'moments:moment:p', reason: 'channel_not_found', attempts: 1, payload: { text: 'moment p' } });
+    expect(dl).toMatchObject({
+      id,
+      connector: 'sink',
+      route: 'r1',
+      eventId: 'moments:moment:p',
+      reason: 'channel_not_found',
+      attempts: 1,
+      payload: { text: 'moment p' },
+    });
     expect(dl.event.id).toBe('moments:moment:p');
     expect(dl.history).toHaveLength(1);
     expect(dl.history[0]).toMatchObject({ attempt: 1, outcome: 'permanent', reason: 'channel_not_found' });
@@ -247,7 +271,13 @@ describe('DeliveryQueues', () => {
     const bigint = { ...routed('bigint'), payload: { n: 1n } };
     const before = await metric('mb_queue_jobs_rejected_total', { connector: 'sink', reason: 'too_large' });
     const aside = await metric('mb_pipeline_set_aside_total', { source: 'moments', reason: 'too_large', to: 'dead_letter' });
-    expect(await q.enqueue([big, bigint, routed('ok'), routed('u', 'nowhere')])).toEqual({ enqueued: 1, duplicates: 0, rejected: 1, quarantined: 1, deadLettered: 1 });
+    expect(await q.enqueue([big, bigint, routed('ok'), routed('u', 'nowhere')])).toEqual({
+      enqueued: 1,
+      duplicates: 0,
+      rejected: 1,
+      quarantined: 1,
+      deadLettered: 1,
+    });
     expect(await metric('mb_queue_jobs_rejected_total', { connector: 'sink', reason: 'too_large' })).toBe(before + 1);
     expect(await metric('mb_pipeline_set_aside_total', { source: 'moments', reason: 'too_large', to: 'dead_letter' })).toBe(aside + 1);
     expect(await metric('mb_queue_jobs_rejected_total', { connector: 'nowhere', reason: 'unknown_connector' })).toBeGreaterThanOrEqual(1);

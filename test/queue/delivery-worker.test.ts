@@ -206,7 +206,10 @@ describe('DeliveryWorker outcomes: job state, attempt record, metrics, log line'
 
   it('gives up at maxAttempts: dead letter, with the policy reason and the last error', async () => {
     const r = rig({ retry: { maxAttempts: 2, backoff: 10, maxBackoff: 10 } });
-    r.sink.script('moments:moment:g', [{ do: 'retry', reason: 'HTTP 502' }, { do: 'retry', reason: 'HTTP 504' }]);
+    r.sink.script('moments:moment:g', [
+      { do: 'retry', reason: 'HTTP 502' },
+      { do: 'retry', reason: 'HTTP 504' },
+    ]);
     const d = routed('g', r.name);
     await r.q.enqueue([d]);
     await r.q.startWorkers();
@@ -225,7 +228,10 @@ describe('DeliveryWorker outcomes: job state, attempt record, metrics, log line'
 
   it('Retry-After (even 0, even fractional): recorded, counted, logged, no attempt spent (0 waits 1 ms)', async () => {
     const r = rig();
-    r.sink.script('moments:moment:ra', [{ do: 'retry', reason: 'HTTP 429', retryAfterMs: 0 }, { do: 'retry', reason: 'HTTP 429', retryAfterMs: 1.2 }]);
+    r.sink.script('moments:moment:ra', [
+      { do: 'retry', reason: 'HTTP 429', retryAfterMs: 0 },
+      { do: 'retry', reason: 'HTTP 429', retryAfterMs: 1.2 },
+    ]);
     const d = routed('ra', r.name);
     await r.q.enqueue([d]);
     await r.q.startWorkers();
@@ -236,7 +242,11 @@ describe('DeliveryWorker outcomes: job state, attempt record, metrics, log line'
     ]);
     expect(r.sink.calls.map((c) => c.attempt)).toEqual([1, 1, 1]);
     expect(await counts(r.name)).toMatchObject({ rateLimited: 2, rateLimitedAttempts: 2, retried: 0, completed: 1 });
-    expect(r.lines.find((l) => l.msg === 'sink asked to retry later: pausing this connector queue')).toMatchObject({ level: 30, retryAfterMs: 1, reason: 'HTTP 429' });
+    expect(r.lines.find((l) => l.msg === 'sink asked to retry later: pausing this connector queue')).toMatchObject({
+      level: 30,
+      retryAfterMs: 1,
+      reason: 'HTTP 429',
+    });
   });
 
   it('a Retry-After past retry.maxAge: dead letter, recorded as given up with the wait asked', async () => {
@@ -364,8 +374,19 @@ describe('DeliveryWorker lifecycle', () => {
     const prefix = `p${name}`;
     const { lines, logger } = capture();
     // A worker that takes the job and then vanishes without finishing it (its lock is not renewed).
-    const hang = new Worker(queueName(name), () => new Promise(() => undefined), { connection: redis.client(), prefix, lockDuration: 300, stalledInterval: 300, autorun: true });
-    const q = makeQueues(redis.url, prefix, { [name]: { connector: new ScriptedConnector() } }, { logger, lock: { durationMs: 300, stalledIntervalMs: 300, maxStalledCount: 0 } });
+    const hang = new Worker(queueName(name), () => new Promise(() => undefined), {
+      connection: redis.client(),
+      prefix,
+      lockDuration: 300,
+      stalledInterval: 300,
+      autorun: true,
+    });
+    const q = makeQueues(
+      redis.url,
+      prefix,
+      { [name]: { connector: new ScriptedConnector() } },
+      { logger, lock: { durationMs: 300, stalledIntervalMs: 300, maxStalledCount: 0 } },
+    );
     open.push(q);
     await q.enqueue([routed('stall', name)]);
     await until(async () => (await q.depth())[name]!.active === 1);

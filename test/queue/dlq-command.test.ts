@@ -74,7 +74,9 @@ describe('moments-bridge dlq', () => {
 
   it('pages through every dead letter of every connector once, newest first (--json)', async () => {
     type Page = { total: number; counts: Record<string, number>; items: { id: string; failedAt: string; enqueuedAt: string; reason: string }[] };
-    const pages = await Promise.all([0, 2, 4].map(async (offset) => JSON.parse(await dlq(['list', '--json', '--limit', '2', '--offset', String(offset)])) as Page));
+    const pages = await Promise.all(
+      [0, 2, 4].map(async (offset) => JSON.parse(await dlq(['list', '--json', '--limit', '2', '--offset', String(offset)])) as Page),
+    );
     expect(pages.map((p) => p.total)).toEqual([5, 5, 5]);
     expect(pages[0]!.counts).toEqual({ other: 3, sink: 2 });
     const items = pages.flatMap((p) => p.items);
@@ -90,16 +92,29 @@ describe('moments-bridge dlq', () => {
     const text = await dlq(['show', idA]);
     expect(text).toMatch(/^failed {6}\d{4}-\d{2}-\d{2}T[\d:.]+Z$/m);
     expect(text).not.toMatch(/\b\d{13}\b/);
-    const shown = JSON.parse(await dlq(['show', '--json', idA])) as { payload: unknown; history: { at: string }[]; event: { id: string }; failedAt: string; enqueuedAt: string };
+    const shown = JSON.parse(await dlq(['show', '--json', idA])) as {
+      payload: unknown;
+      history: { at: string }[];
+      event: { id: string };
+      failedAt: string;
+      enqueuedAt: string;
+    };
     expect(shown.event.id).toBe('moments:moment:a');
     expect(shown.payload).toEqual({ text: 'moment a' });
     expect(shown.history).toHaveLength(1);
-    expect([shown.failedAt, shown.enqueuedAt, shown.history[0]!.at]).toEqual([expect.stringMatching(ISO), expect.stringMatching(ISO), expect.stringMatching(ISO)]);
+    expect([shown.failedAt, shown.enqueuedAt, shown.history[0]!.at]).toEqual([
+      expect.stringMatching(ISO),
+      expect.stringMatching(ISO),
+      expect.stringMatching(ISO),
+    ]);
     await expect(dlq(['show', 'nope'])).rejects.toMatchObject({ code: 'dlq_not_found' });
   });
 
   it('an unknown --connector is an input error naming the known connectors', async () => {
-    await expect(dlq(['list', '--connector', 'nosuch'])).rejects.toMatchObject({ code: 'dlq_connector_unknown', message: expect.stringContaining('(known: other, sink)') });
+    await expect(dlq(['list', '--connector', 'nosuch'])).rejects.toMatchObject({
+      code: 'dlq_connector_unknown',
+      message: expect.stringContaining('(known: other, sink)'),
+    });
     await expect(dlq(['purge', '--yes', '--connector', 'sinc'])).rejects.toMatchObject({ message: expect.stringContaining('did you mean "sink"?') });
     expect(JSON.parse(await dlq(['list', '--json'])) as { total: number }).toMatchObject({ total: 5 });
   });
@@ -114,7 +129,13 @@ describe('moments-bridge dlq', () => {
   it('purge shows what it would delete; --dry-run deletes nothing', async () => {
     const dry = await dlq(['purge', '--dry-run']);
     expect(dry).toBe('would purge 4 dead letter(s): other 3, sink 1\ndry run: nothing was deleted\n');
-    expect(JSON.parse(await dlq(['purge', '--dry-run', '--json']))).toEqual({ dryRun: true, olderThan: null, matched: { other: 3, sink: 1 }, total: 4, purged: 0 });
+    expect(JSON.parse(await dlq(['purge', '--dry-run', '--json']))).toEqual({
+      dryRun: true,
+      olderThan: null,
+      matched: { other: 3, sink: 1 },
+      total: 4,
+      purged: 0,
+    });
     expect(await dlq(['purge', '--older-than', '1h', '--yes'])).toBe('no dead letters older than 1h to purge\n');
     expect(JSON.parse(await dlq(['list', '--json'])) as { total: number }).toMatchObject({ total: 4 });
   });
@@ -129,7 +150,13 @@ describe('moments-bridge dlq', () => {
     asked.output.on('data', (d: Buffer) => (question += d.toString()));
     expect(await dlq(['purge', '--connector', 'sink'], asked)).toBe('purging 1 dead letter(s): sink 1\npurged 1 dead letter(s)\n');
     expect(question).toBe('Delete 1 dead letter(s)? [y/N] ');
-    expect(JSON.parse(await dlq(['purge', '--yes', '--json']))).toEqual({ dryRun: false, olderThan: null, matched: { other: 3, sink: 0 }, total: 3, purged: 3 });
+    expect(JSON.parse(await dlq(['purge', '--yes', '--json']))).toEqual({
+      dryRun: false,
+      olderThan: null,
+      matched: { other: 3, sink: 0 },
+      total: 3,
+      purged: 3,
+    });
     expect(await dlq(['list'])).toBe('no dead letters\n');
   });
 });

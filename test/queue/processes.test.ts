@@ -59,7 +59,9 @@ function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
-async function listen(handler: (req: IncomingMessage, body: string) => { status: number; headers?: Record<string, string>; delayMs?: number }): Promise<{ server: Server; url: string }> {
+async function listen(
+  handler: (req: IncomingMessage, body: string) => { status: number; headers?: Record<string, string>; delayMs?: number },
+): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -156,10 +158,14 @@ describe('queue across processes', () => {
 
       const second = await startChild('delivery-daemon.ts', [], env);
       await until(() => received.size === total, 30_000, 'every delivery after the restart');
-      await until(async () => {
-        const d = (await q.depth()).sink!;
-        return d.waiting + d.active + d.delayed === 0;
-      }, 10_000, 'an empty queue');
+      await until(
+        async () => {
+          const d = (await q.depth()).sink!;
+          return d.waiting + d.active + d.delayed === 0;
+        },
+        10_000,
+        'an empty queue',
+      );
       const duplicates = requests - received.size;
       const losses = events.filter((e) => !received.has(deliveryId(e.event.id, 'r1', 'sink'))).length;
       console.log(JSON.stringify({ kill: { total, deliveredAtKill, inFlightAtKill, openRequestsAtKill, duplicates, losses } }));

@@ -13,7 +13,13 @@ describe('deliveryId', () => {
     const id = deliveryId('moments:moment:1', 'r1', 'slack');
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     expect(deliveryId('moments:moment:1', 'r1', 'slack')).toBe(id);
-    const others = [deliveryId('moments:moment:2', 'r1', 'slack'), deliveryId('moments:moment:1', 'r2', 'slack'), deliveryId('moments:moment:1', 'r1', 'pd'), deliveryId('a:b', 'c', 'd'), deliveryId('a', 'b:c', 'd')];
+    const others = [
+      deliveryId('moments:moment:2', 'r1', 'slack'),
+      deliveryId('moments:moment:1', 'r2', 'slack'),
+      deliveryId('moments:moment:1', 'r1', 'pd'),
+      deliveryId('a:b', 'c', 'd'),
+      deliveryId('a', 'b:c', 'd'),
+    ];
     expect(new Set([id, ...others]).size).toBe(6);
   });
 });
@@ -74,7 +80,13 @@ describe('backoff', () => {
     ['the last attempt', 3, 0, 0, { retry: false, reason: 'gave up after 3 attempt(s) (retry.maxAttempts 3)' }],
     ['past the last attempt', 4, 0, 0, { retry: false, reason: 'gave up after 4 attempt(s) (retry.maxAttempts 3)' }],
     ['exactly maxAge old when retried', 1, 0, 9_500, { retry: true, delayMs: 500 }],
-    ['one ms past maxAge when retried', 1, 0, 9_501, { retry: false, reason: 'gave up after 1 attempt(s): the delivery would be older than retry.maxAge (10000 ms)' }],
+    [
+      'one ms past maxAge when retried',
+      1,
+      0,
+      9_501,
+      { retry: false, reason: 'gave up after 1 attempt(s): the delivery would be older than retry.maxAge (10000 ms)' },
+    ],
     ['age counted from createdAt', 1, 5_000, 14_500, { retry: true, delayMs: 500 }],
   ] as const)('%s → %j', (_name, attempt, createdAt, now, expected) => {
     expect(decideRetry(policy, attempt, createdAt, now, () => 0.5)).toEqual(expected);
@@ -89,10 +101,22 @@ describe('deliveryId: the exact hash', () => {
   });
 
   it.each([
-    [['a:b', 'c', 'd'], ['a', 'b:c', 'd']],
-    [['e', 'r1', 'sink'], ['e', 'r2', 'sink']],
-    [['e', 'r', 'sink-a'], ['e', 'r', 'sink-b']],
-    [['e1', 'r', 's'], ['e2', 'r', 's']],
+    [
+      ['a:b', 'c', 'd'],
+      ['a', 'b:c', 'd'],
+    ],
+    [
+      ['e', 'r1', 'sink'],
+      ['e', 'r2', 'sink'],
+    ],
+    [
+      ['e', 'r', 'sink-a'],
+      ['e', 'r', 'sink-b'],
+    ],
+    [
+      ['e1', 'r', 's'],
+      ['e2', 'r', 's'],
+    ],
   ] as [string, string, string][][])('%j and %j differ', (a, b) => {
     expect(deliveryId(...a)).not.toBe(deliveryId(...b));
   });
@@ -152,7 +176,10 @@ describe('resolveDeliveryOptions', () => {
       rateLimit: { max: 2, durationMs: 1000 },
       retry: { maxAttempts: 2, backoffMs: 1000, maxBackoffMs: 300_000, maxAgeMs: 86_400_000 },
     });
-    expect(resolveDeliveryOptions({ defaults: { rateLimit: { max: 2, duration: '1s' } } }, { rateLimit: { max: 9, duration: '2s' } }).rateLimit).toEqual({ max: 9, durationMs: 2000 });
+    expect(resolveDeliveryOptions({ defaults: { rateLimit: { max: 2, duration: '1s' } } }, { rateLimit: { max: 9, duration: '2s' } }).rateLimit).toEqual({
+      max: 9,
+      durationMs: 2000,
+    });
   });
   it('enables batching only for connectors with deliverBatch', () => {
     const batcher = { deliverBatch: async () => [], defaults: { batch: { maxSize: 500 } } };

@@ -18,7 +18,13 @@ beforeEach(async () => {
   await redis.flush();
 });
 
-const ev = (n: number, data: unknown = { n }): BridgeEvent => ({ id: `mom:moment:${n}`, source: 'mom', kind: 'moment', time: '2026-01-01T00:00:00.000Z', data });
+const ev = (n: number, data: unknown = { n }): BridgeEvent => ({
+  id: `mom:moment:${n}`,
+  source: 'mom',
+  kind: 'moment',
+  time: '2026-01-01T00:00:00.000Z',
+  data,
+});
 
 function captureLogger() {
   const lines: Record<string, unknown>[] = [];
@@ -46,7 +52,10 @@ describe('quarantineEntry', () => {
       raw: { event: ev(1), route: 'pager', connector: 'oncall' },
     });
     expect(quarantineEntry({ event: ev(2), reason: 'unroutable', detail: 'boom', route: 'r' }).reason).toBe('unroutable (route "r"): boom');
-    expect(quarantineEntry({ event: ev(3), reason: 'unroutable', detail: 'boom', connector: 'c' })).toMatchObject({ reason: 'unroutable (connector "c"): boom', raw: { event: ev(3), connector: 'c' } });
+    expect(quarantineEntry({ event: ev(3), reason: 'unroutable', detail: 'boom', connector: 'c' })).toMatchObject({
+      reason: 'unroutable (connector "c"): boom',
+      raw: { event: ev(3), connector: 'c' },
+    });
     const bare = quarantineEntry({ event: ev(4), reason: 'unserializable', detail: 'BigInt' });
     expect(bare.reason).toBe('unserializable: BigInt');
     expect(bare.raw).toEqual({ event: ev(4) });
@@ -77,7 +86,9 @@ describe('addQuarantineWrites', () => {
     expect(stored[0]!.at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ level: 40, eventId: 'mom:moment:1', route: 'r', connector: 'c', reason: 'too_large', source: 'mom', kind: 'moment' });
-    expect(lines[0]!.msg).toBe('set aside mom:moment:1 so the rest of its batch could go on — too_large (route "r", connector "c"): 600 KiB; it is kept in mb:quarantine (fix the cause, then replay it)');
+    expect(lines[0]!.msg).toBe(
+      'set aside mom:moment:1 so the rest of its batch could go on — too_large (route "r", connector "c"): 600 KiB; it is kept in mb:quarantine (fix the cause, then replay it)',
+    );
 
     const before = await metricValue('mb_pipeline_set_aside_total', { source: 'mom', reason: 'too_large', to: 'quarantine' });
     const quarantinedBefore = await metricValue('mb_events_quarantined_total', { source: 'mom', kind: 'moment' });

@@ -17,7 +17,12 @@ const lazyRedis = new Redis({ lazyConnect: true, port: 1, enableOfflineQueue: fa
 afterAll(() => lazyRedis.disconnect());
 
 const example = parse(readFileSync('config.example.yaml', 'utf8')) as { routes: unknown[]; connectors: Record<string, unknown> };
-const connectors = new Map(Object.keys(example.connectors).map((name) => [name, new CollectConnector({ text: '{{ id }}', channel: '', summary: '', severity: '', dedupKey: '', eventAction: '' })]));
+const connectors = new Map(
+  Object.keys(example.connectors).map((name) => [
+    name,
+    new CollectConnector({ text: '{{ id }}', channel: '', summary: '', severity: '', dedupKey: '', eventAction: '' }),
+  ]),
+);
 const router = Router.compile(
   example.routes.map((r) => routeSchema.parse(r)),
   { redis: lazyRedis, keyPrefix: 't:', logger: silentLogger(), connectors },

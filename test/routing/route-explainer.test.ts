@@ -24,7 +24,13 @@ function compile(input: RouteConfigInput[]): Router {
     { redis: lazyRedis, keyPrefix: 'x:', logger: silentLogger(), connectors, now: () => NOW },
   );
 }
-const ev = (data: Record<string, unknown>, source = 'mom'): BridgeEvent => ({ id: `${source}:moment:1`, source, kind: 'moment', time: '2026-01-05T11:59:00.000Z', data });
+const ev = (data: Record<string, unknown>, source = 'mom'): BridgeEvent => ({
+  id: `${source}:moment:1`,
+  source,
+  kind: 'moment',
+  time: '2026-01-05T11:59:00.000Z',
+  data,
+});
 
 describe('explain: the words for each way a route does not match', () => {
   it('from, match, activeTimes, when false, when failing, disabled, not reached', () => {
@@ -62,7 +68,14 @@ describe('explain: the words for each way a route does not match', () => {
 
   it('a matched route shows its keys, its payloads (and render errors), and what would be delivered', () => {
     const router = compile([
-      { name: 'keys', match: { 'data.t': 'hr' }, throttle: { key: 'th-{{ data.a }}', window: '1m' }, dedupe: { key: 'dd-{{ data.a }}', window: '1m' }, to: ['ok', 'bad'], continue: true },
+      {
+        name: 'keys',
+        match: { 'data.t': 'hr' },
+        throttle: { key: 'th-{{ data.a }}', window: '1m' },
+        dedupe: { key: 'dd-{{ data.a }}', window: '1m' },
+        to: ['ok', 'bad'],
+        continue: true,
+      },
       { name: 'plain-dedupe', dedupe: { window: '1m' }, to: ['ok'], continue: true },
       { name: 'grouped', group: { by: ['data.a', 'data.none'], wait: '30s', interval: '5m', max: 10 }, to: ['ok'] },
     ]);

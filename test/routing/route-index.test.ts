@@ -18,7 +18,13 @@ function routes(...specs: { name: string; from?: string[]; match?: Record<string
   }));
 }
 
-const ev = (source: string, data: Record<string, unknown>, kind = 'moment'): BridgeEvent => ({ id: `${source}:${kind}:1`, source, kind, time: '2026-01-01T00:00:00.000Z', data });
+const ev = (source: string, data: Record<string, unknown>, kind = 'moment'): BridgeEvent => ({
+  id: `${source}:${kind}:1`,
+  source,
+  kind,
+  time: '2026-01-01T00:00:00.000Z',
+  data,
+});
 const names = (rs: readonly R[]) => rs.map((r) => r.name);
 
 describe('RouteIndex', () => {
@@ -89,12 +95,7 @@ describe('RouteIndex', () => {
   });
 
   it('between two keys that narrow equally well, keeps the first one written', () => {
-    const index = new RouteIndex(
-      routes(
-        { name: 'one', match: { 'data.a': 1, 'data.b': 1 } },
-        { name: 'two', match: { 'data.a': 2, 'data.b': 2 } },
-      ),
-    );
+    const index = new RouteIndex(routes({ name: 'one', match: { 'data.a': 1, 'data.b': 1 } }, { name: 'two', match: { 'data.a': 2, 'data.b': 2 } }));
     expect(index.describe()).toEqual({ '*': 'data.a' });
     expect(names(index.candidates(ev('s', { a: 2, b: 1 })))).toEqual(['two']);
   });

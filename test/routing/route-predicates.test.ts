@@ -24,7 +24,13 @@ const route: RouteConfigInput = {
   to: ['sink'],
 };
 const [compiled] = compileRoutes([routeSchema.parse(route)], deps).routes;
-const event = (data: Record<string, unknown>, source = 'moments'): BridgeEvent => ({ id: `${source}:moment:1`, source, kind: 'moment', time: '2025-03-04T12:00:00.000Z', data });
+const event = (data: Record<string, unknown>, source = 'moments'): BridgeEvent => ({
+  id: `${source}:moment:1`,
+  source,
+  kind: 'moment',
+  time: '2025-03-04T12:00:00.000Z',
+  data,
+});
 
 async function conditionErrors(routeName: string): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'mb_route_condition_errors_total');
@@ -38,7 +44,12 @@ describe('routeMiss: the first check that fails, without allocating', () => {
     ['the failing match entry itself', event({ value: 3, ok: true }), NOON, (miss) => expect(miss).toBe(compiled!.matchers[1])],
     ['activeTimes', event({ value: 11, ok: true }), NOON + 10 * 3_600_000, (miss) => expect(miss).toBe('activeTimes')],
     ['when false', event({ value: 11, ok: false }), NOON, (miss) => expect(miss).toBe('when')],
-    ['the CEL result of an evaluation error', event({ value: 11 }), NOON, (miss) => expect(miss).toMatchObject({ ok: false, error: expect.stringMatching(/ok/) })],
+    [
+      'the CEL result of an evaluation error',
+      event({ value: 11 }),
+      NOON,
+      (miss) => expect(miss).toMatchObject({ ok: false, error: expect.stringMatching(/ok/) }),
+    ],
   ])('%s', (name, e, now, check) => {
     const miss = routeMiss(compiled!, e, now);
     check(miss);
@@ -59,7 +70,10 @@ describe('routing and explanations share the predicates', () => {
     const e = event({ value: 11 });
     const before = await conditionErrors('pred-failing');
     const x = router.explain(e);
-    expect(x.routes[0]).toMatchObject({ status: 'no-match', reason: expect.stringMatching(/^when: data.ok == true failed to evaluate \(.*\); counted as no match$/) });
+    expect(x.routes[0]).toMatchObject({
+      status: 'no-match',
+      reason: expect.stringMatching(/^when: data.ok == true failed to evaluate \(.*\); counted as no match$/),
+    });
     expect(await conditionErrors('pred-failing')).toBe(before);
     expect(router.matchNames(e)).toEqual([]);
     expect(await conditionErrors('pred-failing')).toBe(before + 1);

@@ -92,7 +92,14 @@ describe('compile errors', () => {
 describe('routing decisions', () => {
   const router = compile([
     { name: 'disabled', enabled: false, to: ['slack'] },
-    { name: 'hr-critical', from: ['moments'], match: { kind: 'moment', 'data.triggerName': 'HR > 170' }, when: 'data.matches.exists(m, m.metric == "heartrate" && m.value > 180)', to: ['slack', { connector: 'pager', severity: 'error' }], continue: true },
+    {
+      name: 'hr-critical',
+      from: ['moments'],
+      match: { kind: 'moment', 'data.triggerName': 'HR > 170' },
+      when: 'data.matches.exists(m, m.metric == "heartrate" && m.value > 180)',
+      to: ['slack', { connector: 'pager', severity: 'error' }],
+      continue: true,
+    },
     { name: 'hr-all', match: { 'data.triggerName': ['HR > 170', 'HR > 150'] }, to: ['sheet'] },
     { name: 'speed', match: { 'data.triggerName': '/^speed/i', 'data.value': { ge: 30 } }, to: ['slack'] },
     { name: 'catch-all', to: ['sheet'] },
@@ -150,9 +157,20 @@ describe('routing decisions', () => {
   });
 
   it('the index and the linear explanation agree on a mixed set of events', () => {
-    const events = [hr(185), hr(175), hr(185, 'other'), moment({ triggerName: 'HR > 150' }), moment({ triggerName: 'speed', value: 40 }), { ...hr(185), kind: 'trigger.created' }, moment({})];
+    const events = [
+      hr(185),
+      hr(175),
+      hr(185, 'other'),
+      moment({ triggerName: 'HR > 150' }),
+      moment({ triggerName: 'speed', value: 40 }),
+      { ...hr(185), kind: 'trigger.created' },
+      moment({}),
+    ];
     for (const e of events) {
-      const explained = router.explain(e).routes.filter((r) => r.status === 'matched').map((r) => r.route);
+      const explained = router
+        .explain(e)
+        .routes.filter((r) => r.status === 'matched')
+        .map((r) => r.route);
       expect(router.matchNames(e)).toEqual(explained);
     }
     expect(router.indexDescription()).toEqual({ '*': null, moments: 'data.triggerName' });

@@ -20,7 +20,14 @@ afterAll(() => {
 
 const router = Router.compile(
   [
-    { name: 'hr-critical', match: { kind: 'moment' }, when: 'data.value > 180', to: ['slack', 'pager'], continue: true, throttle: { key: '{{ data.athleteId }}', window: '5m' } },
+    {
+      name: 'hr-critical',
+      match: { kind: 'moment' },
+      when: 'data.value > 180',
+      to: ['slack', 'pager'],
+      continue: true,
+      throttle: { key: '{{ data.athleteId }}', window: '5m' },
+    },
     { name: 'office', match: { kind: 'moment' }, to: ['slack'], activeTimes: [{ days: ['mon-fri'], from: '08:00', to: '20:00', tz: 'UTC' }] },
     { name: 'calls', match: { kind: 'observer.row' }, to: ['slack'], group: { by: ['data.callId'] } },
   ].map((r) => routeSchema.parse(r)),

@@ -94,9 +94,9 @@ describe('activeTimes edges', () => {
   });
 
   it('describes every window for explanations', () => {
-    expect(windows({ days: ['mon-fri', 'sun'], from: '08:00', to: '20:00', tz: 'UTC' }, { days: ['sat'], from: '10:00', to: '11:00', tz: 'Asia/Tokyo' }).description).toBe(
-      'mon-fri,sun 08:00-20:00 UTC; sat 10:00-11:00 Asia/Tokyo',
-    );
+    expect(
+      windows({ days: ['mon-fri', 'sun'], from: '08:00', to: '20:00', tz: 'UTC' }, { days: ['sat'], from: '10:00', to: '11:00', tz: 'Asia/Tokyo' }).description,
+    ).toBe('mon-fri,sun 08:00-20:00 UTC; sat 10:00-11:00 Asia/Tokyo');
   });
 
   it.each([
@@ -120,10 +120,24 @@ describe('quiet hours route with a fixed clock', () => {
   const slack = new CollectConnector({ text: 'quiet hours: {{ data.triggerName }}' });
   const router = Router.compile(
     [
-      { name: 'page-in-office-hours', match: { kind: 'moment' }, to: ['pager'], activeTimes: [{ days: ['mon-fri'], from: '08:00', to: '20:00', tz: 'Europe/London' }] },
+      {
+        name: 'page-in-office-hours',
+        match: { kind: 'moment' },
+        to: ['pager'],
+        activeTimes: [{ days: ['mon-fri'], from: '08:00', to: '20:00', tz: 'Europe/London' }],
+      },
       { name: 'fallback', match: { kind: 'moment' }, to: ['slack'] },
     ].map((r) => routeSchema.parse(r)),
-    { redis: lazyRedis, keyPrefix: 't:', logger: silentLogger(), connectors: new Map([['pager', pager], ['slack', slack]]), now: () => clock.now },
+    {
+      redis: lazyRedis,
+      keyPrefix: 't:',
+      logger: silentLogger(),
+      connectors: new Map([
+        ['pager', pager],
+        ['slack', slack],
+      ]),
+      now: () => clock.now,
+    },
   );
   const e: BridgeEvent = { id: 'm:moment:1', source: 'm', kind: 'moment', time: '2025-03-04T10:00:00Z', data: { triggerName: 'HR' } };
 

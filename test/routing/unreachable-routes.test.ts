@@ -9,7 +9,11 @@ const unreachable = (...routes: ReturnType<typeof route>[]) => unreachableRoutes
 describe('unreachableRoutes', () => {
   it.each([
     ['after a catch-all', [route({ name: 'all' }), route({ name: 'x', match: { kind: 'moment' } })], [1]],
-    ['after a route whose conditions are a subset of its own', [route({ name: 'm', match: { kind: 'moment' } }), route({ name: 'x', match: { kind: 'moment', 'data.v': { gt: 5 } } })], [1]],
+    [
+      'after a route whose conditions are a subset of its own',
+      [route({ name: 'm', match: { kind: 'moment' } }), route({ name: 'x', match: { kind: 'moment', 'data.v': { gt: 5 } } })],
+      [1],
+    ],
     ['after a route for all of its sources', [route({ name: 'm', from: ['a', 'b'] }), route({ name: 'x', from: ['a'] })], [1]],
     ['the first shadowing route is named once, not per route above', [route({ name: 'all' }), route({ name: 'all2' }), route({ name: 'x' })], [1, 2]],
   ])('reports a route %s', (_what, routes, expected) => {
@@ -47,7 +51,13 @@ describe('configWarnings', () => {
   });
 
   it('skips routes the schema rejects (their problems are errors already) but keeps their indexes', () => {
-    const raw = { routes: [{ name: 'broken', to: 'not-a-list' }, { name: 'all', to: ['c'] }, { name: 'late', to: ['c'] }] };
+    const raw = {
+      routes: [
+        { name: 'broken', to: 'not-a-list' },
+        { name: 'all', to: ['c'] },
+        { name: 'late', to: ['c'] },
+      ],
+    };
     expect(configWarnings(raw).map((w) => w.path)).toEqual([['routes', 2]]);
   });
 });

@@ -10,7 +10,13 @@ import { CollectConnector } from '../helpers/collect-connector.js';
 /** A safety bound, not a benchmark: without limits the 1e9 loop blocked the event loop for 12 s. */
 const BOUND_MS = 2000;
 
-const event = (data: Record<string, unknown>, id = '1'): BridgeEvent => ({ id: `s:moment:${id}`, source: 's', kind: 'moment', time: '2025-03-04T10:00:00.000Z', data });
+const event = (data: Record<string, unknown>, id = '1'): BridgeEvent => ({
+  id: `s:moment:${id}`,
+  source: 's',
+  kind: 'moment',
+  time: '2025-03-04T10:00:00.000Z',
+  data,
+});
 
 function timedThrow(fn: () => unknown): { err: unknown; ms: number } {
   const start = performance.now();
@@ -55,7 +61,12 @@ describe('template limits', () => {
 
     it('the over-limit delivery is skipped; the same route still delivers the next event', async () => {
       const connectors = new Map([['hooks', new CollectConnector({ text: '{% for i in (1..data.n) %}x{% endfor %}' })]]);
-      const router = Router.compile([routeSchema.parse({ name: 'all', to: ['hooks'] })], { redis: lazyRedis, keyPrefix: 't:', logger: silentLogger(), connectors });
+      const router = Router.compile([routeSchema.parse({ name: 'all', to: ['hooks'] })], {
+        redis: lazyRedis,
+        keyPrefix: 't:',
+        logger: silentLogger(),
+        connectors,
+      });
       const start = performance.now();
       expect(await router.route(event({ n: 1e9 }, 'bad'))).toEqual([]);
       expect(performance.now() - start).toBeLessThan(BOUND_MS);

@@ -77,12 +77,18 @@ export async function startKinesalite(): Promise<Kinesalite> {
       const shards = (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];
       const out: ReadRecord[] = [];
       for (const shard of shards) {
-        let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+        let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' })))
+          .ShardIterator;
         while (iterator) {
           const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
           const records = page.Records ?? [];
           for (const r of records) {
-            out.push({ shardId: shard.ShardId!, sequenceNumber: r.SequenceNumber!, partitionKey: r.PartitionKey!, data: Buffer.from(r.Data!).toString('utf8') });
+            out.push({
+              shardId: shard.ShardId!,
+              sequenceNumber: r.SequenceNumber!,
+              partitionKey: r.PartitionKey!,
+              data: Buffer.from(r.Data!).toString('utf8'),
+            });
           }
           if (records.length === 0) break;
           iterator = page.NextShardIterator;

@@ -99,8 +99,10 @@ export async function startPagerdutyServer(options: PagerdutyServerOptions = {})
         if (typeof payload.summary !== 'string' || !payload.summary) errors.push("'payload.summary' is missing or blank");
         else if (payload.summary.length > 1024) errors.push("'payload.summary' must be at most 1024 characters");
         if (typeof payload.source !== 'string' || !payload.source) errors.push("'payload.source' is missing or blank");
-        if (typeof payload.severity !== 'string' || !SEVERITIES.has(payload.severity)) errors.push("'payload.severity' must be critical, error, warning or info");
-        if (payload.timestamp !== undefined && Number.isNaN(Date.parse(String(payload.timestamp)))) errors.push("'payload.timestamp' is not a valid ISO 8601 timestamp");
+        if (typeof payload.severity !== 'string' || !SEVERITIES.has(payload.severity))
+          errors.push("'payload.severity' must be critical, error, warning or info");
+        if (payload.timestamp !== undefined && Number.isNaN(Date.parse(String(payload.timestamp))))
+          errors.push("'payload.timestamp' is not a valid ISO 8601 timestamp");
       }
     }
     if (errors.length) return invalid(res, errors);

@@ -42,7 +42,8 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /** Google's message for the per-user write quota. */
-const WRITE_QUOTA_MESSAGE = "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com'.";
+const WRITE_QUOTA_MESSAGE =
+  "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com'.";
 
 export class FaultInjector {
   private readonly failures: InjectedFailure[] = [];
@@ -75,7 +76,9 @@ export class FaultInjector {
 
   /** The error to answer before handling the request (an injected failure, then the quota), if any. */
   takeFailure(method: string, path: string, write: boolean): ApiError | undefined {
-    const injected = this.failures.findIndex((f) => (!f.method || f.method === method) && (!f.writesOnly || write) && (!f.pathIncludes || path.includes(f.pathIncludes)));
+    const injected = this.failures.findIndex(
+      (f) => (!f.method || f.method === method) && (!f.writesOnly || write) && (!f.pathIncludes || path.includes(f.pathIncludes)),
+    );
     if (injected >= 0) {
       const f = this.failures.splice(injected, 1)[0]!;
       return new ApiError(

@@ -12,7 +12,7 @@ import type { SpreadsheetStore } from './spreadsheet-store.js';
 function valuesOf(body: Record<string, unknown>): unknown[][] {
   const values = body.values;
   if (!Array.isArray(values) || !values.every((r) => Array.isArray(r))) {
-    throw new ApiError(400, 'INVALID_ARGUMENT', 'Invalid value at \'data.values\': expected a list of lists');
+    throw new ApiError(400, 'INVALID_ARGUMENT', "Invalid value at 'data.values': expected a list of lists");
   }
   return values as unknown[][];
 }
@@ -30,7 +30,13 @@ export function routeSheetsApiCall(store: SpreadsheetStore, method: string, rawP
       spreadsheetId: b.spreadsheetId,
       properties: { title: b.title },
       sheets: b.sheets.map((s, index) => ({
-        properties: { sheetId: s.sheetId, title: s.title, index, sheetType: 'GRID', gridProperties: { rowCount: Math.max(1000, s.rows.length), columnCount: 26 } },
+        properties: {
+          sheetId: s.sheetId,
+          title: s.title,
+          index,
+          sheetType: 'GRID',
+          gridProperties: { rowCount: Math.max(1000, s.rows.length), columnCount: 26 },
+        },
       })),
     };
   }
@@ -42,10 +48,18 @@ export function routeSheetsApiCall(store: SpreadsheetStore, method: string, rawP
       if (!add) throw new ApiError(400, 'INVALID_ARGUMENT', 'Only addSheet requests are simulated');
       const title = add.properties?.title ?? `Sheet${b.sheets.length + 1}`;
       if (b.sheets.some((s) => s.title === title)) {
-        throw new ApiError(400, 'INVALID_ARGUMENT', `Invalid requests[0].addSheet: A sheet with the name "${title}" already exists. Please enter another name.`);
+        throw new ApiError(
+          400,
+          'INVALID_ARGUMENT',
+          `Invalid requests[0].addSheet: A sheet with the name "${title}" already exists. Please enter another name.`,
+        );
       }
       const sheet = store.addSheet(b, title);
-      return { addSheet: { properties: { sheetId: sheet.sheetId, title, index: b.sheets.length - 1, sheetType: 'GRID', gridProperties: { rowCount: 1000, columnCount: 26 } } } };
+      return {
+        addSheet: {
+          properties: { sheetId: sheet.sheetId, title, index: b.sheets.length - 1, sheetType: 'GRID', gridProperties: { rowCount: 1000, columnCount: 26 } },
+        },
+      };
     });
     return { spreadsheetId: id, replies };
   }
@@ -56,7 +70,12 @@ export function routeSheetsApiCall(store: SpreadsheetStore, method: string, rawP
     const parsed = data.map((d) => ({ range: parseRange(b, String(d.range ?? '')), values: valuesOf(d) }));
     const responses = parsed.map(({ range, values }) => {
       const w = writeCells(range.sheet, range.startRow, range.startCol, values);
-      return { spreadsheetId: id, updatedRange: a1(range.sheet, range.startRow, range.startCol, w.endRow, w.endCol), updatedRows: values.length, updatedCells: w.cells };
+      return {
+        spreadsheetId: id,
+        updatedRange: a1(range.sheet, range.startRow, range.startCol, w.endRow, w.endCol),
+        updatedRows: values.length,
+        updatedCells: w.cells,
+      };
     });
     return {
       spreadsheetId: id,
@@ -82,17 +101,33 @@ export function routeSheetsApiCall(store: SpreadsheetStore, method: string, rawP
       return {
         spreadsheetId: id,
         ...(last > 0 ? { tableRange: a1(range.sheet, 1, range.startCol, last, w.endCol) } : {}),
-        updates: { spreadsheetId: id, updatedRange: a1(range.sheet, start, range.startCol, w.endRow, w.endCol), updatedRows: values.length, updatedColumns: w.endCol - range.startCol + 1, updatedCells: w.cells },
+        updates: {
+          spreadsheetId: id,
+          updatedRange: a1(range.sheet, start, range.startCol, w.endRow, w.endCol),
+          updatedRows: values.length,
+          updatedColumns: w.endCol - range.startCol + 1,
+          updatedCells: w.cells,
+        },
       };
     }
     if (!v[2] && method === 'GET') {
       const values = readCells(range);
-      return { range: a1(range.sheet, range.startRow, range.startCol, range.endRow ?? Math.max(range.startRow, range.sheet.rows.length), range.endCol ?? 25), majorDimension: 'ROWS', ...(values.length ? { values } : {}) };
+      return {
+        range: a1(range.sheet, range.startRow, range.startCol, range.endRow ?? Math.max(range.startRow, range.sheet.rows.length), range.endCol ?? 25),
+        majorDimension: 'ROWS',
+        ...(values.length ? { values } : {}),
+      };
     }
     if (!v[2] && method === 'PUT') {
       const values = valuesOf(body);
       const w = writeCells(range.sheet, range.startRow, range.startCol, values);
-      return { spreadsheetId: id, updatedRange: a1(range.sheet, range.startRow, range.startCol, w.endRow, w.endCol), updatedRows: values.length, updatedColumns: w.endCol - range.startCol + 1, updatedCells: w.cells };
+      return {
+        spreadsheetId: id,
+        updatedRange: a1(range.sheet, range.startRow, range.startCol, w.endRow, w.endCol),
+        updatedRows: values.length,
+        updatedColumns: w.endCol - range.startCol + 1,
+        updatedCells: w.cells,
+      };
     }
   }
   throw new ApiError(404, 'NOT_FOUND', `Method not found: ${method} ${rawPath}`);

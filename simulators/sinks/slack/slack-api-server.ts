@@ -98,7 +98,12 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     const record = (status: number, body: { ok: boolean; error?: string }, extra: Partial<SlackRequestRecord> = {}) => {
       requests.push({ method, status, ok: body.ok, ...(body.error ? { error: body.error } : {}), at: now(), ...extra });
     };
-    const answer = (status: number, body: Record<string, unknown> & { ok: boolean; error?: string }, extra: Partial<SlackRequestRecord> = {}, headers: Record<string, string> = {}) => {
+    const answer = (
+      status: number,
+      body: Record<string, unknown> & { ok: boolean; error?: string },
+      extra: Partial<SlackRequestRecord> = {},
+      headers: Record<string, string> = {},
+    ) => {
       record(status, body, extra);
       sendJson(res, status, body, headers);
     };
@@ -112,7 +117,12 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
       // The channel asked for, so a test can check each sender waited out Retry-After.
       const asked = typeof args.channel === 'string' ? { channel: args.channel.replace(/^#/, '') } : {};
-      return answer(fault.status, { ok: false, error: fault.status === 429 ? 'ratelimited' : 'http_error' }, { ...asked, ...(fault.retryAfter !== undefined ? { retryAfter: fault.retryAfter } : {}) }, headers);
+      return answer(
+        fault.status,
+        { ok: false, error: fault.status === 429 ? 'ratelimited' : 'http_error' },
+        { ...asked, ...(fault.retryAfter !== undefined ? { retryAfter: fault.retryAfter } : {}) },
+        headers,
+      );
     } else if (fault && 'error' in fault) return answer(200, { ok: false, error: fault.error });
 
     const auth = req.headers.authorization;
@@ -121,7 +131,16 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     const tokenOk = options.tokens ? options.tokens.includes(token) : token.startsWith('xoxb-');
     if (!tokenOk) return answer(200, { ok: false, error: 'invalid_auth' });
 
-    if (method === 'auth.test') return answer(200, { ok: true, url: 'https://simulated.slack.com/', team: 'Simulated', user: 'moments-bridge', team_id: 'T0SIM', user_id: 'U0BRIDGE', bot_id: 'B0BRIDGE' });
+    if (method === 'auth.test')
+      return answer(200, {
+        ok: true,
+        url: 'https://simulated.slack.com/',
+        team: 'Simulated',
+        user: 'moments-bridge',
+        team_id: 'T0SIM',
+        user_id: 'U0BRIDGE',
+        bot_id: 'B0BRIDGE',
+      });
     if (method !== 'chat.postMessage') return answer(200, { ok: false, error: 'unknown_method' });
 
     const channelArg = typeof args.channel === 'string' ? args.channel : '';
@@ -142,7 +161,8 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     let blocks: Record<string, unknown>[] | undefined;
     if (args.blocks !== undefined) {
       const problem = blockProblem(args.blocks);
-      if (problem) return answer(200, { ok: false, error: 'invalid_blocks', response_metadata: { messages: [`[ERROR] ${problem}`] } }, { channel: channel.name });
+      if (problem)
+        return answer(200, { ok: false, error: 'invalid_blocks', response_metadata: { messages: [`[ERROR] ${problem}`] } }, { channel: channel.name });
       blocks = (typeof args.blocks === 'string' ? JSON.parse(args.blocks) : args.blocks) as Record<string, unknown>[];
     }
     if (!text && !blocks?.length) return answer(200, { ok: false, error: 'no_text' }, { channel: channel.name });
@@ -168,7 +188,16 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
       receivedAt: t,
     };
     received.push(message);
-    return answer(200, { ok: true, channel: channel.id, ts, message: { type: 'message', bot_id: 'B0BRIDGE', text: text ?? '', ts, ...(threadTs ? { thread_ts: threadTs } : {}) } }, { channel: channel.name });
+    return answer(
+      200,
+      {
+        ok: true,
+        channel: channel.id,
+        ts,
+        message: { type: 'message', bot_id: 'B0BRIDGE', text: text ?? '', ts, ...(threadTs ? { thread_ts: threadTs } : {}) },
+      },
+      { channel: channel.name },
+    );
   };
 
   const http = await listen(handler, options);
@@ -218,7 +247,8 @@ function blockProblem(value: unknown): string | undefined {
     if (typeof block?.type !== 'string' || !KNOWN_BLOCKS.has(block.type)) return `unsupported type [json-pointer:/blocks/${i}/type]`;
     const text = block.text?.text;
     if (block.type === 'header') {
-      if (block.text?.type !== 'plain_text' || typeof text !== 'string' || text.length === 0 || text.length > 150) return `must be plain_text of 1-150 characters [json-pointer:/blocks/${i}/text]`;
+      if (block.text?.type !== 'plain_text' || typeof text !== 'string' || text.length === 0 || text.length > 150)
+        return `must be plain_text of 1-150 characters [json-pointer:/blocks/${i}/text]`;
     }
     if (block.type === 'section') {
       if (text === undefined && block.fields === undefined) return `must provide either text or fields [json-pointer:/blocks/${i}]`;

@@ -95,7 +95,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     else if (fault) {
       record.status = fault.status;
       res.writeHead(fault.status, { 'content-type': 'text/plain', ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}) });
-      const echo = fault.echo ? `${record.method} ${req.url ?? ''}\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${raw}\n${'.'.repeat(ECHO_PADDING)}` : undefined;
+      const echo = fault.echo
+        ? `${record.method} ${req.url ?? ''}\n${Object.entries(headers)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('\n')}\n\n${raw}\n${'.'.repeat(ECHO_PADDING)}`
+        : undefined;
       res.end(echo ?? fault.body ?? `injected ${fault.status}`);
       return;
     }

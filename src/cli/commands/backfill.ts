@@ -39,7 +39,9 @@ export function parseInstant(value: string, flag: string, nowMs = Date.now()): D
 export function registerBackfill(program: Command): void {
   program
     .command('backfill')
-    .description('Fetch past events from the sources (those with a history API, e.g. moments) and push them through the routes into the queue. Already queued or delivered deliveries are skipped (dedup), so re-running is safe.')
+    .description(
+      'Fetch past events from the sources (those with a history API, e.g. moments) and push them through the routes into the queue. Already queued or delivered deliveries are skipped (dedup), so re-running is safe.',
+    )
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
     .requiredOption('--since <duration|iso>', 'start: a duration back from now (6h, 7d) or an ISO time')
     .option('--until <duration|iso>', 'end (exclusive): a duration back from now or an ISO time (default: now)')
@@ -47,7 +49,7 @@ export function registerBackfill(program: Command): void {
     .option('--route <name...>', 'only these routes (as if they were the only ones)')
     .option('--dry-run', 'print which routes and connectors each event would go to; queue nothing')
     .option('--redis <url>', 'Redis URL (default: redis.url; with "embedded", the running daemon\'s)')
-    .option('--json', 'print the summary (and a dry run\'s decisions) as one JSON document; progress stays on stderr')
+    .option('--json', "print the summary (and a dry run's decisions) as one JSON document; progress stays on stderr")
     .action(async (opts: BackfillOptions) => {
       const now = Date.now();
       const since = parseInstant(opts.since, '--since', now);
@@ -57,9 +59,19 @@ export function registerBackfill(program: Command): void {
       const { config } = loaded;
       const names = opts.source ?? Object.keys(config.sources);
       const unknown = names.filter((n) => !(n in config.sources));
-      if (unknown.length) throw new InputError('source_unknown', `no source named ${unknown.map((n) => `"${n}"`).join(', ')} (sources: ${Object.keys(config.sources).join(', ') || 'none'})`);
+      if (unknown.length)
+        throw new InputError(
+          'source_unknown',
+          `no source named ${unknown.map((n) => `"${n}"`).join(', ')} (sources: ${Object.keys(config.sources).join(', ') || 'none'})`,
+        );
       const logger = createLogger({ level: 'warn', format: config.log.format });
-      const feeder = await EventFeeder.open({ loaded, logger, dryRun: opts.dryRun ?? false, ...(opts.route ? { routes: opts.route } : {}), ...(opts.redis ? { redis: opts.redis } : {}) });
+      const feeder = await EventFeeder.open({
+        loaded,
+        logger,
+        dryRun: opts.dryRun ?? false,
+        ...(opts.route ? { routes: opts.route } : {}),
+        ...(opts.redis ? { redis: opts.redis } : {}),
+      });
       try {
         const sources: [string, Source][] = [];
         for (const name of names) {
@@ -76,16 +88,26 @@ export function registerBackfill(program: Command): void {
             },
           });
           if (source.history) sources.push([name, source]);
-          else if (opts.source) throw new InputError('backfill_unsupported', `source "${name}" (type ${cfg.type}) has no history API, so it cannot be back-filled`);
+          else if (opts.source)
+            throw new InputError('backfill_unsupported', `source "${name}" (type ${cfg.type}) has no history API, so it cannot be back-filled`);
           else process.stderr.write(`backfill: source ${name} (type ${cfg.type}) has no history API; skipped\n`);
         }
-        if (sources.length === 0) throw new InputError('backfill_unsupported', 'no configured source has a history API (moments sources do); nothing to back-fill');
+        if (sources.length === 0)
+          throw new InputError('backfill_unsupported', 'no configured source has a history API (moments sources do); nothing to back-fill');
         process.stderr.write(`backfill: ${sources.map(([n]) => n).join(', ')} from ${since.toISOString()} to ${until.toISOString()}\n`);
         async function* items(): AsyncGenerator<FeedItem> {
           for (const [name, source] of sources) for await (const event of source.history!(since, until)) yield { where: name, event };
         }
         const summary = await runFeed(feeder, items(), { label: 'backfill', dryRun: opts.dryRun ?? false, json: opts.json ?? false });
-        if (opts.json) printJson({ command: 'backfill', dryRun: opts.dryRun ?? false, since: since.toISOString(), until: until.toISOString(), sources: sources.map(([n]) => n), ...summary });
+        if (opts.json)
+          printJson({
+            command: 'backfill',
+            dryRun: opts.dryRun ?? false,
+            since: since.toISOString(),
+            until: until.toISOString(),
+            sources: sources.map(([n]) => n),
+            ...summary,
+          });
       } finally {
         await feeder.close();
       }

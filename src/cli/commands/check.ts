@@ -34,7 +34,10 @@ export function registerCheck(program: Command): void {
       'Validate a config as `run` would, reporting everything at once in file order: schema, environment variables, references, connector settings (e.g. webhook targets the SSRF guard refuses), templates, CEL conditions and regexes; plus warnings for connectors no route uses and routes that can never match. Prints file:line:col  path  message.',
     )
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
-    .option('--online', 'also connect: Redis, every moments source (login and GraphQL documents), and each connector\'s harmless auth call (Slack auth.test, Google token exchange, Kinesis DescribeStreamSummary); exit 1 when one fails')
+    .option(
+      '--online',
+      "also connect: Redis, every moments source (login and GraphQL documents), and each connector's harmless auth call (Slack auth.test, Google token exchange, Kinesis DescribeStreamSummary); exit 1 when one fails",
+    )
     .option('--json', 'print the findings as one JSON document on stdout')
     .option('--strict', 'exit 1 on warnings too')
     .action(async (opts: CheckOptions) => {
@@ -45,7 +48,10 @@ export function registerCheck(program: Command): void {
     });
 }
 
-async function buildReport(file: string, opts: CheckOptions): Promise<CheckReport & { analysis?: ConfigAnalysis; errors: LocatedIssue[]; warnings: LocatedIssue[] }> {
+async function buildReport(
+  file: string,
+  opts: CheckOptions,
+): Promise<CheckReport & { analysis?: ConfigAnalysis; errors: LocatedIssue[]; warnings: LocatedIssue[] }> {
   let analysis: ConfigAnalysis | undefined;
   let errors: LocatedIssue[];
   let warnings: LocatedIssue[] = [];
@@ -62,7 +68,10 @@ async function buildReport(file: string, opts: CheckOptions): Promise<CheckRepor
   const loaded = analysis?.loaded;
   const online = opts.online && loaded ? await runOnlineChecks(loaded) : undefined;
   const count = (o: object) => Object.keys(o).length;
-  const problems = sortedIssues([...errors.map((i) => ({ ...i, severity: 'error' as const })), ...warnings.map((i) => ({ ...i, severity: 'warning' as const }))]).map((i) => ({
+  const problems = sortedIssues([
+    ...errors.map((i) => ({ ...i, severity: 'error' as const })),
+    ...warnings.map((i) => ({ ...i, severity: 'warning' as const })),
+  ]).map((i) => ({
     severity: i.severity,
     file: i.file,
     line: i.line,
@@ -88,7 +97,11 @@ function printJson(report: Awaited<ReturnType<typeof buildReport>>): void {
   process.stdout.write(`${redactSecrets(JSON.stringify(doc satisfies CheckReport, null, 2))}\n`);
   if (report.ok) return;
   const failed = report.online?.filter((c) => c.status === 'failed').length ?? 0;
-  const parts = [errors.length && `${errors.length} problem(s)`, failed && `${failed} failed online check(s)`, !errors.length && !failed && `${warnings.length} warning(s) (--strict)`].filter(Boolean);
+  const parts = [
+    errors.length && `${errors.length} problem(s)`,
+    failed && `${failed} failed online check(s)`,
+    !errors.length && !failed && `${warnings.length} warning(s) (--strict)`,
+  ].filter(Boolean);
   throw new InputError('check_failed', `${report.file}: ${parts.join(', ')}; details in the JSON on stdout`);
 }
 

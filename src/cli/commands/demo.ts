@@ -49,12 +49,17 @@ async function runDemo(opts: DemoOptions): Promise<void> {
         totals.byConnector.set(a.connector, (totals.byConnector.get(a.connector) ?? 0) + 1);
       } else if (r.status === 'retry') totals.retry++;
       else totals.permanent++;
-      const outcome = r.status === 'delivered' ? 'delivered' : r.status === 'retry' ? `retry: ${r.reason.slice(0, 60)}` : `dead-lettered: ${r.reason.slice(0, 60)}`;
-      out(`${clock()}  ${`${a.route} → ${a.connector}`.padEnd(34)} ${outcome.padEnd(12)} attempt ${a.attempt}, ${a.latencyMs} ms after the event  ${a.eventId}`);
+      const outcome =
+        r.status === 'delivered' ? 'delivered' : r.status === 'retry' ? `retry: ${r.reason.slice(0, 60)}` : `dead-lettered: ${r.reason.slice(0, 60)}`;
+      out(
+        `${clock()}  ${`${a.route} → ${a.connector}`.padEnd(34)} ${outcome.padEnd(12)} attempt ${a.attempt}, ${a.latencyMs} ms after the event  ${a.eventId}`,
+      );
     };
     daemon = await Daemon.start({ loaded, logger, onAttempt });
     const http = daemon.httpAddress;
-    out(`moments-bridge demo — ${Object.keys(loaded.config.sources).length} sources, ${Object.keys(loaded.config.connectors).length} connectors, ${loaded.config.routes.length} routes (examples/demo.yaml)`);
+    out(
+      `moments-bridge demo — ${Object.keys(loaded.config.sources).length} sources, ${Object.keys(loaded.config.connectors).length} connectors, ${loaded.config.routes.length} routes (examples/demo.yaml)`,
+    );
     out(`  Moments simulator  ${stack.moments.url}   (control API: POST ${stack.moments.url}/_control/…)`);
     out(`  Observer simulator ${stack.observer.url}`);
     out(`  Redis              ${daemon.redisUrl} (embedded, AOF on)`);

@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
-import { countDeadLetters, pageDeadLetters, purgeDeadLetters, retryDeadLetters, showDeadLetter, type DeadLetter, type DeadLetterSummary } from '../../queue/dead-letters.js';
+import {
+  countDeadLetters,
+  pageDeadLetters,
+  purgeDeadLetters,
+  retryDeadLetters,
+  showDeadLetter,
+  type DeadLetter,
+  type DeadLetterSummary,
+} from '../../queue/dead-letters.js';
 import { CONFIG_OPTION_HELP } from '../config-path.js';
 import { confirm, type PromptIo } from '../confirm.js';
 import { withDeadLetters, type DeadLetterTargetOptions } from '../dead-letter-target.js';
@@ -14,7 +22,16 @@ const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).
 
 /** The `--json` form of a dead letter: times as ISO-8601 strings, as everywhere in the CLI. */
 function summaryJson(d: DeadLetterSummary) {
-  return { id: d.id, connector: d.connector, route: d.route, eventId: d.eventId, attempts: d.attempts, enqueuedAt: iso(d.enqueuedAt), failedAt: iso(d.failedAt), reason: d.reason };
+  return {
+    id: d.id,
+    connector: d.connector,
+    route: d.route,
+    eventId: d.eventId,
+    attempts: d.attempts,
+    enqueuedAt: iso(d.enqueuedAt),
+    failedAt: iso(d.failedAt),
+    reason: d.reason,
+  };
 }
 
 function deadLetterJson(d: DeadLetter) {
@@ -26,7 +43,7 @@ function common(cmd: Command): Command {
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
     .option('--redis <url>', 'Redis URL (default: redis.url from the config; with --redis no config file is needed)')
     .option('--prefix <prefix>', 'key prefix (default: redis.keyPrefix from the config, else mb)')
-    .option('--connector <name>', 'only this connector\'s queue')
+    .option('--connector <name>', "only this connector's queue")
     .option('--json', 'print one JSON document (fields: docs/operations.md)');
 }
 
@@ -38,7 +55,14 @@ const perConnector = (counts: Record<string, number>) =>
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `moments-bridge dlq list|show|retry|purge`: the logic is in src/queue/dead-letters.ts. */
@@ -51,7 +75,8 @@ export function register(program: Command, out: Out = process.stdout, prompt: Pr
     .option('--offset <n>', 'skip this many (newest first)', countOption, 0)
     .action(async (opts: DeadLetterTargetOptions & { json?: boolean; limit: number; offset: number }) => {
       const page = await withDeadLetters(opts, (redis, scope) => pageDeadLetters(redis, { ...scope, limit: opts.limit, offset: opts.offset }));
-      if (opts.json) return printJson({ total: page.total, offset: opts.offset, limit: opts.limit, counts: page.counts, items: page.items.map(summaryJson) }, out);
+      if (opts.json)
+        return printJson({ total: page.total, offset: opts.offset, limit: opts.limit, counts: page.counts, items: page.items.map(summaryJson) }, out);
       if (page.total === 0) return void out.write('no dead letters\n');
       if (page.items.length === 0) return void out.write(`no dead letters at offset ${opts.offset} (${page.total} in all)\n`);
       const header = ['ID', 'CONNECTOR', 'ROUTE', 'EVENT', 'ATTEMPTS', 'FAILED AT', 'REASON'];
@@ -59,7 +84,9 @@ export function register(program: Command, out: Out = process.stdout, prompt: Pr
       out.write(`${table([header, ...rows])}\n`);
       const last = opts.offset + page.items.length;
       const next = last < page.total ? `; next page: --offset ${last}` : '';
-      out.write(`showing ${opts.offset + 1}–${last} of ${page.total} dead letter(s) (${perConnector(page.counts)})${next}; show one with: moments-bridge dlq show <id>\n`);
+      out.write(
+        `showing ${opts.offset + 1}–${last} of ${page.total} dead letter(s) (${perConnector(page.counts)})${next}; show one with: moments-bridge dlq show <id>\n`,
+      );
     });
 
   common(dlq.command('show'))
@@ -67,7 +94,11 @@ export function register(program: Command, out: Out = process.stdout, prompt: Pr
     .argument('<id>', 'delivery id (from dlq list)')
     .action(async (id: string, opts: DeadLetterTargetOptions & { json?: boolean }) => {
       const d = await withDeadLetters(opts, (redis, scope) => showDeadLetter(redis, { ...scope, id }));
-      if (!d) throw new InputError('dlq_not_found', `no dead letter with id ${id}${opts.connector ? ` in connector ${opts.connector}` : ''}: list them with moments-bridge dlq list`);
+      if (!d)
+        throw new InputError(
+          'dlq_not_found',
+          `no dead letter with id ${id}${opts.connector ? ` in connector ${opts.connector}` : ''}: list them with moments-bridge dlq list`,
+        );
       if (opts.json) return printJson(deadLetterJson(d), out);
       const lines = [
         `id          ${d.id}`,
@@ -120,7 +151,11 @@ export function register(program: Command, out: Out = process.stdout, prompt: Pr
         (opts.json ? prompt.output : out).write(preview);
         if (opts.dryRun) return opts.json ? report(matched, total, 0) : void out.write('dry run: nothing was deleted\n');
         if (!opts.yes) {
-          if (!prompt.input.isTTY) throw new InputError('dlq_purge_unconfirmed', `stdin is not a terminal, so dlq purge cannot ask: pass --yes to delete these ${total} dead letter(s), or --dry-run to only show them`);
+          if (!prompt.input.isTTY)
+            throw new InputError(
+              'dlq_purge_unconfirmed',
+              `stdin is not a terminal, so dlq purge cannot ask: pass --yes to delete these ${total} dead letter(s), or --dry-run to only show them`,
+            );
           if (!(await confirm(`Delete ${total} dead letter(s)?`, prompt))) throw new InputError('dlq_purge_cancelled', 'cancelled: nothing was deleted');
         }
         const purged = await purgeDeadLetters(redis, { ...scope, olderThanMs });

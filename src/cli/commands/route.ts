@@ -39,7 +39,10 @@ export function parseEvent(text: string, where: string, nowMs = Date.now()): Bri
   }
   const e = raw as Partial<BridgeEvent> | null;
   if (!e || typeof e !== 'object' || typeof e.source !== 'string' || typeof e.kind !== 'string') {
-    throw new InputError('event_invalid', `${where}: an event is a JSON object with at least "source" and "kind" (and usually "data"), e.g. {"source":"moments","kind":"moment","data":{…}}`);
+    throw new InputError(
+      'event_invalid',
+      `${where}: an event is a JSON object with at least "source" and "kind" (and usually "data"), e.g. {"source":"moments","kind":"moment","data":{…}}`,
+    );
   }
   return { id: e.id ?? `${e.source}:${e.kind}:dry-run`, source: e.source, kind: e.kind, time: e.time ?? new Date(nowMs).toISOString(), data: e.data ?? {} };
 }
@@ -52,7 +55,9 @@ export function explainRoute(router: Router, event: BridgeEvent, nowMs?: number)
 export function register(program: Command): void {
   program
     .command('route')
-    .description('Dry-run one event through the routes: each route, matched or why not (which matcher failed), and the rendered payloads. Touches no Redis and no sink.')
+    .description(
+      'Dry-run one event through the routes: each route, matched or why not (which matcher failed), and the rendered payloads. Touches no Redis and no sink.',
+    )
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
     .option('-e, --event <file>', 'JSON file with the event ({ source, kind, data, id?, time? }); default: stdin')
     .option('--at <iso-time>', 'the clock for activeTimes (default: now)')

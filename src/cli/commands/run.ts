@@ -15,7 +15,9 @@ export const FORCE_EXIT_MARGIN_MS = 5_000;
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('Run the daemon: subscribe to the sources, route every event, deliver through the connectors. SIGTERM/SIGINT stop it gracefully; a second signal forces exit.')
+    .description(
+      'Run the daemon: subscribe to the sources, route every event, deliver through the connectors. SIGTERM/SIGINT stop it gracefully; a second signal forces exit.',
+    )
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
     .option('--no-sources', 'deliver queued jobs only; do not subscribe to sources (extra delivery replicas)')
     .option('-w, --watch', 'reload the config when the file changes (as on SIGHUP)')
@@ -37,7 +39,10 @@ export function registerRun(program: Command): void {
       started.logger = logger;
       process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (bug): please report it with this line'));
       const daemon = await Daemon.start({ loaded, logger, sources: opts.sources });
-      logger.info({ component: 'daemon', pid: process.pid }, `moments-bridge running (pid ${process.pid}); SIGHUP reloads the config; SIGTERM or Ctrl-C to stop`);
+      logger.info(
+        { component: 'daemon', pid: process.pid },
+        `moments-bridge running (pid ${process.pid}); SIGHUP reloads the config; SIGTERM or Ctrl-C to stop`,
+      );
       // Hot reload: a valid file is applied, an invalid one is logged and ignored (see Daemon.reload).
       const reload = (why: string) => {
         logger.info({ component: 'reload', trigger: why }, `${why}: reloading ${loaded.file}`);

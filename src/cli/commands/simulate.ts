@@ -14,7 +14,10 @@ export function registerSimulate(program: Command): void {
     .option('--rate <n>', 'generated moments per second (0: none)', nonNegativeOption, 1)
     .option('--athletes <n>', 'athletes to pick from', positiveIntOption, 10)
     .addOption(
-      new Option('--schema <variant>', 'GraphQL schema served: vendor (types as the vendor SDK documents them) or amplify (Model…Input names, AWSJSON, string ids)')
+      new Option(
+        '--schema <variant>',
+        'GraphQL schema served: vendor (types as the vendor SDK documents them) or amplify (Model…Input names, AWSJSON, string ids)',
+      )
         .choices(['vendor', 'amplify'])
         .default('vendor'),
     )
@@ -22,7 +25,14 @@ export function registerSimulate(program: Command): void {
     .action(async (opts: { port: number; rate: number; athletes: number; schema: 'vendor' | 'amplify'; introspection: boolean }) => {
       // Simulators load on demand: they stay out of `run` and the other commands.
       const { runMomentsSimulator } = await import('../../../simulators/moments/run-moments-simulator.js');
-      const sim = await runMomentsSimulator({ port: opts.port, rate: opts.rate, athletes: opts.athletes, schema: opts.schema, introspection: opts.introspection, logger: createLogger() });
+      const sim = await runMomentsSimulator({
+        port: opts.port,
+        rate: opts.rate,
+        athletes: opts.athletes,
+        schema: opts.schema,
+        introspection: opts.introspection,
+        logger: createLogger(),
+      });
       await untilSignal();
       await sim.stop();
     });

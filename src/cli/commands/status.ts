@@ -28,7 +28,7 @@ export function registerStatus(program: Command, out: Out = process.stdout): voi
   program
     .command('status')
     .alias('top')
-    .description('Show a running daemon\'s sources, connectors, queue depth, retries and dead letters (like `vector top`); --watch refreshes it.')
+    .description("Show a running daemon's sources, connectors, queue depth, retries and dead letters (like `vector top`); --watch refreshes it.")
     .option('-c, --config <file>', `${CONFIG_OPTION_HELP}; gives the ops server's address (server.host, server.port)`)
     .option('--url <url>', `the daemon's ops server (default: from the config, else ${DEFAULT_URL})`)
     .option('-w, --watch', 'refresh every --interval seconds, with rates from successive scrapes (Ctrl-C to stop)')

@@ -32,7 +32,7 @@ const DEFAULT_PREFIX = 'mb';
 export function registerTap(program: Command, out: Out = process.stdout, err: Out = process.stderr): void {
   program
     .command('tap')
-    .description('Watch a running daemon live: events as they are accepted, where they are routed, and each delivery attempt\'s outcome (like `vector tap`).')
+    .description("Watch a running daemon live: events as they are accepted, where they are routed, and each delivery attempt's outcome (like `vector tap`).")
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
     .option('--redis <url>', 'Redis URL of the running daemon (default: redis.url from the config; with --redis no config file is needed)')
     .option('--prefix <prefix>', 'key prefix (default: redis.keyPrefix from the config, else mb)')
@@ -67,7 +67,11 @@ async function runTap(opts: TapOptions, out: Out, err: Out): Promise<void> {
       await marker.connect();
       await subscriber.connect();
     } catch (cause) {
-      throw new BridgeError('tap_redis_unreachable', `cannot reach Redis at ${where}: ${errorMessage(cause)} — is the daemon's Redis running? (redis.url, or --redis)`, { cause });
+      throw new BridgeError(
+        'tap_redis_unreachable',
+        `cannot reach Redis at ${where}: ${errorMessage(cause)} — is the daemon's Redis running? (redis.url, or --redis)`,
+        { cause },
+      );
     }
     const channel = tapChannel(prefix);
     const key = tapListeningKey(prefix);

@@ -54,11 +54,20 @@ export function decodeJwtClaims(token: string): Record<string, unknown> {
 
 /** `SECRET_HASH` = base64(HMAC-SHA256(clientSecret, username + clientId)). */
 export function secretHash(clientSecret: string, username: string, clientId: string): string {
-  return createHmac('sha256', clientSecret).update(username + clientId).digest('base64');
+  return createHmac('sha256', clientSecret)
+    .update(username + clientId)
+    .digest('base64');
 }
 
 /** Cognito error types that no retry can fix. */
-const PERMANENT_TYPES = new Set(['NotAuthorizedException', 'UserNotFoundException', 'UserNotConfirmedException', 'PasswordResetRequiredException', 'InvalidParameterException', 'ResourceNotFoundException']);
+const PERMANENT_TYPES = new Set([
+  'NotAuthorizedException',
+  'UserNotFoundException',
+  'UserNotConfirmedException',
+  'PasswordResetRequiredException',
+  'InvalidParameterException',
+  'ResourceNotFoundException',
+]);
 
 /**
  * Holds the user's Cognito session: logs in with USER_PASSWORD_AUTH, refreshes with
@@ -139,7 +148,8 @@ export class CognitoAuth {
   }
 
   private async passwordAuth(): Promise<CognitoTokens> {
-    if (!this.credentials) throw new MomentsAuthError('NotLoggedIn', 'Moments client is not logged in: call login(username, password) first', { retryable: false });
+    if (!this.credentials)
+      throw new MomentsAuthError('NotLoggedIn', 'Moments client is not logged in: call login(username, password) first', { retryable: false });
     const { username, password } = this.credentials;
     const params: Record<string, string> = { USERNAME: username, PASSWORD: password };
     if (this.options.clientSecret) params.SECRET_HASH = secretHash(this.options.clientSecret, username, this.options.clientId);
@@ -169,7 +179,9 @@ export class CognitoAuth {
   private store(result: AuthenticationResult, previousRefresh: string | undefined, how: 'login' | 'refresh'): CognitoTokens {
     const refreshToken = result.RefreshToken ?? previousRefresh;
     if (!result.IdToken || !result.AccessToken || !refreshToken) {
-      throw new MomentsAuthError('InvalidResponse', 'Cognito answered without IdToken/AccessToken/RefreshToken: is cognitoEndpoint a Cognito endpoint?', { retryable: true });
+      throw new MomentsAuthError('InvalidResponse', 'Cognito answered without IdToken/AccessToken/RefreshToken: is cognitoEndpoint a Cognito endpoint?', {
+        retryable: true,
+      });
     }
     const lifetimeMs = (result.ExpiresIn ?? 3600) * 1000;
     const tokens: CognitoTokens = { idToken: result.IdToken, accessToken: result.AccessToken, refreshToken, expiresAt: Date.now() + lifetimeMs, lifetimeMs };
@@ -200,7 +212,10 @@ export class CognitoAuth {
         signal: AbortSignal.timeout(15_000),
       });
     } catch (err) {
-      throw new MomentsAuthError('NetworkError', `Cognito ${flow} to ${this.options.endpoint} failed: ${(err as Error).message}`, { retryable: true, cause: err });
+      throw new MomentsAuthError('NetworkError', `Cognito ${flow} to ${this.options.endpoint} failed: ${(err as Error).message}`, {
+        retryable: true,
+        cause: err,
+      });
     }
     const text = await res.text();
     let body: Record<string, unknown> = {};
@@ -221,7 +236,11 @@ export class CognitoAuth {
     const result = body.AuthenticationResult as AuthenticationResult | undefined;
     if (!result) {
       const challenge = typeof body.ChallengeName === 'string' ? body.ChallengeName : 'none';
-      throw new MomentsAuthError('ChallengeRequired', `Cognito ${flow} asked for challenge ${challenge}; the bridge needs a user without MFA/new-password challenges`, { retryable: false });
+      throw new MomentsAuthError(
+        'ChallengeRequired',
+        `Cognito ${flow} asked for challenge ${challenge}; the bridge needs a user without MFA/new-password challenges`,
+        { retryable: false },
+      );
     }
     return result;
   }

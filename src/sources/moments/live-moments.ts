@@ -126,7 +126,11 @@ export class LiveMoments {
     if (this.pendingLive >= options.maxLiveBacklog) {
       // The pipeline is slower than the upstream: stop holding moments in memory. This one is not
       // committed, so the back-fill from the cursor reads it (and everything after it) again.
-      options.log.warn(`moments ${options.name} backlog`, { source: options.name, backlog: this.pendingLive }, `moments source ${options.name}: more than ${options.maxLiveBacklog} live moments waiting; switching to back-fill`);
+      options.log.warn(
+        `moments ${options.name} backlog`,
+        { source: options.name, backlog: this.pendingLive },
+        `moments source ${options.name}: more than ${options.maxLiveBacklog} live moments waiting; switching to back-fill`,
+      );
       options.requestBackfill('live backlog');
       return;
     }

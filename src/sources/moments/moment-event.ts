@@ -16,7 +16,11 @@ export const quarantineCopy = identifiedSnapshot;
  * One upstream moment as its event, enriched from the trigger cache (name, marker, labels), or
  * undefined when it is invalid: then it is quarantined alone, with its reason.
  */
-export async function momentEvent(raw: RawItem, ctx: Pick<SourceContext, 'name' | 'quarantine'>, triggers: TriggerCache): Promise<BridgeEvent<MomentEventData> | undefined> {
+export async function momentEvent(
+  raw: RawItem,
+  ctx: Pick<SourceContext, 'name' | 'quarantine'>,
+  triggers: TriggerCache,
+): Promise<BridgeEvent<MomentEventData> | undefined> {
   const parsed = parseMoment(raw);
   if (!parsed.ok) {
     await ctx.quarantine({ kind: 'moment', reason: parsed.reason, raw: quarantineCopy(raw) });

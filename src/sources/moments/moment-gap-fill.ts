@@ -87,12 +87,19 @@ export class MomentGapFill {
     while (live.buffered && !this.options.isStopped()) await batches.process(live.takeBuffered(), false);
     if (live.overflowed) throw new Error(`more than ${MAX_BUFFER} live moments arrived during back-fill; back-filling again`);
     live.open();
-    this.options.logger.info({ source: name, since, emitted: count, reason }, `moments source ${name}: back-fill (${reason}) from ${since} emitted ${count} moment(s); live`);
+    this.options.logger.info(
+      { source: name, since, emitted: count, reason },
+      `moments source ${name}: back-fill (${reason}) from ${since} emitted ${count} moment(s); live`,
+    );
   }
 
   /** Moments created in [since, until), oldest first, as the events the live stream emits. */
   async *history(api: MomentsApi, since: Date, until: Date): AsyncIterable<MomentEvent> {
-    for await (const page of momentPagesSince(api, since.toISOString(), { pageSize: this.options.pageSize, until: until.toISOString(), onClientSide: (what) => this.logClientSide(what) })) {
+    for await (const page of momentPagesSince(api, since.toISOString(), {
+      pageSize: this.options.pageSize,
+      until: until.toISOString(),
+      onClientSide: (what) => this.logClientSide(what),
+    })) {
       for (const raw of page) {
         const event = await this.options.batches.toEvent(raw);
         if (event) yield event;
@@ -103,6 +110,9 @@ export class MomentGapFill {
   private logClientSide(what: string): void {
     if (this.clientSideLogged) return;
     this.clientSideLogged = true;
-    this.options.logger.warn({ source: this.options.name }, `moments source ${this.options.name}: the engine's listMoments cannot ${what}; back-fills read the whole window and ${what === 'sort by createdAt' ? 'sort' : 'filter'} it here`);
+    this.options.logger.warn(
+      { source: this.options.name },
+      `moments source ${this.options.name}: the engine's listMoments cannot ${what}; back-fills read the whole window and ${what === 'sort by createdAt' ? 'sort' : 'filter'} it here`,
+    );
   }
 }

@@ -44,4 +44,3 @@ export interface MomentsApi {
   refusedSubscriptions?(): ReadonlyMap<MomentsOperation, string>;
   close(): Promise<void>;
 }
-

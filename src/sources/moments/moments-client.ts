@@ -52,7 +52,11 @@ function rootValue(data: Record<string, unknown>): RawItem | undefined {
 /** The engine refused a document as invalid for its schema (not a resolver or auth error). */
 export function isValidationFailure(err: unknown): err is MomentsGraphqlError {
   if (!(err instanceof MomentsGraphqlError)) return false;
-  return err.errors.some((e) => /validation|unknowntype|fieldundefined|wrongtype/i.test(e.errorType ?? '') || /validation error|unknown type|cannot query field|unknown argument|is not defined by type|of required type|was not provided/i.test(e.message));
+  return err.errors.some(
+    (e) =>
+      /validation|unknowntype|fieldundefined|wrongtype/i.test(e.errorType ?? '') ||
+      /validation error|unknown type|cannot query field|unknown argument|is not defined by type|of required type|was not provided/i.test(e.message),
+  );
 }
 
 /**
@@ -134,7 +138,12 @@ export class MomentsClient implements MomentsApi {
     if (!missing.length) return;
     const [first, ...others] = missing;
     if (!others.length) throw first!;
-    throw new MomentsDocumentError(first!.code as 'moments_document_missing', first!.operation, `${first!.message} (also: ${others.map((e) => e.operation).join(', ')})`, { cause: first });
+    throw new MomentsDocumentError(
+      first!.code as 'moments_document_missing',
+      first!.operation,
+      `${first!.message} (also: ${others.map((e) => e.operation).join(', ')})`,
+      { cause: first },
+    );
   }
 
   backfillSupport(): { filters: boolean; sorts: boolean } {
@@ -149,7 +158,12 @@ export class MomentsClient implements MomentsApi {
   }
 
   listTriggers(args: ListArgs = {}): Promise<Connection<RawItem>> {
-    return this.connection('listTriggers', (set) => ({ filter: triggerFilter(args.filter, set), limit: args.limit, nextToken: args.nextToken || undefined, orderBy: args.orderBy }));
+    return this.connection('listTriggers', (set) => ({
+      filter: triggerFilter(args.filter, set),
+      limit: args.limit,
+      nextToken: args.nextToken || undefined,
+      orderBy: args.orderBy,
+    }));
   }
 
   async getTrigger(publicId: string): Promise<RawItem | null> {
@@ -218,7 +232,8 @@ export class MomentsClient implements MomentsApi {
   private async connection(operation: 'listMoments' | 'listTriggers', variables: (set: OperationSet) => Record<string, unknown>): Promise<Connection<RawItem>> {
     const data = await this.run<Record<string, Connection<RawItem> | null>>(operation, variables);
     const conn = data[operation];
-    if (!conn || !Array.isArray(conn.items)) throw new MomentsHttpError(`Moments GraphQL ${operation} answered without a connection ({ items, nextToken })`, { retryable: false });
+    if (!conn || !Array.isArray(conn.items))
+      throw new MomentsHttpError(`Moments GraphQL ${operation} answered without a connection ({ items, nextToken })`, { retryable: false });
     return conn;
   }
 
@@ -248,35 +263,43 @@ export class MomentsClient implements MomentsApi {
 
   private subscribe(operation: MomentsOperation, handler: (item: RawItem) => void, retried = false): Unsubscribe {
     const op = this.operationSet?.operations[operation];
-    if (!op) throw this.operationSet?.unavailable[operation] ?? new MomentsDocumentError('moments_document_missing', operation, `${operation}: call login() before subscribing`);
+    if (!op)
+      throw (
+        this.operationSet?.unavailable[operation] ??
+        new MomentsDocumentError('moments_document_missing', operation, `${operation}: call login() before subscribing`)
+      );
     let current: Unsubscribe | undefined;
     let closed = false;
-    const sub = this.realtime.subscribe(op.document, {}, {
-      next: (data) => {
-        const item = rootValue(data);
-        if (item) handler(item);
+    const sub = this.realtime.subscribe(
+      op.document,
+      {},
+      {
+        next: (data) => {
+          const item = rootValue(data);
+          if (item) handler(item);
+        },
+        error: (err) => {
+          const engineText = err.message;
+          if (op.origin === 'introspection' && !retried && !closed) {
+            // Built from a schema that may have changed since: introspect again and subscribe anew, once.
+            this.logger.warn({ operation, err: engineText }, `moments: the engine refused the ${operation} subscription; introspecting its schema again`);
+            this.discovery.invalidate();
+            void this.operations()
+              .then(() => {
+                if (!closed) current = this.subscribe(operation, handler, true);
+              })
+              .catch((e: unknown) => {
+                this.logger.error({ operation, err: (e as Error).message }, `moments: ${(e as Error).message}`);
+                this.subscriptionRefused(operation, (e as Error).message);
+              });
+            return;
+          }
+          const refusal = this.discovery.rejected(op, engineText).message;
+          this.logger.error({ operation }, refusal);
+          if (!closed) this.subscriptionRefused(operation, refusal);
+        },
       },
-      error: (err) => {
-        const engineText = err.message;
-        if (op.origin === 'introspection' && !retried && !closed) {
-          // Built from a schema that may have changed since: introspect again and subscribe anew, once.
-          this.logger.warn({ operation, err: engineText }, `moments: the engine refused the ${operation} subscription; introspecting its schema again`);
-          this.discovery.invalidate();
-          void this.operations()
-            .then(() => {
-              if (!closed) current = this.subscribe(operation, handler, true);
-            })
-            .catch((e: unknown) => {
-              this.logger.error({ operation, err: (e as Error).message }, `moments: ${(e as Error).message}`);
-              this.subscriptionRefused(operation, (e as Error).message);
-            });
-          return;
-        }
-        const refusal = this.discovery.rejected(op, engineText).message;
-        this.logger.error({ operation }, refusal);
-        if (!closed) this.subscriptionRefused(operation, refusal);
-      },
-    });
+    );
     current = () => sub.unsubscribe();
     this.realtime.start();
     return () => {

@@ -83,7 +83,12 @@ export type DocumentOrigin = 'introspection' | 'config';
 export class MomentsDocumentError extends MomentsError {
   readonly operation: string;
 
-  constructor(code: 'moments_document_missing' | 'moments_document_unbuildable' | 'moments_document_rejected', operation: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'moments_document_missing' | 'moments_document_unbuildable' | 'moments_document_rejected',
+    operation: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, { retryable: false, cause: options?.cause });
     this.name = 'MomentsDocumentError';
     this.operation = operation;

@@ -56,7 +56,13 @@ export class MomentsHealth {
     // Neither failing nor moving (e.g. a Redis command waiting for a Redis that is gone): not connected either.
     const p = this.progress();
     const stuckMs = p.pending > 0 ? Date.now() - Math.max(p.lastProgressAt ?? 0, p.oldestPendingSince ?? 0) : 0;
-    if (stuckMs > STUCK_AFTER_MS) return { status: 'reconnecting', attempt: 0, nextRetryInMs: 0, lastError: `no progress for ${Math.round(stuckMs / 1000)} s with ${p.pending} item(s) waiting (the pipeline or Redis is not answering)` };
+    if (stuckMs > STUCK_AFTER_MS)
+      return {
+        status: 'reconnecting',
+        attempt: 0,
+        nextRetryInMs: 0,
+        lastError: `no progress for ${Math.round(stuckMs / 1000)} s with ${p.pending} item(s) waiting (the pipeline or Redis is not answering)`,
+      };
     if (this.degraded) return { status: 'degraded', ...this.degraded };
     return t;
   }
@@ -138,7 +144,12 @@ export class MomentsHealth {
     const log = { source: this.name, state };
     if (state.status === 'auth_failed') this.logger.error(log, `moments source ${this.name}: ${failure}, not retrying: ${state.error}`);
     else if (state.status === 'degraded') this.logger.error(log, `moments source ${this.name}: degraded: ${state.reason}`);
-    else if (state.status === 'reconnecting') this.log.warn(`moments ${this.name} reconnecting`, log, `moments source ${this.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`);
+    else if (state.status === 'reconnecting')
+      this.log.warn(
+        `moments ${this.name} reconnecting`,
+        log,
+        `moments source ${this.name}: reconnecting (attempt ${state.attempt}, next try in ${state.nextRetryInMs} ms): ${state.lastError ?? ''}`,
+      );
     else this.logger.info(log, `moments source ${this.name}: ${state.status}`);
   }
 }

@@ -40,7 +40,10 @@ export async function probeMomentsSource(name: string, config: MomentsSourceConf
     for (const op of MOMENTS_OPERATIONS) {
       const resolved = set.operations[op];
       if (resolved) {
-        lines.push(`  ${op}  (from ${resolved.origin === 'config' ? `config: sources.${name}.documents.${op}` : 'introspection'})`, ...resolved.document.split('\n').map((l) => `      ${l}`));
+        lines.push(
+          `  ${op}  (from ${resolved.origin === 'config' ? `config: sources.${name}.documents.${op}` : 'introspection'})`,
+          ...resolved.document.split('\n').map((l) => `      ${l}`),
+        );
         continue;
       }
       const error = set.unavailable[op] ?? new MomentsDocumentError('moments_document_missing', op, `${op}: no document`);

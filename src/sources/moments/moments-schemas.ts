@@ -132,7 +132,8 @@ function normalize(raw: unknown, kind: 'moment' | 'trigger'): ParseResult<Record
   if (tooComplex) return { ok: false, reason: `${kind} has ${tooComplex}` };
   const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   if (typeof out.publicId === 'number' && Number.isFinite(out.publicId)) out.publicId = String(out.publicId);
-  if (typeof out.publicId !== 'string' || out.publicId === '') return { ok: false, reason: `publicId: expected a non-empty string, received ${describe(out.publicId)}` };
+  if (typeof out.publicId !== 'string' || out.publicId === '')
+    return { ok: false, reason: `publicId: expected a non-empty string, received ${describe(out.publicId)}` };
   for (const field of ID_FIELDS[kind]) if (field in out) out[field] = toNumericId(out[field]);
   for (const field of OBJECT_FIELDS[kind]) {
     if (!(field in out)) continue;

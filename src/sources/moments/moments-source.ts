@@ -59,7 +59,9 @@ export class MomentsSource implements Source {
     this.ctx = ctx;
     this.log = new RateLimitedLog(ctx.logger);
     this.retry = new RetryBackoff({ initialDelayMs: config.reconnect.initialDelay, maxDelayMs: config.reconnect.maxDelay });
-    this.lane = new SerialLane((err) => this.ctx.logger.error({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: ${errorMessage(err)}`));
+    this.lane = new SerialLane((err) =>
+      this.ctx.logger.error({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: ${errorMessage(err)}`),
+    );
     const isStopped = () => this.stopped;
     this.triggers = new TriggerFeed({
       ctx,
@@ -186,7 +188,10 @@ export class MomentsSource implements Source {
       await api.login(this.config.username, this.config.password);
     } catch (err) {
       // An SDK's own error classes are unknown here: its message naming Cognito's type is enough.
-      if ((err instanceof MomentsAuthError && !err.retryable) || (!(err instanceof MomentsAuthError) && /NotAuthorizedException|UserNotFoundException/.test(errorMessage(err)))) {
+      if (
+        (err instanceof MomentsAuthError && !err.retryable) ||
+        (!(err instanceof MomentsAuthError) && /NotAuthorizedException|UserNotFoundException/.test(errorMessage(err)))
+      ) {
         // Wrong credentials do not fix themselves: report once and stay down, no retry storm.
         this.setState({ status: 'auth_failed', error: errorMessage(err) });
         return;
@@ -210,7 +215,10 @@ export class MomentsSource implements Source {
     );
     if (!api.onConnectionStateChange) {
       // An SDK that hides its reconnects hides their gaps too: back-fill now and every backfillEvery.
-      this.ctx.logger.info({ source: this.ctx.name, everyMs: this.config.backfillEvery }, `moments source ${this.ctx.name}: the SDK reports no connection state; back-filling every ${this.config.backfillEvery} ms`);
+      this.ctx.logger.info(
+        { source: this.ctx.name, everyMs: this.config.backfillEvery },
+        `moments source ${this.ctx.name}: the SDK reports no connection state; back-filling every ${this.config.backfillEvery} ms`,
+      );
       this.setState({ status: 'connected', since: new Date().toISOString() });
       this.triggers.requestBackfill();
       this.requestBackfill('start');
@@ -255,7 +263,11 @@ export class MomentsSource implements Source {
    */
   private onRedisReconnect(): void {
     if (this.stopped) return;
-    this.log.warn(`moments ${this.ctx.name} redis reconnect`, { source: this.ctx.name }, `moments source ${this.ctx.name}: Redis connection re-established; back-filling from the cursor Redis holds now, in case it lost its last writes`);
+    this.log.warn(
+      `moments ${this.ctx.name} redis reconnect`,
+      { source: this.ctx.name },
+      `moments source ${this.ctx.name}: Redis connection re-established; back-filling from the cursor Redis holds now, in case it lost its last writes`,
+    );
     this.triggers.changes.redisReconnected();
     this.triggers.requestBackfill();
     this.requestBackfill('redis reconnect');
@@ -274,7 +286,11 @@ export class MomentsSource implements Source {
 
   /** The cursor did not move past the moments of a failed batch: a back-fill from the cursor brings them back. */
   private handOverFailed(err: unknown, count = 1): void {
-    this.log.warn(`moments ${this.ctx.name} hand-over`, { source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`);
+    this.log.warn(
+      `moments ${this.ctx.name} hand-over`,
+      { source: this.ctx.name, err: errorMessage(err) },
+      `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`,
+    );
     this.live.hold();
     this.health.noteRefused(count);
     this.scheduleRetry(async () => this.requestBackfill('emit failure'), `the pipeline refused moments: ${errorMessage(err)}`, true);
@@ -289,7 +305,11 @@ export class MomentsSource implements Source {
     if (this.stopped) return;
     const delay = this.retry.next();
     const attempt = this.retry.attempt;
-    this.log.warn(`moments ${this.ctx.name} retry`, { source: this.ctx.name, attempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
+    this.log.warn(
+      `moments ${this.ctx.name} retry`,
+      { source: this.ctx.name, attempt, delayMs: delay },
+      `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`,
+    );
     if (pipeline) this.health.pipelineFailed(attempt, delay, reason);
     else if (this.health.transportStatus !== 'connected') this.setState({ status: 'reconnecting', attempt, nextRetryInMs: delay, lastError: reason });
     this.retry.after(delay, () => void task());

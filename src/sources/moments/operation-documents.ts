@@ -68,9 +68,13 @@ export function buildOperationDocument(schema: GraphQLSchema, operation: Moments
 function usableArgs(field: GraphQLField<unknown, unknown>, operation: MomentsOperation): GraphQLArgument[] {
   const known = KNOWN_ARGS[operation];
   const unfillable = field.args.filter((a) => !known.includes(a.name) && isNonNullType(a.type) && a.defaultValue === undefined);
-  if (unfillable.length) throw new UnbuildableOperation(`${operation} requires argument(s) the bridge cannot fill: ${unfillable.map((a) => `${a.name}: ${String(a.type)}`).join(', ')}`);
+  if (unfillable.length)
+    throw new UnbuildableOperation(
+      `${operation} requires argument(s) the bridge cannot fill: ${unfillable.map((a) => `${a.name}: ${String(a.type)}`).join(', ')}`,
+    );
   const args = field.args.filter((a) => known.includes(a.name));
-  if (known.includes('publicId') && !args.length) throw new UnbuildableOperation(`${operation} has no publicId argument (it has: ${field.args.map((a) => a.name).join(', ') || 'none'})`);
+  if (known.includes('publicId') && !args.length)
+    throw new UnbuildableOperation(`${operation} has no publicId argument (it has: ${field.args.map((a) => a.name).join(', ') || 'none'})`);
   return args;
 }
 

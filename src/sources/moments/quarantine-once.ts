@@ -2,7 +2,11 @@ import type { Redis } from 'ioredis';
 import { counter } from '../../core/metrics.js';
 import type { QuarantinedItem, SourceContext } from '../source.js';
 
-const repeats = counter('mb_moments_quarantine_repeats_total', 'Invalid moments and triggers read again (a back-fill, a reconnect) and not quarantined a second time', ['source', 'kind']);
+const repeats = counter(
+  'mb_moments_quarantine_repeats_total',
+  'Invalid moments and triggers read again (a back-fill, a reconnect) and not quarantined a second time',
+  ['source', 'kind'],
+);
 
 /**
  * The quarantine, once per upstream object and dedup window. A back-fill re-reads every moment

@@ -2,7 +2,16 @@ import { Kind, parse, validate, type DocumentNode, type GraphQLSchema, type Oper
 import type { Logger } from '../../core/log.js';
 import { errorMessage } from '../../core/errors.js';
 import { MomentsDocumentError, type DocumentOrigin } from './moments-errors.js';
-import { buildOperationDocument, MOMENTS_OPERATIONS, planListMoments, planListTriggers, UnbuildableOperation, type CreatedAtOperator, type ListMomentsPlan, type MomentsOperation } from './operation-documents.js';
+import {
+  buildOperationDocument,
+  MOMENTS_OPERATIONS,
+  planListMoments,
+  planListTriggers,
+  UnbuildableOperation,
+  type CreatedAtOperator,
+  type ListMomentsPlan,
+  type MomentsOperation,
+} from './operation-documents.js';
 
 /** The docs section an operator reads when a document is missing or wrong. */
 export const DOCUMENTS_HELP = 'docs/moments-engine.md#graphql-documents';
@@ -103,7 +112,10 @@ export class OperationDiscovery {
     const set = await this.resolve();
     const op = set.operations[operation];
     if (op) return op;
-    throw set.unavailable[operation] ?? new MomentsDocumentError('moments_document_missing', operation, `${operation}: no document; set ${this.configKey(operation)} (see ${DOCUMENTS_HELP})`);
+    throw (
+      set.unavailable[operation] ??
+      new MomentsDocumentError('moments_document_missing', operation, `${operation}: no document; set ${this.configKey(operation)} (see ${DOCUMENTS_HELP})`)
+    );
   }
 
   /** The error for a document the engine refused, naming where it came from and what to change. */
@@ -126,9 +138,20 @@ export class OperationDiscovery {
       if (this.options.isTransient?.(err)) throw err;
       introspectionError = errorMessage(err);
       const unconfigured = MOMENTS_OPERATIONS.filter((op) => !configured[op]);
-      if (unconfigured.length) logger?.warn({ err: introspectionError }, `moments: the engine refused introspection; no document for ${unconfigured.join(', ')} (set ${this.options.configPath}.documents.*)`);
+      if (unconfigured.length)
+        logger?.warn(
+          { err: introspectionError },
+          `moments: the engine refused introspection; no document for ${unconfigured.join(', ')} (set ${this.options.configPath}.documents.*)`,
+        );
     }
-    const set: OperationSet = { operations: {}, unavailable: {}, listMoments: {}, listTriggers: schema ? planListTriggers(schema) : {}, schema, introspectionError };
+    const set: OperationSet = {
+      operations: {},
+      unavailable: {},
+      listMoments: {},
+      listTriggers: schema ? planListTriggers(schema) : {},
+      schema,
+      introspectionError,
+    };
     for (const operation of MOMENTS_OPERATIONS) {
       const key = this.configKey(operation);
       const text = configured[operation];
@@ -137,7 +160,10 @@ export class OperationDiscovery {
         if (schema) {
           const errors = validate(schema, document);
           if (errors.length) {
-            set.unavailable[operation] = this.rejected({ operation, document: text, origin: 'config', variables: new Set() }, errors.map((e) => e.message).join('; '));
+            set.unavailable[operation] = this.rejected(
+              { operation, document: text, origin: 'config', variables: new Set() },
+              errors.map((e) => e.message).join('; '),
+            );
             continue;
           }
         }
@@ -145,7 +171,11 @@ export class OperationDiscovery {
         continue;
       }
       if (!schema) {
-        set.unavailable[operation] = new MomentsDocumentError('moments_document_missing', operation, `${operation}: the engine refused introspection (${introspectionError ?? 'no schema'}) and ${key} is not set: add the ${operation.startsWith('on') ? 'subscription' : 'query'} there (see ${DOCUMENTS_HELP})`);
+        set.unavailable[operation] = new MomentsDocumentError(
+          'moments_document_missing',
+          operation,
+          `${operation}: the engine refused introspection (${introspectionError ?? 'no schema'}) and ${key} is not set: add the ${operation.startsWith('on') ? 'subscription' : 'query'} there (see ${DOCUMENTS_HELP})`,
+        );
         continue;
       }
       try {
@@ -153,12 +183,21 @@ export class OperationDiscovery {
         set.operations[operation] = { operation, document, origin: 'introspection', variables: declaredVariables(parse(document)) };
       } catch (err) {
         if (!(err instanceof UnbuildableOperation)) throw err;
-        set.unavailable[operation] = new MomentsDocumentError('moments_document_unbuildable', operation, `${operation}: ${err.message}; set ${key} to a document this engine accepts (see ${DOCUMENTS_HELP})`);
+        set.unavailable[operation] = new MomentsDocumentError(
+          'moments_document_unbuildable',
+          operation,
+          `${operation}: ${err.message}; set ${key} to a document this engine accepts (see ${DOCUMENTS_HELP})`,
+        );
       }
     }
     const list = set.operations.listMoments;
     // The schema says what the engine takes; a configured document's own variables say what it sends.
-    set.listMoments = list?.origin === 'config' ? mergePlan(planFromDocument(parse(list.document)), schema ? planListMoments(schema) : {}) : schema ? planListMoments(schema) : {};
+    set.listMoments =
+      list?.origin === 'config'
+        ? mergePlan(planFromDocument(parse(list.document)), schema ? planListMoments(schema) : {})
+        : schema
+          ? planListMoments(schema)
+          : {};
     return set;
   }
 }

@@ -20,7 +20,10 @@ export async function loadMomentsSdk(packageName: string, configDir: string, opt
   try {
     resolved = require.resolve(packageName);
   } catch (err) {
-    throw new MomentsSdkError(`Moments SDK "${packageName}" is not installed where ${configDir} can see it: run \`npm install ${packageName}\` there, or remove \`sdk:\` to use the built-in client`, { cause: err });
+    throw new MomentsSdkError(
+      `Moments SDK "${packageName}" is not installed where ${configDir} can see it: run \`npm install ${packageName}\` there, or remove \`sdk:\` to use the built-in client`,
+      { cause: err },
+    );
   }
   let mod: Record<string, unknown>;
   try {

@@ -48,11 +48,15 @@ export const momentsSourceConfigSchema = z
       .string()
       .refine((s) => /^wss?:\/\//.test(s) && URL.canParse(s), { message: 'must be a ws(s) URL' })
       .optional()
-      .describe('AppSync real-time endpoint. Default: derived from graphqlUrl (appsync-api → appsync-realtime-api, or <graphqlUrl>/realtime on custom domains).'),
+      .describe(
+        'AppSync real-time endpoint. Default: derived from graphqlUrl (appsync-api → appsync-realtime-api, or <graphqlUrl>/realtime on custom domains).',
+      ),
     realtimeAuth: z
       .enum(['subprotocol', 'query'])
       .default('subprotocol')
-      .describe('How the real-time auth header is sent: `subprotocol` (header-<base64url>, keeps tokens out of URLs) or the older `query` (?header=…&payload=e30=). Default subprotocol.'),
+      .describe(
+        'How the real-time auth header is sent: `subprotocol` (header-<base64url>, keeps tokens out of URLs) or the older `query` (?header=…&payload=e30=). Default subprotocol.',
+      ),
     backfill: durationMsField('On first start, how far back to fetch moments that were created before the bridge ran', '15m'),
     dedupTtl: durationMsField('How long a seen moment id is remembered for de-duplication across back-fill, live stream and replicas', '24h'),
     pageSize: z.number().int().min(1).max(1000).default(100).describe('Moments per listMoments page during back-fill. Default 100.'),
@@ -61,7 +65,9 @@ export const momentsSourceConfigSchema = z
       .int()
       .min(1)
       .default(20_000)
-      .describe('Live moments held in memory while the pipeline is busy; past this the source stops holding them and back-fills from its cursor instead (bounds memory under an upstream burst). Default 20000.'),
+      .describe(
+        'Live moments held in memory while the pipeline is busy; past this the source stops holding them and back-fills from its cursor instead (bounds memory under an upstream burst). Default 20000.',
+      ),
     reconnect: z
       .strictObject({
         initialDelay: durationMsField('Upper bound of the first reconnect delay (full jitter, doubling per attempt)', '500ms'),
@@ -73,7 +79,7 @@ export const momentsSourceConfigSchema = z
       .strictObject(Object.fromEntries(MOMENTS_OPERATIONS.map((op) => [op, documentField(op)])) as Record<MomentsOperation, ReturnType<typeof documentField>>)
       .optional()
       .describe(
-        'GraphQL documents, one per operation. By default the bridge builds each from the engine\'s schema (introspection); a document given here always wins. Set them when the engine refuses introspection. A listMoments document may declare `$filter` (gets `{ createdAt: { ge: <cursor> } }`), `$since` (gets the cursor as an ISO string), `$orderBy`, `$limit`, `$nextToken`; only declared variables are sent.',
+        "GraphQL documents, one per operation. By default the bridge builds each from the engine's schema (introspection); a document given here always wins. Set them when the engine refuses introspection. A listMoments document may declare `$filter` (gets `{ createdAt: { ge: <cursor> } }`), `$since` (gets the cursor as an ISO string), `$orderBy`, `$limit`, `$nextToken`; only declared variables are sent.",
       ),
     subscriptions: z
       .strictObject({
@@ -83,7 +89,10 @@ export const momentsSourceConfigSchema = z
       })
       .optional()
       .describe('Deprecated alias of documents.onCreateMoment / onCreateTrigger / onUpdateTrigger (documents.* wins).'),
-    backfillEvery: durationMsField('With an SDK that reports no connection state (`sdk:`), how often to back-fill anyway, so a gap the SDK hides after its own reconnect is still closed; each run re-reads twice this period before the cursor', '1m'),
+    backfillEvery: durationMsField(
+      'With an SDK that reports no connection state (`sdk:`), how often to back-fill anyway, so a gap the SDK hides after its own reconnect is still closed; each run re-reads twice this period before the cursor',
+      '1m',
+    ),
     sdk: z
       .string()
       .min(1)
@@ -97,7 +106,11 @@ export type MomentsSourceConfig = z.output<typeof momentsSourceConfigSchema>;
 /** The configured documents, with the deprecated `subscriptions` keys filling what `documents` leaves unset. */
 export function configuredDocuments(config: Pick<MomentsSourceConfig, 'documents' | 'subscriptions'>): Partial<Record<MomentsOperation, string>> {
   const legacy = config.subscriptions;
-  const out: Partial<Record<MomentsOperation, string>> = { onCreateMoment: legacy?.moments, onCreateTrigger: legacy?.triggerCreated, onUpdateTrigger: legacy?.triggerUpdated };
+  const out: Partial<Record<MomentsOperation, string>> = {
+    onCreateMoment: legacy?.moments,
+    onCreateTrigger: legacy?.triggerCreated,
+    onUpdateTrigger: legacy?.triggerUpdated,
+  };
   for (const [op, text] of Object.entries(config.documents ?? {})) if (text) out[op as MomentsOperation] = text;
   for (const op of MOMENTS_OPERATIONS) if (!out[op]) delete out[op];
   return out;

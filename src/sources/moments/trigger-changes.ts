@@ -14,7 +14,11 @@ import { TriggerOutbox, type PendingChange } from './trigger-outbox.js';
 import type { TriggerWatermark } from './trigger-watermark.js';
 
 const held = counter('mb_moments_trigger_changes_held_total', 'Trigger changes the pipeline refused at first and that were held for retry', ['source']);
-const dropped = counter('mb_moments_trigger_changes_dropped_total', 'Trigger changes not held because the retry outbox was full (the next trigger back-fill brings their latest state)', ['source']);
+const dropped = counter(
+  'mb_moments_trigger_changes_dropped_total',
+  'Trigger changes not held because the retry outbox was full (the next trigger back-fill brings their latest state)',
+  ['source'],
+);
 const recovered = counter('mb_moments_trigger_changes_backfilled_total', 'Trigger changes found by a trigger back-fill (missed live, or dropped)', ['source']);
 
 /** Trigger change event ids remembered as handed over, so a back-fill does not offer them again. */
@@ -74,7 +78,11 @@ export class TriggerChanges {
       },
       accepted: (changes) => this.accepted(changes, false, this.outboxEpoch),
       failed: (err, attempt, delay) =>
-        options.log.warn(`moments ${name} trigger retry`, { source: name, attempt, delayMs: delay, held: this.outbox.size }, `moments source ${name}: the pipeline refused ${this.outbox.size} trigger change(s), retrying in ${delay} ms: ${errorMessage(err)}`),
+        options.log.warn(
+          `moments ${name} trigger retry`,
+          { source: name, attempt, delayMs: delay, held: this.outbox.size },
+          `moments source ${name}: the pipeline refused ${this.outbox.size} trigger change(s), retrying in ${delay} ms: ${errorMessage(err)}`,
+        ),
       drainedAfterOverflow: () => options.requestBackfill(),
       maxPending: options.maxPending,
       initialDelayMs: options.retry.initialDelayMs,
@@ -132,7 +140,11 @@ export class TriggerChanges {
     else if (this.hadMark) {
       mark = new Date(Date.now() - this.options.lostWatermarkLookbackMs).toISOString();
       const name = this.options.ctx.name;
-      this.options.log.warn(`moments ${name} watermark lost`, { source: name, since: mark }, `moments source ${name}: Redis lost the trigger watermark (restarted without its data); offering trigger changes since ${mark} again`);
+      this.options.log.warn(
+        `moments ${name} watermark lost`,
+        { source: name, since: mark },
+        `moments source ${name}: Redis lost the trigger watermark (restarted without its data); offering trigger changes since ${mark} again`,
+      );
     }
     const filters = Boolean(mark && api.triggerBackfillSupport?.().filters);
     const changes: Array<[TriggerChange, Trigger]> = [];
@@ -143,7 +155,8 @@ export class TriggerChanges {
       for (const raw of page.items) {
         const parsed = parseTrigger(raw);
         if (!parsed.ok) {
-          if (!mark || !(String(raw.updatedAt ?? '') < mark)) await this.options.ctx.quarantine({ kind: 'trigger', reason: parsed.reason, raw: quarantineCopy(raw) });
+          if (!mark || !(String(raw.updatedAt ?? '') < mark))
+            await this.options.ctx.quarantine({ kind: 'trigger', reason: parsed.reason, raw: quarantineCopy(raw) });
           continue;
         }
         const trigger = parsed.value;
@@ -215,7 +228,11 @@ export class TriggerChanges {
     }
     if (err !== undefined) {
       const name = this.options.ctx.name;
-      this.options.log.warn(`moments ${name} trigger held`, { source: name, eventId: change.event.id, held: this.outbox.size }, `moments source ${name}: the pipeline refused ${change.event.id}; holding it for retry: ${errorMessage(err)}`);
+      this.options.log.warn(
+        `moments ${name} trigger held`,
+        { source: name, eventId: change.event.id, held: this.outbox.size },
+        `moments source ${name}: the pipeline refused ${change.event.id}; holding it for retry: ${errorMessage(err)}`,
+      );
     }
   }
 
@@ -248,7 +265,11 @@ export class TriggerChanges {
       await this.options.watermark.advance(mark);
     } catch (err) {
       const name = this.options.ctx.name;
-      this.options.log.warn(`moments ${name} watermark`, { source: name }, `moments source ${name}: could not store the trigger watermark (the next back-fill re-reads a little more): ${errorMessage(err)}`);
+      this.options.log.warn(
+        `moments ${name} watermark`,
+        { source: name },
+        `moments source ${name}: could not store the trigger watermark (the next back-fill re-reads a little more): ${errorMessage(err)}`,
+      );
     }
   }
 }

@@ -80,13 +80,19 @@ export class AdminPoller {
           items = states.items;
           for (const s of states.skipped) this.skip(kind, method, s.reason);
         } catch (err) {
-          this.options.requestFailed(method, Object.assign(new Error(`${method} returned an unusable payload: ${(err as Error).message}`), { code: 'observer_invalid_response' }));
+          this.options.requestFailed(
+            method,
+            Object.assign(new Error(`${method} returned an unusable payload: ${(err as Error).message}`), { code: 'observer_invalid_response' }),
+          );
           continue;
         }
         await this.diff(kind, items);
       }
     } catch (err) {
-      this.options.ctx.logger.error({ source: this.options.ctx.name, err: (err as Error).message }, 'observer: admin state poll failed; retrying on the next poll');
+      this.options.ctx.logger.error(
+        { source: this.options.ctx.name, err: (err as Error).message },
+        'observer: admin state poll failed; retrying on the next poll',
+      );
     } finally {
       this.running = false;
     }
@@ -131,7 +137,14 @@ export class AdminPoller {
     }
   }
 
-  private async change(kind: AdminKind, key: string, id: string, state: string, item: Record<string, unknown>, previous: Remembered | undefined): Promise<void> {
+  private async change(
+    kind: AdminKind,
+    key: string,
+    id: string,
+    state: string,
+    item: Record<string, unknown>,
+    previous: Remembered | undefined,
+  ): Promise<void> {
     const { ctx } = this.options;
     const change = (previous?.change ?? 0) + 1;
     const problem = isProblemState(kind, state);

@@ -33,7 +33,19 @@ const WRAPPER_KEYS: Record<AdminKind, string[]> = {
  * Worker and server states that mean "not serving". A worker missing from the list is reported
  * with the state `missing`, which counts as down too.
  */
-export const DOWN_STATES: ReadonlySet<string> = new Set(['down', 'offline', 'stopped', 'error', 'failed', 'dead', 'unhealthy', 'unreachable', 'disconnected', 'crashed', 'missing']);
+export const DOWN_STATES: ReadonlySet<string> = new Set([
+  'down',
+  'offline',
+  'stopped',
+  'error',
+  'failed',
+  'dead',
+  'unhealthy',
+  'unreachable',
+  'disconnected',
+  'crashed',
+  'missing',
+]);
 /** Job states that mean the job failed. */
 export const FAILED_JOB_STATES: ReadonlySet<string> = new Set(['failed', 'error', 'errored']);
 

@@ -54,7 +54,9 @@ export class CallDiscovery {
         for (const bad of result.skipped) {
           metrics.invalidCalls.inc({ source: this.host.ctx.name });
           this.host.ctx.logger.warn({ source: this.host.ctx.name }, `observer: quarantined an entry of fetchOngoingCalls: ${bad.reason}`);
-          await this.host.ctx.quarantine({ kind: 'observer.call', reason: bad.reason, raw: bad.raw }).catch((err) => this.host.ctx.logger.error({ err }, 'observer: quarantine failed'));
+          await this.host.ctx
+            .quarantine({ kind: 'observer.call', reason: bad.reason, raw: bad.raw })
+            .catch((err) => this.host.ctx.logger.error({ err }, 'observer: quarantine failed'));
         }
       } catch (err) {
         this.host.requestFailed('fetchOngoingCalls', err);
@@ -67,13 +69,20 @@ export class CallDiscovery {
 
       for (const call of calls) {
         if (!(call.callId in known)) {
-          const event = { id: eventId(this.host.ctx.name, 'observer.call.started', call.callId), source: this.host.ctx.name, kind: 'observer.call.started', time: toIsoTime(call.startedAt) ?? new Date().toISOString(), data: call };
+          const event = {
+            id: eventId(this.host.ctx.name, 'observer.call.started', call.callId),
+            source: this.host.ctx.name,
+            kind: 'observer.call.started',
+            time: toIsoTime(call.startedAt) ?? new Date().toISOString(),
+            data: call,
+          };
           if (!(await this.host.emit(event))) continue; // retried on the next poll
           await this.host.ctx.redis.hset(callsKey, call.callId, JSON.stringify(call));
         }
         if (kinds.includes('callSnapshots')) void this.host.openFrame(generation, { kind: 'callSnapshots', callId: call.callId, discovered: true });
         if (kinds.includes('clientSnapshots')) {
-          for (const c of call.clients) void this.host.openFrame(generation, { kind: 'clientSnapshots', callId: call.callId, clientId: c.clientId, discovered: true });
+          for (const c of call.clients)
+            void this.host.openFrame(generation, { kind: 'clientSnapshots', callId: call.callId, clientId: c.clientId, discovered: true });
         }
       }
 
@@ -93,7 +102,13 @@ export class CallDiscovery {
         }
         await this.drainEndedCall(generation, last, kinds);
         const now = new Date().toISOString();
-        const event = { id: eventId(this.host.ctx.name, 'observer.call.ended', callId), source: this.host.ctx.name, kind: 'observer.call.ended', time: now, data: { ...last, endedAt: now } };
+        const event = {
+          id: eventId(this.host.ctx.name, 'observer.call.ended', callId),
+          source: this.host.ctx.name,
+          kind: 'observer.call.ended',
+          time: now,
+          data: { ...last, endedAt: now },
+        };
         if (await this.host.emit(event)) await this.host.ctx.redis.hdel(callsKey, callId);
       }
     } catch (err) {
@@ -115,12 +130,16 @@ export class CallDiscovery {
     const specs: FrameSpec[] = [];
     if (kinds.includes('callSnapshots')) specs.push({ kind: 'callSnapshots', callId, discovered: true });
     if (kinds.includes('clientSnapshots') && Array.isArray(last.clients)) {
-      for (const c of last.clients as Array<{ clientId?: unknown }>) if (c && typeof c.clientId === 'string') specs.push({ kind: 'clientSnapshots', callId, clientId: c.clientId, discovered: true });
+      for (const c of last.clients as Array<{ clientId?: unknown }>)
+        if (c && typeof c.clientId === 'string') specs.push({ kind: 'clientSnapshots', callId, clientId: c.clientId, discovered: true });
     }
     for (const spec of specs) {
       if (this.host.followedLive(frameKey(spec))) continue;
       try {
-        const frame = spec.kind === 'callSnapshots' ? await client.createCallSnapshotsFrame(callId) : await client.createClientSnapshotsFrame({ callId, clientId: spec.clientId! });
+        const frame =
+          spec.kind === 'callSnapshots'
+            ? await client.createCallSnapshotsFrame(callId)
+            : await client.createClientSnapshotsFrame({ callId, clientId: spec.clientId! });
         frame.on('newrow', (row) => this.host.enqueueRow(spec, row));
         frame.on('error', () => undefined);
         try {

@@ -104,7 +104,10 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
     if (this.ws) throw new ObserverError('observer_already_connected', 'connect() was called twice on one ObserverClient; create a new client to reconnect');
     const token = accessToken ?? (await this.options.getAccessToken());
     // maxPayload: ws refuses a bigger message before buffering it whole, and closes with 1009.
-    const ws = new WebSocket(this.options.url, [OBSERVER_SUBPROTOCOL], { handshakeTimeout: this.options.connectTimeoutMs, maxPayload: this.options.maxMessageBytes });
+    const ws = new WebSocket(this.options.url, [OBSERVER_SUBPROTOCOL], {
+      handshakeTimeout: this.options.connectTimeoutMs,
+      maxPayload: this.options.maxMessageBytes,
+    });
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error) => {
@@ -112,14 +115,21 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
         reject(err);
       };
       ws.once('open', () => resolve());
-      ws.once('error', (err) => fail(new ObserverError('observer_connect_failed', `cannot connect to Observer at ${this.options.url}: ${err.message}`, { cause: err })));
+      ws.once('error', (err) =>
+        fail(new ObserverError('observer_connect_failed', `cannot connect to Observer at ${this.options.url}: ${err.message}`, { cause: err })),
+      );
       ws.once('unexpected-response', (_req, res) => {
         const status = res.statusCode ?? 0;
         ws.terminate();
         if (status === 401 || status === 403) {
           fail(new ObserverError('observer_unauthorized', `Observer at ${this.options.url} refused the connection with HTTP ${status}: check accessToken`));
         } else {
-          fail(new ObserverError('observer_connect_failed', `Observer at ${this.options.url} answered the WebSocket upgrade with HTTP ${status}; is the url right and the service up?`));
+          fail(
+            new ObserverError(
+              'observer_connect_failed',
+              `Observer at ${this.options.url} answered the WebSocket upgrade with HTTP ${status}; is the url right and the service up?`,
+            ),
+          );
         }
       });
     });
@@ -133,7 +143,10 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
     ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
     if (ws.protocol !== OBSERVER_SUBPROTOCOL) {
       ws.terminate();
-      throw new ObserverError('observer_protocol_mismatch', `Observer at ${this.options.url} did not accept subprotocol ${OBSERVER_SUBPROTOCOL} (got "${ws.protocol}")`);
+      throw new ObserverError(
+        'observer_protocol_mismatch',
+        `Observer at ${this.options.url} did not accept subprotocol ${OBSERVER_SUBPROTOCOL} (got "${ws.protocol}")`,
+      );
     }
     let auth: z.output<typeof authenticateResult>;
     try {
@@ -258,7 +271,12 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
         this.pending.delete(message.requestId);
         clearTimeout(pending.timer);
         if (message.type === 'response') pending.resolve(message.result);
-        else pending.reject(new ObserverError(`observer_${message.error.code}`, `Observer rejected ${pending.method}: ${message.error.message} (${message.error.code})`, { method: pending.method }));
+        else
+          pending.reject(
+            new ObserverError(`observer_${message.error.code}`, `Observer rejected ${pending.method}: ${message.error.message} (${message.error.code})`, {
+              method: pending.method,
+            }),
+          );
         return;
       }
       case 'pong':
@@ -267,7 +285,8 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
         const frame = this.frames.get(message.frameId);
         if (!frame) return; // a notification racing our closeFrame
         if (message.event === 'newrow') frame.ingest(message.row);
-        else if (message.event === 'error') frame.fail(new ObserverError(`observer_${message.error.code}`, `Observer frame ${message.frameId}: ${message.error.message}`));
+        else if (message.event === 'error')
+          frame.fail(new ObserverError(`observer_${message.error.code}`, `Observer frame ${message.frameId}: ${message.error.message}`));
         else {
           this.frames.delete(message.frameId);
           frame.markClosed(message.reason);
@@ -304,7 +323,13 @@ export class ObserverClient extends EventEmitter<ObserverClientEvents> implement
           : reason || `close code ${code}`;
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
-      pending.reject(new ObserverError(code === CLOSE_CODES.unauthorized ? 'observer_unauthorized' : 'observer_disconnected', `Observer connection closed while ${pending.method} was waiting (${why})`, { method: pending.method }));
+      pending.reject(
+        new ObserverError(
+          code === CLOSE_CODES.unauthorized ? 'observer_unauthorized' : 'observer_disconnected',
+          `Observer connection closed while ${pending.method} was waiting (${why})`,
+          { method: pending.method },
+        ),
+      );
       this.pending.delete(id);
     }
     for (const frame of this.frames.values()) frame.markClosed('disconnected');

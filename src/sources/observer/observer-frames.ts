@@ -125,7 +125,8 @@ export class ObserverFrames {
       this.frames.delete(key);
       this.updateGauge();
       // 'disconnected' is the connection's close, handled (and logged) by the source.
-      if (!entry.closing && reason !== 'disconnected') ctx.logger.info({ source: ctx.name, frame: key, reason: String(reason ?? '') }, 'observer: frame closed by the service');
+      if (!entry.closing && reason !== 'disconnected')
+        ctx.logger.info({ source: ctx.name, frame: key, reason: String(reason ?? '') }, 'observer: frame closed by the service');
     });
     try {
       // Rows an SDK may already hold (e.g. from updateOnCreate), then a pull: after a reconnect

@@ -12,7 +12,10 @@ import { observerRowSummary } from './row-summary.js';
 const metrics = {
   rows: counter('mb_observer_rows_total', 'Observer rows turned into events', ['source', 'frame']),
   duplicateRows: counter('mb_observer_duplicate_rows_total', 'Observer rows dropped because their id was already emitted', ['source']),
-  invalidRows: counter('mb_observer_invalid_rows_total', 'Observer rows that cannot be routed (not an object, or naming another call/client): quarantined', ['source', 'frame']),
+  invalidRows: counter('mb_observer_invalid_rows_total', 'Observer rows that cannot be routed (not an object, or naming another call/client): quarantined', [
+    'source',
+    'frame',
+  ]),
   emitFailures: counter('mb_observer_emit_failures_total', 'Observer events the pipeline could not take (retried)', ['source']),
   pending: gauge('mb_observer_pending_events', 'Observer rows and events waiting to be handed to the pipeline (in order, or for a retry)', ['source']),
   pendingDropped: counter(
@@ -122,7 +125,10 @@ export class ObserverRows {
       return true;
     } catch (err) {
       metrics.emitFailures.inc({ source: this.ctx.name });
-      this.ctx.logger.error({ source: this.ctx.name, frame: frameKey(spec), err: (err as Error).message }, 'observer: could not hand a row to the pipeline; retrying');
+      this.ctx.logger.error(
+        { source: this.ctx.name, frame: frameKey(spec), err: (err as Error).message },
+        'observer: could not hand a row to the pipeline; retrying',
+      );
       return false;
     }
   }
@@ -149,7 +155,10 @@ export class ObserverRows {
       return this.options.epoch.holds(epoch);
     } catch (err) {
       metrics.emitFailures.inc({ source: this.ctx.name });
-      this.ctx.logger.error({ source: this.ctx.name, kind: event.kind, err: (err as Error).message }, 'observer: could not hand an event to the pipeline; will retry');
+      this.ctx.logger.error(
+        { source: this.ctx.name, kind: event.kind, err: (err as Error).message },
+        'observer: could not hand an event to the pipeline; will retry',
+      );
       return false;
     }
   }

@@ -23,10 +23,18 @@ import type { ObserverSourceConfig } from './source-config.js';
 
 const metrics = {
   malformed: counter('mb_observer_malformed_frames_total', 'Messages from the Observer service that could not be decoded (skipped)', ['source']),
-  oversized: counter('mb_observer_oversized_messages_total', 'Messages from the Observer service over maxMessageBytes (the connection was dropped and re-opened)', ['source']),
+  oversized: counter(
+    'mb_observer_oversized_messages_total',
+    'Messages from the Observer service over maxMessageBytes (the connection was dropped and re-opened)',
+    ['source'],
+  ),
   reconnects: counter('mb_observer_reconnects_total', 'Successful Observer reconnections after a drop', ['source']),
   connectFailures: counter('mb_observer_connect_failures_total', 'Failed Observer connection attempts', ['source', 'code']),
-  requestErrors: counter('mb_observer_request_errors_total', 'Failed Observer requests (timeouts, error answers, invalid results)', ['source', 'method', 'code']),
+  requestErrors: counter('mb_observer_request_errors_total', 'Failed Observer requests (timeouts, error answers, invalid results)', [
+    'source',
+    'method',
+    'code',
+  ]),
 };
 
 function errorCode(err: unknown): string {
@@ -201,7 +209,10 @@ export class ObserverSource implements Source {
     this.client = client;
     client.on?.('close', (info) => {
       // The built-in client says why (close code, oversized message); an SDK may say nothing.
-      const reason = typeof info === 'object' && info !== null && typeof (info as { reason?: unknown }).reason === 'string' ? (info as { reason: string }).reason : 'connection closed';
+      const reason =
+        typeof info === 'object' && info !== null && typeof (info as { reason?: unknown }).reason === 'string'
+          ? (info as { reason: string }).reason
+          : 'connection closed';
       this.onDisconnect(generation, reason);
     });
     client.on?.('malformed', (message) => this.onMalformed(message as MalformedMessage));
@@ -317,9 +328,11 @@ export class ObserverSource implements Source {
    */
   private onRedisReconnect(): void {
     if (this.stopped || this.connectedGeneration === undefined) return;
-    this.ctx.logger.warn({ source: this.ctx.name, frames: this.frames.size }, 'observer: Redis connection re-established; re-reading every frame in case Redis lost its last writes');
+    this.ctx.logger.warn(
+      { source: this.ctx.name, frames: this.frames.size },
+      'observer: Redis connection re-established; re-reading every frame in case Redis lost its last writes',
+    );
     this.frames.markAllForResync();
     this.frames.resyncMarked();
   }
-
 }

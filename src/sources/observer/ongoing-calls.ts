@@ -57,7 +57,11 @@ export function normaliseOngoingCalls(raw: unknown): OngoingCallsResult {
   const list = listOf(raw);
   if (!list) {
     const got = Array.isArray(raw) ? 'array' : isRecord(raw) ? `an object with keys ${Object.keys(raw).join(', ') || '(none)'}` : typeof raw;
-    throw new ObserverError('observer_invalid_response', `fetchOngoingCalls returned ${got}; expected an array of calls or an object with one of ${LIST_KEYS.join(', ')}`, { method: 'fetchOngoingCalls' });
+    throw new ObserverError(
+      'observer_invalid_response',
+      `fetchOngoingCalls returned ${got}; expected an array of calls or an object with one of ${LIST_KEYS.join(', ')}`,
+      { method: 'fetchOngoingCalls' },
+    );
   }
   const calls: OngoingCall[] = [];
   const skipped: OngoingCallsResult['skipped'] = [];

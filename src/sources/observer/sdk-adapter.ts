@@ -94,7 +94,14 @@ export class SdkClientAdapter implements ObserverAdminLike {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new ObserverError('observer_timeout', `Observer SDK call ${method} got no answer within ${ms} ms; the service is slow or overloaded — it will be retried on the next cycle, raise requestTimeout if this keeps happening`, { method })),
+        () =>
+          reject(
+            new ObserverError(
+              'observer_timeout',
+              `Observer SDK call ${method} got no answer within ${ms} ms; the service is slow or overloaded — it will be retried on the next cycle, raise requestTimeout if this keeps happening`,
+              { method },
+            ),
+          ),
         ms,
       );
     });

@@ -8,7 +8,15 @@ import { SdkClientAdapter, type SdkClient, type SdkClientConfig } from './sdk-ad
 
 export type ObserverClientFactory = (options: ObserverClientOptions) => ObserverClientLike;
 
-const REQUIRED_METHODS = ['connect', 'close', 'fetchOngoingCalls', 'getSummaryStats', 'createCallSnapshotsFrame', 'createClientSnapshotsFrame', 'createDatabaseFrame'] as const;
+const REQUIRED_METHODS = [
+  'connect',
+  'close',
+  'fetchOngoingCalls',
+  'getSummaryStats',
+  'createCallSnapshotsFrame',
+  'createClientSnapshotsFrame',
+  'createDatabaseFrame',
+] as const;
 const ADMIN_METHODS = ['getWorkerState', 'getServerState', 'listJobs'] as const;
 
 /**
@@ -27,9 +35,15 @@ function resolveEntry(pkg: string, configDir: string): string | undefined {
     const manifest = join(dir, 'node_modules', pkg, 'package.json');
     if (existsSync(manifest)) {
       const json = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: unknown; module?: string; main?: string };
-      const root = (typeof json.exports === 'object' && json.exports !== null && '.' in json.exports ? (json.exports as Record<string, unknown>)['.'] : json.exports) as unknown;
+      const root = (
+        typeof json.exports === 'object' && json.exports !== null && '.' in json.exports ? (json.exports as Record<string, unknown>)['.'] : json.exports
+      ) as unknown;
       const pick = (e: unknown): string | undefined =>
-        typeof e === 'string' ? e : typeof e === 'object' && e !== null ? pick((e as Record<string, unknown>).import ?? (e as Record<string, unknown>).node ?? (e as Record<string, unknown>).default) : undefined;
+        typeof e === 'string'
+          ? e
+          : typeof e === 'object' && e !== null
+            ? pick((e as Record<string, unknown>).import ?? (e as Record<string, unknown>).node ?? (e as Record<string, unknown>).default)
+            : undefined;
       const entry = pick(root) ?? json.module ?? json.main ?? 'index.js';
       return join(dirname(manifest), entry);
     }
@@ -56,7 +70,10 @@ export interface LoadObserverSdkOptions {
 export async function loadObserverSdk(pkg: string, configDir: string, options: LoadObserverSdkOptions = {}): Promise<ObserverClientFactory> {
   const entry = resolveEntry(pkg, configDir);
   if (!entry) {
-    throw new InputError('observer_sdk_missing', `Observer sdk "${pkg}" is not installed where the config file is (${configDir}): run "npm install ${pkg}" there, or remove "sdk" to use the built-in client`);
+    throw new InputError(
+      'observer_sdk_missing',
+      `Observer sdk "${pkg}" is not installed where the config file is (${configDir}): run "npm install ${pkg}" there, or remove "sdk" to use the built-in client`,
+    );
   }
   let mod: Record<string, unknown>;
   try {
@@ -69,7 +86,10 @@ export async function loadObserverSdk(pkg: string, configDir: string, options: L
   const Admin = mod.ObserverAdminClient ?? def.ObserverAdminClient;
   if (!isConstructor(Client)) throw new InputError('observer_sdk_invalid', `Observer sdk "${pkg}" (${entry}) does not export an ObserverClient class`);
   if (options.admin && !isConstructor(Admin)) {
-    throw new InputError('observer_sdk_no_admin', `Observer sdk "${pkg}" (${entry}) does not export ObserverAdminClient, which "admin" needs: remove "admin" from the source, or install an SDK version that has it`);
+    throw new InputError(
+      'observer_sdk_no_admin',
+      `Observer sdk "${pkg}" (${entry}) does not export ObserverAdminClient, which "admin" needs: remove "admin" from the source, or install an SDK version that has it`,
+    );
   }
   return (clientOptions) => {
     const Ctor = clientOptions.admin && isConstructor(Admin) ? Admin : Client;
@@ -78,11 +98,19 @@ export async function loadObserverSdk(pkg: string, configDir: string, options: L
     try {
       client = new Ctor(config);
     } catch (err) {
-      throw new InputError('observer_sdk_invalid', `Observer sdk "${pkg}" refused its documented config { connection: { url, getAccessToken } }: ${(err as Error).message}`, { cause: err });
+      throw new InputError(
+        'observer_sdk_invalid',
+        `Observer sdk "${pkg}" refused its documented config { connection: { url, getAccessToken } }: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     const required = clientOptions.admin ? [...REQUIRED_METHODS, ...ADMIN_METHODS] : REQUIRED_METHODS;
     const missing = required.filter((m) => typeof (client as unknown as Record<string, unknown>)[m] !== 'function');
-    if (missing.length > 0) throw new InputError('observer_sdk_invalid', `Observer sdk "${pkg}" client lacks ${missing.join(', ')}: it does not implement the documented Observer client API`);
+    if (missing.length > 0)
+      throw new InputError(
+        'observer_sdk_invalid',
+        `Observer sdk "${pkg}" client lacks ${missing.join(', ')}: it does not implement the documented Observer client API`,
+      );
     return new SdkClientAdapter(client, clientOptions);
   };
 }

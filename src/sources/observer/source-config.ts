@@ -11,7 +11,9 @@ const ongoingCallsOptions = z
       .array(z.enum(['callSnapshots', 'clientSnapshots']))
       .min(1)
       .default(['callSnapshots'])
-      .describe('Frames to open for every ongoing call: callSnapshots (one per call) and/or clientSnapshots (one per client in the call). Default [callSnapshots].'),
+      .describe(
+        'Frames to open for every ongoing call: callSnapshots (one per call) and/or clientSnapshots (one per client in the call). Default [callSnapshots].',
+      ),
   })
   .strict();
 
@@ -25,7 +27,10 @@ const ongoingCallsFrame = z
 
 const callSnapshotsFrame = z
   .object({
-    callSnapshots: z.object({ callId: z.string().min(1).describe('Id of the call to follow.') }).strict().describe('Follow the call snapshots of one call.'),
+    callSnapshots: z
+      .object({ callId: z.string().min(1).describe('Id of the call to follow.') })
+      .strict()
+      .describe('Follow the call snapshots of one call.'),
   })
   .strict();
 
@@ -78,7 +83,11 @@ export const observerSourceConfigSchema = z
       .regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL')
       .describe('WebSocket URL of the Observer service, e.g. wss://observer.example.com/ws.'),
     accessToken: secretString('Access token sent when connecting (read again on every reconnect)'),
-    frames: z.array(observerFrameSchema).min(1).prefault([{ ongoingCalls: true }]).describe('What to follow. Default [{ ongoingCalls: true }].'),
+    frames: z
+      .array(observerFrameSchema)
+      .min(1)
+      .prefault([{ ongoingCalls: true }])
+      .describe('What to follow. Default [{ ongoingCalls: true }].'),
     requestTimeout: durationMsField('How long a request may wait for its answer before it fails (the source keeps running)', '10s'),
     pingInterval: durationMsField('Liveness ping interval; a connection silent for two intervals is dropped and re-opened', '15s'),
     reconnect: z

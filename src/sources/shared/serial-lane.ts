@@ -17,4 +17,3 @@ export class SerialLane {
     return this.tail;
   }
 }
-

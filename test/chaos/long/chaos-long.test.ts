@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { report } from '../chaos-rig.js';
-import { expectEveryEventOnce, expectNoLossWithinBound, expectOneAlertPerEvent, expectOneRecordPerEvent, expectReloadRouted, expectSlackStormHandled } from '../expectations.js';
+import {
+  expectEveryEventOnce,
+  expectNoLossWithinBound,
+  expectOneAlertPerEvent,
+  expectOneRecordPerEvent,
+  expectReloadRouted,
+  expectSlackStormHandled,
+} from '../expectations.js';
 import { redisKill, type RedisKillParams } from '../redis-kill-scenario.js';
 import { reloadUnderLoad } from '../reload-scenario.js';
 import { badFrames, daemonKill, redisRestart, replicaKill, sinkFaults, upstreamDrops } from '../scenarios.js';
@@ -92,7 +99,16 @@ describe('chaos (long)', () => {
   }, 240_000);
 
   it('chaos 11: Google Sheets quota 429 bursts, append and upsert', async () => {
-    const r = await sheetsQuota({ events: 3000, perSecond: 50, faultAfterMs: 2000, bursts: 10, burstSize: 3, gapMs: 3000, lostAnswersPerBurst: 2, settleMs: 180_000 });
+    const r = await sheetsQuota({
+      events: 3000,
+      perSecond: 50,
+      faultAfterMs: 2000,
+      bursts: 10,
+      burstSize: 3,
+      gapMs: 3000,
+      lostAnswersPerBurst: 2,
+      settleMs: 180_000,
+    });
     report('sheets-quota (long)', r);
     expectEveryEventOnce(r);
   }, 300_000);

@@ -72,7 +72,9 @@ export async function startFailingKinesisProxy(upstream: string): Promise<Failin
       if (nextCallError) {
         const e = nextCallError;
         nextCallError = undefined;
-        res.writeHead(e.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': e.type }).end(JSON.stringify({ __type: e.type, message: `injected ${e.type}` }));
+        res
+          .writeHead(e.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': e.type })
+          .end(JSON.stringify({ __type: e.type, message: `injected ${e.type}` }));
         return;
       }
       const codes = parsed.Records.map((entry) => {
@@ -105,7 +107,10 @@ export async function startFailingKinesisProxy(upstream: string): Promise<Failin
         }
         failedCount += 1;
         state.failed += 1;
-        const message = code === 'ProvisionedThroughputExceededException' ? 'Rate exceeded for shard shardId-000000000000 in stream test under account 000000000000.' : 'Internal service failure.';
+        const message =
+          code === 'ProvisionedThroughputExceededException'
+            ? 'Rate exceeded for shard shardId-000000000000 in stream test under account 000000000000.'
+            : 'Internal service failure.';
         return { ErrorCode: code, ErrorMessage: message };
       });
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ FailedRecordCount: failedCount, Records: merged }));

@@ -57,12 +57,25 @@ async function connector(config: Record<string, unknown>): Promise<KinesisConnec
     producerId: 'bridge@test',
     ...config,
   });
-  return (await kinesisConnector.create(parsed, { name: 'stream', redis: client, keyPrefix: 'mb:', logger: silentLogger(), configDir: '.' })) as KinesisConnector;
+  return (await kinesisConnector.create(parsed, {
+    name: 'stream',
+    redis: client,
+    keyPrefix: 'mb:',
+    logger: silentLogger(),
+    configDir: '.',
+  })) as KinesisConnector;
 }
 
 function deliveries(c: KinesisConnector, events: BridgeEvent[], overrides?: Record<string, unknown>): Delivery<KinesisPayload>[] {
   const renderer = c.renderer(overrides);
-  return events.map((event) => ({ id: `job-${event.id}`, event, route: 'all', connector: 'stream', payload: renderer.render(event) as KinesisPayload, attempt: 1 }));
+  return events.map((event) => ({
+    id: `job-${event.id}`,
+    event,
+    route: 'all',
+    connector: 'stream',
+    payload: renderer.render(event) as KinesisPayload,
+    attempt: 1,
+  }));
 }
 
 const statuses = (results: DeliveryResult[]): string[] => results.map((r) => r.status);
@@ -195,14 +208,17 @@ describe('kinesis connector: batching and failures', () => {
     }
     expect(await kinesis.readAll(stream)).toHaveLength(30 - failedIdx.length);
 
-    const retry = await c.deliverBatch(failedIdx.map((i) => ({ ...ds[i]!, attempt: 2 })), signal);
+    const retry = await c.deliverBatch(
+      failedIdx.map((i) => ({ ...ds[i]!, attempt: 2 })),
+      signal,
+    );
     expect(statuses(retry)).toEqual(failedIdx.map(() => 'delivered'));
     const ids = (await kinesis.readAll(stream)).map((r) => (JSON.parse(r.data) as { id: string }).id);
     expect(ids).toHaveLength(30);
     expect(new Set(ids)).toEqual(new Set(ds.map((d) => deterministicUuid(d.id))));
   });
 
-  it('holds back later calls\' records of a partition key that had a failed record', async () => {
+  it("holds back later calls' records of a partition key that had a failed record", async () => {
     const stream = await newStream();
     const c = await connector({ stream, endpoint: proxy.endpoint, maxRecordsPerCall: 2, partitionKey: '{{ data.athleteId }}' });
     const events = [0, 3, 1, 6].map((i) => moment(i)); // keys: athlete-0, athlete-0, athlete-1, athlete-0

@@ -84,7 +84,11 @@ describe('parseRetryAfter', () => {
 
 describe('networkFailure', () => {
   it.each<[string, unknown, string]>([
-    ['the cause code first', Object.assign(new TypeError('fetch failed'), { code: 'OUTER', cause: { code: 'ECONNREFUSED' } }), 'network error (ECONNREFUSED): fetch failed'],
+    [
+      'the cause code first',
+      Object.assign(new TypeError('fetch failed'), { code: 'OUTER', cause: { code: 'ECONNREFUSED' } }),
+      'network error (ECONNREFUSED): fetch failed',
+    ],
     ['then the error code', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'network error (ECONNRESET): socket hang up'],
     ['then the error name', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'network error (TimeoutError): timed out'],
     ['a bare object', {}, 'network error (error): [object Object]'],

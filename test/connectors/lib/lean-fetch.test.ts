@@ -49,7 +49,12 @@ describe('lean fetch (node:http under the fetch API)', () => {
   it('sends method, headers and body, and answers with a standard Response', async () => {
     const f = createLeanFetch();
     try {
-      const res = await f(`${base}/echo`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Token': 't' }, body: new URLSearchParams({ a: '1', b: 'two words' }), redirect: 'error' });
+      const res = await f(`${base}/echo`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Token': 't' },
+        body: new URLSearchParams({ a: '1', b: 'two words' }),
+        redirect: 'error',
+      });
       expect(res).toBeInstanceOf(Response);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json');

@@ -11,10 +11,25 @@ import { InputError } from '../../../src/core/errors.js';
 // own overrides schema: what passes, and what a bad override says.
 
 const SCHEMAS = {
-  slack: { schema: slackOverridesSchema, good: { channel: '#x', text: '{{ id }}' }, wrongType: { channel: 5 }, keys: 'channel, text, blocks, username, iconEmoji, iconUrl, threadBy' },
+  slack: {
+    schema: slackOverridesSchema,
+    good: { channel: '#x', text: '{{ id }}' },
+    wrongType: { channel: 5 },
+    keys: 'channel, text, blocks, username, iconEmoji, iconUrl, threadBy',
+  },
   pagerduty: { schema: pagerdutyOverridesSchema, good: { summary: '{{ id }}' }, wrongType: { summary: 5 }, keys: undefined },
-  webhook: { schema: webhookOverridesSchema, good: { method: 'PUT', body: { a: '{{ id }}' } }, wrongType: { headers: 'x' }, keys: 'url, method, headers, body' },
-  kinesis: { schema: kinesisOverridesSchema, good: { partitionKey: '{{ data.athleteId }}', data: null }, wrongType: { eventType: 5 }, keys: 'eventType, data, userId, partitionKey' },
+  webhook: {
+    schema: webhookOverridesSchema,
+    good: { method: 'PUT', body: { a: '{{ id }}' } },
+    wrongType: { headers: 'x' },
+    keys: 'url, method, headers, body',
+  },
+  kinesis: {
+    schema: kinesisOverridesSchema,
+    good: { partitionKey: '{{ data.athleteId }}', data: null },
+    wrongType: { eventType: 5 },
+    keys: 'eventType, data, userId, partitionKey',
+  },
   sheets: { schema: sheetsOverridesSchema, good: { columns: { A: '{{ id }}' }, key: '{{ id }}' }, wrongType: { columns: { A: 5 } }, keys: 'columns, key' },
 };
 

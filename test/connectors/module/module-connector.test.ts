@@ -58,7 +58,12 @@ describe('type: module', () => {
 
   it.each([
     ['a missing file', { path: './fixtures/nope.js' }, 'module_load_failed', /cannot load .*nope\.js/],
-    ['an export that is not a plugin', { path: './fixtures/misbehaving-connector.js', export: 'notAPlugin' }, 'module_invalid', /exports .*garbage.*notAPlugin.*throwing|must be a connector plugin/],
+    [
+      'an export that is not a plugin',
+      { path: './fixtures/misbehaving-connector.js', export: 'notAPlugin' },
+      'module_invalid',
+      /exports .*garbage.*notAPlugin.*throwing|must be a connector plugin/,
+    ],
     ['a missing export', { path: './fixtures/misbehaving-connector.js' }, 'module_invalid', /export "default"/],
   ])('refuses %s with a clear InputError', async (_n, config, code, message) => {
     const err = await load(config).catch((e: unknown) => e);

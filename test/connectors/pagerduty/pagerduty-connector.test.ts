@@ -19,7 +19,12 @@ async function make(config: Record<string, unknown> = {}, ctxOverrides = {}): Pr
   return (await pagerdutyConnector.create(parsed, connectorContext(client, ctxOverrides))) as Connector<PagerdutyPayload>;
 }
 
-async function send(c: Connector<PagerdutyPayload>, event = momentEvent, overrides: Record<string, unknown> = {}, signal = noSignal()): Promise<DeliveryResult> {
+async function send(
+  c: Connector<PagerdutyPayload>,
+  event = momentEvent,
+  overrides: Record<string, unknown> = {},
+  signal = noSignal(),
+): Promise<DeliveryResult> {
   return c.deliver(delivery(c.renderer(overrides).render(event) as PagerdutyPayload, event), signal);
 }
 
@@ -96,7 +101,13 @@ describe('PagerDuty payloads (written by hand)', () => {
       event_action: 'trigger',
       dedup_key: 'storm:north',
       client: 'moments-bridge',
-      payload: { summary: 'Storm warning: Gusts up to 90 km/h', source: 'wx', severity: 'error', timestamp: '2025-06-01T13:00:00.000Z', custom_details: { zone: 'north' } },
+      payload: {
+        summary: 'Storm warning: Gusts up to 90 km/h',
+        source: 'wx',
+        severity: 'error',
+        timestamp: '2025-06-01T13:00:00.000Z',
+        custom_details: { zone: 'north' },
+      },
     });
     // Without a summary (or without its sentence): kind, source and id; keyed by the event id.
     const bare = c.renderer().render({ ...weather, summary: undefined }) as PagerdutyPayload;
@@ -146,7 +157,11 @@ describe('PagerDuty payloads (written by hand)', () => {
 
   it('a resolve carries only the dedup key', async () => {
     const c = await make();
-    expect(c.renderer({ eventAction: 'resolve' }).render(momentEvent)).toEqual({ event_action: 'resolve', dedup_key: 'moment:t-hr170:ath-7:42', client: 'moments-bridge' });
+    expect(c.renderer({ eventAction: 'resolve' }).render(momentEvent)).toEqual({
+      event_action: 'resolve',
+      dedup_key: 'moment:t-hr170:ath-7:42',
+      client: 'moments-bridge',
+    });
   });
 
   it('cuts the summary to 1024 characters, and PagerDuty accepts it', async () => {
@@ -160,7 +175,11 @@ describe('PagerDuty payloads (written by hand)', () => {
 
   it.each([
     ['a severity outside the four levels', { severity: '{{ data.triggerMarker }}' }, /severity rendered "red"/],
-    ['a dedup key over 255 characters', { dedupKey: '{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}' }, /dedup_key is \d+ characters/],
+    [
+      'a dedup key over 255 characters',
+      { dedupKey: '{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}{{ data.moment }}' },
+      /dedup_key is \d+ characters/,
+    ],
     ['an event over 512 KB', { customDetails: { blob: 'y'.repeat(600_000) } }, /bytes; PagerDuty accepts/],
   ])('rejects %s at enqueue (PayloadError)', async (_n, config, message) => {
     const c = await make(config);

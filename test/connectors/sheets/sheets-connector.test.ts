@@ -16,7 +16,11 @@ const signal = new AbortController().signal;
 let redis: TestRedis;
 let client: Redis;
 let server: SheetsApiServer;
-const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
 const EMAIL = 'bridge@test-project.iam.gserviceaccount.com';
 
 beforeAll(async () => {
@@ -59,7 +63,14 @@ async function connector(config: Record<string, unknown> = {}, name = 'report'):
 
 function deliveries(c: SheetsConnector, events: BridgeEvent[], overrides?: Record<string, unknown>): Delivery<SheetsPayload>[] {
   const renderer = c.renderer(overrides);
-  return events.map((event) => ({ id: `d-${event.id}`, event, route: 'report', connector: 'report', payload: renderer.render(event) as SheetsPayload, attempt: 1 }));
+  return events.map((event) => ({
+    id: `d-${event.id}`,
+    event,
+    route: 'report',
+    connector: 'report',
+    payload: renderer.render(event) as SheetsPayload,
+    attempt: 1,
+  }));
 }
 
 const statuses = (results: DeliveryResult[]): string[] => results.map((r) => r.status);
@@ -75,10 +86,12 @@ describe('sheets connector: batching', () => {
     const values = server.values(SHEET_ID, 'Moments');
     // Append mode ends the header with the delivery-id column (idempotent retries after a lost answer).
     expect(values[0]).toEqual(['Moment', 'Athlete', 'Value', '_delivery']);
-    expect(values.slice(1)).toEqual(events.map((e) => {
-      const d = e.data as { moment: string; athleteId: string; value: number };
-      return [d.moment, d.athleteId, String(d.value), `d-${e.id}`];
-    }));
+    expect(values.slice(1)).toEqual(
+      events.map((e) => {
+        const d = e.data as { moment: string; athleteId: string; value: number };
+        return [d.moment, d.athleteId, String(d.value), `d-${e.id}`];
+      }),
+    );
     // addSheet + header + one append: three writes for 25 rows.
     expect(server.requests.filter((r) => r.write).length).toBe(3);
   });
@@ -114,7 +127,11 @@ describe('sheets connector: batching', () => {
   });
 
   it('a key the token endpoint rejects is permanent with the reason', async () => {
-    const other = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const other = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     const key = JSON.stringify({ client_email: EMAIL, private_key: other.privateKey, token_uri: server.tokenUri });
     const c = await connector({ accessToken: undefined, serviceAccountKey: key });
     const [result] = await c.deliverBatch(deliveries(c, [moment(1)]), signal);
@@ -172,7 +189,12 @@ describe('sheets connector: upsert', () => {
     expect(statuses(results)).toEqual(['delivered', 'retry']);
     const retry = await c.deliverBatch(deliveries(c, [moment(2)]), signal);
     expect(statuses(retry)).toEqual(['delivered']);
-    expect(server.values(SHEET_ID, 'Moments').slice(1).map((r) => r[0])).toEqual(['m-1', 'm-2']);
+    expect(
+      server
+        .values(SHEET_ID, 'Moments')
+        .slice(1)
+        .map((r) => r[0]),
+    ).toEqual(['m-1', 'm-2']);
   });
 
   it('rejects a payload with an empty key at render time', async () => {
@@ -203,7 +225,10 @@ describe('sheets connector: quota and errors', () => {
 
     await client.del('mb:connector:report:paused'); // the pause expired
     expect(statuses(await c.deliverBatch(deliveries(c, [...batch, moment(6)]), signal))).toEqual(Array(6).fill('delivered'));
-    const ids = server.values(SHEET_ID, 'Moments').slice(1).map((r) => r[0]);
+    const ids = server
+      .values(SHEET_ID, 'Moments')
+      .slice(1)
+      .map((r) => r[0]);
     expect(ids).toEqual(['HR spike 0', 'HR spike 1', 'HR spike 2', 'HR spike 3', 'HR spike 4', 'HR spike 5', 'HR spike 6']);
   });
 

@@ -28,7 +28,13 @@ beforeEach(async () => {
 afterEach(() => server.stop());
 
 function moment(i: number): BridgeEvent {
-  return { id: `moments:moment:m-${i}`, source: 'moments', kind: 'moment', time: new Date(Date.UTC(2026, 10, 22, 12, 0, i)).toISOString(), data: { publicId: `m-${i}`, moment: `HR spike ${i}` } };
+  return {
+    id: `moments:moment:m-${i}`,
+    source: 'moments',
+    kind: 'moment',
+    time: new Date(Date.UTC(2026, 10, 22, 12, 0, i)).toISOString(),
+    data: { publicId: `m-${i}`, moment: `HR spike ${i}` },
+  };
 }
 
 async function connector(config: Record<string, unknown>): Promise<SheetsConnector> {
@@ -61,33 +67,39 @@ describe.each([
   ['append', {}],
   ['upsert', { mode: 'upsert', key: '{{ data.publicId }}' }],
 ])('sheets %s mode: the answer of a write is lost after it landed', (mode, config) => {
-  it.each([['reset'], ['503']] as const)(`${ROWS} rows in batches of ${BATCH}, every append answer lost (%s) → exactly ${ROWS} rows, no duplicate`, async (as) => {
-    const c = await connector(config);
-    const renderer = c.renderer();
-    for (let start = 0; start < ROWS; start += BATCH) {
-      const batch = Array.from({ length: BATCH }, (_, k) => {
-        const event = moment(start + k);
-        return { id: `d-${event.id}`, event, route: 'r', connector: 'report', payload: renderer.render(event) as SheetsPayload, attempt: 1 };
-      });
-      server.loseAnswerAfterWrite({ as, pathIncludes: ':append' });
-      const rounds = await deliverWithRetries(c, batch);
-      expect(rounds[0]!.map((r) => r.status)).toEqual(Array(BATCH).fill('retry'));
-    }
-    const [header, ...rows] = server.values(SHEET_ID, 'Moments');
-    const ids = rows.map((r) => r[header!.indexOf('Id')]);
-    expect(ids).toHaveLength(ROWS);
-    expect(new Set(ids).size).toBe(ROWS);
-    expect([...ids].sort()).toEqual(Array.from({ length: ROWS }, (_, i) => `m-${i}`).sort());
-    // The answer really was lost after the write landed, once per batch.
-    expect(server.requests.filter((r) => r.path.endsWith(':append') && r.status !== 200)).toHaveLength(ROWS / BATCH);
-  });
+  it.each([['reset'], ['503']] as const)(
+    `${ROWS} rows in batches of ${BATCH}, every append answer lost (%s) → exactly ${ROWS} rows, no duplicate`,
+    async (as) => {
+      const c = await connector(config);
+      const renderer = c.renderer();
+      for (let start = 0; start < ROWS; start += BATCH) {
+        const batch = Array.from({ length: BATCH }, (_, k) => {
+          const event = moment(start + k);
+          return { id: `d-${event.id}`, event, route: 'r', connector: 'report', payload: renderer.render(event) as SheetsPayload, attempt: 1 };
+        });
+        server.loseAnswerAfterWrite({ as, pathIncludes: ':append' });
+        const rounds = await deliverWithRetries(c, batch);
+        expect(rounds[0]!.map((r) => r.status)).toEqual(Array(BATCH).fill('retry'));
+      }
+      const [header, ...rows] = server.values(SHEET_ID, 'Moments');
+      const ids = rows.map((r) => r[header!.indexOf('Id')]);
+      expect(ids).toHaveLength(ROWS);
+      expect(new Set(ids).size).toBe(ROWS);
+      expect([...ids].sort()).toEqual(Array.from({ length: ROWS }, (_, i) => `m-${i}`).sort());
+      // The answer really was lost after the write landed, once per batch.
+      expect(server.requests.filter((r) => r.path.endsWith(':append') && r.status !== 200)).toHaveLength(ROWS / BATCH);
+    },
+  );
 });
 
 describe('append mode without the delivery-id column', () => {
   it('deliveryIdColumn: false writes no extra column (and cannot tell a landed write from a lost one)', async () => {
     const c = await connector({ deliveryIdColumn: false });
     const event = moment(1);
-    await c.deliverBatch([{ id: 'd-1', event, route: 'r', connector: 'report', payload: c.renderer().render(event) as SheetsPayload, attempt: 1 }], new AbortController().signal);
+    await c.deliverBatch(
+      [{ id: 'd-1', event, route: 'r', connector: 'report', payload: c.renderer().render(event) as SheetsPayload, attempt: 1 }],
+      new AbortController().signal,
+    );
     expect(server.values(SHEET_ID, 'Moments')[0]).toEqual(['Id', 'Moment']);
   });
 });

@@ -20,7 +20,12 @@ async function make(config: Record<string, unknown> = {}, ctxOverrides = {}): Pr
   return (await slackConnector.create(parsed, connectorContext(client, ctxOverrides))) as Connector<SlackPayload>;
 }
 
-async function send(connector: Connector<SlackPayload>, event = momentEvent, overrides: Record<string, unknown> = {}, signal = noSignal()): Promise<DeliveryResult> {
+async function send(
+  connector: Connector<SlackPayload>,
+  event = momentEvent,
+  overrides: Record<string, unknown> = {},
+  signal = noSignal(),
+): Promise<DeliveryResult> {
   const payload = connector.renderer(overrides).render(event) as SlackPayload;
   return connector.deliver(delivery(payload, event), signal);
 }
@@ -134,7 +139,10 @@ describe('Slack payloads (written by hand)', () => {
   });
 
   it('escapes upstream text so it cannot ping @channel or forge links, in the default layout and in templates', async () => {
-    const evil = withSummary({ ...momentEvent, data: { ...(momentEvent.data as object), athleteId: '<!channel> & <https://evil.example|bank>', moment: 'hi <!here>' } });
+    const evil = withSummary({
+      ...momentEvent,
+      data: { ...(momentEvent.data as object), athleteId: '<!channel> & <https://evil.example|bank>', moment: 'hi <!here>' },
+    });
     const c = await make({ text: 'Alert for {{ data.athleteId }} — <https://dash.example/m/{{ data.publicId }}|open>' });
     const templated = c.renderer().render(evil) as SlackPayload;
     expect(templated.text).toBe('Alert for &lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt; — <https://dash.example/m/m-1001|open>');
@@ -155,10 +163,18 @@ describe('Slack payloads (written by hand)', () => {
    */
   const EVIL = '<!channel> & <https://evil.example|bank>';
   const ESCAPED = '&lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt;';
-  const moment = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent => withSummary({ ...momentEvent, ...top, data: { ...(momentEvent.data as object), ...data } });
+  const moment = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent =>
+    withSummary({ ...momentEvent, ...top, data: { ...(momentEvent.data as object), ...data } });
   const match = (m: Record<string, unknown>) => ({ matches: [{ metric: 'heartrate', subMetric: 'bpm', value: 182, ...m }] });
-  const row = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent => withSummary({ ...observerRowEvent, ...top, data: { ...(observerRowEvent.data as object), ...data } });
-  const other: BridgeEvent = { id: 'calls:observer.call.started:c1', source: 'calls', kind: 'observer.call.started', time: '2025-06-01T12:00:00.000Z', data: { callId: 'c1' } };
+  const row = (data: Record<string, unknown>, top: Partial<BridgeEvent> = {}): BridgeEvent =>
+    withSummary({ ...observerRowEvent, ...top, data: { ...(observerRowEvent.data as object), ...data } });
+  const other: BridgeEvent = {
+    id: 'calls:observer.call.started:c1',
+    source: 'calls',
+    kind: 'observer.call.started',
+    time: '2025-06-01T12:00:00.000Z',
+    data: { callId: 'c1' },
+  };
   it.each<[string, BridgeEvent]>([
     ['moment triggerName', moment({ triggerName: EVIL })],
     ['moment text', moment({ moment: EVIL })],
@@ -201,12 +217,14 @@ describe('Slack payloads (written by hand)', () => {
 
   it('applies route overrides (channel, username, icon, blocks) and templates in blocks', async () => {
     const c = await make();
-    const p = c.renderer({
-      channel: '#alerts',
-      username: 'Coach bot',
-      iconEmoji: ':runner:',
-      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*{{ data.triggerName }}* for {{ data.athleteId }}' } }],
-    }).render(momentEvent);
+    const p = c
+      .renderer({
+        channel: '#alerts',
+        username: 'Coach bot',
+        iconEmoji: ':runner:',
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*{{ data.triggerName }}* for {{ data.athleteId }}' } }],
+      })
+      .render(momentEvent);
     expect(p).toEqual({
       channel: '#alerts',
       text: 'HR &gt; 170: Athlete ath-7 heart rate 182 bpm',

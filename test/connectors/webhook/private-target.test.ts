@@ -28,7 +28,9 @@ describe('webhook targets the SSRF guard would refuse, found at load', () => {
   it('configProblems: the url, a route override url, nothing with allowPrivateNetworks', () => {
     const problems = webhookConnector.configProblems!;
     expect(problems(config('http://127.0.0.1/x'))).toEqual([{ path: ['url'], message: expect.stringContaining('set allowPrivateNetworks: true') }]);
-    expect(problems(config('https://hooks.example.com/x'), { url: 'http://192.168.1.10/x' })).toEqual([{ path: ['url'], message: expect.stringMatching(/^192\.168\.1\.10 is a private/) }]);
+    expect(problems(config('https://hooks.example.com/x'), { url: 'http://192.168.1.10/x' })).toEqual([
+      { path: ['url'], message: expect.stringMatching(/^192\.168\.1\.10 is a private/) },
+    ]);
     expect(problems(config('https://hooks.example.com/x'), { channel: 'x' })).toEqual([]);
     expect(problems(config('http://127.0.0.1/x', true))).toEqual([]);
     expect(problems(config('https://hooks.example.com/x', true), { url: 'http://10.0.0.1/' })).toEqual([]);
@@ -42,7 +44,10 @@ describe('probeWebhookTarget (check --online)', () => {
     const addresses = (await lookup(name, { all: true })).map((a) => a.address);
     const result = await probeWebhookTarget(config(`http://${name}:8080/x`));
     if (addresses.some(isPrivateAddress)) {
-      expect(result).toEqual({ status: 'failed', detail: expect.stringMatching(new RegExp(`^${name} resolves to .*the SSRF guard will refuse every delivery; set allowPrivateNetworks: true`)) });
+      expect(result).toEqual({
+        status: 'failed',
+        detail: expect.stringMatching(new RegExp(`^${name} resolves to .*the SSRF guard will refuse every delivery; set allowPrivateNetworks: true`)),
+      });
     } else {
       expect(result.status).toBe('not-checked');
     }

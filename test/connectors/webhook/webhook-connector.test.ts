@@ -16,7 +16,13 @@ let client: Redis;
 let hook: WebhookReceiver;
 
 async function make(config: Record<string, unknown> = {}, ctxOverrides = {}): Promise<Connector<WebhookPayload>> {
-  const parsed = webhookConnector.configSchema.parse({ type: 'webhook', url: `${hook.url}hooks/moments`, secret: SECRET, allowPrivateNetworks: true, ...config });
+  const parsed = webhookConnector.configSchema.parse({
+    type: 'webhook',
+    url: `${hook.url}hooks/moments`,
+    secret: SECRET,
+    allowPrivateNetworks: true,
+    ...config,
+  });
   return (await webhookConnector.create(parsed, connectorContext(client, ctxOverrides))) as Connector<WebhookPayload>;
 }
 

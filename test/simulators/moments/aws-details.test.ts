@@ -14,8 +14,13 @@ afterAll(async () => {
   await sim.stop();
 });
 
-const LIST = 'query ($filter: MomentFilter, $limit: Int, $nextToken: String) { listMoments(filter: $filter, limit: $limit, nextToken: $nextToken, orderBy: [{ createdAt: ASC }]) { items { athleteId } nextToken } }';
-const INVALID_TOKEN = { errorType: 'DynamoDB:UserIllegalArgumentException', message: 'com.amazonaws.deepdish.common.pagination.InvalidPaginationTokenException: Invalid pagination token given.', path: ['listMoments'] };
+const LIST =
+  'query ($filter: MomentFilter, $limit: Int, $nextToken: String) { listMoments(filter: $filter, limit: $limit, nextToken: $nextToken, orderBy: [{ createdAt: ASC }]) { items { athleteId } nextToken } }';
+const INVALID_TOKEN = {
+  errorType: 'DynamoDB:UserIllegalArgumentException',
+  message: 'com.amazonaws.deepdish.common.pagination.InvalidPaginationTokenException: Invalid pagination token given.',
+  path: ['listMoments'],
+};
 
 describe('nextToken and limit, as AppSync + DynamoDB', () => {
   it('pages with an opaque token that only the same query may use', async () => {
@@ -43,7 +48,15 @@ describe('nextToken and limit, as AppSync + DynamoDB', () => {
 
   it('rejects limit < 1 and > 1000 with DynamoDB validation errors and defaults to 100 items', async () => {
     const zero = await gql(sim, token, LIST, { limit: 0 });
-    expect(zero.body).toEqual({ data: { listMoments: null }, errors: [expect.objectContaining({ errorType: 'DynamoDB:DynamoDbException', message: expect.stringContaining("Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1") })] });
+    expect(zero.body).toEqual({
+      data: { listMoments: null },
+      errors: [
+        expect.objectContaining({
+          errorType: 'DynamoDB:DynamoDbException',
+          message: expect.stringContaining("Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"),
+        }),
+      ],
+    });
     const huge = await gql(sim, token, LIST, { limit: 1001 });
     expect(huge.body.errors?.[0]?.message).toContain('less than or equal to 1000');
     expect((await gql(sim, token, LIST, { limit: 1000 })).body.data.listMoments.items).toHaveLength(5);
@@ -81,17 +94,38 @@ describe('Cognito details', () => {
     const secret = 'sim-secret';
 
     // Password login by alias: the hash is over the USERNAME value sent.
-    const overUsername = await initiateAuth(sim, clientId, 'USER_PASSWORD_AUTH', { USERNAME: email, PASSWORD: 'alias-password', SECRET_HASH: hash(secret, username, clientId) });
+    const overUsername = await initiateAuth(sim, clientId, 'USER_PASSWORD_AUTH', {
+      USERNAME: email,
+      PASSWORD: 'alias-password',
+      SECRET_HASH: hash(secret, username, clientId),
+    });
     expect(overUsername.body).toMatchObject({ __type: 'NotAuthorizedException', message: `Unable to verify secret hash for client ${clientId}` });
-    const login = await initiateAuth(sim, clientId, 'USER_PASSWORD_AUTH', { USERNAME: email, PASSWORD: 'alias-password', SECRET_HASH: hash(secret, email, clientId) });
+    const login = await initiateAuth(sim, clientId, 'USER_PASSWORD_AUTH', {
+      USERNAME: email,
+      PASSWORD: 'alias-password',
+      SECRET_HASH: hash(secret, email, clientId),
+    });
     expect(login.status).toBe(200);
     const id = claims(login.body.AuthenticationResult!.IdToken);
     expect(id).toMatchObject({ 'cognito:username': username, sub, email, 'custom:tenant': 'acme' });
     // Login by the username itself works too.
-    expect((await initiateAuth(sim, clientId, 'USER_PASSWORD_AUTH', { USERNAME: username, PASSWORD: 'alias-password', SECRET_HASH: hash(secret, username, clientId) })).status).toBe(200);
+    expect(
+      (
+        await initiateAuth(sim, clientId, 'USER_PASSWORD_AUTH', {
+          USERNAME: username,
+          PASSWORD: 'alias-password',
+          SECRET_HASH: hash(secret, username, clientId),
+        })
+      ).status,
+    ).toBe(200);
 
-    const refresh = (over: string) => initiateAuth(sim, clientId, 'REFRESH_TOKEN_AUTH', { REFRESH_TOKEN: login.body.AuthenticationResult!.RefreshToken!, SECRET_HASH: hash(secret, over, clientId) });
-    for (const wrong of [email, sub]) expect((await refresh(wrong)).body).toMatchObject({ __type: 'NotAuthorizedException', message: `Unable to verify secret hash for client ${clientId}` });
+    const refresh = (over: string) =>
+      initiateAuth(sim, clientId, 'REFRESH_TOKEN_AUTH', {
+        REFRESH_TOKEN: login.body.AuthenticationResult!.RefreshToken!,
+        SECRET_HASH: hash(secret, over, clientId),
+      });
+    for (const wrong of [email, sub])
+      expect((await refresh(wrong)).body).toMatchObject({ __type: 'NotAuthorizedException', message: `Unable to verify secret hash for client ${clientId}` });
     const missing = await initiateAuth(sim, clientId, 'REFRESH_TOKEN_AUTH', { REFRESH_TOKEN: login.body.AuthenticationResult!.RefreshToken! });
     expect(missing.body.__type).toBe('NotAuthorizedException');
     const refreshed = await refresh(username);

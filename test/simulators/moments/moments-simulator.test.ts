@@ -50,7 +50,8 @@ describe('moments simulator', () => {
   });
 
   it('answers refused real-time handshakes with 401 + x-amzn-ErrorType and needs graphql-ws', async () => {
-    const header = (token: string) => `header-${Buffer.from(JSON.stringify({ host: new URL(sim.graphqlUrl).host, Authorization: token })).toString('base64url')}`;
+    const header = (token: string) =>
+      `header-${Buffer.from(JSON.stringify({ host: new URL(sim.graphqlUrl).host, Authorization: token })).toString('base64url')}`;
     expect(await handshake(sim.realtimeUrl, ['graphql-ws', header('not-a-token')])).toEqual({ status: 401, errorType: 'UnauthorizedException' });
     const token = await idToken(sim);
     expect(await handshake(sim.realtimeUrl, ['graphql-ws', header(token)])).toEqual({ status: 101 });
@@ -68,7 +69,10 @@ describe('moments simulator', () => {
     const res = await fetch(sim.graphqlUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: token },
-      body: JSON.stringify({ query: '{ listMoments(limit: 1000) { items { athleteId moment triggerPublicId matches { metric value } } } listTriggers { items { publicId name outputTemplate } } }' }),
+      body: JSON.stringify({
+        query:
+          '{ listMoments(limit: 1000) { items { athleteId moment triggerPublicId matches { metric value } } } listTriggers { items { publicId name outputTemplate } } }',
+      }),
     });
     const { data } = (await res.json()) as { data: { listMoments: { items: any[] }; listTriggers: { items: any[] } } };
     const generated = data.listMoments.items.slice(before);

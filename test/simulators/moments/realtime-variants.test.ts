@@ -4,7 +4,9 @@ import { startMomentsSimulator, type MomentsSimulator } from '../../../simulator
 import { idToken } from './sim-client.js';
 
 /** A raw AppSync real-time client: connection_init, then `start` frames; collects every frame. */
-async function connect(sim: MomentsSimulator): Promise<{ frames: Array<Record<string, any>>; start(id: string, query: string, variables?: Record<string, unknown>): void; close(): void }> {
+async function connect(
+  sim: MomentsSimulator,
+): Promise<{ frames: Array<Record<string, any>>; start(id: string, query: string, variables?: Record<string, unknown>): void; close(): void }> {
   const token = await idToken(sim);
   const host = new URL(sim.graphqlUrl).host;
   const ws = new WebSocket(sim.realtimeUrl, ['graphql-ws', `header-${Buffer.from(JSON.stringify({ host, Authorization: token })).toString('base64url')}`]);
@@ -15,15 +17,32 @@ async function connect(sim: MomentsSimulator): Promise<{ frames: Array<Record<st
   await vi.waitFor(() => expect(frames.some((f) => f.type === 'connection_ack')).toBe(true));
   return {
     frames,
-    start: (id, query, variables = {}) => ws.send(JSON.stringify({ id, type: 'start', payload: { data: JSON.stringify({ query, variables }), extensions: { authorization: { host, Authorization: token } } } })),
+    start: (id, query, variables = {}) =>
+      ws.send(
+        JSON.stringify({
+          id,
+          type: 'start',
+          payload: { data: JSON.stringify({ query, variables }), extensions: { authorization: { host, Authorization: token } } },
+        }),
+      ),
     close: () => ws.close(),
   };
 }
 
 describe('real-time per schema variant', () => {
   it.each([
-    { schema: 'vendor' as const, query: 'subscription ($a: Int) { onCreateMoment(athleteId: $a) { athleteId triggerObject { name } } }', arg: 7, expected: { athleteId: 7, triggerObject: { name: 'HR > 170' } } },
-    { schema: 'amplify' as const, query: 'subscription ($a: ID) { onCreateMoment(athleteId: $a) { athleteId triggerObject } }', arg: '7', expected: { athleteId: '7', triggerObject: expect.stringContaining('"name":"HR > 170"') } },
+    {
+      schema: 'vendor' as const,
+      query: 'subscription ($a: Int) { onCreateMoment(athleteId: $a) { athleteId triggerObject { name } } }',
+      arg: 7,
+      expected: { athleteId: 7, triggerObject: { name: 'HR > 170' } },
+    },
+    {
+      schema: 'amplify' as const,
+      query: 'subscription ($a: ID) { onCreateMoment(athleteId: $a) { athleteId triggerObject } }',
+      arg: '7',
+      expected: { athleteId: '7', triggerObject: expect.stringContaining('"name":"HR > 170"') },
+    },
   ])('filters onCreateMoment by its arguments and renders the $schema wire form', async ({ schema, query, arg, expected }) => {
     const sim = await startMomentsSimulator({ schema });
     try {
@@ -49,7 +68,11 @@ describe('real-time per schema variant', () => {
       client.start('s2', 'subscription { onCreateTrigger { publicId } __schema { queryType { name } } }');
       await vi.waitFor(() => expect(client.frames.filter((f) => f.type === 'start_ack' || f.type === 'error')).toHaveLength(2));
       expect(client.frames).toContainEqual({ type: 'start_ack', id: 's1' });
-      expect(client.frames).toContainEqual({ type: 'error', id: 's2', payload: { errors: [expect.objectContaining({ errorType: 'ValidationError', message: expect.stringContaining("'__schema'") })] } });
+      expect(client.frames).toContainEqual({
+        type: 'error',
+        id: 's2',
+        payload: { errors: [expect.objectContaining({ errorType: 'ValidationError', message: expect.stringContaining("'__schema'") })] },
+      });
       client.close();
     } finally {
       await sim.stop();

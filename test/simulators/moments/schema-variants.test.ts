@@ -9,11 +9,29 @@ let closed: MomentsSimulator;
 const tokens = new Map<MomentsSimulator, string>();
 
 beforeAll(async () => {
-  [vendor, amplify, closed] = await Promise.all([startMomentsSimulator(), startMomentsSimulator({ schema: 'amplify' }), startMomentsSimulator({ introspection: false })]);
+  [vendor, amplify, closed] = await Promise.all([
+    startMomentsSimulator(),
+    startMomentsSimulator({ schema: 'amplify' }),
+    startMomentsSimulator({ introspection: false }),
+  ]);
   for (const sim of [vendor, amplify, closed]) {
     tokens.set(sim, await idToken(sim));
-    const trigger = sim.control.createTrigger({ publicId: 'trg_1', clientId: 4, name: 'HR > 170', marker: { color: 'red', icon: 'heart' }, criteria: [{ datasetDatasourceId: 9, metric: 'heartrate', subMetric: 'current', type: 'gt', threshold: 170 }] });
-    sim.control.createMoment({ publicId: 'mom_1', triggerPublicId: trigger.publicId, athleteId: 7, eventId: 3, value: 181, triggerName: 'HR > 170', triggerMarker: { color: 'red' } });
+    const trigger = sim.control.createTrigger({
+      publicId: 'trg_1',
+      clientId: 4,
+      name: 'HR > 170',
+      marker: { color: 'red', icon: 'heart' },
+      criteria: [{ datasetDatasourceId: 9, metric: 'heartrate', subMetric: 'current', type: 'gt', threshold: 170 }],
+    });
+    sim.control.createMoment({
+      publicId: 'mom_1',
+      triggerPublicId: trigger.publicId,
+      athleteId: 7,
+      eventId: 3,
+      value: 181,
+      triggerName: 'HR > 170',
+      triggerMarker: { color: 'red' },
+    });
   }
 });
 afterAll(async () => {
@@ -41,16 +59,29 @@ describe('schema variants', () => {
     expect(body.data.listMoments).toEqual({
       items: [
         {
-          publicId: 'mom_1', clientId: 4, athleteId: 7, eventId: 3,
+          publicId: 'mom_1',
+          clientId: 4,
+          athleteId: 7,
+          eventId: 3,
           matches: [{ metric: 'heartrate', subMetric: 'current', value: 181 }],
           triggerMarker: { color: 'red', icon: null },
-          triggerObject: { publicId: 'trg_1', clientId: 4, isActive: 1, name: 'HR > 170', marker: { color: 'red', icon: 'heart' }, criteria: [{ datasetDatasourceId: 9, metric: 'heartrate', subMetric: 'current', type: 'gt', threshold: 170 }] },
+          triggerObject: {
+            publicId: 'trg_1',
+            clientId: 4,
+            isActive: 1,
+            name: 'HR > 170',
+            marker: { color: 'red', icon: 'heart' },
+            criteria: [{ datasetDatasourceId: 9, metric: 'heartrate', subMetric: 'current', type: 'gt', threshold: 170 }],
+          },
         },
       ],
       totalCount: 1,
       nextToken: null,
     });
-    expect(body.data.listTriggers).toEqual({ items: [{ clientId: 4, isActive: 1, marker: { color: 'red', icon: 'heart' }, criteria: [{ type: 'gt', threshold: 170 }] }], totalCount: 1 });
+    expect(body.data.listTriggers).toEqual({
+      items: [{ clientId: 4, isActive: 1, marker: { color: 'red', icon: 'heart' }, criteria: [{ type: 'gt', threshold: 170 }] }],
+      totalCount: 1,
+    });
     // An object field without a selection is a validation error, as on any GraphQL server.
     const bare = await q(vendor, '{ getMoment(publicId: "mom_1") { triggerMarker } }');
     expect(bare.body.errors?.[0]).toMatchObject({ errorType: 'ValidationError', message: expect.stringMatching(/triggerMarker.*must have a selection/) });
@@ -59,7 +90,21 @@ describe('schema variants', () => {
   it('vendor names its input and connection types plainly (introspection)', async () => {
     const { body } = await q(vendor, '{ __schema { types { name kind } } }');
     const names = new Set((body.data.__schema.types as Array<{ name: string }>).map((t) => t.name));
-    for (const n of ['MomentFilter', 'MomentOrderBy', 'TriggerFilter', 'TriggerOrderBy', 'StringFilter', 'IntFilter', 'MomentConnection', 'TriggerConnection', 'TriggerMarker', 'MomentValue', 'MomentTriggerSnapshot', 'TriggerCriteria']) expect(names).toContain(n);
+    for (const n of [
+      'MomentFilter',
+      'MomentOrderBy',
+      'TriggerFilter',
+      'TriggerOrderBy',
+      'StringFilter',
+      'IntFilter',
+      'MomentConnection',
+      'TriggerConnection',
+      'TriggerMarker',
+      'MomentValue',
+      'MomentTriggerSnapshot',
+      'TriggerCriteria',
+    ])
+      expect(names).toContain(n);
     expect([...names].filter((n) => n.startsWith('Model') || n === 'AWSJSON')).toEqual([]);
   });
 
@@ -88,7 +133,10 @@ describe('schema variants', () => {
     const full = await q(closed, getIntrospectionQuery());
     expect(full.status).toBe(200);
     expect(full.body.data).toBeNull();
-    expect(full.body.errors?.[0]).toMatchObject({ errorType: 'ValidationError', message: "Validation error of type FieldUndefined: Field '__schema' in type 'Query' is undefined @ '__schema'" });
+    expect(full.body.errors?.[0]).toMatchObject({
+      errorType: 'ValidationError',
+      message: "Validation error of type FieldUndefined: Field '__schema' in type 'Query' is undefined @ '__schema'",
+    });
     const type = await q(closed, '{ __type(name: "Moment") { name } }');
     expect(type.body.errors?.[0]?.message).toMatch(/'__type'/);
     const normal = await q(closed, '{ __typename getMoment(publicId: "mom_1") { __typename publicId athleteId } }');

@@ -11,7 +11,12 @@ export interface CognitoAnswer {
   body: { AuthenticationResult?: { IdToken: string; AccessToken: string; RefreshToken?: string }; __type?: string; message?: string };
 }
 
-export async function initiateAuth(sim: Pick<MomentsSimulator, 'cognitoEndpoint'>, clientId: string, flow: string, params: Record<string, string>): Promise<CognitoAnswer> {
+export async function initiateAuth(
+  sim: Pick<MomentsSimulator, 'cognitoEndpoint'>,
+  clientId: string,
+  flow: string,
+  params: Record<string, string>,
+): Promise<CognitoAnswer> {
   const res = await fetch(sim.cognitoEndpoint, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'AWSCognitoIdentityProviderService.InitiateAuth' },
@@ -21,7 +26,9 @@ export async function initiateAuth(sim: Pick<MomentsSimulator, 'cognitoEndpoint'
 }
 
 export function hash(secret: string, username: string, clientId: string): string {
-  return createHmac('sha256', secret).update(username + clientId).digest('base64');
+  return createHmac('sha256', secret)
+    .update(username + clientId)
+    .digest('base64');
 }
 
 /** An ID token for the default user (or `username`/`password`) of the no-secret client. */
@@ -40,7 +47,16 @@ export interface GraphqlAnswer {
   body: { data?: any; errors?: Array<{ message: string; errorType: string; path?: unknown[] }> };
 }
 
-export async function gql(sim: Pick<MomentsSimulator, 'graphqlUrl'>, token: string, query: string, variables?: Record<string, unknown>): Promise<GraphqlAnswer> {
-  const res = await fetch(sim.graphqlUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: token }, body: JSON.stringify({ query, variables }) });
+export async function gql(
+  sim: Pick<MomentsSimulator, 'graphqlUrl'>,
+  token: string,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphqlAnswer> {
+  const res = await fetch(sim.graphqlUrl, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: token },
+    body: JSON.stringify({ query, variables }),
+  });
   return { status: res.status, body: (await res.json()) as GraphqlAnswer['body'] };
 }

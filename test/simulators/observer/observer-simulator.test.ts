@@ -13,7 +13,10 @@ afterEach(async () => {
 });
 
 async function post(path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${sim!.controlUrl}/${path}`, { method: 'POST', body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${sim!.controlUrl}/${path}`, {
+    method: 'POST',
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -44,7 +47,8 @@ describe('observer simulator', () => {
     sim = await startObserverSimulator({ accessToken: 'sim-secret' });
     const { ws, messages } = await rawSession();
     expect(ws.protocol).toBe(OBSERVER_SUBPROTOCOL);
-    const send = (requestId: string, method: string, params: Record<string, unknown> = {}) => ws.send(encodeClientMessage({ type: 'request', requestId, method, params }));
+    const send = (requestId: string, method: string, params: Record<string, unknown> = {}) =>
+      ws.send(encodeClientMessage({ type: 'request', requestId, method, params }));
     const answer = (id: string) => until(() => messages.find((m) => 'requestId' in m && m.requestId === id));
 
     send('1', 'fetchOngoingCalls');
@@ -83,7 +87,9 @@ describe('observer simulator', () => {
     expect(snap.json.rows).toHaveLength(3);
     expect((await post('push-row', { kind: 'database', resource: 'r', row: { id: 'z' } })).json).toMatchObject({ id: 'z' });
     expect((await post('refuse-connections', { refuse: true, status: 502 })).status).toBe(200);
-    const refused = await new Promise<number>((r) => new WebSocket(sim!.url, [OBSERVER_SUBPROTOCOL]).on('unexpected-response', (_q, res) => r(res.statusCode ?? 0)).on('error', () => undefined));
+    const refused = await new Promise<number>((r) =>
+      new WebSocket(sim!.url, [OBSERVER_SUBPROTOCOL]).on('unexpected-response', (_q, res) => r(res.statusCode ?? 0)).on('error', () => undefined),
+    );
     expect(refused).toBe(502);
     await post('clear-faults');
     expect((await post('end-call', { callId: 'h1' })).json).toEqual({ ended: true });
@@ -91,7 +97,10 @@ describe('observer simulator', () => {
     expect(state).toMatchObject({ connections: 0, calls: [] });
     expect(await post('no-such-action')).toMatchObject({ status: 400, json: { error: expect.stringContaining('unknown control action') } });
     expect(await post('start-call', '{oops')).toMatchObject({ status: 400, json: { error: expect.stringContaining('not JSON') } });
-    expect(await post('start-call', { callId: 'h2' }).then(() => post('start-call', { callId: 'h2' }))).toMatchObject({ status: 400, json: { error: 'call h2 is already ongoing' } });
+    expect(await post('start-call', { callId: 'h2' }).then(() => post('start-call', { callId: 'h2' }))).toMatchObject({
+      status: 400,
+      json: { error: 'call h2 is already ongoing' },
+    });
   });
 
   it('snapshot rows carry plausible WebRTC stats and are usable by the source', async () => {
@@ -100,7 +109,10 @@ describe('observer simulator', () => {
     const rows = sim.control.snapshot();
     expect(identifyRow({ kind: 'callSnapshots', callId: 's', discovered: true }, rows[0])).toMatchObject({ ok: true, timeFromRow: true });
     for (const row of rows.slice(1)) {
-      expect(identifyRow({ kind: 'clientSnapshots', callId: 's', clientId: String(row.clientId), discovered: true }, row)).toMatchObject({ ok: true, timeFromRow: true });
+      expect(identifyRow({ kind: 'clientSnapshots', callId: 's', clientId: String(row.clientId), discovered: true }, row)).toMatchObject({
+        ok: true,
+        timeFromRow: true,
+      });
       expect(row).toMatchObject({ id: expect.any(String), timestamp: expect.any(Number), rttMs: expect.any(Number), packetLoss: expect.any(Number) });
     }
     const walk = new ClientStatsWalk(seededRandom(3));

@@ -78,7 +78,10 @@ describe('back-fill pages', () => {
     const { api, calls } = unsortedEngine(stored, support);
     const notes: string[] = [];
     // m1 at 1 s is before since; m2 at 9 s is at until; 'not a date' (m5) comes first for quarantine.
-    expect(await collect(api, at(3), { pageSize: 2, until: at(9), onClientSide: (w) => notes.push(w) })).toEqual([['m5', 'm3'], ['m0', 'm4']]);
+    expect(await collect(api, at(3), { pageSize: 2, until: at(9), onClientSide: (w) => notes.push(w) })).toEqual([
+      ['m5', 'm3'],
+      ['m0', 'm4'],
+    ]);
     expect(notes).toEqual([note]);
     expect(calls).toHaveLength(4);
   });
@@ -88,4 +91,3 @@ describe('back-fill pages', () => {
     expect((await collect(api, at(0), { pageSize: 10 })).flat()).toEqual(['m5', 'm1', 'm6', 'm3', 'm0', 'm4', 'm2']);
   });
 });
-

@@ -7,7 +7,12 @@ let sim: MomentsSimulator;
 const clients: MomentsClient[] = [];
 
 function client(overrides: { clientId?: string; clientSecret?: string } = {}): MomentsClient {
-  const c = new MomentsClient({ cognitoEndpoint: sim.cognitoEndpoint, clientId: overrides.clientId ?? 'sim-client', clientSecret: overrides.clientSecret, graphqlUrl: sim.graphqlUrl });
+  const c = new MomentsClient({
+    cognitoEndpoint: sim.cognitoEndpoint,
+    clientId: overrides.clientId ?? 'sim-client',
+    clientSecret: overrides.clientSecret,
+    graphqlUrl: sim.graphqlUrl,
+  });
   clients.push(c);
   return c;
 }
@@ -35,7 +40,10 @@ describe('Cognito login', () => {
     await good.login('ana', 'right-password');
     expect(good.tenant).toBe('acme');
     const bad = client({ clientId: 'sim-client-secret', clientSecret: 'wrong-secret' });
-    await expect(bad.login('ana', 'right-password')).rejects.toMatchObject({ awsType: 'NotAuthorizedException', message: expect.stringMatching(/secret hash/) });
+    await expect(bad.login('ana', 'right-password')).rejects.toMatchObject({
+      awsType: 'NotAuthorizedException',
+      message: expect.stringMatching(/secret hash/),
+    });
     const none = client({ clientId: 'sim-client-secret' });
     await expect(none.login('ana', 'right-password')).rejects.toBeInstanceOf(MomentsAuthError);
   });
@@ -99,7 +107,9 @@ describe('GraphQL', () => {
     const c = client();
     await c.login('ana', 'right-password');
     const since = new Date(Date.now() + 60_000).toISOString();
-    const created = Array.from({ length: 25 }, (_, i) => sim.control.createMoment({ createdAt: new Date(Date.parse(since) + i * 10).toISOString(), athleteId: 500 + i }, { live: false }));
+    const created = Array.from({ length: 25 }, (_, i) =>
+      sim.control.createMoment({ createdAt: new Date(Date.parse(since) + i * 10).toISOString(), athleteId: 500 + i }, { live: false }),
+    );
     const first = await c.listMoments({ filter: { createdAt: { ge: since } }, limit: 10, orderBy: [{ createdAt: 'ASC' }] });
     expect(first.items).toHaveLength(10);
     expect(first.totalCount).toBe(25);
@@ -120,7 +130,12 @@ describe('GraphQL', () => {
     const c = client();
     await c.login('ana', 'right-password');
     const t = sim.control.createTrigger({ name: 'Speed > 35', labels: ['speed'], marker: { color: 'yellow', icon: '⚡' } });
-    expect(await c.getTrigger(t.publicId)).toMatchObject({ name: 'Speed > 35', labels: ['speed'], isActive: 1, criteria: [{ metric: 'heartrate', type: 'gt', threshold: 170 }] });
+    expect(await c.getTrigger(t.publicId)).toMatchObject({
+      name: 'Speed > 35',
+      labels: ['speed'],
+      isActive: 1,
+      criteria: [{ metric: 'heartrate', type: 'gt', threshold: 170 }],
+    });
     const list = await c.listTriggers();
     expect(list.items.map((i) => i.publicId)).toContain(t.publicId);
   });

@@ -37,7 +37,14 @@ export async function startMomentsDaemon(o: MomentsDaemonOptions): Promise<Daemo
     redis: { url: o.redisUrl, keyPrefix: o.keyPrefix ?? 'mb' },
     sources: { moments: simulatorSourceConfig(o.sim, { reconnect: { initialDelay: '50ms', maxDelay: '400ms' }, ...o.source }) },
     connectors: {
-      hook: { type: 'webhook', url: o.sinkUrl, allowPrivateNetworks: true, body: { id: '{{ id }}' }, retry: { backoff: '100ms', maxBackoff: '500ms', maxAttempts: 100 }, timeout: '5s' },
+      hook: {
+        type: 'webhook',
+        url: o.sinkUrl,
+        allowPrivateNetworks: true,
+        body: { id: '{{ id }}' },
+        retry: { backoff: '100ms', maxBackoff: '500ms', maxAttempts: 100 },
+        timeout: '5s',
+      },
     },
     routes: [{ name: 'everything', match: { kind: ['moment', 'trigger.created', 'trigger.updated'] }, to: ['hook'] }],
     server: { port: 0, host: '127.0.0.1', ...(o.stallAfter ? { stallAfter: o.stallAfter } : {}) },

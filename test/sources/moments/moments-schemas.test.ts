@@ -22,11 +22,27 @@ const deepText = '['.repeat(100) + ']'.repeat(100);
 describe('parseMoment: tolerant where the wire may differ, strict only where routing needs it', () => {
   it.each([
     ['the documented shape', {}, { ok: true, value: documented }],
-    ['ids as numeric strings (AppSync model style)', { clientId: '3', athleteId: '7', eventId: '42' }, { ok: true, value: { clientId: 3, athleteId: 7, eventId: 42 } }],
-    ['an id that is no safe integer stays a string', { athleteId: '90071992547409931', clientId: 'acme' }, { ok: true, value: { athleteId: '90071992547409931', clientId: 'acme' } }],
-    ['object fields as AWSJSON strings', { triggerObject: JSON.stringify(snapshot), triggerMarker: '{"color":"red","icon":"❤️"}', matches: JSON.stringify(documented.matches) }, { ok: true, value: { triggerObject: snapshot, triggerMarker: { color: 'red', icon: '❤️' }, matches: documented.matches } }],
+    [
+      'ids as numeric strings (AppSync model style)',
+      { clientId: '3', athleteId: '7', eventId: '42' },
+      { ok: true, value: { clientId: 3, athleteId: 7, eventId: 42 } },
+    ],
+    [
+      'an id that is no safe integer stays a string',
+      { athleteId: '90071992547409931', clientId: 'acme' },
+      { ok: true, value: { athleteId: '90071992547409931', clientId: 'acme' } },
+    ],
+    [
+      'object fields as AWSJSON strings',
+      { triggerObject: JSON.stringify(snapshot), triggerMarker: '{"color":"red","icon":"❤️"}', matches: JSON.stringify(documented.matches) },
+      { ok: true, value: { triggerObject: snapshot, triggerMarker: { color: 'red', icon: '❤️' }, matches: documented.matches } },
+    ],
     ['a marker that is plain text is kept as it came', { triggerMarker: '🔥' }, { ok: true, value: { triggerMarker: '🔥' } }],
-    ['wrong types elsewhere are kept, not quarantined', { moment: 12, eventId: null, matches: 'n/a' }, { ok: true, value: { moment: 12, eventId: null, matches: 'n/a' } }],
+    [
+      'wrong types elsewhere are kept, not quarantined',
+      { moment: 12, eventId: null, matches: 'n/a' },
+      { ok: true, value: { moment: 12, eventId: null, matches: 'n/a' } },
+    ],
     ['unknown extra fields are kept', { venue: { name: 'Track 1' }, heat: 3 }, { ok: true, value: { venue: { name: 'Track 1' }, heat: 3 } }],
     ['a numeric publicId becomes a string', { publicId: 1234 }, { ok: true, value: { publicId: '1234' } }],
     ['optional fields may be absent', { triggerPublicId: undefined, triggerName: undefined, triggerMarker: undefined }, { ok: true }],
@@ -35,8 +51,16 @@ describe('parseMoment: tolerant where the wire may differ, strict only where rou
     ['a createdAt that is no date', { createdAt: 'yesterday' }, { ok: false, reason: 'createdAt: expected an ISO-8601 date-time, received "yesterday"' }],
     ['no createdAt', { createdAt: undefined }, { ok: false, reason: expect.stringMatching(/^createdAt/) }],
     ['AWSJSON nested too deep', { triggerObject: deepText }, { ok: false, reason: expect.stringMatching(/^triggerObject: JSON nesting deeper than 64/) }],
-    ['AWSJSON too big', { triggerObject: JSON.stringify({ blob: 'x'.repeat(300_000) }) }, { ok: false, reason: expect.stringMatching(/^triggerObject: JSON text of \d+ characters exceeds/) }],
-    ['an already-parsed object nested too deep', { extra: JSON.parse(deepText) as unknown }, { ok: false, reason: expect.stringMatching(/moment has nesting deeper than 64/) }],
+    [
+      'AWSJSON too big',
+      { triggerObject: JSON.stringify({ blob: 'x'.repeat(300_000) }) },
+      { ok: false, reason: expect.stringMatching(/^triggerObject: JSON text of \d+ characters exceeds/) },
+    ],
+    [
+      'an already-parsed object nested too deep',
+      { extra: JSON.parse(deepText) as unknown },
+      { ok: false, reason: expect.stringMatching(/moment has nesting deeper than 64/) },
+    ],
   ])('%s', (_name, change, expected) => {
     const raw: Record<string, unknown> = { ...documented, ...change };
     for (const [k, v] of Object.entries(change)) if (v === undefined) delete raw[k];
@@ -71,7 +95,11 @@ describe('parseTrigger', () => {
 
   it.each([
     ['the documented shape', {}, { ok: true, value: trigger }],
-    ['numeric strings, AWSJSON marker and criteria', { clientId: '3', isActive: '0', marker: '{"color":"red"}', criteria: JSON.stringify([{ ...trigger.criteria[0], datasetDatasourceId: '5' }]) }, { ok: true, value: { clientId: 3, isActive: 0, marker: { color: 'red' }, criteria: trigger.criteria } }],
+    [
+      'numeric strings, AWSJSON marker and criteria',
+      { clientId: '3', isActive: '0', marker: '{"color":"red"}', criteria: JSON.stringify([{ ...trigger.criteria[0], datasetDatasourceId: '5' }]) },
+      { ok: true, value: { clientId: 3, isActive: 0, marker: { color: 'red' }, criteria: trigger.criteria } },
+    ],
     ['isActive as a boolean', { isActive: true }, { ok: true, value: { isActive: 1 } }],
     ['only createdAt parses', { updatedAt: undefined }, { ok: true }],
     ['neither time parses', { updatedAt: 'never', createdAt: undefined }, { ok: false, reason: expect.stringMatching(/^updatedAt\/createdAt/) }],

@@ -9,7 +9,12 @@ import { createLogger } from '../../../src/core/log.js';
 import type { QuarantinedItem, Source, SourceContext } from '../../../src/sources/source.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
 import { configuredDocuments } from '../../../src/sources/moments/source-config.js';
-import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../../simulators/moments/moments-simulator.js';
+import {
+  simulatorSourceConfig,
+  startMomentsSimulator,
+  type MomentsSimulator,
+  type MomentsSimulatorOptions,
+} from '../../../simulators/moments/moments-simulator.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { until } from '../../helpers/until.js';
 
@@ -95,7 +100,10 @@ describe('moments source', () => {
     // past the older ones, and the back-fill from that cursor would never see them.
     await startSim();
     const base = Date.now() - 60_000;
-    const older = Array.from({ length: 10 }, (_, i) => sim.control.createMoment({ athleteId: 100 + i, createdAt: new Date(base + i * 1000).toISOString() }, { live: false }).publicId);
+    const older = Array.from(
+      { length: 10 },
+      (_, i) => sim.control.createMoment({ athleteId: 100 + i, createdAt: new Date(base + i * 1000).toISOString() }, { live: false }).publicId,
+    );
     sim.control.delayStartAck('onUpdateTrigger', 600);
     const source = createSource();
     await source.start();
@@ -190,7 +198,7 @@ describe('moments source', () => {
     failEmits = true;
     const during = [sim.control.createMoment(), sim.control.createMoment(), sim.control.createMoment()];
     await vi.waitFor(() => expect(logLines.join('')).toMatch(/could not hand a moment to the pipeline, will back-fill/));
-    expect((await redis.client().hget('mb:source:moments:cursor', 'createdAt'))).toBe(first.createdAt);
+    expect(await redis.client().hget('mb:source:moments:cursor', 'createdAt')).toBe(first.createdAt);
     failEmits = false;
     await vi.waitFor(() => expect(momentIds()).toHaveLength(4), { timeout: 5000 });
     expect(momentIds().slice(1)).toEqual(during.map((m) => `moments:moment:${m.publicId}`));
@@ -233,8 +241,16 @@ describe('moments source', () => {
     const moments = events.filter((e) => e.kind === 'moment');
     expect(moments[0]!.data).toMatchObject({ triggerName: 'HR > 170', triggerMarker: { color: 'red', icon: '❤️' }, labels: ['physio'] });
     expect(moments[1]!.data).toMatchObject({ triggerName: 'Speed (own name)', triggerMarker: { color: 'yellow', icon: '⚡' }, labels: ['speed'] });
-    expect(events.find((e) => e.kind === 'trigger.created')).toMatchObject({ id: `moments:trigger.created:${fresh.publicId}`, time: fresh.createdAt, data: { name: 'Power > 400 W', isActive: 1 } });
-    expect(events.find((e) => e.kind === 'trigger.updated')).toMatchObject({ id: `moments:trigger.updated:${fresh.publicId}@${updated.updatedAt}`, time: updated.updatedAt, data: { isActive: 0 } });
+    expect(events.find((e) => e.kind === 'trigger.created')).toMatchObject({
+      id: `moments:trigger.created:${fresh.publicId}`,
+      time: fresh.createdAt,
+      data: { name: 'Power > 400 W', isActive: 1 },
+    });
+    expect(events.find((e) => e.kind === 'trigger.updated')).toMatchObject({
+      id: `moments:trigger.updated:${fresh.publicId}@${updated.updatedAt}`,
+      time: updated.updatedAt,
+      data: { isActive: 0 },
+    });
   });
 
   it('quarantines invalid moments instead of dropping them silently', async () => {
@@ -245,7 +261,9 @@ describe('moments source', () => {
     sim.control.createMoment({ publicId: '' });
     const good = sim.control.createMoment();
     await vi.waitFor(() => expect(momentIds()).toEqual([`moments:moment:${good.publicId}`]));
-    expect(quarantined).toEqual([expect.objectContaining({ kind: 'moment', raw: expect.objectContaining({ publicId: '' }), reason: expect.stringMatching(/publicId/) })]);
+    expect(quarantined).toEqual([
+      expect.objectContaining({ kind: 'moment', raw: expect.objectContaining({ publicId: '' }), reason: expect.stringMatching(/publicId/) }),
+    ]);
   });
 
   it('an engine that refuses introspection, with no documents in config: stays down with one message naming the key', async () => {
@@ -254,7 +272,9 @@ describe('moments source', () => {
     await source.start();
     expect(source.state()).toMatchObject({
       status: 'auth_failed',
-      error: expect.stringMatching(/^listMoments: the engine refused introspection \(.+\) and sources\.moments\.documents\.listMoments is not set: add the query there .*\(also: onCreateMoment, listTriggers, getTrigger, onCreateTrigger, onUpdateTrigger\)$/),
+      error: expect.stringMatching(
+        /^listMoments: the engine refused introspection \(.+\) and sources\.moments\.documents\.listMoments is not set: add the query there .*\(also: onCreateMoment, listTriggers, getTrigger, onCreateTrigger, onUpdateTrigger\)$/,
+      ),
     });
     expect(logLines.filter((l) => l.includes('no usable GraphQL document, not retrying'))).toHaveLength(1);
     expect(sim.control.stats().realtimeConnections).toBe(0);
@@ -267,7 +287,10 @@ describe('moments source', () => {
     const source = createSource({ backfillEvery: '300ms', documents });
     await source.start();
     await until(() => source.state().status === 'degraded', 5_000);
-    expect(source.state()).toMatchObject({ status: 'degraded', reason: expect.stringMatching(/onCreateMoment refused \(.*sources\.moments\.documents\.onCreateMoment.*\) — polling with a back-fill every 300 ms/) });
+    expect(source.state()).toMatchObject({
+      status: 'degraded',
+      reason: expect.stringMatching(/onCreateMoment refused \(.*sources\.moments\.documents\.onCreateMoment.*\) — polling with a back-fill every 300 ms/),
+    });
     const made = [1, 2, 3, 4, 5].map(() => sim.control.createMoment().publicId);
     await until(() => made.every((id) => momentIds().includes(`moments:moment:${id}`)), 5_000);
     expect(new Set(momentIds()).size).toBe(momentIds().length);
@@ -299,7 +322,10 @@ describe('moments source', () => {
     expect(source.state()).toMatchObject({ nextRetryInMs: expect.any(Number), lastError: expect.stringMatching(/HTTP 503/) });
     sim.control.refuseRealtime(false);
     await vi.waitFor(() => expect(source.state().status).toBe('connected'));
-    const stateLines = logLines.map((l) => JSON.parse(l) as { msg: string }).map((l) => l.msg).filter((m) => /moments source moments: (connected|reconnecting)/.test(m));
+    const stateLines = logLines
+      .map((l) => JSON.parse(l) as { msg: string })
+      .map((l) => l.msg)
+      .filter((m) => /moments source moments: (connected|reconnecting)/.test(m));
     expect(stateLines[0]).toBe('moments source moments: connected');
     expect(stateLines[1]).toMatch(/reconnecting \(attempt 1, next try in \d+ ms\)/);
     expect(stateLines.at(-1)).toBe('moments source moments: connected');
@@ -343,7 +369,10 @@ describe('moments source', () => {
   it('names a missing SDK package clearly', async () => {
     await startSim();
     const source = createSource({ sdk: '@dataworks-technology/moments' }, '/tmp');
-    await expect(source.start()).rejects.toMatchObject({ code: 'moments_sdk_invalid', message: expect.stringMatching(/not installed where \/tmp can see it: run `npm install @dataworks-technology\/moments` there/) });
+    await expect(source.start()).rejects.toMatchObject({
+      code: 'moments_sdk_invalid',
+      message: expect.stringMatching(/not installed where \/tmp can see it: run `npm install @dataworks-technology\/moments` there/),
+    });
   });
 
   it('after a reconnect, emits triggers created or changed while the socket was down', async () => {
@@ -358,7 +387,13 @@ describe('moments source', () => {
     const missed = sim.control.createTrigger({ name: 'Missed while down' }, { live: false });
     const changed = sim.control.updateTrigger(existing.publicId, { name: 'HR > 175', updatedAt: new Date(Date.now() + 5).toISOString() }, { live: false });
     sim.control.refuseRealtime(false);
-    await vi.waitFor(() => expect(events.map((e) => e.id).sort()).toEqual([`moments:trigger.created:${missed.publicId}`, `moments:trigger.updated:${existing.publicId}@${changed.updatedAt}`].sort()), { timeout: 5000 });
+    await vi.waitFor(
+      () =>
+        expect(events.map((e) => e.id).sort()).toEqual(
+          [`moments:trigger.created:${missed.publicId}`, `moments:trigger.updated:${existing.publicId}@${changed.updatedAt}`].sort(),
+        ),
+      { timeout: 5000 },
+    );
   });
 
   for (const schema of ['vendor', 'amplify'] as const) {
@@ -396,7 +431,9 @@ describe('moments source', () => {
     expect(source.state()).toMatchObject({ status: 'reconnecting', lastError: expect.stringMatching(/trigger changes held for retry: redis unavailable/) });
     failEmits = false;
     const m = sim.control.createMoment();
-    await vi.waitFor(() => expect(events.map((e) => e.id).sort()).toEqual([`moments:moment:${m.publicId}`, `moments:trigger.created:${t.publicId}`].sort()), { timeout: 5000 });
+    await vi.waitFor(() => expect(events.map((e) => e.id).sort()).toEqual([`moments:moment:${m.publicId}`, `moments:trigger.created:${t.publicId}`].sort()), {
+      timeout: 5000,
+    });
     await vi.waitFor(() => expect(source.state().status).toBe('connected'));
     expect(source.progress!()).toMatchObject({ pending: 0, lagMs: 0 });
   });
@@ -414,11 +451,25 @@ describe('moments source', () => {
 });
 
 describe('moments source config', () => {
-  const base = { type: 'moments', cognitoEndpoint: 'https://cognito-idp.eu-west-1.amazonaws.com/', clientId: 'abc', username: 'u', password: 'p4ssw0rd', graphqlUrl: 'https://x.appsync-api.eu-west-1.amazonaws.com/graphql' };
+  const base = {
+    type: 'moments',
+    cognitoEndpoint: 'https://cognito-idp.eu-west-1.amazonaws.com/',
+    clientId: 'abc',
+    username: 'u',
+    password: 'p4ssw0rd',
+    graphqlUrl: 'https://x.appsync-api.eu-west-1.amazonaws.com/graphql',
+  };
 
   it('fills defaults and converts durations', () => {
     const config = momentsSource.configSchema.parse(base);
-    expect(config).toMatchObject({ realtimeAuth: 'subprotocol', backfill: 900_000, backfillEvery: 60_000, dedupTtl: 86_400_000, pageSize: 100, reconnect: { initialDelay: 500, maxDelay: 30_000 } });
+    expect(config).toMatchObject({
+      realtimeAuth: 'subprotocol',
+      backfill: 900_000,
+      backfillEvery: 60_000,
+      dedupTtl: 86_400_000,
+      pageSize: 100,
+      reconnect: { initialDelay: 500, maxDelay: 30_000 },
+    });
     // No documents by default: they are built from the engine's schema.
     expect(config.documents).toBeUndefined();
   });
@@ -426,8 +477,14 @@ describe('moments source config', () => {
   it('takes documents per operation; the deprecated subscriptions keys fill what documents leaves unset', () => {
     const config = momentsSource.configSchema.parse({
       ...base,
-      documents: { onCreateMoment: 'subscription A { onCreateMoment { publicId createdAt } }', listMoments: 'query L($since: String) { listMoments(filter: { createdAt: { gte: $since } }) { items { publicId createdAt } } }' },
-      subscriptions: { moments: 'subscription Old { onCreateMoment { publicId } }', triggerUpdated: 'subscription U { onUpdateTrigger { publicId updatedAt } }' },
+      documents: {
+        onCreateMoment: 'subscription A { onCreateMoment { publicId createdAt } }',
+        listMoments: 'query L($since: String) { listMoments(filter: { createdAt: { gte: $since } }) { items { publicId createdAt } } }',
+      },
+      subscriptions: {
+        moments: 'subscription Old { onCreateMoment { publicId } }',
+        triggerUpdated: 'subscription U { onUpdateTrigger { publicId updatedAt } }',
+      },
     });
     expect(configuredDocuments(config)).toEqual({
       onCreateMoment: 'subscription A { onCreateMoment { publicId createdAt } }',

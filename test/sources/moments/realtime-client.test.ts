@@ -136,7 +136,9 @@ describe('protocol errors are logged and survived', () => {
     c.realtime.subscribe('subscription { onDeleteEverything { publicId } }', {}, { next: () => undefined, error: (e) => refused.push(e) });
     await vi.waitFor(() => expect(subscribed()).toBe(1));
     expect(refused).toHaveLength(1);
-    expect(refused[0]!.message).toMatch(/refused: ValidationError: Cannot query field "onDeleteEverything" on type "Subscription".*check the subscription documents/);
+    expect(refused[0]!.message).toMatch(
+      /refused: ValidationError: Cannot query field "onDeleteEverything" on type "Subscription".*check the subscription documents/,
+    );
     expect(protocolErrors.map((e) => e.code)).toContain('moments_realtime_subscription_error');
     expect(logLines.join('')).toMatch(/onDeleteEverything/);
     sim.control.createMoment();
@@ -150,7 +152,11 @@ describe('protocol errors are logged and survived', () => {
     sim.control.sendRaw('"just a string"');
     sim.control.sendRaw('{"type":"surprise"}');
     await vi.waitFor(() => expect(protocolErrors).toHaveLength(3));
-    expect(protocolErrors.map((e) => e.code)).toEqual(['moments_realtime_malformed_frame', 'moments_realtime_malformed_frame', 'moments_realtime_unknown_frame']);
+    expect(protocolErrors.map((e) => e.code)).toEqual([
+      'moments_realtime_malformed_frame',
+      'moments_realtime_malformed_frame',
+      'moments_realtime_unknown_frame',
+    ]);
     expect(logLines.join('')).toMatch(/ignored a frame that is not a JSON object/);
     sim.control.createMoment();
     await vi.waitFor(() => expect(moments).toHaveLength(1));
@@ -162,7 +168,9 @@ describe('protocol errors are logged and survived', () => {
     await vi.waitFor(() => expect(subscribed()).toBe(1));
     sim.control.sendConnectionError('LimitExceededError');
     await vi.waitFor(() => expect(subscribed()).toBe(2), { timeout: 3000 });
-    expect(protocolErrors.map((e) => e.message)).toEqual([expect.stringMatching(/connection_error: LimitExceededError: Simulated connection error; reconnecting/)]);
+    expect(protocolErrors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/connection_error: LimitExceededError: Simulated connection error; reconnecting/),
+    ]);
     expect(logLines.join('')).toMatch(/connection_error: LimitExceededError/);
     sim.control.createMoment();
     await vi.waitFor(() => expect(moments).toHaveLength(1));

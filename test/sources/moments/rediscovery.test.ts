@@ -59,7 +59,9 @@ describe('a document the engine refuses later', () => {
     await c.login('demo', 'demo-password');
     expect((await c.operations()).operations.listMoments!.document).toContain('ModelMomentFilterInput');
     schema = buildSchema(VENDOR_SDL); // the engine is redeployed with other type names
-    await expect(c.listMoments({ filter: { createdAt: { ge: new Date().toISOString() } }, orderBy: [{ createdAt: 'ASC' }], limit: 5 })).resolves.toMatchObject({ items: [] });
+    await expect(c.listMoments({ filter: { createdAt: { ge: new Date().toISOString() } }, orderBy: [{ createdAt: 'ASC' }], limit: 5 })).resolves.toMatchObject({
+      items: [],
+    });
     expect(introspections).toBe(2);
     expect((await c.operations()).operations.listMoments!.document).toContain('$filter: MomentFilter');
   });
@@ -73,7 +75,9 @@ describe('a document the engine refuses later', () => {
     const err = await c.listMoments({ limit: 5 }).catch((e: unknown) => e);
     expect(err).toMatchObject({
       code: 'moments_document_rejected',
-      message: expect.stringMatching(/^listMoments \(from sources\.engine\.documents\.listMoments\) was rejected by the engine: Unknown type "ModelMomentFilterInput"\. — fix that document/),
+      message: expect.stringMatching(
+        /^listMoments \(from sources\.engine\.documents\.listMoments\) was rejected by the engine: Unknown type "ModelMomentFilterInput"\. — fix that document/,
+      ),
     });
     expect(introspections).toBe(1);
   });

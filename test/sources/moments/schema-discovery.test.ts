@@ -10,14 +10,16 @@ import { MOMENTS_OPERATIONS } from '../../../src/sources/moments/operation-docum
 import { OperationDiscovery } from '../../../src/sources/moments/schema-discovery.js';
 
 /** The vendor SDL with its createdAt filter offering only `op` (besides eq/lt…). */
-const vendorWithOperator = (op: 'gte' | 'gt') => VENDOR_SDL.replace(/input StringFilter \{[^}]*\}/, `input StringFilter { eq: String lt: String ${op}: String }`);
+const vendorWithOperator = (op: 'gte' | 'gt') =>
+  VENDOR_SDL.replace(/input StringFilter \{[^}]*\}/, `input StringFilter { eq: String lt: String ${op}: String }`);
 const vendorWithoutOrderBy = VENDOR_SDL.replace(/, orderBy: \[MomentOrderBy!\]\)/, ')');
 const vendorSingleOrderBy = VENDOR_SDL.replace('orderBy: [MomentOrderBy!]): MomentConnection', 'orderBy: MomentOrderBy): MomentConnection');
 
 function discovery(sdl: string | undefined, configured: Record<string, string> = {}) {
   return new OperationDiscovery({
     introspect: async () => {
-      if (sdl === undefined) throw new MomentsGraphqlError('introspection', [{ errorType: 'ValidationError', message: 'GraphQL introspection is not allowed' }]);
+      if (sdl === undefined)
+        throw new MomentsGraphqlError('introspection', [{ errorType: 'ValidationError', message: 'GraphQL introspection is not allowed' }]);
       return buildSchema(sdl);
     },
     configured,
@@ -94,7 +96,8 @@ describe('listMoments: filter operator and order', () => {
 });
 
 describe('documents from config', () => {
-  const configuredList = 'query Mine($since: String, $limit: Int, $nextToken: String) { listMoments(filter: { createdAt: { ge: $since } }, limit: $limit, nextToken: $nextToken) { items { publicId createdAt } nextToken } }';
+  const configuredList =
+    'query Mine($since: String, $limit: Int, $nextToken: String) { listMoments(filter: { createdAt: { ge: $since } }, limit: $limit, nextToken: $nextToken) { items { publicId createdAt } nextToken } }';
 
   it('a configured document wins over discovery', async () => {
     const set = await discovery(VENDOR_SDL, { listMoments: configuredList }).resolve();
@@ -121,7 +124,9 @@ describe('documents from config', () => {
   });
 
   it('without a schema, a configured document says itself whether it sorts; `ge` is the filter operator', async () => {
-    const withOrder = await discovery(undefined, { listMoments: 'query L($filter: MomentFilter, $orderBy: [MomentOrderBy!]) { listMoments(filter: $filter, orderBy: $orderBy) { items { publicId } } }' }).resolve();
+    const withOrder = await discovery(undefined, {
+      listMoments: 'query L($filter: MomentFilter, $orderBy: [MomentOrderBy!]) { listMoments(filter: $filter, orderBy: $orderBy) { items { publicId } } }',
+    }).resolve();
     expect(withOrder.listMoments).toEqual({ createdAtOperator: 'ge', orderBy: { shape: 'list', ascending: 'ASC' } });
     const bare = await discovery(undefined, { listMoments: configuredList }).resolve();
     expect(bare.listMoments).toEqual({});
@@ -145,7 +150,7 @@ describe('documents from config', () => {
 });
 
 // The lower bound is the back-fill's cursor: a wrong rewrite skips moments (lost) or re-reads them.
-describe('listMoments arguments in the engine\'s terms', () => {
+describe("listMoments arguments in the engine's terms", () => {
   const since = '2026-03-01T10:00:00.000Z';
   const list: ListMomentsPlan = { createdAtOperator: 'ge', orderBy: { shape: 'list', ascending: 'ASC' } };
   it.each<[string, ListArgs, ListMomentsPlan, Record<string, unknown>]>([
@@ -154,13 +159,33 @@ describe('listMoments arguments in the engine\'s terms', () => {
     ['a nextToken and limit pass through', { nextToken: 'abc', limit: 5 }, list, { limit: 5, nextToken: 'abc' }],
     ['ge kept as ge, with $since', { filter: { createdAt: { ge: since } } }, list, { since, filter: { createdAt: { ge: since } } }],
     ['ge as gte', { filter: { createdAt: { ge: since, lt: 'z' } } }, { createdAtOperator: 'gte' }, { since, filter: { createdAt: { gte: since, lt: 'z' } } }],
-    ['ge as gt one millisecond earlier', { filter: { createdAt: { ge: since } } }, { createdAtOperator: 'gt' }, { since, filter: { createdAt: { gt: '2026-03-01T09:59:59.999Z' } } }],
-    ['an unparsable bound kept as given for gt', { filter: { createdAt: { ge: 'soon' } } }, { createdAtOperator: 'gt' }, { since: 'soon', filter: { createdAt: { gt: 'soon' } } }],
+    [
+      'ge as gt one millisecond earlier',
+      { filter: { createdAt: { ge: since } } },
+      { createdAtOperator: 'gt' },
+      { since, filter: { createdAt: { gt: '2026-03-01T09:59:59.999Z' } } },
+    ],
+    [
+      'an unparsable bound kept as given for gt',
+      { filter: { createdAt: { ge: 'soon' } } },
+      { createdAtOperator: 'gt' },
+      { since: 'soon', filter: { createdAt: { gt: 'soon' } } },
+    ],
     ['no createdAt filter when the engine cannot filter it', { filter: { createdAt: { ge: since } } }, {}, { since }],
-    ['other filters kept when createdAt cannot be filtered', { filter: { createdAt: { ge: since }, kind: { eq: 'x' } } }, {}, { since, filter: { kind: { eq: 'x' } } }],
+    [
+      'other filters kept when createdAt cannot be filtered',
+      { filter: { createdAt: { ge: since }, kind: { eq: 'x' } } },
+      {},
+      { since, filter: { kind: { eq: 'x' } } },
+    ],
     ['a createdAt filter without ge is kept', { filter: { createdAt: { lt: 'z' } } }, { createdAtOperator: 'gt' }, { filter: { createdAt: { lt: 'z' } } }],
     ['ascending as a list', { orderBy: [{ createdAt: 'ASC' }] }, list, { orderBy: [{ createdAt: 'ASC' }] }],
-    ['ascending as the engine spells it, one object', { orderBy: [{ createdAt: 'ASC' }] }, { orderBy: { shape: 'object', ascending: 'asc' } }, { orderBy: { createdAt: 'asc' } }],
+    [
+      'ascending as the engine spells it, one object',
+      { orderBy: [{ createdAt: 'ASC' }] },
+      { orderBy: { shape: 'object', ascending: 'asc' } },
+      { orderBy: { createdAt: 'asc' } },
+    ],
     ['descending passes through', { orderBy: [{ createdAt: 'DESC' }] }, { orderBy: { shape: 'list', ascending: 'asc' } }, { orderBy: [{ createdAt: 'DESC' }] }],
     ['no orderBy when the engine cannot sort', { orderBy: [{ createdAt: 'ASC' }] }, {}, {}],
   ])('%s', (_name, args, plan, expected) => {
@@ -171,4 +196,3 @@ describe('listMoments arguments in the engine\'s terms', () => {
     expect(rewriteLowerBound({ ge: since }, undefined)).toBeUndefined();
   });
 });
-

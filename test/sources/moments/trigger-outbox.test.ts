@@ -3,7 +3,13 @@ import type { BridgeEvent } from '../../../src/core/event.js';
 import { TriggerOutbox, type PendingChange } from '../../../src/sources/moments/trigger-outbox.js';
 
 const change = (i: number): PendingChange => ({
-  event: { id: `moments:trigger.created:t${i}`, source: 'moments', kind: 'trigger.created', time: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`, data: {} },
+  event: {
+    id: `moments:trigger.created:t${i}`,
+    source: 'moments',
+    kind: 'trigger.created',
+    time: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`,
+    data: {},
+  },
   updatedAt: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`,
   since: Date.now(),
 });

@@ -7,9 +7,12 @@ import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { harness, metricValue } from './source-harness.js';
 
 describe('admin problem states', () => {
-  it.each(['down', 'offline', 'stopped', 'error', 'failed', 'dead', 'unhealthy', 'unreachable', 'disconnected', 'crashed', 'missing', 'DOWN'])('a worker or server "%s" is a problem', (state) => {
-    expect([isProblemState('worker', state), isProblemState('server', state)]).toEqual([true, true]);
-  });
+  it.each(['down', 'offline', 'stopped', 'error', 'failed', 'dead', 'unhealthy', 'unreachable', 'disconnected', 'crashed', 'missing', 'DOWN'])(
+    'a worker or server "%s" is a problem',
+    (state) => {
+      expect([isProblemState('worker', state), isProblemState('server', state)]).toEqual([true, true]);
+    },
+  );
   it.each(['failed', 'error', 'errored', 'Failed'])('a job "%s" is a problem', (state) => {
     expect(isProblemState('job', state)).toBe(true);
   });
@@ -59,14 +62,48 @@ describe('admin payload shapes', () => {
     { id: 'w2', state: 'down' },
   ];
   it.each([
-    ['an array with workerId/state', [{ workerId: 'w1', state: 'up' }, { workerId: 'w2', state: 'down' }]],
-    ['an array with id/status', [{ id: 'w1', status: 'up' }, { id: 'w2', status: 'down' }]],
-    ['an array with name', [{ name: 'w1', state: 'up' }, { name: 'w2', state: 'down' }]],
-    ['{ workers: [...] }', { workers: [{ workerId: 'w1', state: 'up' }, { workerId: 'w2', state: 'down' }] }],
+    [
+      'an array with workerId/state',
+      [
+        { workerId: 'w1', state: 'up' },
+        { workerId: 'w2', state: 'down' },
+      ],
+    ],
+    [
+      'an array with id/status',
+      [
+        { id: 'w1', status: 'up' },
+        { id: 'w2', status: 'down' },
+      ],
+    ],
+    [
+      'an array with name',
+      [
+        { name: 'w1', state: 'up' },
+        { name: 'w2', state: 'down' },
+      ],
+    ],
+    [
+      '{ workers: [...] }',
+      {
+        workers: [
+          { workerId: 'w1', state: 'up' },
+          { workerId: 'w2', state: 'down' },
+        ],
+      },
+    ],
     ['a map of state strings', { w1: 'up', w2: 'down' }],
     ['a map of objects', { w1: { state: 'up' }, w2: { status: 'down', load: 3 } }],
     ['{ workers: map }', { workers: { w1: 'up', w2: { state: 'down' } } }],
-    ['{ items: [...] }', { items: [{ id: 'w1', state: 'up' }, { id: 'w2', state: 'down' }] }],
+    [
+      '{ items: [...] }',
+      {
+        items: [
+          { id: 'w1', state: 'up' },
+          { id: 'w2', state: 'down' },
+        ],
+      },
+    ],
   ])('%s', (_label, raw) => {
     const result = normaliseAdminStates('worker', raw);
     expect(result.skipped).toEqual([]);
@@ -76,7 +113,11 @@ describe('admin payload shapes', () => {
   it('keeps the raw item, skips entries without id or state with the reason, and refuses a non-object payload', () => {
     const result = normaliseAdminStates('job', { jobs: [{ jobId: 'j1', state: 'active', type: 'rec' }, { state: 'active' }, { jobId: 'j3' }, 7] });
     expect(result.items).toEqual([{ id: 'j1', state: 'active', item: { jobId: 'j1', state: 'active', type: 'rec' } }]);
-    expect(result.skipped.map((s) => s.reason)).toEqual(['a job entry has none of "jobId", "id", "name"', 'job "j3" has no "state" or "status" text', 'a job entry is number, not an object']);
+    expect(result.skipped.map((s) => s.reason)).toEqual([
+      'a job entry has none of "jobId", "id", "name"',
+      'job "j3" has no "state" or "status" text',
+      'a job entry is number, not an object',
+    ]);
     expect(() => normaliseAdminStates('server', 'ok')).toThrow(/server state payload is string/);
   });
 });
@@ -122,14 +163,20 @@ describe('admin state diffing (real Redis)', () => {
     return { poller: p, failures };
   }
 
-  const brief = (events: BridgeEvent[]) => events.map((e) => [e.kind, (e.data as { id: string }).id, (e.data as { previousState: string | null }).previousState, (e.data as { state: string }).state]);
+  const brief = (events: BridgeEvent[]) =>
+    events.map((e) => [e.kind, (e.data as { id: string }).id, (e.data as { previousState: string | null }).previousState, (e.data as { state: string }).state]);
 
   it('emits first sight, down, up, disappearance and a failed job — each change once, with stable ids', async () => {
     const name = `adm${++n}`;
     const up = fakeAdmin();
     const events: BridgeEvent[] = [];
     const { poller: p } = poller(name, events);
-    up.workers = { workers: [{ workerId: 'w1', state: 'up' }, { workerId: 'w2', state: 'up' }] };
+    up.workers = {
+      workers: [
+        { workerId: 'w1', state: 'up' },
+        { workerId: 'w2', state: 'up' },
+      ],
+    };
     up.servers = { s1: 'running' };
     up.jobs = [{ jobId: 'j1', state: 'active' }];
     await p.pollOnce(up.client);
@@ -143,12 +190,24 @@ describe('admin state diffing (real Redis)', () => {
     await p.pollOnce(up.client);
     expect(events).toEqual([]); // nothing changed
 
-    up.workers = { workers: [{ workerId: 'w1', state: 'down' }, { workerId: 'w2', state: 'up' }] };
+    up.workers = {
+      workers: [
+        { workerId: 'w1', state: 'down' },
+        { workerId: 'w2', state: 'up' },
+      ],
+    };
     up.jobs = [{ jobId: 'j1', state: 'failed', error: 'disk full' }];
     await p.pollOnce(up.client);
     expect(events.map((e) => e.id)).toEqual([`${name}:observer.worker.state:w1:2:down`, `${name}:observer.job.state:j1:2:failed`]);
     expect(events[0]!.data).toMatchObject({ workerId: 'w1', previousState: 'up', state: 'down', down: true, wasDown: false, change: 2 });
-    expect(events[1]!.data).toMatchObject({ jobId: 'j1', previousState: 'active', state: 'failed', failed: true, wasFailed: false, item: { error: 'disk full' } });
+    expect(events[1]!.data).toMatchObject({
+      jobId: 'j1',
+      previousState: 'active',
+      state: 'failed',
+      failed: true,
+      wasFailed: false,
+      item: { error: 'disk full' },
+    });
 
     events.length = 0;
     up.workers = { workers: [{ workerId: 'w1', state: 'up' }] }; // w1 back, w2 gone without a word

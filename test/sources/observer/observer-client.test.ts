@@ -31,11 +31,22 @@ describe('ObserverClient', () => {
     const client = await connected({ getAccessToken: async () => (tokenCalls++, 'client-test-token') });
     expect(tokenCalls).toBe(1);
     expect(client.connected).toBe(true);
-    expect(await client.fetchOngoingCalls()).toEqual([expect.objectContaining({ callId: 'k1', roomId: 'lobby', clients: [expect.objectContaining({ clientId: 'u1' }), expect.objectContaining({ clientId: 'u2' })] })]);
+    expect(await client.fetchOngoingCalls()).toEqual([
+      expect.objectContaining({
+        callId: 'k1',
+        roomId: 'lobby',
+        clients: [expect.objectContaining({ clientId: 'u1' }), expect.objectContaining({ clientId: 'u2' })],
+      }),
+    ]);
     expect(await client.findCalls({ roomId: 'lobby' })).toEqual([expect.objectContaining({ callId: 'k1' })]);
     expect(await client.findCalls({ roomId: 'elsewhere' })).toEqual([]);
     sim.control.snapshot();
-    expect(await client.getSummaryStats({ window: '1m' })).toMatchObject({ ongoingCalls: 1, clients: 2, avgRttMs: expect.any(Number), params: { window: '1m' } });
+    expect(await client.getSummaryStats({ window: '1m' })).toMatchObject({
+      ongoingCalls: 1,
+      clients: 2,
+      avgRttMs: expect.any(Number),
+      params: { window: '1m' },
+    });
   });
 
   it('rejects a bad token with observer_unauthorized', async () => {
@@ -66,7 +77,10 @@ describe('ObserverClient', () => {
 
   it('frames: update() pulls rows once, pushes arrive as newrow, sort orders iteration, the server closes frames of ended calls', async () => {
     sim.control.startCall({ callId: 'k2', clients: 1 });
-    const early = [sim.control.pushRow({ kind: 'callSnapshots', callId: 'k2', row: { timestamp: 3000 } }), sim.control.pushRow({ kind: 'callSnapshots', callId: 'k2', row: { timestamp: 1000 } })];
+    const early = [
+      sim.control.pushRow({ kind: 'callSnapshots', callId: 'k2', row: { timestamp: 3000 } }),
+      sim.control.pushRow({ kind: 'callSnapshots', callId: 'k2', row: { timestamp: 1000 } }),
+    ];
     const client = await connected({ sort: (a, b) => Number(a.timestamp) - Number(b.timestamp) });
     const frame: DataFrame = await client.createCallSnapshotsFrame('k2');
     const seen: unknown[] = [];

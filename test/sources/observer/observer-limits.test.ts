@@ -62,7 +62,9 @@ describe('observer source limits', () => {
     const line = h.logs.find((l) => String(l.msg).includes('over maxMessageBytes'));
     expect(line).toMatchObject({ level: 50, limitBytes: 65536, source: name });
     expect(String(line!.msg)).toMatch(/connection was dropped and is re-opened — raise maxMessageBytes/);
-    expect(h.logs.some((l) => l.msg === 'observer: connection lost, reconnecting' && String(l.reason).includes('exceeded maxMessageBytes (65536 bytes)'))).toBe(true);
+    expect(h.logs.some((l) => l.msg === 'observer: connection lost, reconnecting' && String(l.reason).includes('exceeded maxMessageBytes (65536 bytes)'))).toBe(
+      true,
+    );
     // The big row itself never became an event; the frame is re-opened and later rows flow.
     expect(h.events.filter((e) => String(e.id).includes(':big-'))).toHaveLength(1);
     await waitFor(() => source!.openFrames().includes('callSnapshots:L'), 'frame L re-opened');

@@ -39,14 +39,22 @@ describe('observer source: Redis restarts without its last writes', () => {
     h.ctx.emit = async (event) => {
       await producer!.rpush(JOBS, event.id);
     };
-    const config = observerSourceConfigSchema.parse({ type: 'observer', url: sim.url, accessToken: 'tok', frames: [{ database: { resource: 'incidents' } }], reconnect: { initialDelay: '20ms', maxDelay: '100ms' } });
+    const config = observerSourceConfigSchema.parse({
+      type: 'observer',
+      url: sim.url,
+      accessToken: 'tok',
+      frames: [{ database: { resource: 'incidents' } }],
+      reconnect: { initialDelay: '20ms', maxDelay: '100ms' },
+    });
     source = new ObserverSource(config, h.ctx);
     await source.start();
     await waitFor(() => source!.openFrames().includes('database:incidents'), 'the frame open');
 
-    const push = (from: number) => [0, 1, 2].map((i) => String(sim!.control.pushRow({ kind: 'database', resource: 'incidents', row: { id: `r${from + i}` } }).id));
+    const push = (from: number) =>
+      [0, 1, 2].map((i) => String(sim!.control.pushRow({ kind: 'database', resource: 'incidents', row: { id: `r${from + i}` } }).id));
     /** Every pushed row in the jobs list and marked seen. */
-    const done = (n: number) => waitFor(async () => (await admin.llen(JOBS)) === n && (await admin.keys('mbtest:source:calls:seen:*')).length === n, `${n} rows done`);
+    const done = (n: number) =>
+      waitFor(async () => (await admin.llen(JOBS)) === n && (await admin.keys('mbtest:source:calls:seen:*')).length === n, `${n} rows done`);
     const kept = push(1);
     await done(3);
     const file = newestIncrementFile(redis.server.dataDir)!;

@@ -80,7 +80,11 @@ routes:
     );
     daemon = await Daemon.start({ loaded: await loadValidatedConfig(file), logger: silentLogger() });
     const bodies = () => hook.received.filter((r) => r.status < 300).map((r) => r.body as Body);
-    await until(() => bodies().some((b) => b.kind === 'observer.worker.state') && sim!.control.state().frames.length === 2, 15_000, 'first admin events and both frames open');
+    await until(
+      () => bodies().some((b) => b.kind === 'observer.worker.state') && sim!.control.state().frames.length === 2,
+      15_000,
+      'first admin events and both frames open',
+    );
     const produced: Array<Record<string, unknown>> = [sim.control.pushRow({ kind: 'callSnapshots', callId: 'A' })];
     await until(() => bodies().some((b) => b.data.seq === produced[0]!.seq), 10_000, 'a row before the outage');
 
@@ -98,8 +102,18 @@ routes:
     const summariesAnswered = sim.control.state().requests.getSummaryStats ?? 0;
     await redis.server.start();
 
-    const seqs = () => new Set(bodies().filter((b) => b.kind === 'observer.row').map((b) => b.data.seq));
-    const summaries = () => new Set(bodies().filter((b) => b.kind === 'observer.summary').map((b) => b.id));
+    const seqs = () =>
+      new Set(
+        bodies()
+          .filter((b) => b.kind === 'observer.row')
+          .map((b) => b.data.seq),
+      );
+    const summaries = () =>
+      new Set(
+        bodies()
+          .filter((b) => b.kind === 'observer.summary')
+          .map((b) => b.id),
+      );
     await until(
       () =>
         produced.every((r) => seqs().has(r.seq)) &&

@@ -13,7 +13,9 @@ const SDK_DIR = fileURLToPath(new URL('../../fixtures/observer-sdk/', import.met
 type Row = Record<string, unknown>;
 // The stand-in SDK reshapes rows (drops some ids, ISO timestamps on others); its own transform
 // tells the tests which event id each simulator row must end up with.
-const { toSdkRow } = (await import(pathToFileURL(join(SDK_DIR, 'node_modules/@huddle01/observer-client-sdk/index.js')).href)) as { toSdkRow: (row: Row) => Row };
+const { toSdkRow } = (await import(pathToFileURL(join(SDK_DIR, 'node_modules/@huddle01/observer-client-sdk/index.js')).href)) as {
+  toSdkRow: (row: Row) => Row;
+};
 
 let redis: TestRedis;
 let sim: RunningObserverSimulator;
@@ -81,7 +83,12 @@ describe.each(variants)('observer source with $label', ({ sdk, configDir, view }
     await waitFor(() => source!.openFrames().length === 5, 'frames for A, a1, a2, B, b1');
     expect(source!.openFrames().sort()).toEqual(['callSnapshots:A', 'callSnapshots:B', 'clientSnapshots:A:a1', 'clientSnapshots:A:a2', 'clientSnapshots:B:b1']);
     expect(sim.control.state().frames).toHaveLength(5);
-    expect(h.events.filter((e) => e.kind === 'observer.call.started').map((e) => e.id).sort()).toEqual([`${name}:observer.call.started:A`, `${name}:observer.call.started:B`]);
+    expect(
+      h.events
+        .filter((e) => e.kind === 'observer.call.started')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([`${name}:observer.call.started:A`, `${name}:observer.call.started:B`]);
     expect(await metricValue('mb_observer_frames_open', { source: name })).toBe(5);
 
     const rows = sim.control.snapshot('A');
@@ -91,13 +98,25 @@ describe.each(variants)('observer source with $label', ({ sdk, configDir, view }
     expect(event).toMatchObject({ source: name, kind: 'observer.row', data: { frame: 'callSnapshots', callId: 'A', clientsCount: 2 } });
     expect(event!.time).toBe(new Date(callRow.timestamp as number).toISOString());
     const clientEvent = rowEvents(h).find((e) => (e.data as Record<string, unknown>).clientId === 'a1')!;
-    expect(clientEvent.data).toMatchObject({ frame: 'clientSnapshots', callId: 'A', clientId: 'a1', rttMs: expect.any(Number), jitterMs: expect.any(Number), packetLoss: expect.any(Number) });
+    expect(clientEvent.data).toMatchObject({
+      frame: 'clientSnapshots',
+      callId: 'A',
+      clientId: 'a1',
+      rttMs: expect.any(Number),
+      jitterMs: expect.any(Number),
+      packetLoss: expect.any(Number),
+    });
 
     sim.control.endCall('B');
     await waitFor(() => h.events.some((e) => e.kind === 'observer.call.ended'), 'call ended event');
     await waitFor(() => source!.openFrames().length === 3, 'frames of B closed');
     expect(source!.openFrames().some((k) => k.includes(':B'))).toBe(false);
-    expect(sim.control.state().frames.map((f) => f.stream).sort()).toEqual(['callSnapshots:A', 'clientSnapshots:A:a1', 'clientSnapshots:A:a2']);
+    expect(
+      sim.control
+        .state()
+        .frames.map((f) => f.stream)
+        .sort(),
+    ).toEqual(['callSnapshots:A', 'clientSnapshots:A:a1', 'clientSnapshots:A:a2']);
     const ended = h.events.filter((e) => e.kind === 'observer.call.ended');
     expect(ended.map((e) => e.id)).toEqual([`${name}:observer.call.ended:B`]);
     expect(ended[0]!.data).toMatchObject({ callId: 'B', roomId: 'room-B' });
@@ -158,29 +177,45 @@ describe.each(variants)('observer source with $label', ({ sdk, configDir, view }
 
     for (const kind of ['invalid-json', 'unknown-type', 'binary', 'unknown-frame', 'invalid-row'] as const) expect(sim.control.sendMalformed(kind)).toBe(1);
     await waitFor(() => h.quarantined.length === 1, 'quarantined row');
-    expect(h.quarantined[0]).toMatchObject({ kind: 'observer.row', reason: 'row of frame callSnapshots:E cannot be routed: it names callId "42", not the frame\'s "E"' });
+    expect(h.quarantined[0]).toMatchObject({
+      kind: 'observer.row',
+      reason: 'row of frame callSnapshots:E cannot be routed: it names callId "42", not the frame\'s "E"',
+    });
     expect(await metricValue('mb_observer_invalid_rows_total', { source: name })).toBe(1);
     if (!sdk) {
       // The stand-in SDK drops undecodable messages silently; the built-in client reports them.
       await waitFor(async () => (await metricValue('mb_observer_malformed_frames_total', { source: name })) === 3, 'three malformed messages counted');
       const warnings = h.logs.filter((l) => typeof l.msg === 'string' && l.msg.includes('malformed message'));
-      expect(warnings.map((w) => w.reason)).toEqual([expect.stringMatching(/^not JSON/), expect.stringMatching(/^unexpected message shape/), expect.stringMatching(/^not JSON/)]);
+      expect(warnings.map((w) => w.reason)).toEqual([
+        expect.stringMatching(/^not JSON/),
+        expect.stringMatching(/^unexpected message shape/),
+        expect.stringMatching(/^not JSON/),
+      ]);
     }
 
     const row = sim.control.pushRow({ kind: 'callSnapshots', callId: 'E' });
-    await waitFor(() => rowEvents(h).some((e) => e.id === `${name}:observer.row:${upstreamId({ kind: 'callSnapshots', callId: 'E' }, row)}`), 'row after malformed frames');
+    await waitFor(
+      () => rowEvents(h).some((e) => e.id === `${name}:observer.row:${upstreamId({ kind: 'callSnapshots', callId: 'E' }, row)}`),
+      'row after malformed frames',
+    );
     expect(sim.control.state().connections).toBe(1);
     expect(await metricValue('mb_observer_reconnects_total', { source: name })).toBe(0);
     expect(source!.state().status).toBe('connected');
   });
 
   it('database frames and summary stats become events', async () => {
-    const { h, name } = await setup([{ database: { resource: 'issues', conditions: { severity: 'high' } } }, { summaryStats: { every: '100ms', params: { window: '5m' } } }]);
+    const { h, name } = await setup([
+      { database: { resource: 'issues', conditions: { severity: 'high' } } },
+      { summaryStats: { every: '100ms', params: { window: '5m' } } },
+    ]);
     await waitFor(() => source!.openFrames().includes('database:issues'), 'database frame');
     const high = sim.control.pushRow({ kind: 'database', resource: 'issues', row: { id: 'i1', severity: 'high', callId: 'Z' } });
     sim.control.pushRow({ kind: 'database', resource: 'issues', row: { id: 'i2', severity: 'low' } });
     await waitFor(() => rowEvents(h).length === 1, 'database row');
-    expect(rowEvents(h)[0]).toMatchObject({ id: `${name}:observer.row:${upstreamId({ kind: 'database', resource: 'issues' }, high)}`, data: { frame: 'database', resource: 'issues', severity: 'high', callId: 'Z' } });
+    expect(rowEvents(h)[0]).toMatchObject({
+      id: `${name}:observer.row:${upstreamId({ kind: 'database', resource: 'issues' }, high)}`,
+      data: { frame: 'database', resource: 'issues', severity: 'high', callId: 'Z' },
+    });
     const summary = await waitFor(() => h.events.find((e) => e.kind === 'observer.summary'), 'summary event');
     expect(summary!.data).toMatchObject({ ongoingCalls: 0, params: { window: '5m' } });
     expect(summary!.id).toMatch(new RegExp(`^${name}:observer\\.summary:summaryStats:1:\\d+$`));
@@ -190,7 +225,11 @@ describe.each(variants)('observer source with $label', ({ sdk, configDir, view }
     const { h, name } = await setup([{ ongoingCalls: { pollEvery: '1s' } }], { admin: { pollEvery: '50ms' } });
     const states = () => h.events.filter((e) => e.kind.endsWith('.state')).map((e) => e.id);
     await waitFor(() => states().length === 3, 'first sight of two workers and a server');
-    expect(states()).toEqual([`${name}:observer.worker.state:worker-1:1:up`, `${name}:observer.worker.state:worker-2:1:up`, `${name}:observer.server.state:server-1:1:running`]);
+    expect(states()).toEqual([
+      `${name}:observer.worker.state:worker-1:1:up`,
+      `${name}:observer.worker.state:worker-2:1:up`,
+      `${name}:observer.server.state:server-1:1:running`,
+    ]);
 
     sim.control.admin.setWorkerState('worker-1', 'down');
     const job = sim.control.admin.startJob('recording', { callId: 'X' });
@@ -212,12 +251,20 @@ describe.each(variants)('observer source with $label', ({ sdk, configDir, view }
     );
     const down = h.events.find((e) => e.id.endsWith('worker-1:2:down'))!;
     expect(down.data).toMatchObject({ workerId: 'worker-1', previousState: 'up', state: 'down', down: true, item: { host: expect.any(String) } });
-    expect(h.events.find((e) => e.id.endsWith(':2:failed'))!.data).toMatchObject({ state: 'failed', failed: true, item: { type: 'recording', error: 'disk full' } });
+    expect(h.events.find((e) => e.id.endsWith(':2:failed'))!.data).toMatchObject({
+      state: 'failed',
+      failed: true,
+      item: { type: 'recording', error: 'disk full' },
+    });
     // The server map gives ISO `since`, workers give epoch ms: both become the event time.
     expect(Date.parse(down.time)).toBeGreaterThan(Date.now() - 60_000);
     await new Promise((r) => setTimeout(r, 200));
     expect(states()).toHaveLength(9); // steady state: nothing more
-    expect(sim.control.state().requests).toMatchObject({ getWorkerState: expect.any(Number), getServerState: expect.any(Number), listJobs: expect.any(Number) });
+    expect(sim.control.state().requests).toMatchObject({
+      getWorkerState: expect.any(Number),
+      getServerState: expect.any(Number),
+      listJobs: expect.any(Number),
+    });
   });
 
   it('a rejected access token is reported as auth_failed', async () => {
@@ -245,14 +292,25 @@ describe.each(variants)('observer source with $label', ({ sdk, configDir, view }
 
 describe('observer source sdk loading', () => {
   it('the SDK is constructed as documented: { connection: { url, getAccessToken } } (the flat form is refused by it)', async () => {
-    const { ObserverClient } = (await import(pathToFileURL(join(SDK_DIR, 'node_modules/@huddle01/observer-client-sdk/index.js')).href)) as { ObserverClient: new (c: unknown) => unknown };
+    const { ObserverClient } = (await import(pathToFileURL(join(SDK_DIR, 'node_modules/@huddle01/observer-client-sdk/index.js')).href)) as {
+      ObserverClient: new (c: unknown) => unknown;
+    };
     expect(() => new ObserverClient({ url: 'ws://127.0.0.1:9', getAccessToken: () => 't' })).toThrow('ObserverClient: config.connection.url is required');
   });
 
   it('"admin" with an SDK that has no ObserverAdminClient fails start() with a clear config error', async () => {
-    const config = observerSourceConfigSchema.parse({ type: 'observer', url: 'ws://127.0.0.1:9', accessToken: 'x-token', sdk: 'observer-sdk-without-admin', admin: {} });
+    const config = observerSourceConfigSchema.parse({
+      type: 'observer',
+      url: 'ws://127.0.0.1:9',
+      accessToken: 'x-token',
+      sdk: 'observer-sdk-without-admin',
+      admin: {},
+    });
     const s = new ObserverSource(config, harness('noadmin', redis.client(), SDK_DIR).ctx);
-    await expect(s.start()).rejects.toMatchObject({ code: 'observer_sdk_no_admin', message: expect.stringContaining('does not export ObserverAdminClient, which "admin" needs') });
+    await expect(s.start()).rejects.toMatchObject({
+      code: 'observer_sdk_no_admin',
+      message: expect.stringContaining('does not export ObserverAdminClient, which "admin" needs'),
+    });
     // Without admin the same package is fine.
     const plain = new ObserverSource({ ...config, admin: undefined }, harness('noadmin2', redis.client(), SDK_DIR).ctx);
     await plain.start();
@@ -264,6 +322,9 @@ describe('observer source sdk loading', () => {
     const config = observerSourceConfigSchema.parse({ type: 'observer', url: 'ws://127.0.0.1:9', accessToken: 'x-token', sdk: '@huddle01/not-installed-sdk' });
     const h = harness('nosdk', redis.client(), process.cwd());
     const s = new ObserverSource(config, h.ctx);
-    await expect(s.start()).rejects.toMatchObject({ code: 'observer_sdk_missing', message: expect.stringContaining('npm install @huddle01/not-installed-sdk') });
+    await expect(s.start()).rejects.toMatchObject({
+      code: 'observer_sdk_missing',
+      message: expect.stringContaining('npm install @huddle01/not-installed-sdk'),
+    });
   });
 });

@@ -47,11 +47,17 @@ describe('fetchOngoingCalls shapes', () => {
   it('entries without an id are skipped with the reason; the rest are used', () => {
     const result = normaliseOngoingCalls({ calls: [{ roomId: 'r' }, 'c9', null, { callId: 'c1' }] });
     expect(result.calls.map((c) => c.callId)).toEqual(['c1']);
-    expect(result.skipped.map((s) => s.reason)).toEqual(['an ongoing call has neither "callId" nor "id"', 'an ongoing call is string, not an object', 'an ongoing call is null, not an object']);
+    expect(result.skipped.map((s) => s.reason)).toEqual([
+      'an ongoing call has neither "callId" nor "id"',
+      'an ongoing call is string, not an object',
+      'an ongoing call is null, not an object',
+    ]);
   });
 
   it('a result holding no list is an observer_invalid_response naming what came', () => {
-    expect(() => normaliseOngoingCalls({ count: 3 })).toThrow(expect.objectContaining({ code: 'observer_invalid_response', message: expect.stringContaining('an object with keys count') }));
+    expect(() => normaliseOngoingCalls({ count: 3 })).toThrow(
+      expect.objectContaining({ code: 'observer_invalid_response', message: expect.stringContaining('an object with keys count') }),
+    );
     expect(() => normaliseOngoingCalls('nope')).toThrow(/returned string/);
   });
 });
@@ -60,7 +66,12 @@ describe('row identity', () => {
   it('a row with an id is identified by it; its timestamp becomes the event time (epoch ms or ISO)', () => {
     expect(identifyRow(call, { id: 'r1', timestamp: MS })).toMatchObject({ ok: true, upstreamId: 'callSnapshots:A::r1', time: ISO, timeFromRow: true });
     expect(identifyRow(client, { id: 7, timestamp: ISO })).toMatchObject({ ok: true, upstreamId: 'clientSnapshots:A:a1:7', time: ISO });
-    expect(identifyRow(db, { id: 'i1', createdAt: String(MS), callId: 'Z' })).toMatchObject({ ok: true, upstreamId: 'database:issues::i1', time: ISO, data: { resource: 'issues', callId: 'Z' } });
+    expect(identifyRow(db, { id: 'i1', createdAt: String(MS), callId: 'Z' })).toMatchObject({
+      ok: true,
+      upstreamId: 'database:issues::i1',
+      time: ISO,
+      data: { resource: 'issues', callId: 'Z' },
+    });
   });
 
   it('a row without an id gets a deterministic id from its content: same content → same id, any difference → another id', () => {
@@ -81,7 +92,10 @@ describe('row identity', () => {
 
   it('no invented value ranges: packetLoss 6 (a count), negative or odd stats, unknown fields pass through', () => {
     const result = identifyRow(client, { id: 'r', timestamp: MS, packetLoss: 6, avgPacketLoss: 3, rttMs: -1, vendorField: { x: 1 } });
-    expect(result).toMatchObject({ ok: true, data: { packetLoss: 6, avgPacketLoss: 3, rttMs: -1, vendorField: { x: 1 }, frame: 'clientSnapshots', callId: 'A', clientId: 'a1' } });
+    expect(result).toMatchObject({
+      ok: true,
+      data: { packetLoss: 6, avgPacketLoss: 3, rttMs: -1, vendorField: { x: 1 }, frame: 'clientSnapshots', callId: 'A', clientId: 'a1' },
+    });
   });
 
   it('a row without a usable timestamp is kept, with the receive time', () => {
@@ -94,7 +108,12 @@ describe('row identity', () => {
     ['null', call, null, 'row of frame callSnapshots:A is null, not an object'],
     ['an array', db, [1], 'row of frame database:issues is an array, not an object'],
     ['another call', call, { id: 'r', callId: 'B' }, 'row of frame callSnapshots:A cannot be routed: it names callId "B", not the frame\'s "A"'],
-    ['another client', client, { id: 'r', clientId: 'a9' }, 'row of frame clientSnapshots:A:a1 cannot be routed: it names clientId "a9", not the frame\'s "a1"'],
+    [
+      'another client',
+      client,
+      { id: 'r', clientId: 'a9' },
+      'row of frame clientSnapshots:A:a1 cannot be routed: it names clientId "a9", not the frame\'s "a1"',
+    ],
     ['a call id that is no id', call, { id: 'r', callId: { x: 1 } }, 'row of frame callSnapshots:A cannot be routed: its "callId" is an object, not an id'],
   ])('quarantined: %s', (_label, spec, raw, reason) => {
     expect(identifyRow(spec, raw)).toEqual({ ok: false, reason });

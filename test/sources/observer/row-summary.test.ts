@@ -26,7 +26,13 @@ afterEach(async () => {
 
 describe('observer row summary', () => {
   it('titles a row by its source and lists its non-empty columns under their upstream names', () => {
-    const event = { id: 'calls:observer.row:r1', source: 'calls', kind: 'observer.row', time: '2025-06-01T12:01:00.000Z', data: { callId: 'c9', roomId: null, rttMs: 41.5 } };
+    const event = {
+      id: 'calls:observer.row:r1',
+      source: 'calls',
+      kind: 'observer.row',
+      time: '2025-06-01T12:01:00.000Z',
+      data: { callId: 'c9', roomId: null, rttMs: 41.5 },
+    };
     expect(observerRowSummary(event)).toEqual({
       title: 'Observer: calls',
       headline: 'Observer row from calls',

@@ -19,7 +19,10 @@ describe('observer source config', () => {
 
   it.each([
     [{ ongoingCalls: true }, { ongoingCalls: { pollEvery: 30_000, frames: ['callSnapshots'] } }],
-    [{ ongoingCalls: { pollEvery: '5s', frames: ['callSnapshots', 'clientSnapshots'] } }, { ongoingCalls: { pollEvery: 5_000, frames: ['callSnapshots', 'clientSnapshots'] } }],
+    [
+      { ongoingCalls: { pollEvery: '5s', frames: ['callSnapshots', 'clientSnapshots'] } },
+      { ongoingCalls: { pollEvery: 5_000, frames: ['callSnapshots', 'clientSnapshots'] } },
+    ],
     [{ callSnapshots: { callId: 'c1' } }, { callSnapshots: { callId: 'c1' } }],
     [{ clientSnapshots: { callId: 'c1', clientId: 'x' } }, { clientSnapshots: { callId: 'c1', clientId: 'x' } }],
     [{ database: { resource: 'issues' } }, { database: { resource: 'issues', conditions: {} } }],
@@ -44,7 +47,9 @@ describe('observer source config', () => {
   });
 
   it('describes every field and marks the token secret in the JSON Schema', () => {
-    const schema = z.toJSONSchema(observerSourceConfigSchema, { io: 'input' }) as { properties: Record<string, { description?: string; 'x-secret'?: boolean }> };
+    const schema = z.toJSONSchema(observerSourceConfigSchema, { io: 'input' }) as {
+      properties: Record<string, { description?: string; 'x-secret'?: boolean }>;
+    };
     for (const [key, prop] of Object.entries(schema.properties)) expect(prop.description, key).toBeTruthy();
     expect(schema.properties.accessToken!['x-secret']).toBe(true);
   });

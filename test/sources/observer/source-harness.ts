@@ -16,7 +16,11 @@ export function harness(name: string, redis: Redis, configDir = process.cwd()): 
   const events: BridgeEvent[] = [];
   const quarantined: Harness['quarantined'] = [];
   const logs: Harness['logs'] = [];
-  const logger = createLogger({ level: 'debug', format: 'json', destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } });
+  const logger = createLogger({
+    level: 'debug',
+    format: 'json',
+    destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  });
   return {
     events,
     quarantined,

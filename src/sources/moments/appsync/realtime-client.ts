@@ -9,7 +9,15 @@ import { WebSocket, type RawData } from 'ws';
 import { counter } from '../../../core/metrics.js';
 import { RetryBackoff } from '../../shared/retry-backoff.js';
 import { MomentsAuthError, MomentsRealtimeError } from '../moments-errors.js';
-import { APPSYNC_CONNECTION_TIMEOUT_MS, describeErrors, handshakeRequest, isUnauthorized, keepAliveTimeout, parseServerMessage, startMessage } from './realtime-messages.js';
+import {
+  APPSYNC_CONNECTION_TIMEOUT_MS,
+  describeErrors,
+  handshakeRequest,
+  isUnauthorized,
+  keepAliveTimeout,
+  parseServerMessage,
+  startMessage,
+} from './realtime-messages.js';
 import type { RealtimeClientEvents, RealtimeClientOptions, RealtimeState } from './realtime-options.js';
 import { RealtimeProblems } from './realtime-problems.js';
 import { SubscriptionBook, type ActiveSubscription, type RealtimeSubscription, type SubscriptionHandler } from './realtime-subscriptions.js';
@@ -130,7 +138,10 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
     }
     if (this.stopped) return;
     const { url, protocols } = handshakeRequest(this.options.url, this.options.host, token, this.options.auth ?? 'subprotocol');
-    const socket = new WebSocket(url, protocols, { handshakeTimeout: this.options.connectionInitTimeoutMs ?? 15_000, maxPayload: this.options.maxMessageBytes ?? 1_048_576 });
+    const socket = new WebSocket(url, protocols, {
+      handshakeTimeout: this.options.connectionInitTimeoutMs ?? 15_000,
+      maxPayload: this.options.maxMessageBytes ?? 1_048_576,
+    });
     this.socket = socket;
     this.acked = false;
     this.readyOnThisSocket = false;
@@ -208,7 +219,14 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
       this.handleFrame(socket, raw);
     } catch (err) {
       // A frame shape no branch expected must not become an uncaught exception in ws's data handler.
-      this.protocolError('unexpected_frame', new MomentsRealtimeError('moments_realtime_unexpected_frame', `Moments real-time: ignored a frame the client could not handle: ${(err as Error).message}`, { retryable: true }));
+      this.protocolError(
+        'unexpected_frame',
+        new MomentsRealtimeError(
+          'moments_realtime_unexpected_frame',
+          `Moments real-time: ignored a frame the client could not handle: ${(err as Error).message}`,
+          { retryable: true },
+        ),
+      );
     }
   }
 
@@ -216,7 +234,14 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
     const text = raw.toString();
     const frame = parseServerMessage(text);
     if (!frame) {
-      this.protocolError('malformed_frame', new MomentsRealtimeError('moments_realtime_malformed_frame', `Moments real-time: ignored a frame that is not a JSON object: ${JSON.stringify(text.slice(0, 120))}`, { retryable: true }));
+      this.protocolError(
+        'malformed_frame',
+        new MomentsRealtimeError(
+          'moments_realtime_malformed_frame',
+          `Moments real-time: ignored a frame that is not a JSON object: ${JSON.stringify(text.slice(0, 120))}`,
+          { retryable: true },
+        ),
+      );
       return;
     }
     const id = typeof frame.id === 'string' ? frame.id : undefined;
@@ -225,14 +250,23 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
     const errors = Array.isArray(payload?.errors) ? payload.errors : undefined;
     if ((frame.type === 'start_ack' || frame.type === 'data' || frame.type === 'error') && !sub && id !== undefined) {
       // A late frame for a stopped subscription, or a peer making ids up: counted, nothing else.
-      this.protocolError('unknown_subscription', new MomentsRealtimeError('moments_realtime_unknown_subscription', `Moments real-time: ignored a ${frame.type} frame for unknown subscription ${JSON.stringify(id.slice(0, 80))}`, { retryable: true }));
+      this.protocolError(
+        'unknown_subscription',
+        new MomentsRealtimeError(
+          'moments_realtime_unknown_subscription',
+          `Moments real-time: ignored a ${frame.type} frame for unknown subscription ${JSON.stringify(id.slice(0, 80))}`,
+          { retryable: true },
+        ),
+      );
       return;
     }
     switch (frame.type) {
       case 'connection_ack': {
         if (this.initTimer) clearTimeout(this.initTimer);
         if (this.acked) return; // a second ack on one socket changes nothing
-        const timeoutMs = keepAliveTimeout(payload?.connectionTimeoutMs, this.options.connectionTimeoutBounds ?? DEFAULT_BOUNDS, (message) => this.problems.clampedTimeout(message));
+        const timeoutMs = keepAliveTimeout(payload?.connectionTimeoutMs, this.options.connectionTimeoutBounds ?? DEFAULT_BOUNDS, (message) =>
+          this.problems.clampedTimeout(message),
+        );
         this.acked = true;
         this.connectionTimeoutMs = timeoutMs;
         // The backoff starts over only once this connection has proved itself (see stableAfterMs).
@@ -256,14 +290,23 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
       case 'data': {
         const data = payload?.data;
         if (errors?.length) {
-          this.protocolError('data_errors', new MomentsRealtimeError('moments_realtime_data_errors', `Moments real-time: subscription ${id} data carried errors: ${describeErrors(errors)}`, { retryable: true }));
+          this.protocolError(
+            'data_errors',
+            new MomentsRealtimeError('moments_realtime_data_errors', `Moments real-time: subscription ${id} data carried errors: ${describeErrors(errors)}`, {
+              retryable: true,
+            }),
+          );
         }
         if (!sub) return; // no id at all
         if (data && typeof data === 'object') sub.handler.next(data as Record<string, unknown>);
         return;
       }
       case 'error': {
-        const err = new MomentsRealtimeError('moments_realtime_subscription_error', `Moments real-time: subscription ${id ?? '(no id)'} refused: ${describeErrors(errors)} — check the subscription documents in the source config`, { retryable: false });
+        const err = new MomentsRealtimeError(
+          'moments_realtime_subscription_error',
+          `Moments real-time: subscription ${id ?? '(no id)'} refused: ${describeErrors(errors)} — check the subscription documents in the source config`,
+          { retryable: false },
+        );
         if (sub) {
           this.subs.refuse(sub);
           sub.handler.error?.(err);
@@ -277,14 +320,23 @@ export class RealtimeClient extends EventEmitter<RealtimeClientEvents> {
         return;
       case 'connection_error': {
         if (isUnauthorized(errors)) this.tokenRefused = true;
-        const err = new MomentsRealtimeError('moments_realtime_connection_error', `Moments real-time: connection_error: ${describeErrors(errors)}; reconnecting`, { retryable: true });
+        const err = new MomentsRealtimeError(
+          'moments_realtime_connection_error',
+          `Moments real-time: connection_error: ${describeErrors(errors)}; reconnecting`,
+          { retryable: true },
+        );
         this.protocolError('connection_error', err);
         this.lastError = err.message;
         socket.terminate();
         return;
       }
       default:
-        this.protocolError('unknown_type', new MomentsRealtimeError('moments_realtime_unknown_frame', `Moments real-time: ignored a frame of unknown type ${JSON.stringify(frame.type)}`, { retryable: true }));
+        this.protocolError(
+          'unknown_type',
+          new MomentsRealtimeError('moments_realtime_unknown_frame', `Moments real-time: ignored a frame of unknown type ${JSON.stringify(frame.type)}`, {
+            retryable: true,
+          }),
+        );
     }
   }
 

@@ -24,12 +24,20 @@ export class RealtimeProblems {
   /** A protocol problem that did not stop the client (malformed frame, refused subscription, …). */
   protocolError(kind: string, err: MomentsRealtimeError): void {
     protocolErrors.inc({ kind });
-    this.log.warn(`moments realtime ${kind}`, { err: { code: err.code, message: err.message } }, `${err.message} (every one is counted in mb_moments_realtime_protocol_errors_total{kind="${kind}"})`);
+    this.log.warn(
+      `moments realtime ${kind}`,
+      { err: { code: err.code, message: err.message } },
+      `${err.message} (every one is counted in mb_moments_realtime_protocol_errors_total{kind="${kind}"})`,
+    );
   }
 
   oversizedMessage(limit: number): void {
     protocolErrors.inc({ kind: 'oversized_frame' });
-    this.log.warn('moments realtime oversized_frame', { limit }, `Moments real-time: the server sent a message larger than ${limit} bytes (maxMessageBytes); dropped the connection and reconnecting (the back-fill recovers what it carried; raise maxMessageBytes if the engine sends such messages on purpose)`);
+    this.log.warn(
+      'moments realtime oversized_frame',
+      { limit },
+      `Moments real-time: the server sent a message larger than ${limit} bytes (maxMessageBytes); dropped the connection and reconnecting (the back-fill recovers what it carried; raise maxMessageBytes if the engine sends such messages on purpose)`,
+    );
   }
 
   keepAliveMissed(timeoutMs: number): void {
@@ -42,6 +50,9 @@ export class RealtimeProblems {
     clamped.inc({ field: 'connectionTimeoutMs' });
     if (this.clampLogged) return;
     this.clampLogged = true;
-    this.logger.warn({ field: 'connectionTimeoutMs' }, `Moments real-time: the server's ${message} (logged once; counted in mb_moments_realtime_clamped_values_total)`);
+    this.logger.warn(
+      { field: 'connectionTimeoutMs' },
+      `Moments real-time: the server's ${message} (logged once; counted in mb_moments_realtime_clamped_values_total)`,
+    );
   }
 }

@@ -28,9 +28,23 @@ describe('sheets API simulator', () => {
   it('speaks the v4 subset through the official client: addSheet, update, append, get with quoted titles', async () => {
     await api.spreadsheets.batchUpdate({ spreadsheetId: 'book', requestBody: { requests: [{ addSheet: { properties: { title: "Ops' Report" } } }] } }, opts);
     const range = "'Ops'' Report'";
-    await api.spreadsheets.values.update({ spreadsheetId: 'book', range: `${range}!A1:B1`, valueInputOption: 'RAW', requestBody: { values: [['a', 'b']] } }, opts);
+    await api.spreadsheets.values.update(
+      { spreadsheetId: 'book', range: `${range}!A1:B1`, valueInputOption: 'RAW', requestBody: { values: [['a', 'b']] } },
+      opts,
+    );
     const appended = await api.spreadsheets.values.append(
-      { spreadsheetId: 'book', range: `${range}!A1`, valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { values: [[1, 'x'], [2, 'y']] } },
+      {
+        spreadsheetId: 'book',
+        range: `${range}!A1`,
+        valueInputOption: 'RAW',
+        insertDataOption: 'INSERT_ROWS',
+        requestBody: {
+          values: [
+            [1, 'x'],
+            [2, 'y'],
+          ],
+        },
+      },
       opts,
     );
     expect(appended.data.updates?.updatedRange).toBe("'Ops'' Report'!A2:B3");
@@ -45,12 +59,19 @@ describe('sheets API simulator', () => {
     anon.setCredentials({ access_token: 'wrong' });
     expect(await status(sheets({ version: 'v4', auth: anon }).spreadsheets.get({ spreadsheetId: 'book' }, opts))).toBe(401);
     expect(await status(api.spreadsheets.get({ spreadsheetId: 'nope' }, opts))).toBe(404);
-    expect(await status(api.spreadsheets.batchUpdate({ spreadsheetId: 'book', requestBody: { requests: [{ addSheet: { properties: { title: 'Sheet1' } } }] } }, opts))).toBe(400);
+    expect(
+      await status(
+        api.spreadsheets.batchUpdate({ spreadsheetId: 'book', requestBody: { requests: [{ addSheet: { properties: { title: 'Sheet1' } } }] } }, opts),
+      ),
+    ).toBe(400);
   });
 
   it('enforces the write quota with 429 RESOURCE_EXHAUSTED and counts writes per minute', async () => {
     const write = (): Promise<unknown> =>
-      api.spreadsheets.values.append({ spreadsheetId: 'book', range: 'Sheet1!A1', valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { values: [['r']] } }, opts);
+      api.spreadsheets.values.append(
+        { spreadsheetId: 'book', range: 'Sheet1!A1', valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { values: [['r']] } },
+        opts,
+      );
     for (let i = 0; i < 3; i += 1) await write();
     const err = await write().catch((e: { response?: { status?: number; data?: { error?: { status?: string } } } }) => e);
     expect((err as { response?: { status?: number } }).response?.status).toBe(429);
@@ -64,6 +85,13 @@ describe('sheets API simulator', () => {
   it('injected failures hit only matching requests', async () => {
     server.injectFailure({ status: 503, pathIncludes: ':append' });
     expect(await status(api.spreadsheets.get({ spreadsheetId: 'book' }, opts))).toBe(200);
-    expect(await status(api.spreadsheets.values.append({ spreadsheetId: 'book', range: 'Sheet1!A1', valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { values: [['r']] } }, opts))).toBe(503);
+    expect(
+      await status(
+        api.spreadsheets.values.append(
+          { spreadsheetId: 'book', range: 'Sheet1!A1', valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { values: [['r']] } },
+          opts,
+        ),
+      ),
+    ).toBe(503);
   });
 });

@@ -78,14 +78,23 @@ describe('Slack API server: protocol', () => {
     expect(await post({ channel: '#ops', text: 'hi' }, 'xoxp-user-token')).toEqual({ ok: false, error: 'invalid_auth' });
     expect(await post({ channel: '#ops' }, TOKEN)).toEqual({ ok: false, error: 'no_text' });
     expect(await post({ channel: '#ops', text: 'x'.repeat(40_001) }, TOKEN)).toEqual({ ok: false, error: 'msg_too_long' });
-    expect(await post({ channel: '#ops', blocks: [{ type: 'header', text: { type: 'mrkdwn', text: 'x' } }] }, TOKEN)).toMatchObject({ ok: false, error: 'invalid_blocks' });
+    expect(await post({ channel: '#ops', blocks: [{ type: 'header', text: { type: 'mrkdwn', text: 'x' } }] }, TOKEN)).toMatchObject({
+      ok: false,
+      error: 'invalid_blocks',
+    });
     expect(await post({ channel: '#ops', text: 'reply', thread_ts: '123.456' }, TOKEN)).toEqual({ ok: false, error: 'thread_not_found' });
     expect(await post({ channel: '#ops', text: 'reply', thread_ts: ok.ts }, TOKEN)).toMatchObject({ ok: true });
   });
 
   it('injected 5xx and delays reach the official client as HTTP errors and timeouts', async () => {
     server = await startSlackApiServer({ tokens: [TOKEN], perChannelIntervalMs: 0 });
-    const web = new WebClient(TOKEN, { slackApiUrl: server.url, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout: 100, logLevel: LogLevel.ERROR });
+    const web = new WebClient(TOKEN, {
+      slackApiUrl: server.url,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+      timeout: 100,
+      logLevel: LogLevel.ERROR,
+    });
     server.injectStatus(503);
     await expect(web.chat.postMessage({ channel: '#ops', text: 'a' })).rejects.toMatchObject({ code: 'slack_webapi_http_error', statusCode: 503 });
     server.injectDelay(1000);

@@ -11,7 +11,12 @@ afterEach(async () => {
 });
 
 function signed(id: string, body: string, secret = SECRET, at = new Date()): Record<string, string> {
-  return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(id, at, body), 'content-type': 'application/json' };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(id, at, body),
+    'content-type': 'application/json',
+  };
 }
 
 describe('webhook receiver', () => {

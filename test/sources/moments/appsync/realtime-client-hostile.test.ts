@@ -82,7 +82,16 @@ function capture(): { logger: Logger; lines: string[] } {
 }
 
 function client(peer: HostilePeer, logger: Logger, extra: Partial<RealtimeClientOptions> = {}): { c: RealtimeClient; states: RealtimeState[] } {
-  const c = new RealtimeClient({ url: peer.url, host: 'example.test', token: async () => 't', refreshToken: async () => 't', logger, initialDelayMs: 50, maxDelayMs: 2_000, ...extra });
+  const c = new RealtimeClient({
+    url: peer.url,
+    host: 'example.test',
+    token: async () => 't',
+    refreshToken: async () => 't',
+    logger,
+    initialDelayMs: 50,
+    maxDelayMs: 2_000,
+    ...extra,
+  });
   const states: RealtimeState[] = [];
   c.on('state', (s) => states.push(s));
   clients.push(c);
@@ -164,7 +173,9 @@ describe('AppSync real-time client against a hostile peer', () => {
     socket.send(JSON.stringify({ type: 'error', id: 'nope', payload: { errors: 'not a list' } }));
     socket.send(JSON.stringify({ type: 'error', payload: { errors: 'not a list' } }));
     socket.send(JSON.stringify({ type: 'connection_error', payload: { errors: [null] } }));
-    await vi.waitFor(async () => expect(await counterValue('mb_moments_realtime_protocol_errors_total', { kind: 'unknown_subscription' })).toBe(unknownSub + 3));
+    await vi.waitFor(async () =>
+      expect(await counterValue('mb_moments_realtime_protocol_errors_total', { kind: 'unknown_subscription' })).toBe(unknownSub + 3),
+    );
     expect(await counterValue('mb_moments_realtime_protocol_errors_total', { kind: 'unknown_type' })).toBe(unknownType + 50);
     // One warning for the 50 unknown types, not 50.
     expect(lines.filter((l) => l.includes('"level":40') && l.includes('unknown type')).length).toBe(1);
