@@ -1,5 +1,5 @@
 /*
- * One concept at ~360 lines: the producer side of delivery. `enqueue` is long because its checks
+ * One concept at ~380 lines: the producer side of delivery. `enqueue` is long because its checks
  * (unknown connector, repeat in the batch, unserializable, too large, already queued) and the
  * one-round-trip duplicate check must see the same batch in one pass; the rest (worker start and
  * stop, depth, close) is the lifecycle of the same queues and connections. The parts that stand

@@ -1,5 +1,5 @@
 /*
- * One concept at ~310 lines: one attempt of one delivery and what BullMQ makes of its result
+ * One concept at ~330 lines: one attempt of one delivery and what BullMQ makes of its result
  * (backoff, queue-wide pause on Retry-After, dead letter, stalled-job crash limit), plus the
  * in-flight set that shutdown aborts; all of it shares the worker's state. The retry decision
  * itself is backoff.ts, batching batcher.ts, reason bounding bounded-reason.ts.

@@ -1,5 +1,5 @@
 /*
- * One concept at ~300 lines: the Moments client behind the SDK's method names. Each method is a
+ * One concept at ~330 lines: the Moments client behind the SDK's method names. Each method is a
  * few lines over the GraphQL, real-time and auth clients (their own files); what keeps it here is
  * the shared document state (introspected or configured, re-introspected once on a refusal).
  */

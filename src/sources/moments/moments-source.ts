@@ -1,3 +1,8 @@
+/*
+ * One concept at ~320 lines: the moments source's connection (login, subscriptions, connection
+ * states, retries) and its one ordered lane; the live path, the back-fill, the cursor and the
+ * triggers are their own files (see the class comment).
+ */
 import type { BridgeEvent } from '../../core/event.js';
 import { errorMessage } from '../../core/errors.js';
 import { RateLimitedLog } from '../../core/log-rate-limit.js';

@@ -1,5 +1,5 @@
 /*
- * One concept at ~310 lines: the Observer JSON-RPC connection (requests and their timeouts,
+ * One concept at ~340 lines: the Observer JSON-RPC connection (requests and their timeouts,
  * pings, frames routed by id, close and oversize handling share the socket's state). The wire
  * format is observer-protocol.ts and the frames data-frame.ts already.
  */

@@ -1,5 +1,5 @@
 /*
- * One concept at ~320 lines: the observer source's lifecycle (connect, open frames, reconnect,
+ * One concept at ~340 lines: the observer source's lifecycle (connect, open frames, reconnect,
  * stop) and its hand-off of rows in order. Frames, call discovery, the admin poller, row identity
  * and the client are their own files; what is left shares the connection's state.
  */

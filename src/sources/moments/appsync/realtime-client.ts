@@ -1,5 +1,5 @@
 /*
- * One concept at ~310 lines: the state machine of one AppSync real-time socket (connect, ack,
+ * One concept at ~370 lines: the state machine of one AppSync real-time socket (connect, ack,
  * keep-alive watchdog, reconnect, re-subscribe) — its transitions share the socket's state. Wire
  * messages are realtime-messages.ts, options realtime-options.ts, error bookkeeping
  * realtime-problems.ts, the subscription table realtime-subscriptions.ts.
