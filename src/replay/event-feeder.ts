@@ -19,6 +19,18 @@ export interface EventFeederOptions {
   redis?: string;
 }
 
+/** The command-line options `replay` and `backfill` share: `--dry-run`, `--route`, `--redis`. */
+export interface FeedCommandOptions {
+  dryRun?: boolean;
+  route?: string[];
+  redis?: string;
+}
+
+/** {@link EventFeederOptions} from the shared command-line options. */
+export function feederOptions(loaded: LoadedConfig, logger: Logger, opts: FeedCommandOptions): EventFeederOptions {
+  return { loaded, logger, dryRun: opts.dryRun ?? false, ...(opts.route ? { routes: opts.route } : {}), ...(opts.redis ? { redis: opts.redis } : {}) };
+}
+
 export interface FeedResult {
   /** Deliveries the routes decided (dry run: what they would decide with no throttle window open). */
   deliveries: { route: string; connector: string }[];

@@ -1,16 +1,5 @@
 import type { StatusSnapshot } from './status-snapshot.js';
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
+import { textTable } from '../core/text-table.js';
 
 const rate = (v: number | undefined) => (v === undefined ? '' : ` (${v.toFixed(1)}/s)`);
 const seconds = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(v < 10 ? 1 : 0)} s`);
@@ -22,7 +11,7 @@ export function formatStatus(s: StatusSnapshot): string {
   lines.push('');
   if (s.sources.length) {
     const rows = s.sources.map((x) => [x.name, x.state, `${x.events}${rate(x.eventsPerSecond)}`, seconds(x.cursorLagSeconds), seconds(x.oldestPendingSeconds)]);
-    lines.push(table([['SOURCE', 'STATE', 'EVENTS', 'CURSOR LAG', 'OLDEST PENDING'], ...rows]));
+    lines.push(textTable([['SOURCE', 'STATE', 'EVENTS', 'CURSOR LAG', 'OLDEST PENDING'], ...rows]));
   } else lines.push('no sources running');
   lines.push('');
   if (s.connectors.length) {
@@ -37,7 +26,7 @@ export function formatStatus(s: StatusSnapshot): string {
       `${c.deadLettered}${rate(c.deadLetteredPerSecond)}`,
       String(c.depth.failed),
     ]);
-    lines.push(table([['CONNECTOR', 'WORKER', 'DELIVERED', 'WAITING', 'ACTIVE', 'DELAYED', 'RETRIES', 'DEAD-LETTERED', 'DEAD LETTERS KEPT'], ...rows]));
+    lines.push(textTable([['CONNECTOR', 'WORKER', 'DELIVERED', 'WAITING', 'ACTIVE', 'DELAYED', 'RETRIES', 'DEAD-LETTERED', 'DEAD LETTERS KEPT'], ...rows]));
   } else lines.push('no connectors');
   return lines.join('\n');
 }

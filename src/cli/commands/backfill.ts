@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { InputError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
-import { EventFeeder } from '../../replay/event-feeder.js';
+import { EventFeeder, feederOptions, type FeedCommandOptions } from '../../replay/event-feeder.js';
 import { runFeed, type FeedItem } from '../../replay/run-feed.js';
 import { sourcePlugins } from '../../sources/registry.js';
 import type { Source } from '../../sources/source.js';
@@ -10,14 +10,11 @@ import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadValidatedConfig } from '../../config/load-validated-config.js';
 import { printJson } from '../print-json.js';
 
-interface BackfillOptions {
+interface BackfillOptions extends FeedCommandOptions {
   config?: string;
   since: string;
   until?: string;
   source?: string[];
-  route?: string[];
-  dryRun?: boolean;
-  redis?: string;
   json?: boolean;
 }
 
@@ -65,13 +62,7 @@ export function registerBackfill(program: Command): void {
           `no source named ${unknown.map((n) => `"${n}"`).join(', ')} (sources: ${Object.keys(config.sources).join(', ') || 'none'})`,
         );
       const logger = createLogger({ level: 'warn', format: config.log.format });
-      const feeder = await EventFeeder.open({
-        loaded,
-        logger,
-        dryRun: opts.dryRun ?? false,
-        ...(opts.route ? { routes: opts.route } : {}),
-        ...(opts.redis ? { redis: opts.redis } : {}),
-      });
+      const feeder = await EventFeeder.open(feederOptions(loaded, logger, opts));
       try {
         const sources: [string, Source][] = [];
         for (const name of names) {

@@ -15,6 +15,7 @@ import { confirm, type PromptIo } from '../confirm.js';
 import { withDeadLetters, type DeadLetterTargetOptions } from '../dead-letter-target.js';
 import { countOption, positiveIntOption } from '../number-option.js';
 import { printJson } from '../print-json.js';
+import { textTable } from '../../core/text-table.js';
 
 type Out = Pick<NodeJS.WriteStream, 'write'>;
 
@@ -53,18 +54,6 @@ const perConnector = (counts: Record<string, number>) =>
     .map(([c, n]) => `${c} ${n}`)
     .join(', ');
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 /** `moments-bridge dlq list|show|retry|purge`: the logic is in src/queue/dead-letters.ts. */
 export function register(program: Command, out: Out = process.stdout, prompt: PromptIo = { input: process.stdin, output: process.stderr }): void {
   const dlq = program.command('dlq').description('Inspect and re-drive dead letters (deliveries that failed permanently or ran out of retries).');
@@ -81,7 +70,7 @@ export function register(program: Command, out: Out = process.stdout, prompt: Pr
       if (page.items.length === 0) return void out.write(`no dead letters at offset ${opts.offset} (${page.total} in all)\n`);
       const header = ['ID', 'CONNECTOR', 'ROUTE', 'EVENT', 'ATTEMPTS', 'FAILED AT', 'REASON'];
       const rows = page.items.map((d) => [d.id, d.connector, d.route, d.eventId, String(d.attempts), iso(d.failedAt) ?? '-', d.reason]);
-      out.write(`${table([header, ...rows])}\n`);
+      out.write(`${textTable([header, ...rows])}\n`);
       const last = opts.offset + page.items.length;
       const next = last < page.total ? `; next page: --offset ${last}` : '';
       out.write(

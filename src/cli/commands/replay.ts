@@ -2,20 +2,17 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
-import { EventFeeder } from '../../replay/event-feeder.js';
+import { EventFeeder, feederOptions, type FeedCommandOptions } from '../../replay/event-feeder.js';
 import { countEvents, readJsonlEvents } from '../../replay/jsonl-events.js';
 import { runFeed, type FeedItem } from '../../replay/run-feed.js';
 import { CONFIG_OPTION_HELP, resolveConfigPath } from '../config-path.js';
 import { loadValidatedConfig } from '../../config/load-validated-config.js';
 import { printJson } from '../print-json.js';
 
-interface ReplayOptions {
+interface ReplayOptions extends FeedCommandOptions {
   config?: string;
   from: string;
-  dryRun?: boolean;
-  route?: string[];
   source?: string[];
-  redis?: string;
   json?: boolean;
 }
 
@@ -37,13 +34,7 @@ export function registerReplay(program: Command): void {
       const loaded = await loadValidatedConfig(resolveConfigPath(opts.config));
       const logger = createLogger({ level: 'warn', format: loaded.config.log.format });
       const total = await countEvents(opts.from);
-      const feeder = await EventFeeder.open({
-        loaded,
-        logger,
-        dryRun: opts.dryRun ?? false,
-        ...(opts.route ? { routes: opts.route } : {}),
-        ...(opts.redis ? { redis: opts.redis } : {}),
-      });
+      const feeder = await EventFeeder.open(feederOptions(loaded, logger, opts));
       const name = basename(opts.from);
       async function* items(): AsyncGenerator<FeedItem> {
         for await (const it of readJsonlEvents(opts.from))
