@@ -23,6 +23,7 @@ export default defineConfig({
       'test/routing/schedule.test.ts',
       'test/routing/router.test.ts',
       'test/routing/router-state.test.ts',
+      'test/routing/router-counts.test.ts',
       'test/core/log.test.ts',
       'test/connectors/webhook/*.test.ts',
       'test/connectors/lib/http-result.test.ts',
