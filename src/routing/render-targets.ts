@@ -19,7 +19,8 @@ export interface RenderFailure {
   error: string;
 }
 
-const renderErrors = counter('mb_route_render_errors_total', 'Payloads or keys that failed to render.', ['route', 'connector']);
+/** Payloads (here) and throttle/dedupe keys (router.ts) that failed to render. */
+export const renderErrors = counter('mb_route_render_errors_total', 'Payloads or keys that failed to render.', ['route', 'connector']);
 
 /**
  * Renders each target's payload for `event` (an event or a group digest); a payload that cannot
