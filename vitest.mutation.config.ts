@@ -24,6 +24,7 @@ export default defineConfig({
       'test/routing/router.test.ts',
       'test/routing/router-state.test.ts',
       'test/routing/router-counts.test.ts',
+      'test/routing/group-digests.test.ts',
       'test/core/log.test.ts',
       'test/connectors/webhook/*.test.ts',
       'test/connectors/lib/http-result.test.ts',

@@ -1,0 +1,109 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { BridgeEvent } from '../../src/core/event.js';
+import { createLogger, silentLogger, type Logger } from '../../src/core/log.js';
+import { registry } from '../../src/core/metrics.js';
+import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
+import { Router } from '../../src/routing/router.js';
+import { CollectConnector } from '../helpers/collect-connector.js';
+import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+
+// GroupDigests, the routing side of digests, through a Router on a real Redis: what it counts and
+// logs, and the groups claimDue completes or keeps without returning them.
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+beforeEach(async () => {
+  await redis.flush();
+});
+
+const connectors = new Map([['sink', new CollectConnector({ text: '{{ data.count }}' })]]);
+const PREFIX = 'gd:';
+
+function replica(routes: RouteConfigInput[], clock: { now: number }, logger: Logger = silentLogger()): Router {
+  return Router.compile(
+    routes.map((r) => routeSchema.parse(r)),
+    { redis: redis.client(), keyPrefix: PREFIX, logger, connectors, now: () => clock.now },
+  );
+}
+
+function capture(): { lines: Record<string, unknown>[]; logger: Logger } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ format: 'json', destination, level: 'debug' }) };
+}
+
+async function flushed(route: string): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'mb_route_digests_total');
+  return ((m?.values ?? []) as { value: number; labels: Record<string, string | number> }[])
+    .filter((v) => v.labels.route === route)
+    .reduce((a, v) => a + v.value, 0);
+}
+
+let seq = 0;
+const moment = (athleteId: string): BridgeEvent => ({
+  id: `moments:moment:gd${++seq}`,
+  source: 'moments',
+  kind: 'moment',
+  time: new Date().toISOString(),
+  data: { athleteId },
+});
+
+describe('GroupDigests', () => {
+  it('counts each completed digest for its route', async () => {
+    const route: RouteConfigInput = { name: 'gd-count', to: ['sink'], group: { by: ['data.athleteId'], wait: '30s', interval: '5m' } };
+    const clock = { now: 5_000_000 };
+    const router = replica([route], clock);
+    await router.route(moment('a'));
+    await router.route(moment('b'));
+    clock.now += 30_000;
+    const due = await router.digests.claimDue();
+    expect(due.map((d) => d.events.length)).toEqual([1, 1]);
+    const before = await flushed('gd-count');
+    for (const d of due) await router.digests.complete(d);
+    expect((await flushed('gd-count')) - before).toBe(2);
+  });
+
+  it('a group of a route gone from the config: a warning naming the route and its size, not returned', async () => {
+    const route: RouteConfigInput = { name: 'gd-gone', to: ['sink'], group: { by: ['data.athleteId'], wait: '30s', interval: '5m' } };
+    const clock = { now: 5_000_000 };
+    const router = replica([route], clock);
+    await router.route(moment('a'));
+    await router.route(moment('a'));
+    clock.now += 30_000;
+    const { lines, logger } = capture();
+    const without = replica([{ ...route, name: 'gd-other' }], clock, logger);
+    expect(await without.digests.claimDue()).toEqual([]);
+    expect(lines.filter((l) => l.level === 40)).toEqual([
+      expect.objectContaining({
+        route: 'gd-gone',
+        events: 2,
+        msg: 'pending group digest for a route that no longer exists or no longer groups; kept, retried hourly',
+      }),
+    ]);
+    expect(await without.pendingGroups()).toBe(1);
+  });
+
+  it('a due group whose events are gone (e.g. evicted) is completed and dropped, not returned or kept leased', async () => {
+    const route: RouteConfigInput = { name: 'gd-empty', to: ['sink'], group: { by: ['data.athleteId'], wait: '30s', interval: '5m' } };
+    const clock = { now: 5_000_000 };
+    const router = replica([route], clock);
+    await router.route(moment('a'));
+    const lists = await redis.client().keys(`${PREFIX}{routing-groups}:events:*`);
+    expect(lists).toHaveLength(1);
+    await redis.client().del(lists[0]!);
+    clock.now += 30_000;
+    expect(await router.digests.claimDue()).toEqual([]);
+    expect(await router.pendingGroups()).toBe(0);
+  });
+});
