@@ -4,6 +4,8 @@ import type { BridgeEvent } from '../../src/core/event.js';
 import { createLogger, silentLogger, type Logger } from '../../src/core/log.js';
 import { registry } from '../../src/core/metrics.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
+import { digestEvent } from '../../src/routing/digest-event.js';
+import { fieldGetter } from '../../src/routing/matchers.js';
 import { Router } from '../../src/routing/router.js';
 import { CollectConnector } from '../helpers/collect-connector.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
@@ -105,5 +107,25 @@ describe('GroupDigests', () => {
     clock.now += 30_000;
     expect(await router.digests.claimDue()).toEqual([]);
     expect(await router.pendingGroups()).toBe(0);
+  });
+});
+
+describe('digestEvent', () => {
+  const by = [{ path: 'data.athleteId', get: fieldGetter('data.athleteId') }];
+  const at = Date.UTC(2026, 0, 5, 12, 0);
+
+  it("spreads the first event's data under the digest's own fields", () => {
+    const first = { ...moment('a'), data: { athleteId: 'a', value: 3, count: 99 } };
+    const d = digestEvent('r', by, [first, moment('a')], at);
+    expect(d).toMatchObject({ id: `moments:digest:r/${first.id}`, source: 'moments', kind: 'digest', time: '2026-01-05T12:00:00.000Z' });
+    expect(Object.keys(d.data).sort()).toEqual(['athleteId', 'count', 'events', 'group', 'route', 'value']);
+    expect(d.data.count).toBe(2);
+  });
+
+  it('takes nothing from first data that is not an object: an array, a string or null', () => {
+    for (const data of [['x', 'y'], 'text', null]) {
+      const d = digestEvent('r', by, [{ ...moment('a'), data }], at);
+      expect(Object.keys(d.data).sort()).toEqual(['count', 'events', 'group', 'route']);
+    }
   });
 });
