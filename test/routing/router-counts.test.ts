@@ -143,6 +143,8 @@ describe('router counters and log lines', () => {
     const { router, lines } = rig([{ name: 'rc-pay', to: ['ok', 'bad'] }]);
     const e = ev({ n: 1, big: BIG });
     expect((await router.route(e)).map((d) => d.connector)).toEqual(['ok']);
+    expect(await count('mb_route_render_errors_total', { route: 'rc-pay', connector: 'bad' })).toBe(1);
+    expect(await count('mb_route_render_errors_total', { route: 'rc-pay', connector: 'ok' })).toBe(0);
     const line = lines.find((l) => l.msg === 'payload failed to render; this delivery is skipped');
     expect(line).toMatchObject({ level: 50, route: 'rc-pay', connector: 'bad', eventId: e.id });
     expect(line!.err).toBeDefined();
