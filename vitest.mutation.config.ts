@@ -25,6 +25,7 @@ export default defineConfig({
       'test/routing/router-state.test.ts',
       'test/routing/router-counts.test.ts',
       'test/routing/group-digests.test.ts',
+      'test/routing/route-compiler.test.ts',
       'test/core/log.test.ts',
       'test/connectors/webhook/*.test.ts',
       'test/connectors/lib/http-result.test.ts',
