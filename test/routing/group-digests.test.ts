@@ -74,6 +74,8 @@ describe('GroupDigests', () => {
     const before = await flushed('gd-count');
     for (const d of due) await router.digests.complete(d);
     expect((await flushed('gd-count')) - before).toBe(2);
+    // Both groups sent all they held: no group is left due or leased.
+    expect(await router.pendingGroups()).toBe(0);
   });
 
   it('a group of a route gone from the config: a warning naming the route and its size, not returned', async () => {

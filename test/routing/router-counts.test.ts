@@ -77,6 +77,8 @@ describe('router counters and log lines', () => {
   it('a throttled event: counted, logged at debug with its key, and not delivered', async () => {
     const { router, lines } = rig([{ name: 'rc-thr', throttle: { key: 'k-{{ data.n }}', window: '5m' }, to: ['ok'] }]);
     expect(await router.route(ev({ n: 7 }))).toHaveLength(1);
+    // Later than a millisecond: the window is the route's (5 min), not a token one.
+    await new Promise((r) => setTimeout(r, 20));
     const held = ev({ n: 7 });
     expect(await router.route(held)).toEqual([]);
     expect(await count('mb_route_throttled_total', { route: 'rc-thr' })).toBe(1);
