@@ -369,6 +369,21 @@ describe('DeliveryWorker lifecycle', () => {
     expect(['wait', 'waiting', 'delayed']).toContain(await r.state(b1));
   });
 
+  it('a delivery still in flight when the grace runs out is handed back unspent: no attempt recorded, reported or counted', async () => {
+    const r = rig();
+    r.sink.script('moments:moment:s1', [{ do: 'slow', ms: 10_000 }]);
+    const s1 = routed('s1', r.name);
+    await r.q.enqueue([s1]);
+    await r.q.startWorkers();
+    await until(() => r.sink.calls.length === 1);
+    await r.q.stopWorkers(100);
+    expect(r.sink.calls[0]!.result).toBe('aborted');
+    expect(['wait', 'waiting', 'delayed']).toContain(await r.state(s1));
+    expect(await r.records(s1)).toEqual([]);
+    expect(r.reports).toEqual([]);
+    expect(await counts(r.name)).toMatchObject({ retried: 0, retry: 0, timeout: 0, completed: 0, deadLettered: 0 });
+  });
+
   it('dead-letters a job whose worker stalled more often than maxStalledCount, counting and logging it', async () => {
     const name = fresh();
     const prefix = `p${name}`;
