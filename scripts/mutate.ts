@@ -6,8 +6,10 @@
  * file: killed / (killed + survived), timeouts counted as killed, no-coverage as survived.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, globSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 interface MutantResult {
   status: string;
@@ -50,20 +52,28 @@ export function incrementalFileOf(module: string): string {
 const LINE_RANGE = /^(.+\.ts):\d+(-\d+)?$/;
 
 /**
- * A mutant "does not compile" because of an error in another file only when the tree changed while
- * Stryker ran (its sandbox mixes two versions): such a run proves nothing and must be repeated.
+ * What the run's sandbox copies: HEAD plus every uncommitted change to tracked or new files. If it
+ * differs after a module's run, the tree changed while Stryker ran (its sandbox mixes two versions,
+ * and mutants fail to compile for reasons of their own) and the run proves nothing. Reports and
+ * the Stryker sandbox itself are left out: the run writes them.
  */
-export function foreignCompileErrors(module: string, report: Report): number {
-  const file = LINE_RANGE.exec(module)?.[1] ?? module;
-  return (report.files[file]?.mutants ?? []).filter((m) => m.status === 'CompileError' && !(m.statusReason ?? '').startsWith(file)).length;
+export function treeFingerprint(): string {
+  const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).stdout;
+  const outside = [':(exclude)reports', ':(exclude).stryker-tmp'];
+  const untracked = git('ls-files', '--others', '--exclude-standard', '-z', '--', '.', ...outside)
+    .split('\0')
+    .filter(Boolean)
+    .sort();
+  const hash = createHash('sha256')
+    .update(git('rev-parse', 'HEAD'))
+    .update(git('diff', 'HEAD', '--', '.', ...outside));
+  for (const f of untracked) hash.update(f).update(existsSync(f) ? readFileSync(f) : '');
+  return hash.digest('hex');
 }
 
 export function scoreOf(module: string, report: Report): ModuleScore {
   const counts = { killed: 0, survived: 0, timeout: 0, noCoverage: 0, invalid: 0 };
   const file = LINE_RANGE.exec(module)?.[1] ?? module;
-  if (foreignCompileErrors(module, report) > 0) {
-    throw new Error(`${module}: mutants failed to compile because of errors in other files — the tree changed during the run; run it again with --force`);
-  }
   for (const m of report.files[file]?.mutants ?? []) {
     if (m.status === 'Killed') counts.killed++;
     else if (m.status === 'Survived') counts.survived++;
@@ -156,8 +166,15 @@ function main(): void {
     const started = Date.now();
     process.stdout.write(`\n== mutate ${module}\n`);
     forgetStaticResults(incrementalFileOf(module));
+    const before = treeFingerprint();
     const run = spawnSync('stryker', ['run', ...passThrough], { stdio: 'inherit', env: { ...process.env, MUTATE_FILE: module } });
     if (run.status !== 0) failed.push(module);
+    else if (treeFingerprint() !== before) {
+      process.stderr.write(
+        `${module}: the tree changed while Stryker ran, so this run proves nothing; run it again with --force (or run from a second worktree)\n`,
+      );
+      failed.push(module);
+    }
     process.stdout.write(`== ${module}: ${Math.round((Date.now() - started) / 1000)} s\n`);
   }
   const rows = writeSummary();
@@ -170,4 +187,5 @@ function main(): void {
   }
 }
 
-main();
+// Run as a script (npm run mutate), not when a test imports the helpers above.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
