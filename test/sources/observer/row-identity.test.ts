@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { FrameSpec } from '../../../src/sources/observer/frame-spec.js';
 import { normaliseOngoingCalls } from '../../../src/sources/observer/ongoing-calls.js';
@@ -121,5 +122,37 @@ describe('row identity', () => {
 
   it('canonical JSON sorts keys at every level and drops undefined', () => {
     expect(canonicalJson({ b: 1, a: { d: [{ y: 1, x: 2 }], c: undefined } })).toBe('{"a":{"d":[{"x":2,"y":1}]},"b":1}');
+  });
+});
+
+describe('row identity: pinned content ids and context fields', () => {
+  const sha = (text: string) => `sha:${createHash('sha256').update(text).digest('hex').slice(0, 20)}`;
+
+  it('a row without id is named by sha-256 of callId, clientId, timestamp and sorted content, one per line (a change re-emits every row on upgrade)', () => {
+    const row = { timestamp: ISO, b: [2, 3], a: 1 };
+    const id = identifyRow(client, row);
+    expect(id).toMatchObject({ ok: true, upstreamId: `clientSnapshots:A:a1:${sha(`A\na1\n"${ISO}"\n{"a":1,"b":[2,3],"timestamp":"${ISO}"}`)}` });
+  });
+
+  it('missing callId, clientId and timestamp hash as empty text and null', () => {
+    const id = identifyRow(db, { x: 1 });
+    expect(id).toMatchObject({ ok: true, upstreamId: `database:issues::${sha('\n\nnull\n{"x":1}')}` });
+  });
+
+  it('canonical JSON writes array items without undefined or functions as null, like JSON.stringify', () => {
+    expect(canonicalJson([1, undefined, () => 1, 'x'])).toBe('[1,null,null,"x"]');
+    expect(canonicalJson(undefined)).toBe('null');
+  });
+
+  it('a row may name its own frame call and client, or leave them null', () => {
+    expect(identifyRow(client, { id: 'r1', callId: 'A', clientId: 'a1' })).toMatchObject({ ok: true, upstreamId: 'clientSnapshots:A:a1:r1' });
+    expect(identifyRow(client, { id: 'r2', callId: null, clientId: null })).toMatchObject({ ok: true, upstreamId: 'clientSnapshots:A:a1:r2' });
+  });
+
+  it('only database rows carry a resource field', () => {
+    const callRow = identifyRow(call, { id: 'r1' });
+    const dbRow = identifyRow(db, { id: 'r1' });
+    expect(callRow.ok && Object.keys(callRow.data)).not.toContain('resource');
+    expect(dbRow.ok && dbRow.data.resource).toBe('issues');
   });
 });
