@@ -78,6 +78,26 @@ describe('GroupDigests', () => {
     expect(await router.pendingGroups()).toBe(0);
   });
 
+  it('an event joining a group while its digest is being flushed waits for that flush: the group is not made due a second time', async () => {
+    const route: RouteConfigInput = { name: 'gd-busy', to: ['sink'], group: { by: ['data.athleteId'], wait: '30s', interval: '5m' } };
+    const clock = { now: 5_000_000 };
+    const router = replica([route], clock);
+    await router.route(moment('a'));
+    clock.now += 30_000;
+    const [claimed] = await router.digests.claimDue();
+    expect(claimed!.events).toHaveLength(1);
+    await router.route(moment('a'));
+    // One group, leased; not also due (a second replica would flush it at the same time).
+    expect(await router.pendingGroups()).toBe(1);
+    // Within the flush lease (a lapsed lease means a crashed flush, which is claimed again).
+    clock.now += 1_000;
+    expect(await router.digests.claimDue()).toEqual([]);
+    await router.digests.complete(claimed!);
+    clock.now += 300_000;
+    const [next] = await router.digests.claimDue();
+    expect(next!.events).toHaveLength(1);
+  });
+
   it('a group of a route gone from the config: a warning naming the route and its size, not returned', async () => {
     const route: RouteConfigInput = { name: 'gd-gone', to: ['sink'], group: { by: ['data.athleteId'], wait: '30s', interval: '5m' } };
     const clock = { now: 5_000_000 };
