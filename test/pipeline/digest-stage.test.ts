@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../src/core/event.js';
-import { Writable } from 'node:stream';
-import { createLogger, silentLogger, type Logger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import { DigestStage, type DigestHandOver, type DigestSource } from '../../src/pipeline/digest-stage.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
@@ -9,6 +8,7 @@ import { Router } from '../../src/routing/router.js';
 import { CollectConnector } from '../helpers/collect-connector.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { makeQueues, until } from '../queue/queue-test-kit.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -157,20 +157,9 @@ describe('DigestStage flushes', () => {
   });
 });
 
-function capture(): { lines: Record<string, unknown>[]; logger: Logger } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ format: 'json', destination }) };
-}
-
 describe('DigestStage when things fail', () => {
   it('a flush that fails (Redis down) is logged, and the next tick tries again, at the interval asked', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLog('info');
     let claims = 0;
     const failing: DigestSource = {
       grouping: true,
@@ -193,7 +182,7 @@ describe('DigestStage when things fail', () => {
   });
 
   it('logs a failed hand-over with its route and size', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLog('info');
     const clock = { now: 2_000_000 };
     const router = replica([grouped], clock, 'ds-log:');
     await router.route(moment('z'));

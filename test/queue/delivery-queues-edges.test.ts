@@ -1,7 +1,5 @@
-import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, type Logger } from '../../src/core/log.js';
 import { registry } from '../../src/core/metrics.js';
 import { listQuarantined } from '../../src/quarantine/quarantine.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
@@ -12,6 +10,7 @@ import type { SetAside } from '../../src/queue/set-aside.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { ScriptedConnector } from '../helpers/scripted-connector.js';
 import { event, makeQueues, routed, until } from './queue-test-kit.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 let redis: TestRedis;
 let admin: ReturnType<TestRedis['client']>;
@@ -32,17 +31,6 @@ afterEach(async () => {
 afterAll(async () => {
   await redis.stop();
 });
-
-function capture(): { lines: Record<string, unknown>[]; logger: Logger } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ format: 'json', destination, level: 'debug' }) };
-}
 
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
@@ -154,7 +142,7 @@ describe('DeliveryQueues.enqueue', () => {
   });
 
   it('logs a delivery to an unknown connector with what to do', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLog();
     const q = track(makeQueues(redis.url, nextPrefix(), { sink: { connector: new ScriptedConnector() } }, { logger }));
     expect(await q.enqueue([routed(1, 'nowhere')])).toMatchObject({ rejected: 1, enqueued: 0 });
     expect(lines.find((l) => l.connector === 'nowhere')).toMatchObject({
@@ -169,7 +157,7 @@ describe('DeliveryQueues.enqueue', () => {
     const d = routed('edge');
     const id = deliveryId(d.event.id, d.route, d.connector);
     const size = Buffer.byteLength(JSON.stringify({ deliveryId: id, event: d.event, route: d.route, connector: d.connector, payload: d.payload }));
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLog();
     const fits = track(makeQueues(redis.url, nextPrefix(), { sink: { connector: new ScriptedConnector() } }, { maxPayloadBytes: size, logger }));
     expect(await fits.enqueue([d])).toMatchObject({ enqueued: 1, deadLettered: 0 });
     const over = track(makeQueues(redis.url, nextPrefix(), { sink: { connector: new ScriptedConnector() } }, { maxPayloadBytes: size - 1, logger }));
@@ -269,7 +257,7 @@ describe('DeliveryQueues jobs and workers', () => {
   });
 
   it('logs a queue connection error with its connector', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLog();
     track(makeQueues('redis://127.0.0.1:1', nextPrefix(), { sink: { connector: new ScriptedConnector() } }, { logger }));
     await until(() => lines.some((l) => l.msg === 'queue connection error' && l.connector === 'sink' && typeof l.err === 'string'), 5000, 'error logged');
   });

@@ -1,7 +1,5 @@
-import { Writable } from 'node:stream';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, type Logger } from '../../src/core/log.js';
 import { registry } from '../../src/core/metrics.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import type { AttemptReport } from '../../src/queue/delivery-worker.js';
@@ -13,6 +11,7 @@ import type { Connector, Delivery, DeliveryResult, PayloadRenderer } from '../..
 import { delivered } from '../../connectors/connector.js';
 import { ScriptedConnector } from '../helpers/scripted-connector.js';
 import { event, makeQueues, routed, until } from './queue-test-kit.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 let redis: TestRedis;
 const open: DeliveryQueues[] = [];
@@ -28,17 +27,6 @@ afterEach(async () => {
 afterAll(async () => {
   await redis.stop();
 });
-
-function capture(): { lines: Record<string, unknown>[]; logger: Logger } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ format: 'json', destination, level: 'debug' }) };
-}
 
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
   // A histogram's _count and _sum are values of the histogram itself, named by metricName.
@@ -64,7 +52,7 @@ interface Rig {
 function rig(options: Parameters<typeof makeQueues>[2][string]['options'] = {}, sink = new ScriptedConnector()): Rig {
   const name = fresh();
   const prefix = `p${name}`;
-  const { lines, logger } = capture();
+  const { lines, logger } = captureLog();
   const reports: AttemptReport[] = [];
   const q = makeQueues(redis.url, prefix, { [name]: { connector: sink, options } }, { logger, onAttempt: (r) => reports.push(r) });
   open.push(q);
@@ -158,7 +146,7 @@ describe('DeliveryWorker outcomes: job state, attempt record, metrics, log line'
   it('refused at enqueue (too large): dead-lettered unsent, counted, recorded and logged', async () => {
     const sink = new ScriptedConnector();
     const name = fresh();
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLog();
     const q = makeQueues(redis.url, `p${name}`, { [name]: { connector: sink } }, { logger, maxPayloadBytes: 100 });
     open.push(q);
     await q.enqueue([routed('huge', name)]);
@@ -387,7 +375,7 @@ describe('DeliveryWorker lifecycle', () => {
   it('dead-letters a job whose worker stalled more often than maxStalledCount, counting and logging it', async () => {
     const name = fresh();
     const prefix = `p${name}`;
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLog();
     // A worker that takes the job and then vanishes without finishing it (its lock is not renewed).
     const hang = new Worker(queueName(name), () => new Promise(() => undefined), {
       connection: redis.client(),

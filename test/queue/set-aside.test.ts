@@ -1,11 +1,10 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../src/core/event.js';
-import { createLogger } from '../../src/core/log.js';
 import { registry } from '../../src/core/metrics.js';
 import { listQuarantined, QUARANTINE_CAP } from '../../src/quarantine/quarantine.js';
 import { addQuarantineWrites, countQuarantined, quarantineEntry, type SetAside } from '../../src/queue/set-aside.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -25,17 +24,6 @@ const ev = (n: number, data: unknown = { n }): BridgeEvent => ({
   time: '2026-01-01T00:00:00.000Z',
   data,
 });
-
-function captureLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ format: 'json', destination, level: 'info' }) };
-}
 
 async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
@@ -71,7 +59,7 @@ describe('quarantineEntry', () => {
 
 describe('addQuarantineWrites', () => {
   it('writes every item to the capped quarantine list in one transaction, logs each with what to do, counts after', async () => {
-    const { lines, logger } = captureLogger();
+    const { lines, logger } = captureLog('info');
     const client = redis.client();
     const items: SetAside[] = [
       { event: ev(1), reason: 'too_large', detail: '600 KiB', route: 'r', connector: 'c' },
@@ -101,7 +89,7 @@ describe('addQuarantineWrites', () => {
     const client = redis.client();
     await client.rpush('mb:quarantine', ...Array.from({ length: QUARANTINE_CAP }, (_, i) => `{"old":${i}}`));
     const multi = client.multi();
-    addQuarantineWrites(multi, 'mb:', [{ event: ev(1), reason: 'unroutable', detail: 'x' }], captureLogger().logger);
+    addQuarantineWrites(multi, 'mb:', [{ event: ev(1), reason: 'unroutable', detail: 'x' }], captureLog('info').logger);
     await multi.exec();
     expect(await client.llen('mb:quarantine')).toBe(QUARANTINE_CAP);
     expect(await client.lindex('mb:quarantine', -1)).toBe(`{"old":${QUARANTINE_CAP - 2}}`);
@@ -110,7 +98,7 @@ describe('addQuarantineWrites', () => {
   it('adds no command for no items', async () => {
     const client = redis.client();
     const multi = client.multi();
-    addQuarantineWrites(multi, 'mb:', [], captureLogger().logger);
+    addQuarantineWrites(multi, 'mb:', [], captureLog('info').logger);
     expect(multi.length).toBe(client.multi().length);
   });
 });

@@ -1,7 +1,6 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../src/core/event.js';
-import { createLogger, silentLogger, type Logger } from '../../src/core/log.js';
+import { silentLogger, type Logger } from '../../src/core/log.js';
 import { registry } from '../../src/core/metrics.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
 import { digestEvent } from '../../src/routing/digest-event.js';
@@ -9,6 +8,7 @@ import { fieldGetter } from '../../src/routing/matchers.js';
 import { Router } from '../../src/routing/router.js';
 import { CollectConnector } from '../helpers/collect-connector.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 // GroupDigests, the routing side of digests, through a Router on a real Redis: what it counts and
 // logs, and the groups claimDue completes or keeps without returning them.
@@ -32,17 +32,6 @@ function replica(routes: RouteConfigInput[], clock: { now: number }, logger: Log
     routes.map((r) => routeSchema.parse(r)),
     { redis: redis.client(), keyPrefix: PREFIX, logger, connectors, now: () => clock.now },
   );
-}
-
-function capture(): { lines: Record<string, unknown>[]; logger: Logger } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ format: 'json', destination, level: 'debug' }) };
 }
 
 async function flushed(route: string): Promise<number> {
@@ -105,7 +94,7 @@ describe('GroupDigests', () => {
     await router.route(moment('a'));
     await router.route(moment('a'));
     clock.now += 30_000;
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLog();
     const without = replica([{ ...route, name: 'gd-other' }], clock, logger);
     expect(await without.digests.claimDue()).toEqual([]);
     expect(lines.filter((l) => l.level === 40)).toEqual([

@@ -1,12 +1,11 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../../src/core/event.js';
-import { createLogger, type Logger } from '../../src/core/log.js';
 import { registry } from '../../src/core/metrics.js';
 import { routeSchema, type RouteConfigInput } from '../../src/routing/route-schema.js';
 import { EventRoutingError, Router } from '../../src/routing/router.js';
 import { CollectConnector } from '../helpers/collect-connector.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 // What the router counts and logs for each decision an operator looks for on /metrics and in the
 // log (throttled, deduplicated, grouped, a failing `when`, a key or payload that cannot render), and
@@ -32,14 +31,7 @@ const connectors = new Map([
 const BIG = 'x'.repeat(1_100_000);
 
 function rig(input: RouteConfigInput[]): { router: Router; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      cb();
-    },
-  });
-  const logger: Logger = createLogger({ format: 'json', destination, level: 'debug' });
+  const { lines, logger } = captureLog();
   const router = Router.compile(
     input.map((r) => routeSchema.parse(r)),
     { redis: redis.client(), keyPrefix: 'mb:', logger, connectors },
