@@ -29,6 +29,7 @@ export interface SourceContext {
   redis: Redis;
   /** Prefix for every Redis key this source writes, e.g. `mb:`. Use `${keyPrefix}source:${name}:…`. */
   keyPrefix: string;
+  /** Bound to this source (`source: <name>` on every line) by whoever runs it: do not add the field again. */
   logger: Logger;
   /** Directory of the config file: resolve relative paths (e.g. an `sdk:` package) against it. */
   configDir: string;

@@ -64,9 +64,7 @@ export class MomentsSource implements Source {
     this.ctx = ctx;
     this.log = new RateLimitedLog(ctx.logger);
     this.retry = new RetryBackoff({ initialDelayMs: config.reconnect.initialDelay, maxDelayMs: config.reconnect.maxDelay });
-    this.lane = new SerialLane((err) =>
-      this.ctx.logger.error({ source: this.ctx.name, err: errorMessage(err) }, `moments source ${this.ctx.name}: ${errorMessage(err)}`),
-    );
+    this.lane = new SerialLane((err) => this.ctx.logger.error({ err: errorMessage(err) }, `moments source ${this.ctx.name}: ${errorMessage(err)}`));
     const isStopped = () => this.stopped;
     this.triggers = new TriggerFeed({
       ctx,
@@ -221,7 +219,7 @@ export class MomentsSource implements Source {
     if (!api.onConnectionStateChange) {
       // An SDK that hides its reconnects hides their gaps too: back-fill now and every backfillEvery.
       this.ctx.logger.info(
-        { source: this.ctx.name, everyMs: this.config.backfillEvery },
+        { everyMs: this.config.backfillEvery },
         `moments source ${this.ctx.name}: the SDK reports no connection state; back-filling every ${this.config.backfillEvery} ms`,
       );
       this.setState({ status: 'connected', since: new Date().toISOString() });
@@ -270,7 +268,7 @@ export class MomentsSource implements Source {
     if (this.stopped) return;
     this.log.warn(
       `moments ${this.ctx.name} redis reconnect`,
-      { source: this.ctx.name },
+      {},
       `moments source ${this.ctx.name}: Redis connection re-established; back-filling from the cursor Redis holds now, in case it lost its last writes`,
     );
     this.triggers.changes.redisReconnected();
@@ -293,7 +291,7 @@ export class MomentsSource implements Source {
   private handOverFailed(err: unknown, count = 1): void {
     this.log.warn(
       `moments ${this.ctx.name} hand-over`,
-      { source: this.ctx.name, err: errorMessage(err) },
+      { err: errorMessage(err) },
       `moments source ${this.ctx.name}: could not hand a moment to the pipeline, will back-fill: ${errorMessage(err)}`,
     );
     this.live.hold();
@@ -310,11 +308,7 @@ export class MomentsSource implements Source {
     if (this.stopped) return;
     const delay = this.retry.next();
     const attempt = this.retry.attempt;
-    this.log.warn(
-      `moments ${this.ctx.name} retry`,
-      { source: this.ctx.name, attempt, delayMs: delay },
-      `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`,
-    );
+    this.log.warn(`moments ${this.ctx.name} retry`, { attempt, delayMs: delay }, `moments source ${this.ctx.name}: ${reason}; retrying in ${delay} ms`);
     if (pipeline) this.health.pipelineFailed(attempt, delay, reason);
     else if (this.health.transportStatus !== 'connected') this.setState({ status: 'reconnecting', attempt, nextRetryInMs: delay, lastError: reason });
     this.retry.after(delay, () => void task());

@@ -8,8 +8,8 @@ export type TriggerChange = 'trigger.created' | 'trigger.updated';
 export interface TriggerCacheOptions {
   /** The current API (undefined before start). */
   api: () => MomentsApi | undefined;
+  /** The source's logger (bound to the source). */
   logger: Logger;
-  source: string;
 }
 
 /**
@@ -45,7 +45,7 @@ export class TriggerCache {
       return parsed.ok ? parsed.value : undefined;
     } catch (err) {
       // Enrichment is best effort: the moment still goes out, without labels.
-      this.options.logger.debug({ source: this.options.source, err: errorMessage(err) }, `getTrigger ${publicId} failed`);
+      this.options.logger.debug({ err: errorMessage(err) }, `getTrigger ${publicId} failed`);
       return undefined;
     }
   }

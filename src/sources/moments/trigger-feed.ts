@@ -41,7 +41,7 @@ export class TriggerFeed {
   constructor(options: TriggerFeedOptions) {
     this.options = options;
     const { ctx } = options;
-    this.cache = new TriggerCache({ api: options.api, logger: ctx.logger, source: ctx.name });
+    this.cache = new TriggerCache({ api: options.api, logger: ctx.logger });
     this.changes = new TriggerChanges({
       ctx,
       api: options.api,
@@ -69,7 +69,7 @@ export class TriggerFeed {
       try {
         const found = await this.changes.backfill();
         const { name, logger } = this.options.ctx;
-        if (found) logger.info({ source: name, found }, `moments source ${name}: trigger back-fill found ${found} change(s) missed live`);
+        if (found) logger.info({ found }, `moments source ${name}: trigger back-fill found ${found} change(s) missed live`);
       } catch (err) {
         this.options.scheduleRetry(async () => this.requestBackfill(), `trigger back-fill failed: ${errorMessage(err)}`);
       }

@@ -89,10 +89,7 @@ export class AdminPoller {
         await this.diff(kind, items);
       }
     } catch (err) {
-      this.options.ctx.logger.error(
-        { source: this.options.ctx.name, err: (err as Error).message },
-        'observer: admin state poll failed; retrying on the next poll',
-      );
+      this.options.ctx.logger.error({ err: (err as Error).message }, 'observer: admin state poll failed; retrying on the next poll');
     } finally {
       this.running = false;
     }
@@ -109,7 +106,7 @@ export class AdminPoller {
     // The same bad entry comes back every poll: log each reason once per process.
     if (this.loggedSkips.has(reason)) return;
     this.loggedSkips.add(reason);
-    ctx.logger.warn({ source: ctx.name, method }, `observer: skipped an entry of ${method}: ${reason}`);
+    ctx.logger.warn({ method }, `observer: skipped an entry of ${method}: ${reason}`);
   }
 
   private async diff(kind: AdminKind, items: AdminItem[]): Promise<void> {

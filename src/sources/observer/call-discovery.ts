@@ -53,7 +53,7 @@ export class CallDiscovery {
         calls = result.calls;
         for (const bad of result.skipped) {
           metrics.invalidCalls.inc({ source: this.host.ctx.name });
-          this.host.ctx.logger.warn({ source: this.host.ctx.name }, `observer: quarantined an entry of fetchOngoingCalls: ${bad.reason}`);
+          this.host.ctx.logger.warn(`observer: quarantined an entry of fetchOngoingCalls: ${bad.reason}`);
           await this.host.ctx
             .quarantine({ kind: 'observer.call', reason: bad.reason, raw: bad.raw })
             .catch((err) => this.host.ctx.logger.error({ err }, 'observer: quarantine failed'));
@@ -112,7 +112,7 @@ export class CallDiscovery {
         if (await this.host.emit(event)) await this.host.ctx.redis.hdel(callsKey, callId);
       }
     } catch (err) {
-      this.host.ctx.logger.error({ source: this.host.ctx.name, err }, 'observer: call discovery failed; retrying on the next poll');
+      this.host.ctx.logger.error({ err }, 'observer: call discovery failed; retrying on the next poll');
     } finally {
       this.polling = false;
     }

@@ -117,7 +117,7 @@ export class ObserverFrames {
     }
     entry.frame = frame;
     this.updateGauge();
-    ctx.logger.debug({ source: ctx.name, frame: key }, 'observer: frame opened');
+    ctx.logger.debug({ frame: key }, 'observer: frame opened');
     frame.on('newrow', (row) => this.options.enqueueRow(spec, row));
     frame.on('error', (err) => this.options.requestFailed('frame', err));
     frame.on('close', (reason) => {
@@ -125,8 +125,7 @@ export class ObserverFrames {
       this.frames.delete(key);
       this.updateGauge();
       // 'disconnected' is the connection's close, handled (and logged) by the source.
-      if (!entry.closing && reason !== 'disconnected')
-        ctx.logger.info({ source: ctx.name, frame: key, reason: String(reason ?? '') }, 'observer: frame closed by the service');
+      if (!entry.closing && reason !== 'disconnected') ctx.logger.info({ frame: key, reason: String(reason ?? '') }, 'observer: frame closed by the service');
     });
     try {
       // Rows an SDK may already hold (e.g. from updateOnCreate), then a pull: after a reconnect
@@ -146,7 +145,7 @@ export class ObserverFrames {
     entry.closing = true;
     this.frames.delete(key);
     this.updateGauge();
-    this.options.ctx.logger.debug({ source: this.options.ctx.name, frame: key }, 'observer: frame closed');
+    this.options.ctx.logger.debug({ frame: key }, 'observer: frame closed');
     await Promise.resolve(entry.frame?.close()).catch(() => undefined);
   }
 
@@ -158,7 +157,7 @@ export class ObserverFrames {
     this.resync.clear();
     for (const spec of specs) {
       const key = frameKey(spec);
-      this.options.ctx.logger.info({ source: this.options.ctx.name, frame: key }, 'observer: re-reading a frame whose rows were dropped from memory');
+      this.options.ctx.logger.info({ frame: key }, 'observer: re-reading a frame whose rows were dropped from memory');
       void this.close(key).then(() => this.open(generation, spec));
     }
   }

@@ -104,7 +104,7 @@ export class ObserverRows {
     try {
       if (!row.ok) {
         metrics.invalidRows.inc({ source: this.ctx.name, frame: spec.kind });
-        this.ctx.logger.warn({ source: this.ctx.name, frame: frameKey(spec) }, `observer: quarantined a row: ${row.reason}`);
+        this.ctx.logger.warn({ frame: frameKey(spec) }, `observer: quarantined a row: ${row.reason}`);
         await this.ctx.quarantine({ kind: 'observer.row', reason: row.reason, raw });
         return true;
       }
@@ -125,10 +125,7 @@ export class ObserverRows {
       return true;
     } catch (err) {
       metrics.emitFailures.inc({ source: this.ctx.name });
-      this.ctx.logger.error(
-        { source: this.ctx.name, frame: frameKey(spec), err: (err as Error).message },
-        'observer: could not hand a row to the pipeline; retrying',
-      );
+      this.ctx.logger.error({ frame: frameKey(spec), err: (err as Error).message }, 'observer: could not hand a row to the pipeline; retrying');
       return false;
     }
   }
@@ -138,7 +135,7 @@ export class ObserverRows {
     metrics.pendingDropped.inc({ source: this.ctx.name });
     if (this.options.frames.markDropped(item.spec)) {
       this.ctx.logger.warn(
-        { source: this.ctx.name, frame: frameKey(item.spec), waiting: this.pending.size },
+        { frame: frameKey(item.spec), waiting: this.pending.size },
         'observer: too many rows waiting for the pipeline; dropping the oldest from memory — this frame is re-read once the pipeline takes events again',
       );
     }
@@ -155,10 +152,7 @@ export class ObserverRows {
       return this.options.epoch.holds(epoch);
     } catch (err) {
       metrics.emitFailures.inc({ source: this.ctx.name });
-      this.ctx.logger.error(
-        { source: this.ctx.name, kind: event.kind, err: (err as Error).message },
-        'observer: could not hand an event to the pipeline; will retry',
-      );
+      this.ctx.logger.error({ kind: event.kind, err: (err as Error).message }, 'observer: could not hand an event to the pipeline; will retry');
       return false;
     }
   }

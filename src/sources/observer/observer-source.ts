@@ -232,7 +232,7 @@ export class ObserverSource implements Source {
     this.reconnect.reset();
     this.current = { status: 'connected', since: new Date().toISOString() };
     if (this.everConnected) metrics.reconnects.inc({ source: this.ctx.name });
-    this.ctx.logger.info({ source: this.ctx.name, url: this.config.url, reconnect: this.everConnected }, 'observer: connected');
+    this.ctx.logger.info({ url: this.config.url, reconnect: this.everConnected }, 'observer: connected');
     this.everConnected = true;
     this.frames.connected();
     this.openConfiguredFrames(generation);
@@ -246,7 +246,7 @@ export class ObserverSource implements Source {
     this.admin?.stop();
     // The service forgets frames with the connection; they are re-created after reconnecting.
     this.frames.forgetAll();
-    this.ctx.logger.warn({ source: this.ctx.name, reason }, 'observer: connection lost, reconnecting');
+    this.ctx.logger.warn({ reason }, 'observer: connection lost, reconnecting');
     this.scheduleReconnect(new ObserverError('observer_disconnected', `Observer connection lost: ${reason}`));
   }
 
@@ -261,12 +261,12 @@ export class ObserverSource implements Source {
       // Retrying a rejected token quickly only hammers the service: wait the longest delay.
       delay = this.config.reconnect.maxDelay;
       this.current = { status: 'auth_failed', error: message };
-      this.ctx.logger.error({ source: this.ctx.name, code, retryInMs: delay }, `observer: ${message}`);
+      this.ctx.logger.error({ code, retryInMs: delay }, `observer: ${message}`);
     } else {
       delay = jittered;
       const attempt = this.reconnect.attempt;
       this.current = { status: 'reconnecting', attempt, nextRetryInMs: delay, lastError: message };
-      this.ctx.logger.warn({ source: this.ctx.name, code, attempt, retryInMs: delay }, `observer: ${message}`);
+      this.ctx.logger.warn({ code, attempt, retryInMs: delay }, `observer: ${message}`);
     }
     this.reconnect.cancel();
     this.reconnect.after(delay, () => void this.connect().catch((e) => this.ctx.logger.error({ err: e }, 'observer: reconnect failed')));
@@ -276,7 +276,7 @@ export class ObserverSource implements Source {
     metrics.malformed.inc({ source: this.ctx.name });
     this.malformedLog.warn(
       `${this.ctx.name}:malformed`,
-      { source: this.ctx.name, reason: message.reason, preview: message.preview },
+      { reason: message.reason, preview: message.preview },
       'observer: skipped a malformed message from the service (protocol mismatch or a server bug; the connection stays up; mb_observer_malformed_frames_total counts every one)',
     );
   }
@@ -284,7 +284,7 @@ export class ObserverSource implements Source {
   private onOversized(limitBytes: number): void {
     metrics.oversized.inc({ source: this.ctx.name });
     this.ctx.logger.error(
-      { source: this.ctx.name, limitBytes },
+      { limitBytes },
       `observer: the service sent a message over maxMessageBytes (${limitBytes} bytes); the connection was dropped and is re-opened — raise maxMessageBytes if the service legitimately sends messages this large (updateFrame answers carry every row a frame holds)`,
     );
   }
@@ -293,7 +293,7 @@ export class ObserverSource implements Source {
     const code = errorCode(err);
     metrics.requestErrors.inc({ source: this.ctx.name, method, code });
     const message = (err as Error)?.message ?? String(err);
-    this.ctx.logger.warn({ source: this.ctx.name, method, code }, `observer: ${method} failed: ${message}`);
+    this.ctx.logger.warn({ method, code }, `observer: ${method} failed: ${message}`);
     // A client that does not emit 'close' (some SDKs) still shows a drop through its requests.
     if (code === 'observer_disconnected' && this.connectedGeneration !== undefined) this.onDisconnect(this.connectedGeneration, message);
   }
@@ -328,10 +328,7 @@ export class ObserverSource implements Source {
    */
   private onRedisReconnect(): void {
     if (this.stopped || this.connectedGeneration === undefined) return;
-    this.ctx.logger.warn(
-      { source: this.ctx.name, frames: this.frames.size },
-      'observer: Redis connection re-established; re-reading every frame in case Redis lost its last writes',
-    );
+    this.ctx.logger.warn({ frames: this.frames.size }, 'observer: Redis connection re-established; re-reading every frame in case Redis lost its last writes');
     this.frames.markAllForResync();
     this.frames.resyncMarked();
   }

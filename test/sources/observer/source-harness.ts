@@ -29,7 +29,8 @@ export function harness(name: string, redis: Redis, configDir = process.cwd()): 
       name,
       redis,
       keyPrefix: 'mbtest:',
-      logger,
+      // Bound like the daemon binds it (src/daemon/running-sources.ts).
+      logger: logger.child({ source: name }),
       configDir,
       emit: async (event) => {
         events.push(event);
