@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
+import { freePort } from '../../src/redis/embedded-redis.js';
+import { until } from './until.js';
 
 export interface ClusterNode {
   port: number;
@@ -28,21 +29,9 @@ export interface TestRedisCluster {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`redis cluster: ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls until `check` holds; a check that throws (a node not up yet) counts as not yet. */
+function settled(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  return until(() => check().catch(() => false), timeoutMs, `redis cluster: ${what}`);
 }
 
 async function ask<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
@@ -115,7 +104,7 @@ export async function startTestRedisCluster(options: { masters?: number; nodeTim
       );
       nodes.push({ port, process: child });
     }
-    for (const n of nodes) await until(async () => (await ask(n.port, (r) => r.ping())) === 'PONG', 10_000, `node ${n.port} did not answer PING`);
+    for (const n of nodes) await settled(async () => (await ask(n.port, (r) => r.ping())) === 'PONG', 10_000, `node ${n.port} did not answer PING`);
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], {
       encoding: 'utf8',
       timeout: 60_000,
@@ -160,7 +149,7 @@ export async function startTestRedisCluster(options: { masters?: number; nodeTim
       n.process = null;
     },
     async healthy(timeoutMs = 30_000) {
-      await until(
+      await settled(
         async () => {
           for (const n of liveNodes()) {
             const info = await ask(n.port, (r) => r.call('CLUSTER', 'INFO') as Promise<string>);
@@ -177,7 +166,7 @@ export async function startTestRedisCluster(options: { masters?: number; nodeTim
       );
     },
     async failedOver(port, timeoutMs = 30_000) {
-      await until(async () => !(await cluster.masters()).includes(port), timeoutMs, `no fail-over of the master on ${port}`);
+      await settled(async () => !(await cluster.masters()).includes(port), timeoutMs, `no fail-over of the master on ${port}`);
       await cluster.healthy(timeoutMs);
     },
     stop,
