@@ -145,6 +145,7 @@ export class Daemon {
     this.sources = new RunningSources({
       redis,
       keyPrefix: this.keyPrefix,
+      cluster: config.redis.cluster,
       logger: log,
       configDir: () => this.loaded.configDir,
       pipeline: () => this.pipeline!,

@@ -4,6 +4,7 @@ import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { quarantine } from '../quarantine/quarantine.js';
+import { sourceKeyBase } from '../redis/redis-keys.js';
 import { EmitProgress } from '../sources/emit-progress.js';
 import { sourcePlugins } from '../sources/registry.js';
 import type { Source, SourceContext, SourceProgress, SourceState } from '../sources/source.js';
@@ -11,6 +12,8 @@ import type { Source, SourceContext, SourceProgress, SourceState } from '../sour
 export interface RunningSourcesDeps {
   redis: Redis;
   keyPrefix: string;
+  /** `redis.cluster` is set: each source's keys share a hash tag. @defaultValue false */
+  cluster?: boolean;
   logger: Logger;
   /** Read at each start, so a source (re)started by a reload resolves paths against the new file's folder. */
   configDir: () => string;
@@ -39,6 +42,7 @@ export class RunningSources {
       name,
       redis,
       keyPrefix,
+      keyBase: sourceKeyBase(keyPrefix, name, { cluster: this.deps.cluster ?? false }),
       logger: slog,
       configDir: this.deps.configDir(),
       emit: tracked.wrap((event: BridgeEvent) => this.deps.pipeline().accept(event)),

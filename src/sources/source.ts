@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
+import { sourceKeyBase } from '../redis/redis-keys.js';
 
 /** What a source reports about its upstream connection (logs, metrics, /readyz). */
 export type SourceState =
@@ -27,8 +28,14 @@ export interface SourceContext {
   name: string;
   /** A dedicated ioredis connection for source state (cursor, dedup sets). */
   redis: Redis;
-  /** Prefix for every Redis key this source writes, e.g. `mb:`. Use `${keyPrefix}source:${name}:…`. */
+  /** The daemon's key prefix, e.g. `mb:`. A source's own keys start with `keyBase`, not this. */
   keyPrefix: string;
+  /**
+   * Prefix of every Redis key of this source's own state, e.g. `mb:source:orders:` (under
+   * `redis.cluster`, `mb:source:{orders}:`: one slot, so a script may touch them together).
+   * Made by sourceKeyBase(); absent means `${keyPrefix}source:${name}:`.
+   */
+  keyBase?: string;
   /** Bound to this source (`source: <name>` on every line) by whoever runs it: do not add the field again. */
   logger: Logger;
   /** Directory of the config file: resolve relative paths (e.g. an `sdk:` package) against it. */
@@ -89,4 +96,9 @@ export interface SourcePlugin<S extends z.ZodType = z.ZodType> {
   /** zod schema of the source's config block (a strict object with a literal `type`). */
   configSchema: S;
   create(config: z.output<S>, ctx: SourceContext): Source;
+}
+
+/** The prefix of the source's own Redis keys (see SourceContext.keyBase). */
+export function stateKeyBase(ctx: Pick<SourceContext, 'keyPrefix' | 'keyBase' | 'name'>): string {
+  return ctx.keyBase ?? sourceKeyBase(ctx.keyPrefix, ctx.name);
 }

@@ -1,7 +1,7 @@
 import type { BridgeEvent } from '../../core/event.js';
 import { counter } from '../../core/metrics.js';
 import { StaleRedisEpochError, type RedisEpoch } from '../shared/redis-epoch.js';
-import type { SourceContext } from '../source.js';
+import { stateKeyBase, type SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import { MomentCursor, type CursorPosition } from './moment-cursor.js';
 import { momentEvent } from './moment-event.js';
@@ -55,7 +55,7 @@ export class MomentBatches {
 
   constructor(options: MomentBatchesOptions) {
     this.options = options;
-    this.cursor = new MomentCursor(options.epoch.redis, `${options.ctx.keyPrefix}source:${options.ctx.name}:`, options.dedupTtl);
+    this.cursor = new MomentCursor(options.epoch.redis, stateKeyBase(options.ctx), options.dedupTtl);
   }
 
   /** Moments being prepared or handed over and not committed yet. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { counter } from '../../core/metrics.js';
-import type { QuarantinedItem, SourceContext } from '../source.js';
+import { stateKeyBase, type QuarantinedItem, type SourceContext } from '../source.js';
 
 const repeats = counter(
   'mb_moments_quarantine_repeats_total',
@@ -17,7 +17,7 @@ const repeats = counter(
  * answer, goes to the quarantine every time (a repeat is better than a loss).
  */
 export function quarantineOnce(ctx: SourceContext, redis: Redis, ttlMs: number): SourceContext['quarantine'] {
-  const prefix = `${ctx.keyPrefix}source:${ctx.name}:quarantined:`;
+  const prefix = `${stateKeyBase(ctx)}quarantined:`;
   return async (item: Omit<QuarantinedItem, 'source'>): Promise<void> => {
     const identity = identityOf(item.raw);
     if (identity !== undefined) {

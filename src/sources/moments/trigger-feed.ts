@@ -1,7 +1,7 @@
 import { errorMessage } from '../../core/errors.js';
 import type { RateLimitedLog } from '../../core/log-rate-limit.js';
 import type { RedisEpoch } from '../shared/redis-epoch.js';
-import type { SourceContext } from '../source.js';
+import { stateKeyBase, type SourceContext } from '../source.js';
 import type { RawItem } from './graphql-client.js';
 import type { MomentsApi } from './moments-api.js';
 import { TriggerCache, type TriggerChange } from './trigger-cache.js';
@@ -46,7 +46,7 @@ export class TriggerFeed {
       ctx,
       api: options.api,
       cache: this.cache,
-      watermark: new TriggerWatermark(options.epoch.redis, `${ctx.keyPrefix}source:${ctx.name}:`),
+      watermark: new TriggerWatermark(options.epoch.redis, stateKeyBase(ctx)),
       epoch: options.epoch,
       lostWatermarkLookbackMs: options.lostWatermarkLookbackMs,
       log: options.log,

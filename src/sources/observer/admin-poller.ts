@@ -1,6 +1,6 @@
 import { eventId, type BridgeEvent } from '../../core/event.js';
 import { counter } from '../../core/metrics.js';
-import type { SourceContext } from '../source.js';
+import { stateKeyBase, type SourceContext } from '../source.js';
 import type { ObserverAdminLike } from './observer-api.js';
 import { GONE_STATE, isProblemState, normaliseAdminStates, type AdminItem, type AdminKind } from './admin-states.js';
 import { toIsoTime } from './observer-time.js';
@@ -97,7 +97,7 @@ export class AdminPoller {
 
   private key(kind: AdminKind): string {
     const { ctx } = this.options;
-    return `${ctx.keyPrefix}source:${ctx.name}:admin:${kind}`;
+    return `${stateKeyBase(ctx)}admin:${kind}`;
   }
 
   private skip(kind: AdminKind, method: string, reason: string): void {

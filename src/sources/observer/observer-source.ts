@@ -6,7 +6,7 @@
 import { RedisEpoch } from '../shared/redis-epoch.js';
 import { RetryBackoff } from '../shared/retry-backoff.js';
 import { counter } from '../../core/metrics.js';
-import type { Source, SourceContext, SourceState } from '../source.js';
+import { stateKeyBase, type Source, type SourceContext, type SourceState } from '../source.js';
 import { AdminPoller } from './admin-poller.js';
 import { CallDiscovery } from './call-discovery.js';
 import type { ObserverAdminLike, ObserverClientLike } from './observer-api.js';
@@ -186,7 +186,7 @@ export class ObserverSource implements Source {
   // ---- connection ------------------------------------------------------------------------------
 
   private key(suffix: string): string {
-    return `${this.ctx.keyPrefix}source:${this.ctx.name}:${suffix}`;
+    return `${stateKeyBase(this.ctx)}${suffix}`;
   }
 
   private async connect(): Promise<void> {

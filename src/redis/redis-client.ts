@@ -1,0 +1,8 @@
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * A connection the daemon and the CLI use: one Redis, or a Redis Cluster (`redis.cluster`).
+ * Both speak the same commands; under a Cluster every multi-key command and Lua script must
+ * touch keys of one slot (hash tags, see redis-keys.ts).
+ */
+export type RedisClient = Redis | Cluster;
