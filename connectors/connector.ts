@@ -54,6 +54,15 @@ export interface Connector<TPayload = unknown> {
   deliver(delivery: Delivery<TPayload>, signal: AbortSignal): Promise<DeliveryResult>;
   /** Optional: sends several deliveries at once (Sheets, Kinesis); one result per delivery, same order. */
   deliverBatch?(deliveries: Delivery<TPayload>[], signal: AbortSignal): Promise<DeliveryResult[]>;
+  /**
+   * Optional: what must stay in order for this sink (Slack: the channel; PagerDuty: the dedup key;
+   * Kinesis: the record's partition key; Sheets: the tab). With `partitions: N` the queue sends
+   * deliveries with the same key to the same partition, so they keep the order one queue gives.
+   * A pure function of the rendered payload (it is read again at every enqueue of the same
+   * delivery, and must give the same answer for dedup to find the earlier job). Without it, or when
+   * it returns an empty string: the event id.
+   */
+  partitionKey?(payload: TPayload, event: BridgeEvent): string;
   /** Queue options this sink needs unless the user overrides them (e.g. Slack: 1 message/s). */
   readonly defaults?: QueueDefaults;
   close?(): Promise<void>;

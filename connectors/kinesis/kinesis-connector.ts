@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BridgeEvent } from '../../src/core/event.js';
@@ -118,7 +117,10 @@ export class KinesisConnector implements Connector<KinesisPayload> {
 
     return {
       render: (event: BridgeEvent): KinesisPayload => {
-        const key = partitionKey ? partitionKey.render(event) : randomUUID();
+        // Unset: a UUID derived from the event id — as evenly spread over shards as a random one,
+        // but the same on every render, so a replay of the event and the queue partition
+        // (partitionKey() below) agree with the first time.
+        const key = partitionKey ? partitionKey.render(event) : deterministicUuid(`partition-key\u0000${event.id}`);
         if (key.length === 0) throw new PayloadError(`${where}.partitionKey renders empty for event ${event.id}; Kinesis needs 1–256 characters`);
         if (key.length > MAX_PARTITION_KEY_CHARS)
           throw new PayloadError(`${where}.partitionKey renders ${key.length} characters for event ${event.id}; Kinesis allows at most 256`);
@@ -140,6 +142,11 @@ export class KinesisConnector implements Connector<KinesisPayload> {
         return payload;
       },
     };
+  }
+
+  /** The record's partition key: Kinesis orders records per key (one shard), so the queue keeps them together too. */
+  partitionKey(payload: KinesisPayload): string {
+    return payload.partitionKey;
   }
 
   async deliver(delivery: Delivery<KinesisPayload>, signal: AbortSignal): Promise<DeliveryResult> {

@@ -75,6 +75,11 @@ export class PagerdutyConnector implements Connector<PagerdutyPayload> {
     return { render: (event) => renderPagerdutyEvent(event, compiled, where) };
   }
 
+  /** trigger → acknowledge → resolve of one alert share its dedup key: they must not overtake each other. */
+  partitionKey(payload: PagerdutyPayload, event: BridgeEvent): string {
+    return payload.dedup_key ?? event.id;
+  }
+
   async deliver(delivery: Delivery<PagerdutyPayload>, signal: AbortSignal): Promise<DeliveryResult> {
     let response: Response;
     try {

@@ -88,6 +88,11 @@ export class SheetsConnector implements Connector<SheetsPayload> {
     return sheetsRenderer(this.config, this.name, overrides);
   }
 
+  /** One connector writes one tab, whose flushes are serial anyway (flush lock): one partition key. */
+  partitionKey(): string {
+    return this.config.sheet;
+  }
+
   async deliver(delivery: Delivery<SheetsPayload>, signal: AbortSignal): Promise<DeliveryResult> {
     return (await this.deliverBatch([delivery], signal))[0]!;
   }

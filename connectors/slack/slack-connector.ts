@@ -108,6 +108,11 @@ export class SlackConnector implements Connector<SlackPayload> {
     return { render: (event) => renderSlackPayload(event, { channel, text, blocks, thread, username, iconEmoji, iconUrl }, where) };
   }
 
+  /** A channel reads in event order (with `concurrency: 1`), so its messages share a partition. */
+  partitionKey(payload: SlackPayload): string {
+    return payload.channel;
+  }
+
   async deliver(delivery: Delivery<SlackPayload>, signal: AbortSignal): Promise<DeliveryResult> {
     const p = delivery.payload;
     let threadTs: string | undefined;

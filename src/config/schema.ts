@@ -97,7 +97,7 @@ export function connectorConfigSchema(): z.ZodType {
   return unionByType(
     [...connectorPlugins.values()].map((p) => z.strictObject({ ...(p.configSchema as z.ZodObject).shape, ...deliveryOptionsSchema.shape })),
     'connector',
-  ).describe('One sink; `type` selects the kind. Every connector also takes the delivery options (concurrency, rateLimit, retry, timeout, batch).');
+  ).describe('One sink; `type` selects the kind. Every connector also takes the delivery options (concurrency, rateLimit, partitions, retry, timeout, batch).');
 }
 
 export function configSchema() {

@@ -1,18 +1,21 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BridgeEvent } from '../core/event.js';
+import { partitionsInRedis } from './partitions.js';
 import { connectorOfQueue, queueMetaPattern, queueName } from './queue-names.js';
 import type { AttemptRecord, DeliveryJobData } from './routed-delivery.js';
 
 /**
- * Dead letters are the BullMQ `failed` set of each connector queue: the job keeps its data
+ * Dead letters are the BullMQ `failed` set of each connector queue — of every partition queue of
+ * the connector, including partitions beyond its current `partitions` that Redis still holds
+ * (partitions.ts `partitionsInRedis`), so a changed count hides none: the job keeps its data
  * (event, route, connector, rendered payload) and its log holds one JSON {@link AttemptRecord}
  * per failed attempt. These functions back `moments-bridge dlq …`; they take a Redis connection
  * and the key prefix and return data (printing is the CLI's business).
  */
 export interface DeadLetterScope {
   prefix: string;
-  /** Only this connector's queue. */
+  /** Only this connector's queues (all its partitions). */
   connector?: string;
   /**
    * Connector names to look in. Without it the queues are discovered with SCAN, which sees one
@@ -62,22 +65,30 @@ export async function queueConnectors(redis: Redis, prefix: string): Promise<str
   return [...names].sort();
 }
 
+/** Runs `fn` on every partition queue of every connector in scope (partition 0 always: the queue a connector without partitions has). */
 async function withQueues<T>(redis: Redis, scope: DeadLetterScope, fn: (queue: Queue<DeliveryJobData>, connector: string) => Promise<T>): Promise<T[]> {
   const names = await connectorNames(redis, scope);
+  const cluster = scope.cluster ?? false;
   const out: T[] = [];
   for (const name of names) {
-    // skipMetasUpdate: looking at a connector that has no queue must not create one (its meta key).
-    const queue = new Queue<DeliveryJobData>(queueName(name, { cluster: scope.cluster ?? false }), {
-      connection: redis,
-      prefix: scope.prefix,
-      skipMetasUpdate: true,
-    });
-    try {
-      out.push(await fn(queue, name));
-    } finally {
-      await queue.close();
+    const partitions = new Set([0, ...(await partitionsInRedis(redis, scope.prefix, name, cluster))]);
+    for (const partition of partitions) {
+      // skipMetasUpdate: looking at a connector that has no queue must not create one (its meta key).
+      const queue = new Queue<DeliveryJobData>(queueName(name, { cluster, partition }), { connection: redis, prefix: scope.prefix, skipMetasUpdate: true });
+      try {
+        out.push(await fn(queue, name));
+      } finally {
+        await queue.close();
+      }
     }
   }
+  return out;
+}
+
+/** Sums per-queue counts by connector (a connector's partitions count as one). */
+function byConnector(counts: readonly (readonly [string, number])[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [connector, n] of counts) out[connector] = (out[connector] ?? 0) + n;
   return out;
 }
 
@@ -128,7 +139,7 @@ export async function pageDeadLetters(redis: Redis, scope: DeadLetterScope & { l
   const perQueue = await withQueues(redis, scope, async (queue, connector) => {
     const count = await queue.getFailedCount();
     const jobs = scope.limit > 0 ? await queue.getJobs(['failed'], 0, scope.offset + scope.limit - 1, false) : [];
-    return { connector, count, jobs: jobs.map((job) => ({ job, connector })) };
+    return { connector, count, jobs: jobs.map((job) => ({ job, connector, queue: queue.name })) };
   });
   const page = perQueue
     .flatMap((q) => q.jobs)
@@ -139,7 +150,7 @@ export async function pageDeadLetters(redis: Redis, scope: DeadLetterScope & { l
     redis,
     { ...scope, connectors: [...new Set(page.map((p) => p.connector))], connector: undefined },
     async (queue, connector) => {
-      const mine = page.filter((p) => p.connector === connector);
+      const mine = page.filter((p) => p.queue === queue.name);
       const logs = await Promise.all(mine.map((p) => queue.getJobLogs(p.job.id!, 0, -1)));
       return mine.map((p, i) => [p, summary(p.job, connector, Math.max(logs[i]!.count, p.job.attemptsMade))] as const);
     },
@@ -147,7 +158,7 @@ export async function pageDeadLetters(redis: Redis, scope: DeadLetterScope & { l
   const byEntry = new Map(items.flat());
   return {
     total: perQueue.reduce((n, q) => n + q.count, 0),
-    counts: Object.fromEntries(perQueue.map((q) => [q.connector, q.count])),
+    counts: byConnector(perQueue.map((q) => [q.connector, q.count] as const)),
     items: page.map((p) => byEntry.get(p)!),
   };
 }
@@ -157,7 +168,7 @@ export async function countDeadLetters(redis: Redis, scope: DeadLetterScope & { 
   const cutoff = Date.now() - (scope.olderThanMs ?? 0);
   // The failed set is scored by failure time, as queue.clean() reads it.
   const counts = await withQueues(redis, scope, async (queue, connector) => [connector, await redis.zcount(queue.toKey('failed'), '-inf', cutoff)] as const);
-  return Object.fromEntries(counts);
+  return byConnector(counts);
 }
 
 /** One dead letter with its event, payload and attempt history, or undefined. */

@@ -4,7 +4,8 @@
  * one-round-trip duplicate check must see the same batch in one pass; the rest (worker start and
  * stop, depth, close) is the lifecycle of the same queues and connections. The parts that stand
  * alone already live beside it: options (queue-options.ts), the worker (delivery-worker.ts),
- * quarantine (set-aside.ts), ids (delivery-id.ts), dead letters (dead-letters.ts).
+ * a connector's partition queues (connector-partitions.ts), quarantine (set-aside.ts), ids
+ * (delivery-id.ts), dead letters (dead-letters.ts).
  */
 import { Queue, type JobsOptions, type KeepJobs } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -14,9 +15,9 @@ import { InputError } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import { deliveryId } from './delivery-id.js';
+import { ConnectorPartitions, type QueueDepth } from './connector-partitions.js';
 import { DEFAULT_LOCK_OPTIONS, DeliveryWorker, type DeliveryWorkerOptions, type LockOptions } from './delivery-worker.js';
 import { queueMetrics } from './queue-metrics.js';
-import { queueName } from './queue-names.js';
 import { resolveDeliveryOptions, type ResolvedDeliveryOptions } from './queue-options.js';
 import type { DeliveryJobData, RoutedDelivery } from './routed-delivery.js';
 import { serializeFailure } from '../core/safe-snapshot.js';
@@ -69,7 +70,7 @@ export interface EnqueueResult {
   deadLettered: number;
 }
 
-export type QueueDepth = Record<'waiting' | 'active' | 'delayed' | 'failed' | 'completed' | 'prioritized', number>;
+export type { QueueDepth } from './connector-partitions.js';
 
 /** For each (dedup key, job key) pair in KEYS: how many of the two exist (0 = not yet queued). */
 const EXISTS_PAIRS = `local out = {}
@@ -79,17 +80,10 @@ return out`;
 /** Bounds a job's attempts in BullMQ; the real limit (retry.maxAttempts) is checked by the worker so config changes apply to queued jobs. */
 const ATTEMPTS_GUARD = 1000;
 
-interface ConnectorQueue {
-  name: string;
-  queue: Queue<DeliveryJobData>;
-  connector: Connector;
-  options: ResolvedDeliveryOptions;
-  worker?: DeliveryWorker;
-}
-
 /**
- * The queue side of delivery: one BullMQ queue per connector, exactly one job per
- * (event, route, connector), and the workers that drain them.
+ * The queue side of delivery: one BullMQ queue per connector partition (one per connector unless
+ * it sets `partitions`), exactly one job per (event, route, connector), and the workers that
+ * drain them.
  *
  * Deduplication: the job id is the delivery id, and every job is added with BullMQ's
  * `deduplication: { id, ttl: dedupTtlMs }`. The job-id guard alone is not enough: once a delivered
@@ -102,7 +96,7 @@ interface ConnectorQueue {
 export class DeliveryQueues {
   private readonly producer: Redis;
   private workerConnection: Redis | undefined;
-  private readonly queues = new Map<string, ConnectorQueue>();
+  private readonly queues = new Map<string, ConnectorPartitions>();
   private readonly maxPayloadBytes: number;
   private readonly quarantinePrefix: string;
   private readonly dedupTtlMs: number;
@@ -144,27 +138,49 @@ export class DeliveryQueues {
     // Enqueue must fail fast when Redis is down, so the source keeps its cursor and retries.
     this.producer = this.connect({ maxRetriesPerRequest: 1 });
     for (const [name, { connector }] of opts.connectors) {
-      const resolved = resolvedOptions.get(name)!;
-      const qn = queueName(name, { cluster: opts.cluster ?? false });
-      const queue = new Queue<DeliveryJobData>(qn, { connection: this.producer, prefix: opts.prefix, defaultJobOptions: this.jobOptions });
-      queue.on('error', (err) => this.log.error({ connector: name, err: err.message }, 'queue connection error'));
-      this.queues.set(name, { name, queue, connector, options: resolved });
+      const options = resolvedOptions.get(name)!;
+      const cluster = opts.cluster ?? false;
+      const partitions = new ConnectorPartitions({
+        name,
+        connector,
+        options,
+        connection: this.producer,
+        prefix: opts.prefix,
+        cluster,
+        jobOptions: this.jobOptions,
+        logger: this.log,
+      });
+      this.queues.set(name, partitions);
     }
   }
 
-  /** The BullMQ queue of each connector, by connector name (the dashboard lists them). */
+  /** The first (partition 0) BullMQ queue of each connector, by connector name: with `partitions: 1` its only queue. */
   bullQueues(): Map<string, Queue<DeliveryJobData>> {
-    return new Map([...this.queues].map(([name, q]) => [name, q.queue]));
+    return new Map([...this.queues].map(([name, q]) => [name, q.queues()[0]![1]]));
   }
 
-  /** Each connector's queue with its configured rate limit (for the queue dashboard). */
+  /** Every served partition queue of a connector, by partition number (empty for an unknown connector). */
+  partitionQueues(connector: string): [number, Queue<DeliveryJobData>][] {
+    return this.queues.get(connector)?.queues() ?? [];
+  }
+
+  /**
+   * Every queue with the rate limit its worker applies (for the queue dashboard), by display name:
+   * the connector's name for its only queue, `<connector>@<partition>` when it has several.
+   */
   dashboardQueues(): Map<string, { queue: Queue<DeliveryJobData>; rateLimit?: { max: number; durationMs: number } }> {
-    return new Map([...this.queues].map(([name, q]) => [name, { queue: q.queue, ...(q.options.rateLimit ? { rateLimit: q.options.rateLimit } : {}) }]));
+    return new Map(
+      [...this.queues].flatMap(([name, q]) => {
+        const queues = q.queues();
+        const rateLimit = q.partitionRateLimit();
+        return queues.map(([p, queue]) => [queues.length === 1 ? name : `${name}@${p}`, { queue, ...(rateLimit ? { rateLimit } : {}) }] as const);
+      }),
+    );
   }
 
-  /** Whether each connector's worker is running (for /readyz). */
+  /** Whether each connector's workers (every partition's) are running (for /readyz). */
   workerStates(): Record<string, boolean> {
-    return Object.fromEntries([...this.queues].map(([name, q]) => [name, q.worker?.running() ?? false]));
+    return Object.fromEntries([...this.queues].map(([name, q]) => [name, q.running()]));
   }
 
   /** Resolved options per connector (for `check` and docs). */
@@ -191,7 +207,7 @@ export class DeliveryQueues {
     const aside = [...setAside];
     const unserializableEvents = new Map<BridgeEvent, string | undefined>();
     const seen = new Set<string>();
-    const candidates: { q: ConnectorQueue; data: DeliveryJobData }[] = [];
+    const candidates: { q: ConnectorPartitions; queue: Queue<DeliveryJobData>; data: DeliveryJobData }[] = [];
     for (const d of deliveries) {
       const q = this.queues.get(d.connector);
       if (!q) {
@@ -228,7 +244,9 @@ export class DeliveryQueues {
         this.log.error({ eventId: d.event.id, route: d.route, connector: d.connector, bytes, limit: this.maxPayloadBytes }, `${reason}; dead-lettered`);
         data.refused = { code: 'payload_too_large', reason };
       }
-      candidates.push({ q, data });
+      // The partition is a function of the delivery's payload and event, so a repeat of this
+      // delivery id lands in the same queue, where the checks below and BullMQ's add find it.
+      candidates.push({ q, queue: q.queueFor(d.payload, d.event), data });
     }
     for (const [event, detail] of unserializableEvents) if (detail !== undefined) aside.push({ event, reason: 'unserializable', detail });
     const quarantining = aside.length ? this.writeQuarantine(aside) : undefined;
@@ -249,13 +267,13 @@ export class DeliveryQueues {
     // share its hash tag under redis.cluster, so each EVAL stays in one slot.
     // A repeat is found by its dedup key (inside the dedup TTL) or by its job (a dead letter kept
     // past the TTL is still a repeat: the add script returns it untouched).
-    const byQueue = new Map<ConnectorQueue, DeliveryJobData[]>();
-    for (const { q, data } of candidates) {
-      let list = byQueue.get(q);
-      if (!list) byQueue.set(q, (list = []));
-      list.push(data);
+    const byQueue = new Map<Queue<DeliveryJobData>, { q: ConnectorPartitions; list: DeliveryJobData[] }>();
+    for (const { q, queue, data } of candidates) {
+      let entry = byQueue.get(queue);
+      if (!entry) byQueue.set(queue, (entry = { q, list: [] }));
+      entry.list.push(data);
     }
-    const lists = [...byQueue];
+    const lists = [...byQueue].map(([queue, { q, list }]) => [{ name: q.name, queue }, list] as const);
     const checked = Promise.all(
       lists.map(([q, list]) => {
         const prefix = q.queue.qualifiedName;
@@ -312,53 +330,47 @@ export class DeliveryQueues {
   async startWorkers(): Promise<void> {
     // Workers tolerate Redis outages (they retry forever): maxRetriesPerRequest must be null for BullMQ.
     this.workerConnection ??= this.connect({ maxRetriesPerRequest: null });
+    const connection = this.workerConnection;
     for (const q of this.queues.values()) {
-      q.worker ??= new DeliveryWorker({
-        connection: this.workerConnection,
-        prefix: this.opts.prefix,
-        queue: q.queue,
-        connectorName: q.name,
-        connector: q.connector,
-        options: q.options,
-        logger: this.opts.logger,
-        lock: this.lock,
-        removeOnComplete: this.removeOnComplete,
-        removeOnFail: this.removeOnFail,
-        ...(this.opts.onAttempt ? { onAttempt: this.opts.onAttempt } : {}),
-      });
-      q.worker.start();
+      // Partitions left in Redis by a larger `partitions` are drained too (connector-partitions.ts).
+      await q.adoptLeftovers(this.producer);
+      q.startWorkers(
+        ({ queue, partition, options, pausesWith }) =>
+          new DeliveryWorker({
+            connection,
+            prefix: this.opts.prefix,
+            queue,
+            connectorName: q.name,
+            ...(partition !== undefined ? { partition } : {}),
+            pausesWith,
+            connector: q.connector,
+            options,
+            logger: this.opts.logger,
+            lock: this.lock,
+            removeOnComplete: this.removeOnComplete,
+            removeOnFail: this.removeOnFail,
+            ...(this.opts.onAttempt ? { onAttempt: this.opts.onAttempt } : {}),
+          }),
+      );
     }
   }
 
   /** Graceful: stop fetching, let in-flight deliveries finish within `graceMs`, hand the rest back. */
   async stopWorkers(graceMs: number): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.worker?.stop(graceMs)));
+    await Promise.all([...this.queues.values()].map((q) => q.stopWorkers(graceMs)));
   }
 
+  /** Jobs per connector and state, summed over its partitions. */
   async depth(): Promise<Record<string, QueueDepth>> {
     const out: Record<string, QueueDepth> = {};
-    await Promise.all(
-      [...this.queues.values()].map(async (q) => {
-        const c = await q.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
-        const d: QueueDepth = {
-          waiting: c.waiting ?? 0,
-          active: c.active ?? 0,
-          delayed: c.delayed ?? 0,
-          failed: c.failed ?? 0,
-          completed: c.completed ?? 0,
-          prioritized: c.prioritized ?? 0,
-        };
-        for (const [state, n] of Object.entries(d)) queueMetrics.depth.set({ connector: q.name, state }, n);
-        out[q.name] = d;
-      }),
-    );
+    await Promise.all([...this.queues.values()].map(async (q) => (out[q.name] = await q.depth())));
     return out;
   }
 
   /** Stops workers at once (in-flight jobs return via the stalled check) and closes every connection. */
   async close(): Promise<void> {
     await this.stopWorkers(0);
-    await Promise.all([...this.queues.values()].map((q) => q.queue.close()));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.producer.disconnect();
     this.workerConnection?.disconnect();
   }

@@ -44,7 +44,15 @@ export interface DeliveryWorkerOptions {
   prefix: string;
   queue: Queue<DeliveryJobData>;
   connectorName: string;
+  /** The queue's partition, for logs (set when the connector has more than one). */
+  partition?: number;
+  /**
+   * The connector's other partition queues: a sink's Retry-After pauses them as well, as it paused
+   * the connector's one queue before partitions. @defaultValue none
+   */
+  pausesWith?: () => readonly Queue[];
   connector: Connector;
+  /** `rateLimit` here is this queue's own limiter (a partition's share of the connector's). */
   options: ResolvedDeliveryOptions;
   logger: Logger;
   lock: LockOptions;
@@ -107,7 +115,7 @@ export class DeliveryWorker {
   private readonly routeDelivered = new Map<string, ReturnType<typeof queueMetrics.routeDelivered.labels>>();
 
   constructor(private readonly o: DeliveryWorkerOptions) {
-    this.log = o.logger.child({ connector: o.connectorName });
+    this.log = o.logger.child({ connector: o.connectorName, ...(o.partition !== undefined ? { partition: o.partition } : {}) });
     this.completed = queueMetrics.completed.labels({ connector: o.connectorName });
     this.latency = queueMetrics.latency.labels({ connector: o.connectorName });
     const { connector, options } = o;
@@ -235,7 +243,7 @@ export class DeliveryWorker {
         queueMetrics.failed.inc({ connector: connectorName, outcome: 'rate-limited' });
         queueMetrics.rateLimited.inc({ connector: connectorName });
         this.log.info({ ...base, retryAfterMs, reason: result.reason }, 'sink asked to retry later: pausing this connector queue');
-        await this.o.queue.rateLimit(retryAfterMs);
+        await Promise.all([this.o.queue, ...(this.o.pausesWith?.() ?? [])].map((q) => q.rateLimit(retryAfterMs)));
         throw Worker.RateLimitError();
       }
       // Retrying sooner than the sink asked would only hammer it: the delivery cannot make it in time.

@@ -34,5 +34,19 @@ export const queueMetrics = {
     ['connector'],
     [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
   ),
-  depth: gauge('mb_queue_depth', 'Jobs per connector queue and state (updated when depth() is read, e.g. on /metrics).', ['connector', 'state']),
+  depth: gauge(
+    'mb_queue_depth',
+    "Jobs per connector and state, summed over the connector's partition queues (updated when depth() is read, e.g. on /metrics).",
+    ['connector', 'state'],
+  ),
+  partitions: gauge(
+    'mb_queue_partitions',
+    'Partition queues this process serves for a connector: `partitions`, plus left-over ones found in Redis beyond it (updated with mb_queue_depth).',
+    ['connector'],
+  ),
+  partitionWaitingMax: gauge(
+    'mb_queue_partition_waiting_max',
+    "Waiting jobs in the connector's fullest partition queue: near mb_queue_depth{state=\"waiting\"} / partitions when keys spread evenly, near the total when one key is hot (updated with mb_queue_depth).",
+    ['connector'],
+  ),
 };

@@ -6,7 +6,10 @@ import type { RetryPolicy } from './backoff.js';
 /** Delivery options of one connector after defaults, in milliseconds. */
 export interface ResolvedDeliveryOptions {
   concurrency: number;
-  rateLimit?: { max: number; durationMs: number };
+  /** The configured limit; each partition's worker gets its share (partitions.ts `partitionRateLimit`) unless `perPartition`. */
+  rateLimit?: { max: number; durationMs: number; perPartition?: boolean };
+  /** Queues the connector's deliveries spread over. */
+  partitions: number;
   retry: RetryPolicy;
   timeoutMs: number;
   /** Set only when the connector implements `deliverBatch`. */
@@ -16,6 +19,7 @@ export interface ResolvedDeliveryOptions {
 /** The bridge's defaults (documented on `deliveryOptionsSchema`). */
 export const DEFAULT_DELIVERY_OPTIONS = {
   concurrency: 10,
+  partitions: 1,
   retry: { maxAttempts: 8, backoff: '1s', maxBackoff: '5m', maxAge: '24h' },
   timeout: '30s',
   batch: { maxSize: 50, window: '100ms' },
@@ -26,6 +30,7 @@ function merge(...layers: (DeliveryOptionsInput | undefined)[]): DeliveryOptions
   for (const layer of layers) {
     if (!layer) continue;
     if (layer.concurrency !== undefined) out.concurrency = layer.concurrency;
+    if (layer.partitions !== undefined) out.partitions = layer.partitions;
     if (layer.timeout !== undefined) out.timeout = layer.timeout;
     // A rate limit is one unit: a user's { max, duration } replaces the connector's whole.
     if (layer.rateLimit !== undefined) out.rateLimit = layer.rateLimit;
@@ -46,6 +51,7 @@ export function resolveDeliveryOptions(connector: Pick<Connector, 'defaults' | '
   const retry = m.retry ?? {};
   const resolved: ResolvedDeliveryOptions = {
     concurrency: m.concurrency ?? DEFAULT_DELIVERY_OPTIONS.concurrency,
+    partitions: m.partitions ?? DEFAULT_DELIVERY_OPTIONS.partitions,
     retry: {
       maxAttempts: retry.maxAttempts ?? DEFAULT_DELIVERY_OPTIONS.retry.maxAttempts,
       backoffMs: parseDuration(retry.backoff ?? DEFAULT_DELIVERY_OPTIONS.retry.backoff),
@@ -54,7 +60,12 @@ export function resolveDeliveryOptions(connector: Pick<Connector, 'defaults' | '
     },
     timeoutMs: parseDuration(m.timeout ?? DEFAULT_DELIVERY_OPTIONS.timeout),
   };
-  if (m.rateLimit) resolved.rateLimit = { max: m.rateLimit.max, durationMs: parseDuration(m.rateLimit.duration) };
+  if (m.rateLimit)
+    resolved.rateLimit = {
+      max: m.rateLimit.max,
+      durationMs: parseDuration(m.rateLimit.duration),
+      ...(m.rateLimit.perPartition ? { perPartition: true } : {}),
+    };
   if (connector.deliverBatch) {
     resolved.batch = {
       maxSize: m.batch?.maxSize ?? DEFAULT_DELIVERY_OPTIONS.batch.maxSize,

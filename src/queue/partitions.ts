@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import type { RedisClient } from '../redis/redis-client.js';
+import { queueName } from './queue-names.js';
+
+/** Most partitions a connector may have (`partitions`). */
+export const MAX_PARTITIONS = 256;
+
+const MASK64 = (1n << 64n) - 1n;
+const JUMP_MULTIPLIER = 2862933555777941757n;
+
+/**
+ * The partition of a partition key among `count`: jump consistent hash (Lamping & Veach, 2014) of
+ * the key's SHA-256. Stable across processes and releases (no seed), uniform, and when `count`
+ * grows from n to m only (m − n)/m of the keys move — the fewest any scheme can move.
+ */
+export function partitionOf(key: string, count: number): number {
+  if (count <= 1) return 0;
+  let k = createHash('sha256').update(key, 'utf8').digest().readBigUInt64BE(0);
+  let b = -1;
+  let j = 0;
+  while (j < count) {
+    b = j;
+    k = (k * JUMP_MULTIPLIER + 1n) & MASK64;
+    j = Math.floor(((b + 1) * 2 ** 31) / (Number(k >> 33n) + 1));
+  }
+  return b;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * One partition's share of a connector-wide rate limit (`max` per `durationMs`) spread over
+ * `partitions` queues: BullMQ's limiter is per queue, so each gets `max/g` per `durationMs·n/g`
+ * with g = gcd(max, n). Summed over the partitions that is exactly `max` per `durationMs` in the long
+ * run; when n divides max (e.g. 120/min over 4) each window also holds at most `max`, otherwise
+ * (e.g. 1/s over 4 → 1 per 4 s each) the partitions' windows are not aligned and up to n·max/g can
+ * start within one `durationMs`.
+ */
+export function partitionRateLimit(limit: { max: number; durationMs: number }, partitions: number): { max: number; durationMs: number } {
+  const g = gcd(limit.max, partitions);
+  return { max: limit.max / g, durationMs: (limit.durationMs * partitions) / g };
+}
+
+/**
+ * The partitions of `connector` that have a queue under `prefix` (its meta key exists), among
+ * 0 … MAX_PARTITIONS − 1: what an earlier `partitions` left behind. One EXISTS per candidate in
+ * one pipeline (each a single key, so it works on a cluster too, unlike a SCAN of one node).
+ */
+export async function partitionsInRedis(redis: RedisClient, prefix: string, connector: string, cluster: boolean): Promise<number[]> {
+  const pipeline = redis.pipeline();
+  for (let p = 0; p < MAX_PARTITIONS; p++) pipeline.exists(`${prefix}:${queueName(connector, { cluster, partition: p })}:meta`);
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.flatMap(([err, n], p) => {
+    if (err) throw err;
+    return n === 1 ? [p] : [];
+  });
+}
