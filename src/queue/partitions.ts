@@ -15,7 +15,12 @@ const JUMP_MULTIPLIER = 2862933555777941757n;
  */
 export function partitionOf(key: string, count: number): number {
   if (count <= 1) return 0;
-  let k = createHash('sha256').update(key, 'utf8').digest().readBigUInt64BE(0);
+  return jumpHash(createHash('sha256').update(key, 'utf8').digest().readBigUInt64BE(0), count);
+}
+
+/** Jump consistent hash of a 64-bit key into `count` buckets, as in the paper (arXiv:1406.2294). */
+export function jumpHash(key: bigint, count: number): number {
+  let k = key;
   let b = -1;
   let j = 0;
   while (j < count) {
