@@ -37,7 +37,7 @@ export const kinesisConfigSchema = z
       .min(1)
       .optional()
       .describe(
-        'Template for the record PartitionKey (also source.kinesisPartitionKey), e.g. "{{ data.athleteId }}" keeps an athlete\'s records in order on one shard; unset: a UUID derived from the event id (spread over shards like a random one, as lk-dispatch does, but stable across replays).',
+        'Template for the record PartitionKey (also source.kinesisPartitionKey), e.g. "{{ data.athleteId }}" keeps an athlete\'s records in order on one shard; unset: a random UUID per record, as lk-dispatch does.',
       ),
     maxRecordsPerCall: z.number().int().min(1).max(500).default(500).describe('Records per PutRecords call (Kinesis allows 500). @defaultValue 500'),
     throttleRetryAfter: durationMsField(

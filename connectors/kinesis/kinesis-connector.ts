@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { BridgeEvent } from '../../src/core/event.js';
@@ -28,6 +29,8 @@ export interface KinesisPayload {
   timestamp: string;
   userId: string | null;
   partitionKey: string;
+  /** Set when no `partitionKey` template is configured and the key is random: nothing to keep in order. */
+  randomKey?: true;
 }
 
 /** https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html */
@@ -117,10 +120,7 @@ export class KinesisConnector implements Connector<KinesisPayload> {
 
     return {
       render: (event: BridgeEvent): KinesisPayload => {
-        // Unset: a UUID derived from the event id — as evenly spread over shards as a random one,
-        // but the same on every render, so a replay of the event and the queue partition
-        // (partitionKey() below) agree with the first time.
-        const key = partitionKey ? partitionKey.render(event) : deterministicUuid(`partition-key\u0000${event.id}`);
+        const key = partitionKey ? partitionKey.render(event) : randomUUID();
         if (key.length === 0) throw new PayloadError(`${where}.partitionKey renders empty for event ${event.id}; Kinesis needs 1–256 characters`);
         if (key.length > MAX_PARTITION_KEY_CHARS)
           throw new PayloadError(`${where}.partitionKey renders ${key.length} characters for event ${event.id}; Kinesis allows at most 256`);
@@ -132,6 +132,7 @@ export class KinesisConnector implements Connector<KinesisPayload> {
           timestamp: new Date().toISOString(),
           userId: uid === '' ? null : uid,
           partitionKey: key,
+          ...(partitionKey ? {} : { randomKey: true as const }),
         };
         const bytes = recordBytes(envelope(payload, producerId, deterministicUuid('size-check')));
         if (bytes > MAX_RECORD_BYTES) {
@@ -144,9 +145,13 @@ export class KinesisConnector implements Connector<KinesisPayload> {
     };
   }
 
-  /** The record's partition key: Kinesis orders records per key (one shard), so the queue keeps them together too. */
-  partitionKey(payload: KinesisPayload): string {
-    return payload.partitionKey;
+  /**
+   * The record's partition key: Kinesis orders records per key (one shard), so the queue keeps them
+   * together too. A random key (no template) orders nothing and differs on every render, so the
+   * queue partitions those by the event id, the same on every enqueue of the delivery.
+   */
+  partitionKey(payload: KinesisPayload, event: BridgeEvent): string {
+    return payload.randomKey ? event.id : payload.partitionKey;
   }
 
   async deliver(delivery: Delivery<KinesisPayload>, signal: AbortSignal): Promise<DeliveryResult> {

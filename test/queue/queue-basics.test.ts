@@ -155,6 +155,7 @@ describe('resolveDeliveryOptions', () => {
   it('applies bridge defaults', () => {
     expect(resolveDeliveryOptions(plain)).toEqual({
       concurrency: 10,
+      partitions: 1,
       retry: { maxAttempts: 8, backoffMs: 1000, maxBackoffMs: 300_000, maxAgeMs: 86_400_000 },
       timeoutMs: 30_000,
     });
@@ -172,6 +173,7 @@ describe('resolveDeliveryOptions', () => {
     const r = resolveDeliveryOptions({ defaults: { concurrency: 3, timeout: '5s', rateLimit: { max: 2, duration: '1s' } } }, { retry: { maxAttempts: 2 } });
     expect(r).toEqual({
       concurrency: 3,
+      partitions: 1,
       timeoutMs: 5000,
       rateLimit: { max: 2, durationMs: 1000 },
       retry: { maxAttempts: 2, backoffMs: 1000, maxBackoffMs: 300_000, maxAgeMs: 86_400_000 },
