@@ -28,8 +28,10 @@ export interface QueueDashboardOptions {
 /** One connector's queue as the dashboard shows it. */
 export interface DashboardQueue {
   queue: Queue;
-  /** The connector's `rateLimit`; unset when it has none. */
+  /** The rate limit this queue's worker applies (a partition's share of the connector's); unset when it has none. */
   rateLimit?: { max: number; durationMs: number };
+  /** Set when the connector has several partition queues: which one this is. */
+  partition?: { connector: string; index: number; of: number };
 }
 
 /** Methods a read-only dashboard answers: its pages and JSON API only read. */
@@ -118,7 +120,7 @@ function adapters(queues: ReadonlyMap<string, DashboardQueue>, writable: boolean
     ([connector, q]) =>
       new ConnectorQueueAdapter(q.queue, q.rateLimit?.max ?? UNLIMITED_RATE_MAX, {
         displayName: connector,
-        description: `deliveries to connector "${connector}"${q.rateLimit ? ` (rate limit: ${q.rateLimit.max} per ${q.rateLimit.durationMs} ms)` : ''}`,
+        description: `deliveries to connector "${q.partition?.connector ?? connector}"${q.partition ? `, partition ${q.partition.index} (${q.partition.of} served)` : ''}${q.rateLimit ? ` (rate limit: ${q.rateLimit.max} per ${q.rateLimit.durationMs} ms)` : ''}`,
         readOnlyMode: !writable,
       }),
   );

@@ -59,6 +59,15 @@ export interface DeliveryQueuesOptions {
   onAttempt?: DeliveryWorkerOptions['onAttempt'];
 }
 
+/** One queue as the queue dashboard shows it (src/http/queue-dashboard.ts `DashboardQueue`). */
+export interface QueueView {
+  queue: Queue<DeliveryJobData>;
+  /** The rate limit this queue's worker applies. */
+  rateLimit?: { max: number; durationMs: number };
+  /** Set when the connector has several partition queues. */
+  partition?: { connector: string; index: number; of: number };
+}
+
 export interface EnqueueResult {
   enqueued: number;
   duplicates: number;
@@ -168,12 +177,16 @@ export class DeliveryQueues {
    * Every queue with the rate limit its worker applies (for the queue dashboard), by display name:
    * the connector's name for its only queue, `<connector>@<partition>` when it has several.
    */
-  dashboardQueues(): Map<string, { queue: Queue<DeliveryJobData>; rateLimit?: { max: number; durationMs: number } }> {
+  dashboardQueues(): Map<string, QueueView> {
     return new Map(
       [...this.queues].flatMap(([name, q]) => {
         const queues = q.queues();
         const rateLimit = q.partitionRateLimit();
-        return queues.map(([p, queue]) => [queues.length === 1 ? name : `${name}@${p}`, { queue, ...(rateLimit ? { rateLimit } : {}) }] as const);
+        return queues.map(([index, queue]): [string, QueueView] =>
+          queues.length === 1
+            ? [name, { queue, ...(rateLimit ? { rateLimit } : {}) }]
+            : [`${name}@${index}`, { queue, ...(rateLimit ? { rateLimit } : {}), partition: { connector: name, index, of: queues.length } }],
+        );
       }),
     );
   }

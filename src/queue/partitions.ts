@@ -50,15 +50,13 @@ export function partitionRateLimit(limit: { max: number; durationMs: number }, p
 
 /**
  * The partitions of `connector` that have a queue under `prefix` (its meta key exists), among
- * 0 … MAX_PARTITIONS − 1: what an earlier `partitions` left behind. One EXISTS per candidate in
- * one pipeline (each a single key, so it works on a cluster too, unlike a SCAN of one node).
+ * 0 … MAX_PARTITIONS − 1: what an earlier `partitions` left behind. One EXISTS per candidate, sent
+ * together (not as one pipeline: under a cluster the candidates sit on different slots and
+ * masters, which one ioredis Cluster pipeline refuses, and a SCAN would see one node only).
  */
 export async function partitionsInRedis(redis: RedisClient, prefix: string, connector: string, cluster: boolean): Promise<number[]> {
-  const pipeline = redis.pipeline();
-  for (let p = 0; p < MAX_PARTITIONS; p++) pipeline.exists(`${prefix}:${queueName(connector, { cluster, partition: p })}:meta`);
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.flatMap(([err, n], p) => {
-    if (err) throw err;
-    return n === 1 ? [p] : [];
-  });
+  const found = await Promise.all(
+    Array.from({ length: MAX_PARTITIONS }, (_, p) => redis.exists(`${prefix}:${queueName(connector, { cluster, partition: p })}:meta`)),
+  );
+  return found.flatMap((n, p) => (n === 1 ? [p] : []));
 }

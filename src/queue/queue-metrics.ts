@@ -46,7 +46,7 @@ export const queueMetrics = {
   ),
   partitionWaitingMax: gauge(
     'mb_queue_partition_waiting_max',
-    "Waiting jobs in the connector's fullest partition queue: near mb_queue_depth{state=\"waiting\"} / partitions when keys spread evenly, near the total when one key is hot (updated with mb_queue_depth).",
+    'Waiting jobs in the connector\'s fullest partition queue: near mb_queue_depth{state="waiting"} / partitions when keys spread evenly, near the total when one key is hot (updated with mb_queue_depth).',
     ['connector'],
   ),
 };

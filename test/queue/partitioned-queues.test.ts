@@ -117,7 +117,9 @@ describe('partitioned connector queues', () => {
     await sink.waitFor(() => sink.deliveredIds.size === 120, 20_000, '120 deliveries');
     for (const k of keys) expect(sink.order.get(k), `order of ${k}`).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(q.workerStates()).toEqual({ sink: true });
-    expect([...q.dashboardQueues().keys()]).toEqual(['sink@0', 'sink@1', 'sink@2', 'sink@3']);
+    expect([...q.dashboardQueues()].map(([name, v]) => [name, v.queue.name, v.partition])).toEqual(
+      [0, 1, 2, 3].map((p) => [`sink@${p}`, queueName('sink', { partition: p }), { connector: 'sink', index: p, of: 4 }]),
+    );
     await until(async () => (await q.depth()).sink!.completed === 120, 5000, '120 completed');
     expect(await metric('mb_queue_depth', { connector: 'sink', state: 'completed' })).toBe(120);
     expect(await metric('mb_queue_partitions', { connector: 'sink' })).toBe(4);
@@ -269,6 +271,19 @@ describe('partitioned connector queues', () => {
     expect((await retryDeadLetters(redis.client(), { prefix, connector: 'sink', ids: stranded })).missing).toEqual([]);
     await sink.waitFor(() => stranded.every((id) => sink.deliveredIds.has(id)), 10_000, 'the re-driven dead letters of left-over partitions');
     expect(await metric('mb_queue_partitions', { connector: 'sink' })).toBe(8);
+  });
+
+  it('after a change of N a repeat is found only where its key kept its partition (the documented limit)', async () => {
+    const prefix = nextPrefix();
+    const four = queues(prefix, new KeyedConnector(), { partitions: 4 });
+    const batch = Array.from({ length: 200 }, (_, i) => keyed(i, `#m${i}`));
+    await four.enqueue(batch);
+    const stayed = batch.filter((d) => partitionOf((d.payload as { key: string }).key, 4) < 2).length;
+    expect(stayed).toBeGreaterThan(60);
+    // Shrinking 4 → 2 keeps the keys of partitions 0 and 1 where they were (jump hash): those are
+    // still duplicates; the keys of 2 and 3 move and are queued again.
+    const two = queues(prefix, new KeyedConnector(), { partitions: 2 });
+    expect(await two.enqueue(batch)).toMatchObject({ duplicates: stayed, enqueued: 200 - stayed });
   });
 
   it('growing partitions keeps the old queues in service (their jobs are delivered)', async () => {
