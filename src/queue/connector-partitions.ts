@@ -4,6 +4,7 @@ import type { Connector } from '../../connectors/connector.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import type { DeliveryWorker } from './delivery-worker.js';
+import { PartitionCounts } from './partition-counts.js';
 import { partitionOf, partitionRateLimit, partitionsInRedis } from './partitions.js';
 import { queueMetrics } from './queue-metrics.js';
 import { queueName } from './queue-names.js';
@@ -12,6 +13,11 @@ import type { DeliveryJobData } from './routed-delivery.js';
 
 export type QueueDepth = Record<'waiting' | 'active' | 'delayed' | 'failed' | 'completed' | 'prioritized', number>;
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+
+/** For each (dedup key, job key) pair in KEYS: how many of the two exist (0 = not yet queued). */
+export const EXISTS_PAIRS = `local out = {}
+for i = 1, #KEYS, 2 do out[#out + 1] = redis.call('EXISTS', KEYS[i], KEYS[i + 1]) end
+return out`;
 
 export interface ConnectorPartitionsOptions {
   name: string;
@@ -22,6 +28,8 @@ export interface ConnectorPartitionsOptions {
   prefix: string;
   cluster: boolean;
   jobOptions: JobsOptions;
+  /** The dedup TTL: how long another partition count stays worth looking under (partition-counts.ts). */
+  dedupTtlMs: number;
   logger: Logger;
 }
 
@@ -56,6 +64,7 @@ export class ConnectorPartitions {
   readonly options: ResolvedDeliveryOptions;
   private readonly parts = new Map<number, Partition>();
   private readonly log: Logger;
+  private readonly counts: PartitionCounts;
 
   constructor(private readonly o: ConnectorPartitionsOptions) {
     this.name = o.name;
@@ -63,6 +72,17 @@ export class ConnectorPartitions {
     this.options = o.options;
     this.log = o.logger;
     for (let p = 0; p < o.options.partitions; p++) this.add(p);
+    this.counts = new PartitionCounts({
+      redis: o.connection,
+      key: `${this.base(0)}:partition-counts`,
+      count: o.options.partitions,
+      windowMs: o.dedupTtlMs,
+    });
+  }
+
+  /** The key prefix of one partition queue (`<prefix>:<queue name>`), whether or not it is served here. */
+  private base(partition: number): string {
+    return `${this.o.prefix}:${queueName(this.name, { cluster: this.o.cluster, partition })}`;
   }
 
   private add(partition: number): Partition {
@@ -80,7 +100,10 @@ export class ConnectorPartitions {
   /** The partition a delivery goes to: a pure function of its rendered payload, its event and the configured count. */
   partitionFor(payload: unknown, event: BridgeEvent): number {
     const n = this.options.partitions;
-    if (n === 1) return 0;
+    return n === 1 ? 0 : partitionOf(this.partitionKey(payload, event), n);
+  }
+
+  private partitionKey(payload: unknown, event: BridgeEvent): string {
     let key: string | undefined;
     try {
       key = this.connector.partitionKey?.(payload, event);
@@ -88,7 +111,40 @@ export class ConnectorPartitions {
       // A connector's key function reads a payload it rendered itself; a throw is its bug, not the delivery's.
       this.log.warn({ connector: this.name, eventId: event.id, err: (err as Error).message }, 'partitionKey threw: partitioning by the event id');
     }
-    return partitionOf(typeof key === 'string' && key !== '' ? key : event.id, n);
+    return typeof key === 'string' && key !== '' ? key : event.id;
+  }
+
+  /**
+   * The delivery ids among `items` already queued (dedup key or job) in the partition that another
+   * partition count, used lately by some process, gives their key (partition-counts.ts): repeats
+   * that the check in this count's partition cannot see. No Redis call unless a recent other count
+   * exists and some key moved; one EVAL per partition looked in (one slot each).
+   */
+  async queuedUnderOtherCounts(items: readonly DeliveryJobData[]): Promise<Set<string>> {
+    const others = await this.counts.recentOthers();
+    const found = new Set<string>();
+    if (others.length === 0) return found;
+    const byPartition = new Map<number, Set<string>>();
+    for (const d of items) {
+      const key = this.partitionKey(d.payload, d.event);
+      const here = partitionOf(key, this.options.partitions);
+      for (const m of others) {
+        const p = partitionOf(key, m);
+        if (p === here) continue;
+        let ids = byPartition.get(p);
+        if (!ids) byPartition.set(p, (ids = new Set()));
+        ids.add(d.deliveryId);
+      }
+    }
+    await Promise.all(
+      [...byPartition].map(async ([p, set]) => {
+        const ids = [...set];
+        const keys = ids.flatMap((id) => [`${this.base(p)}:de:${id}`, `${this.base(p)}:${id}`]);
+        const exists = (await this.o.connection.call('EVAL', EXISTS_PAIRS, keys.length, ...keys)) as number[];
+        exists.forEach((n, i) => n !== 0 && found.add(ids[i]!));
+      }),
+    );
+    return found;
   }
 
   /** The queue a delivery is added to. */

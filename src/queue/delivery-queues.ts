@@ -1,6 +1,7 @@
 /*
- * One concept at ~380 lines: the producer side of delivery. `enqueue` is long because its checks
- * (unknown connector, repeat in the batch, unserializable, too large, already queued) and the
+ * One concept at ~410 lines: the producer side of delivery. `enqueue` is long because its checks
+ * (unknown connector, repeat in the batch, unserializable, too large, already queued — also under
+ * an earlier partition count) and the
  * one-round-trip duplicate check must see the same batch in one pass; the rest (worker start and
  * stop, depth, close) is the lifecycle of the same queues and connections. The parts that stand
  * alone already live beside it: options (queue-options.ts), the worker (delivery-worker.ts),
@@ -15,7 +16,7 @@ import { InputError } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import { deliveryId } from './delivery-id.js';
-import { ConnectorPartitions, type QueueDepth } from './connector-partitions.js';
+import { ConnectorPartitions, EXISTS_PAIRS, type QueueDepth } from './connector-partitions.js';
 import { DEFAULT_LOCK_OPTIONS, DeliveryWorker, type DeliveryWorkerOptions, type LockOptions } from './delivery-worker.js';
 import { queueMetrics } from './queue-metrics.js';
 import { resolveDeliveryOptions, type ResolvedDeliveryOptions } from './queue-options.js';
@@ -80,11 +81,6 @@ export interface EnqueueResult {
 }
 
 export type { QueueDepth } from './connector-partitions.js';
-
-/** For each (dedup key, job key) pair in KEYS: how many of the two exist (0 = not yet queued). */
-const EXISTS_PAIRS = `local out = {}
-for i = 1, #KEYS, 2 do out[#out + 1] = redis.call('EXISTS', KEYS[i], KEYS[i + 1]) end
-return out`;
 
 /** Bounds a job's attempts in BullMQ; the real limit (retry.maxAttempts) is checked by the worker so config changes apply to queued jobs. */
 const ATTEMPTS_GUARD = 1000;
@@ -157,6 +153,7 @@ export class DeliveryQueues {
         prefix: opts.prefix,
         cluster,
         jobOptions: this.jobOptions,
+        dedupTtlMs: this.dedupTtlMs,
         logger: this.log,
       });
       this.queues.set(name, partitions);
@@ -220,7 +217,7 @@ export class DeliveryQueues {
     const aside = [...setAside];
     const unserializableEvents = new Map<BridgeEvent, string | undefined>();
     const seen = new Set<string>();
-    const candidates: { q: ConnectorPartitions; queue: Queue<DeliveryJobData>; data: DeliveryJobData }[] = [];
+    let candidates: { q: ConnectorPartitions; queue: Queue<DeliveryJobData>; data: DeliveryJobData }[] = [];
     for (const d of deliveries) {
       const q = this.queues.get(d.connector);
       if (!q) {
@@ -262,6 +259,16 @@ export class DeliveryQueues {
       candidates.push({ q, queue: q.queueFor(d.payload, d.event), data });
     }
     for (const [event, detail] of unserializableEvents) if (detail !== undefined) aside.push({ event, reason: 'unserializable', detail });
+    // After `partitions` changed, a repeat may sit where an earlier count put it (an extra look, gating these adds).
+    const elsewhere = await Promise.all(
+      [...new Set(candidates.map((c) => c.q))].map((q) => q.queuedUnderOtherCounts(candidates.filter((c) => c.q === q).map((c) => c.data))),
+    );
+    const moved = new Set(elsewhere.flatMap((s) => [...s]));
+    if (moved.size > 0) {
+      for (const c of candidates) if (moved.has(c.data.deliveryId)) queueMetrics.duplicates.inc({ connector: c.q.name });
+      duplicates += moved.size;
+      candidates = candidates.filter((c) => !moved.has(c.data.deliveryId));
+    }
     const quarantining = aside.length ? this.writeQuarantine(aside) : undefined;
     if (candidates.length === 0) {
       await quarantining;
