@@ -138,6 +138,25 @@ describe('partitioned connector queues', () => {
     expect(await metric('mb_queue_partition_waiting_max', { connector: 'sink' })).toBe(Math.max(...counts));
   });
 
+  it('a partitionKey that throws or answers empty falls back to the event id (the delivery is not lost)', async () => {
+    const prefix = nextPrefix();
+    const sink = new KeyedConnector();
+    sink.partitionKey = (payload: unknown) => {
+      const key = (payload as { key: string }).key;
+      if (key === 'boom') throw new Error('bug in partitionKey');
+      return key === 'empty' ? '' : key;
+    };
+    const q = queues(prefix, sink, { partitions: 4 });
+    const batch = [keyed(0, 'boom'), keyed(1, 'empty'), keyed(2, '#fine')];
+    expect(await q.enqueue(batch)).toMatchObject({ enqueued: 3 });
+    const where = await jobPartitions(prefix);
+    expect(batch.map((d) => where.get(deliveryId(d.event.id, 'r1', 'sink')))).toEqual([
+      partitionOf(batch[0]!.event.id, 4),
+      partitionOf(batch[1]!.event.id, 4),
+      partitionOf('#fine', 4),
+    ]);
+  });
+
   it('finds a repeat in its partition: re-enqueue, and another process enqueueing, add nothing', async () => {
     const prefix = nextPrefix();
     const sink = new KeyedConnector();
