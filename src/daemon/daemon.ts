@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { compileRouter, createConnectors, type AssembleDeps } from '../pipeline/assemble.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { loadValidatedConfig } from '../config/load-validated-config.js';
@@ -149,6 +150,12 @@ export class Daemon {
       logger: log,
       configDir: () => this.loaded.configDir,
       pipeline: () => this.pipeline!,
+      leadership: {
+        readers: config.leadership.readers,
+        leaseTtlMs: config.leadership.leaseTtl,
+        renewEveryMs: config.leadership.renewEvery,
+        replicaId: config.leadership.replicaId ?? `${hostname()}:${process.pid}`,
+      },
     });
     if (this.withSources) {
       for (const [name, raw] of Object.entries(config.sources)) await this.sources.start(name, raw as { type: string });
@@ -225,8 +232,9 @@ export class Daemon {
     const prev = this.config;
     const old = this.path!;
     const diff = diffConfig(prev, next.config, old.connectors);
-    // The running Redis settings stay in force until a restart.
+    // The running Redis and leadership settings stay in force until a restart.
     next.config.redis = prev.redis;
+    next.config.leadership = prev.leadership;
     let path: DeliveryPath;
     try {
       path = await buildReloadedPath(next.config, diff, this.assembleDeps(next), this.queueSettings());
