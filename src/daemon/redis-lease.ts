@@ -5,11 +5,14 @@ import type { RedisClient } from '../redis/redis-client.js';
  * Acquire: SET-if-absent with expiry, the value carrying a fencing token taken from a counter at
  * each acquisition (one script, so the token and the lease are written together; both keys share
  * the source's hash tag). Returns {1, value} when acquired, {0, holder} when another holds it.
+ * A lease held under this replica's own id is taken over at once, under a new token: it is this
+ * replica restarted (e.g. a container restarted after a crash keeps its hostname and pid 1), and
+ * waiting for its old lease to expire would only delay reading.
  * KEYS: lease, token counter. ARGV: replica id, ttl ms.
  */
 const ACQUIRE = `
 local holder = redis.call('GET', KEYS[1])
-if holder then return {0, holder} end
+if holder and string.match(holder, '^%d+ (.*)$') ~= ARGV[1] then return {0, holder} end
 local value = redis.call('INCR', KEYS[2]) .. ' ' .. ARGV[1]
 redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
 return {1, value}

@@ -50,6 +50,17 @@ describe('RedisLease', () => {
     expect(await a.renew('1 replica-a')).toBe(false);
   });
 
+  it('is taken over at once by its own replica restarted (same replica id), under a new token', async () => {
+    const before = new RedisLease(redis.client(), BASE, 'pod-0', 60_000);
+    const restarted = new RedisLease(redis.client(), BASE, 'pod-0', 60_000);
+    const other = new RedisLease(redis.client(), BASE, 'pod-1', 60_000);
+    expect(await before.acquire()).toEqual({ acquired: true, value: '1 pod-0' });
+    expect(await other.acquire()).toEqual({ acquired: false, holder: '1 pod-0' });
+    expect(await restarted.acquire()).toEqual({ acquired: true, value: '2 pod-0' });
+    // The crashed incarnation's term is over: its writes and renewals are refused.
+    expect(await before.renew('1 pod-0')).toBe(false);
+  });
+
   it('expires when not renewed, and then another replica takes it', async () => {
     const a = new RedisLease(redis.client(), BASE, 'replica-a', 150);
     const b = new RedisLease(redis.client(), BASE, 'replica-b', 150);
