@@ -19,6 +19,7 @@ const BENCHES: { name: string; args: string[]; quickArgs: string[] }[] = [
   { name: 'e2e', args: [], quickArgs: ['--events', '2000'] },
   { name: 'latency', args: [], quickArgs: ['--seconds', '2'] },
   { name: 'scale-out', args: [], quickArgs: ['--jobs', '1000'] },
+  { name: 'leader-cpu', args: ['--events', '8000', '--rate', '800'], quickArgs: ['--events', '1000', '--rate', '500'] },
   { name: 'memory', args: [], quickArgs: ['--events', '5000', '--minutes', '0.25'] },
 ];
 
@@ -62,6 +63,13 @@ function summary(results: Record<string, Json>): string[][] {
     rows.push(['latency', `p50/p95/p99 ms at ${x.offeredPerSec}/s`, `${x.ms.p50}/${x.ms.p95}/${x.ms.p99}`, x.offeredPerSec === 500 ? 'p99 < 25' : '']);
   for (const x of (r['scale-out']?.results ?? []) as Json[])
     rows.push(['scale-out', `${x.replicas} replica(s), 20 ms sink (deliveries/s)`, `${x.deliveriesPerSec} (×${x.speedup})`, '']);
+  for (const x of (r['leader-cpu']?.modes ?? []) as Json[])
+    rows.push([
+      'leader-cpu',
+      `${x.mode}: source CPU ms (× 1 replica)`,
+      `${x.totalSourceCpuMs} (×${x.totalVsOneReplica})`,
+      x.mode.includes('leader') ? '≈ ×1' : '',
+    ]);
   if (r.memory?.afterEvents) {
     rows.push([
       'memory',
