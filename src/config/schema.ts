@@ -97,7 +97,9 @@ export const leadershipSchema = z
       .string()
       .min(1)
       .optional()
-      .describe("This replica's name in leases, /readyz and logs, unique among the replicas. @defaultValue <hostname>:<pid>"),
+      .describe(
+        "This replica's name in leases, /readyz and logs, unique among the replicas (a further daemon in the same process gets `#2`, `#3`… appended to the default). @defaultValue <hostname>:<pid>",
+      ),
   })
   .superRefine((l, ctx) => {
     if (l.renewEvery <= 0) ctx.addIssue({ code: 'custom', path: ['renewEvery'], message: `must be more than 0 (got ${l.renewEvery} ms)` });

@@ -28,6 +28,18 @@ import { stopStep } from './stop-step.js';
 
 export type { ReloadResult } from './reload-result.js';
 
+/** Daemons started in this process so far (embedders, tests): each needs its own replica id. */
+let daemonsInProcess = 0;
+
+/**
+ * `<hostname>:<pid>`, and `#2`, `#3`… for further daemons in the same process. Stable across a
+ * container restart (same hostname, pid 1), so a restarted replica takes its own lease back at once.
+ */
+function defaultReplicaId(): string {
+  daemonsInProcess += 1;
+  return `${hostname()}:${process.pid}${daemonsInProcess > 1 ? `#${daemonsInProcess}` : ''}`;
+}
+
 export interface DaemonOptions {
   loaded: LoadedConfig;
   logger: Logger;
@@ -154,7 +166,7 @@ export class Daemon {
         readers: config.leadership.readers,
         leaseTtlMs: config.leadership.leaseTtl,
         renewEveryMs: config.leadership.renewEvery,
-        replicaId: config.leadership.replicaId ?? `${hostname()}:${process.pid}`,
+        replicaId: config.leadership.replicaId ?? defaultReplicaId(),
       },
     });
     if (this.withSources) {
