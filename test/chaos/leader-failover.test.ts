@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { report } from './chaos-rig.js';
-import { leaderFailover } from './leader-failover.js';
+import { leaderFailover, leaderPause } from './leader-failover.js';
 
 describe('chaos: two replicas, the source leader SIGKILLed mid-stream', () => {
   it('one upstream subscription while both run; the stand-by leads within 10 s, back-fills from the cursor, and nothing is lost', async () => {
@@ -18,6 +18,18 @@ describe('chaos: two replicas, the source leader SIGKILLed mid-stream', () => {
     expect(r.survivorLeaderGauge).toBe(1);
     // Moments made while no one read came from the survivor's back-fill from the shared cursor.
     expect(r.backfilledBySurvivor).toBeGreaterThan(0);
+    expect(r.lost).toBe(0);
+    expect(r.duplicated).toBeLessThanOrEqual(r.inFlightAtFault);
+  }, 150_000);
+
+  it('a leader paused (SIGSTOP) past its lease is replaced; resumed, it finds its lease gone and stands down, and nothing is lost', async () => {
+    const r = await leaderPause({ events: 1200, perSecond: 100, pauseAfterMs: 3000, settleMs: 60_000 });
+    report('leader-pause', r);
+    expect(r.takeoverMs).toBeLessThanOrEqual(10_000);
+    expect(r.pausedRoleAfter).toBe('standby');
+    // It found out by its renewal or by a refused cursor write: either way counted, never both readers.
+    expect(r.pausedLeaseLost.taken + r.pausedLeaseLost.fenced).toBe(1);
+    expect(r.momentSubscriptionsAfter).toBe(1);
     expect(r.lost).toBe(0);
     expect(r.duplicated).toBeLessThanOrEqual(r.inFlightAtFault);
   }, 150_000);

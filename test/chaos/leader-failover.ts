@@ -90,3 +90,65 @@ export async function leaderFailover(p: { events: number; perSecond: number; kil
     await rig.stop();
   }
 }
+
+export interface LeaderPauseResult extends ScenarioResult {
+  /** SIGSTOP → the other replica's source connected as leader, ms. */
+  takeoverMs: number;
+  /** The paused replica's role once it runs again and its lease check ran. */
+  pausedRoleAfter: string;
+  /** Times the paused replica lost the lease, by reason (`taken`: its renewal found the new leader; `fenced`: a cursor write was refused). */
+  pausedLeaseLost: { taken: number; fenced: number; expired: number };
+  /** onCreateMoment subscriptions at the simulator once the paused replica stood down. */
+  momentSubscriptionsAfter: number;
+}
+
+/**
+ * The leader is paused (SIGSTOP) longer than its lease, mid-stream: the stand-by takes over; when
+ * the old leader runs again (SIGCONT) with moments and timers queued from before, it must not move
+ * the cursor (its writes are fenced) and must stop reading.
+ */
+export async function leaderPause(p: { events: number; perSecond: number; pauseAfterMs: number; settleMs: number }): Promise<LeaderPauseResult> {
+  const rig = await startChaosRig('paused', { sinkDelayMs: 10 });
+  try {
+    const first = await rig.startDaemon();
+    const second = await rig.startDaemon();
+    const [paused, other] = (await sourceCheck(first))?.detail?.role === 'leader' ? [first, second] : [second, first];
+    const load = rig.publish(p.events, p.perSecond);
+    await sleep(p.pauseAfterMs);
+    const inFlightAtFault = (await rig.depth()).active!;
+    process.kill(paused.pid, 'SIGSTOP');
+    const pausedAt = Date.now();
+    let takeoverMs: number;
+    try {
+      await waitFor(
+        async () => {
+          const c = await sourceCheck(other);
+          return c?.detail?.role === 'leader' && c.detail.status === 'connected';
+        },
+        30_000,
+        'the other replica to lead',
+        50,
+      );
+      takeoverMs = Date.now() - pausedAt;
+      // Moments keep coming to the paused replica's socket while the new leader reads them too.
+      await sleep(2000);
+    } finally {
+      process.kill(paused.pid, 'SIGCONT');
+    }
+    await waitFor(async () => (await sourceCheck(paused))?.detail?.role === 'standby', 30_000, 'the resumed replica to stand by', 50);
+    await waitFor(() => rig.sim.control.stats().momentSubscriptions === 1, 30_000, 'one upstream subscription again', 50);
+    await load;
+    const tally = await rig.settle(p.settleMs);
+    const lost = async (reason: string) => metricSum(paused.port, 'mb_source_lease_lost_total', `reason="${reason}"`);
+    return {
+      ...tally,
+      inFlightAtFault,
+      takeoverMs,
+      pausedRoleAfter: (await sourceCheck(paused))?.detail?.role ?? '?',
+      pausedLeaseLost: { taken: await lost('taken'), fenced: await lost('fenced'), expired: await lost('expired') },
+      momentSubscriptionsAfter: rig.sim.control.stats().momentSubscriptions,
+    };
+  } finally {
+    await rig.stop();
+  }
+}
