@@ -5,6 +5,7 @@ import { counter } from '../core/metrics.js';
 import type { RedisClient } from '../redis/redis-client.js';
 import type { SourceLease } from '../sources/source-lease.js';
 import { leaseHolderId, RedisLease } from './redis-lease.js';
+import { withTimeout } from './with-timeout.js';
 
 const metrics = {
   acquired: counter('mb_source_lease_acquired_total', 'Times this replica took the lease of a source and started reading it.', ['source']),
@@ -115,13 +116,15 @@ export class SourceLeadership {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const sentAt = Date.now();
+    const { leaseTtlMs, renewEveryMs } = this.options.settings;
     if (this.held) {
       let stillHeld: boolean;
       try {
-        stillHeld = await this.lease.renew(this.held);
+        // The shared connection queues commands while Redis is away: wait no longer than the lease lasts.
+        stillHeld = await withTimeout(this.lease.renew(this.held), Math.max(1, this.renewedAt + leaseTtlMs - Date.now()), 'no answer from Redis');
       } catch (err) {
         // Redis unreachable: the lease is ours until it would have expired there, not longer.
-        if (Date.now() - this.renewedAt >= this.options.settings.leaseTtlMs) await this.standDown('expired', errorMessage(err));
+        if (Date.now() - this.renewedAt >= leaseTtlMs) await this.standDown('expired', errorMessage(err));
         return;
       }
       if (stillHeld) this.renewedAt = sentAt;
@@ -130,7 +133,8 @@ export class SourceLeadership {
     }
     let result;
     try {
-      result = await this.lease.acquire();
+      // A late answer is harmless: a lease taken under this replica's id is taken back at the next poll.
+      result = await withTimeout(this.lease.acquire(), renewEveryMs, 'no answer from Redis');
     } catch (err) {
       this.log.debug({ err: errorMessage(err) }, `source ${this.options.name}: could not poll the lease`);
       return;

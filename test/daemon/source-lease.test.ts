@@ -176,6 +176,35 @@ describe('SourceLeadership', () => {
     expect(await redis.client().exists(`${BASE}leader`)).toBe(0);
   });
 
+  it('stops reading on its own once Redis has been unreachable for a whole lease (it has expired there)', async () => {
+    const own = await startTestRedis();
+    try {
+      const state = { running: false };
+      const leadership = new SourceLeadership({
+        name: 'orders',
+        // Like the daemon's connection: commands wait in the offline queue while Redis is away.
+        redis: own.client(),
+        keyBase: BASE,
+        settings: settings('replica-a'),
+        logger: silentLogger(),
+        lead: async () => {
+          state.running = true;
+        },
+        standDown: async () => {
+          state.running = false;
+        },
+      });
+      await leadership.start();
+      expect(state.running).toBe(true);
+      await own.server.stop();
+      await until(() => !state.running, 10_000, 'the source to stop without Redis');
+      expect(leadership.role().role).toBe('standby');
+      await leadership.stop();
+    } finally {
+      await own.stop().catch(() => undefined);
+    }
+  });
+
   it('stops the source when its lease is taken, and when a fenced write was refused', async () => {
     const a = replica('replica-a');
     await a.leadership.start();
