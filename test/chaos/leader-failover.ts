@@ -96,7 +96,7 @@ export interface LeaderPauseResult extends ScenarioResult {
   takeoverMs: number;
   /** The paused replica's role once it runs again and its lease check ran. */
   pausedRoleAfter: string;
-  /** Times the paused replica lost the lease, by reason (`taken`: its renewal found the new leader; `fenced`: a cursor write was refused). */
+  /** Times the paused replica lost the lease, by reason (`expired`: by its own clock; `taken`: its renewal found the new leader; `fenced`: a cursor write was refused). */
   pausedLeaseLost: { taken: number; fenced: number; expired: number };
   /** onCreateMoment subscriptions at the simulator once the paused replica stood down. */
   momentSubscriptionsAfter: number;
