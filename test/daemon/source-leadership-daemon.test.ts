@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadValidatedConfig } from '../../src/config/load-validated-config.js';
 import { configSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/core/log.js';
+import { registry } from '../../src/core/metrics.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { simulatorSourceConfig, startMomentsSimulator, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';
 import { startChaosSink, type ChaosSink } from '../chaos/chaos-sink.js';
@@ -40,7 +41,7 @@ interface ReplicaOptions {
 }
 
 /** The config of one replica: the moments source on the simulator, every moment to the sink. */
-function configYaml(o: ReplicaOptions): string {
+function configYaml(o: ReplicaOptions & { leaseTtl?: string; renewEvery?: string }): string {
   return stringify({
     redis: { url: redis.url, keyPrefix: 'mb' },
     sources: { moments: simulatorSourceConfig(sim, { reconnect: { initialDelay: '50ms', maxDelay: '400ms' }, pageSize: o.pageSize ?? 100 }) },
@@ -49,11 +50,11 @@ function configYaml(o: ReplicaOptions): string {
     server: { port: 0, host: '127.0.0.1' },
     shutdown: { grace: '1s' },
     // Short, so hand-overs happen within the test's patience; the defaults are 6s / 2s.
-    leadership: { readers: o.readers ?? 'leader', leaseTtl: '1500ms', renewEvery: '250ms', replicaId: o.replicaId },
+    leadership: { readers: o.readers ?? 'leader', leaseTtl: o.leaseTtl ?? '1500ms', renewEvery: o.renewEvery ?? '250ms', replicaId: o.replicaId },
   });
 }
 
-async function startReplica(o: ReplicaOptions): Promise<{ daemon: Daemon; file: string }> {
+async function startReplica(o: Parameters<typeof configYaml>[0]): Promise<{ daemon: Daemon; file: string }> {
   const file = writeConfig(configYaml(o));
   const daemon = await Daemon.start({ loaded: await loadValidatedConfig(file), logger: silentLogger() });
   daemons.push(daemon);
@@ -105,6 +106,28 @@ describe('source leadership in the daemon', () => {
     // Moments made now reach the sink through the new leader.
     sim.control.createMoment({ publicId: 'after-handover' });
     await until('the moment delivered', () => sink.receipts.get('moments:moment:after-handover') === 1);
+  }, 60_000);
+
+  it('a leader whose lease another replica took before its renewal noticed: its cursor commit is refused, the cursor stays, and it stops reading', async () => {
+    // Renewals far apart, so the refused commit, not a renewal, is what tells it.
+    const a = await startReplica({ replicaId: 'replica-a', leaseTtl: '60s', renewEvery: '30s' });
+    await until('replica-a connected', async () => (await sourceCheck(a.daemon))?.detail?.status === 'connected');
+    sim.control.createMoment({ publicId: 'under-the-lease' });
+    const cursorKey = 'mb:source:moments:cursor';
+    await until('the first moment committed', async () => (await redis.client().hget(cursorKey, 'ids'))?.includes('under-the-lease'));
+    const before = await redis.client().hgetall(cursorKey);
+
+    // Another replica holds the source now (as after this one was paused past its lease).
+    await redis.client().set('mb:source:moments:leader', '99 replica-z', 'PX', 60_000);
+    sim.control.createMoment({ publicId: 'after-the-takeover' });
+    await until('replica-a to stand down', async () => (await sourceCheck(a.daemon))?.detail?.status === 'standby');
+    expect(await sourceCheck(a.daemon)).toEqual({ ok: true, detail: { status: 'standby', role: 'standby', replica: 'replica-a' } });
+    expect(await redis.client().hgetall(cursorKey)).toEqual(before);
+    expect(await redis.client().zscore('mb:source:moments:seen', 'after-the-takeover')).toBeNull();
+    expect(sim.control.stats().momentSubscriptions).toBe(0);
+    // Told by the refused write (renewals are 30 s apart): counted as fenced.
+    const lost = (await registry.getSingleMetric('mb_source_lease_lost_total')!.get()).values;
+    expect(lost.filter((v) => v.labels.source === 'moments').map((v) => [v.labels.reason, v.value])).toEqual([['fenced', 1]]);
   }, 60_000);
 
   it('under readers: every-replica both replicas read (two upstream subscriptions), as before', async () => {
