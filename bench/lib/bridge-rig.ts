@@ -70,6 +70,8 @@ export interface BridgeConfigInput {
   port: number;
   logLevel?: string;
   grace?: string;
+  /** The `leadership` section (who reads each source among replicas); absent: the defaults. */
+  leadership?: Record<string, unknown>;
 }
 
 /** Writes a config file into a fresh temp dir (or over `into`, e.g. before a SIGHUP); returns its path. */
@@ -84,6 +86,7 @@ export function writeBridgeConfig(input: BridgeConfigInput, into?: string): { fi
     server: { enabled: true, host: '127.0.0.1', port: input.port },
     log: { level: input.logLevel ?? 'warn', format: 'json' },
     shutdown: { grace: input.grace ?? '5s' },
+    ...(input.leadership ? { leadership: input.leadership } : {}),
   };
   writeFileSync(file, stringify(config));
   return { file, dir };

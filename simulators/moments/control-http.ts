@@ -72,6 +72,9 @@ export function handleControlHttp(control: MomentsSimulatorControl, method: stri
     case 'generator/start':
       control.startGenerator(rest as GeneratorOptions);
       return ok();
+    case 'peaks/reset':
+      control.resetPeaks();
+      return ok();
     case 'generator/stop':
       control.stopGenerator();
       return ok();

@@ -182,6 +182,7 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
     sendConnectionError: (errorType = 'InternalFailure') => realtime.sendConnectionError(errorType),
     startGenerator: (opts) => generator.start(opts),
     stopGenerator: () => generator.stop(),
+    resetPeaks: () => realtime.resetPeaks(),
     stats() {
       return {
         ...cognito.stats,
@@ -189,6 +190,8 @@ export async function startMomentsSimulator(options: MomentsSimulatorOptions = {
         ...realtime.stats,
         openSockets: realtime.sockets.size,
         activeSubscriptions: realtime.activeSubscriptions,
+        momentSubscriptions: realtime.subscriptionsTo('onCreateMoment'),
+        ...realtime.peaks,
         moments: store.moments.length,
         triggers: store.triggers.size,
         generated: generator.generated,

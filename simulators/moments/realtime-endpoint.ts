@@ -53,6 +53,8 @@ function rawHttpResponse(socket: Socket, status: number, statusText: string, hea
 export class RealtimeEndpoint {
   readonly sockets = new Set<SocketState>();
   readonly stats = { realtimeConnections: 0, realtimeRefused: 0, startsReceived: 0 };
+  /** High-water marks of what is open at once: how many upstream readers a set of replicas runs. */
+  readonly peaks = { peakOpenSockets: 0, peakMomentSubscriptions: 0 };
   keepAlivesPaused = false;
   /** Sent as the connection_ack payload instead of `{ connectionTimeoutMs }` (hostile-peer tests). */
   connectionAckPayload: Record<string, unknown> | undefined;
@@ -65,6 +67,24 @@ export class RealtimeEndpoint {
     let n = 0;
     for (const s of this.sockets) n += s.subs.size;
     return n;
+  }
+
+  /** Live subscriptions to `field` (e.g. onCreateMoment), over every socket. */
+  subscriptionsTo(field: string): number {
+    let n = 0;
+    for (const s of this.sockets) for (const sub of s.subs.values()) if (sub.field === field) n += 1;
+    return n;
+  }
+
+  /** Peaks start over from what is open now. */
+  resetPeaks(): void {
+    this.peaks.peakOpenSockets = this.sockets.size;
+    this.peaks.peakMomentSubscriptions = this.subscriptionsTo('onCreateMoment');
+  }
+
+  private notePeaks(): void {
+    this.peaks.peakOpenSockets = Math.max(this.peaks.peakOpenSockets, this.sockets.size);
+    this.peaks.peakMomentSubscriptions = Math.max(this.peaks.peakMomentSubscriptions, this.subscriptionsTo('onCreateMoment'));
   }
 
   delayStartAck(field: string, ms: number): void {
@@ -186,6 +206,7 @@ export class RealtimeEndpoint {
     this.stats.realtimeConnections += 1;
     const state: SocketState = { ws, initialized: false, subs: new Map(), ka: undefined };
     this.sockets.add(state);
+    this.notePeaks();
     ws.on('close', () => {
       if (state.ka) clearInterval(state.ka);
       this.sockets.delete(state);
@@ -262,6 +283,7 @@ export class RealtimeEndpoint {
     const first = operation.selectionSet.selections[0];
     const field = first?.kind === 'Field' ? first.name.value : '';
     state.subs.set(id, { document, field, variables: request.variables ?? {} });
+    this.notePeaks();
     const delay = this.startAckDelays.get(field);
     if (delay) setTimeout(() => this.send(state, { type: 'start_ack', id }), delay);
     else this.send(state, { type: 'start_ack', id });

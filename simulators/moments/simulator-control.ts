@@ -16,6 +16,12 @@ export interface SimulatorStats {
   realtimeRefused: number;
   openSockets: number;
   activeSubscriptions: number;
+  /** Live subscriptions to `onCreateMoment` now: one per bridge replica that reads the source. */
+  momentSubscriptions: number;
+  /** The most real-time sockets open at once, since start or the last resetPeaks(). */
+  peakOpenSockets: number;
+  /** The most `onCreateMoment` subscriptions live at once, since start or the last resetPeaks(). */
+  peakMomentSubscriptions: number;
   startsReceived: number;
   moments: number;
   triggers: number;
@@ -60,4 +66,6 @@ export interface MomentsSimulatorControl {
   startGenerator(options?: GeneratorOptions): void;
   stopGenerator(): void;
   stats(): SimulatorStats;
+  /** Starts the peak counts (peakOpenSockets, peakMomentSubscriptions) over from what is open now. */
+  resetPeaks(): void;
 }

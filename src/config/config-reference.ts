@@ -3,7 +3,7 @@ import { deliveryOptionsSchema } from '../queue/delivery-options-schema.js';
 import { connectorPlugins } from '../../connectors/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
 import { sourcePlugins } from '../sources/registry.js';
-import { logSchema, redisSchema, serverSchema, shutdownSchema } from './schema.js';
+import { leadershipSchema, logSchema, redisSchema, serverSchema, shutdownSchema } from './schema.js';
 
 /**
  * Renders docs/configuration.md from the zod schemas — the same schemas that validate configs,
@@ -82,6 +82,11 @@ export function renderConfigReference(): string {
     '',
     '## shutdown',
     table(shutdownSchema),
+    '',
+    '## leadership',
+    'With several replicas on one Redis: who reads each source (docs/operations.md, Replicas and source leadership).',
+    '',
+    table(leadershipSchema),
     '',
     '## sources',
     '`sources` maps a name to one source; `type` selects the kind.',

@@ -77,6 +77,41 @@ export const shutdownSchema = z
   })
   .describe('Graceful shutdown.');
 
+export const leadershipSchema = z
+  .strictObject({
+    readers: z
+      .enum(['leader', 'every-replica'])
+      .default('leader')
+      .describe(
+        "Who reads each source when several replicas share one Redis. `leader`: one replica at a time holds the source's lease in Redis and reads it; the others deliver and stand by, taking the source over (back-filling from the shared cursor) within `leaseTtl` + `renewEvery` after the leader dies — one upstream connection and one parse per item. `every-replica`: every replica reads every source and the seen set drops the copies (hot-hot: no take-over gap, N× upstream connections and source CPU). @defaultValue leader",
+      ),
+    leaseTtl: durationMsField(
+      "How long a source's lease lasts without renewal: a dead leader's source is taken over after at most this plus `renewEvery`",
+      '6s',
+    ),
+    renewEvery: durationMsField(
+      'How often the leader renews its leases and a stand-by tries to take a free one; less than `leaseTtl` (a third of it leaves room for two missed renewals)',
+      '2s',
+    ),
+    replicaId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "This replica's name in leases, /readyz and logs, unique among the replicas (a further daemon in the same process gets `#2`, `#3`… appended to the default). @defaultValue <hostname>:<pid>",
+      ),
+  })
+  .superRefine((l, ctx) => {
+    if (l.renewEvery <= 0) ctx.addIssue({ code: 'custom', path: ['renewEvery'], message: `must be more than 0 (got ${l.renewEvery} ms)` });
+    if (l.renewEvery >= l.leaseTtl)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['renewEvery'],
+        message: `leadership.renewEvery (${l.renewEvery} ms) must be less than leadership.leaseTtl (${l.leaseTtl} ms): a leader renewing that late loses its lease between renewals; e.g. renewEvery: ${Math.max(1, Math.floor(l.leaseTtl / 3))}ms`,
+      });
+  })
+  .describe('How replicas share the reading of the sources (docs/operations.md, Replicas and source leadership).');
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const nameKey = z.string().regex(NAME, 'names use letters, digits, "_", "-" and "."');
 
@@ -110,6 +145,7 @@ export function configSchema() {
       server: serverSchema.prefault({}),
       log: logSchema.prefault({}),
       shutdown: shutdownSchema.prefault({}),
+      leadership: leadershipSchema.prefault({}),
     })
     .describe('moments-bridge configuration');
 }

@@ -24,6 +24,7 @@ export function diffConfig(prev: BridgeConfig, next: BridgeConfig, running: Read
   if (prev.server.enabled !== next.server.enabled || prev.server.host !== next.server.host || prev.server.port !== next.server.port)
     needsRestart.push('server.host/port/enabled');
   if (!sameConfig(prev.log, next.log)) needsRestart.push('log');
+  if (!sameConfig(prev.leadership, next.leadership)) needsRestart.push('leadership');
 
   const keptConnectors = new Map<string, ConnectorEntry>();
   const changedConnectors: BridgeConfig['connectors'] = {};

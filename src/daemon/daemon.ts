@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { compileRouter, createConnectors, type AssembleDeps } from '../pipeline/assemble.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { loadValidatedConfig } from '../config/load-validated-config.js';
@@ -26,6 +27,18 @@ import { resyncSources } from './source-resync.js';
 import { stopStep } from './stop-step.js';
 
 export type { ReloadResult } from './reload-result.js';
+
+/** Daemons started in this process so far (embedders, tests): each needs its own replica id. */
+let daemonsInProcess = 0;
+
+/**
+ * `<hostname>:<pid>`, and `#2`, `#3`… for further daemons in the same process. Stable across a
+ * container restart (same hostname, pid 1), so a restarted replica takes its own lease back at once.
+ */
+function defaultReplicaId(): string {
+  daemonsInProcess += 1;
+  return `${hostname()}:${process.pid}${daemonsInProcess > 1 ? `#${daemonsInProcess}` : ''}`;
+}
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -149,6 +162,12 @@ export class Daemon {
       logger: log,
       configDir: () => this.loaded.configDir,
       pipeline: () => this.pipeline!,
+      leadership: {
+        readers: config.leadership.readers,
+        leaseTtlMs: config.leadership.leaseTtl,
+        renewEveryMs: config.leadership.renewEvery,
+        replicaId: config.leadership.replicaId ?? defaultReplicaId(),
+      },
     });
     if (this.withSources) {
       for (const [name, raw] of Object.entries(config.sources)) await this.sources.start(name, raw as { type: string });
@@ -225,8 +244,9 @@ export class Daemon {
     const prev = this.config;
     const old = this.path!;
     const diff = diffConfig(prev, next.config, old.connectors);
-    // The running Redis settings stay in force until a restart.
+    // The running Redis and leadership settings stay in force until a restart.
     next.config.redis = prev.redis;
+    next.config.leadership = prev.leadership;
     let path: DeliveryPath;
     try {
       path = await buildReloadedPath(next.config, diff, this.assembleDeps(next), this.queueSettings());

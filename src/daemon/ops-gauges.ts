@@ -8,6 +8,11 @@ import { withTimeout } from './with-timeout.js';
 
 const opsMetrics = {
   sourceConnected: gauge('mb_source_connected', '1 while the source has a live upstream connection, 0 otherwise (refreshed on scrape).', ['source']),
+  leader: gauge(
+    'mb_source_leader',
+    '1 while this replica reads the source (its leader, or any replica under `leadership.readers: every-replica`), 0 while it stands by for the lease (refreshed on scrape).',
+    ['source'],
+  ),
   redisUp: gauge('mb_redis_up', "1 while the daemon's Redis connection is ready (refreshed on scrape)."),
   workerRunning: gauge('mb_worker_running', "1 while the connector queue's worker runs (refreshed on scrape).", ['connector']),
   oldestPending: gauge(
@@ -31,6 +36,11 @@ export async function refreshOpsGauges(parts: {
 }): Promise<void> {
   const { redis, sources, queues } = parts;
   const now = Date.now();
+  for (const [name, { role }] of Object.entries(sources?.roles() ?? {})) {
+    opsMetrics.leader.set({ source: name }, role === 'standby' ? 0 : 1);
+    // A stand-by holds no upstream connection (its last term's value would linger otherwise).
+    if (role === 'standby') opsMetrics.sourceConnected.set({ source: name }, 0);
+  }
   for (const [name, source] of sources?.entries() ?? []) {
     opsMetrics.sourceConnected.set({ source: name }, source.state().status === 'connected' ? 1 : 0);
     const p = sources?.progressOf(name, source);

@@ -17,7 +17,7 @@ export interface ReadinessInputs {
   stallAfterMs: number;
 }
 
-/** Redis answers PING within 1 s, every source is connected and not stalled, every connector's worker runs. */
+/** Redis answers PING within 1 s, every source read here is connected and not stalled (a stand-by one is fine), every connector's worker runs. */
 export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness> {
   const { redis, sources, queues } = inputs;
   const checks: Readiness['checks'] = {};
@@ -33,12 +33,18 @@ export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness
     }
   }
   const now = Date.now();
+  const roles = sources?.roles() ?? {};
   for (const [name, source] of sources?.entries() ?? []) {
     const state = source.state();
     const progress = sources?.progressOf(name, source);
     const stalled = progress && stallReason(name, progress, now, inputs.stallAfterMs);
     const reason = stalled || (state.status === 'connected' ? undefined : `source ${name}: ${state.status}`);
-    checks[`source:${name}`] = { ok: reason === undefined, ...(reason ? { reason } : {}), detail: progress ? { ...state, progress } : state };
+    const detail = { ...state, ...(progress ? { progress } : {}), ...roles[name] };
+    checks[`source:${name}`] = { ok: reason === undefined, ...(reason ? { reason } : {}), detail };
+  }
+  // Standing by for the lease is healthy: another replica reads the source.
+  for (const [name, role] of Object.entries(roles)) {
+    if (role.role === 'standby') checks[`source:${name}`] = { ok: true, detail: { status: 'standby', ...role } };
   }
   const workers = queues?.workerStates() ?? {};
   const stopped = Object.entries(workers)

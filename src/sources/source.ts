@@ -3,6 +3,9 @@ import type { z } from 'zod';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import { sourceKeyBase } from '../redis/redis-keys.js';
+import type { SourceLease } from './source-lease.js';
+
+export type { SourceLease } from './source-lease.js';
 
 /** What a source reports about its upstream connection (logs, metrics, /readyz). */
 export type SourceState =
@@ -56,6 +59,13 @@ export interface SourceContext {
   emitBatch?(events: BridgeEvent[]): Promise<void>;
   /** Keeps an invalid upstream object (capped Redis list + metric + log line). */
   quarantine(item: Omit<QuarantinedItem, 'source'>): Promise<void>;
+  /**
+   * Present while this replica reads the source as its one leader (`leadership.readers: leader`):
+   * pass it to the writes that record progress (evalFenced / fencedCommand in source-lease.ts) so
+   * they are refused once another replica took the source over. Absent when every replica reads
+   * the source; a source that ignores it still works (its writes are just not fenced).
+   */
+  lease?: SourceLease;
 }
 
 /**

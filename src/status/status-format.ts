@@ -4,14 +4,24 @@ import { textTable } from '../core/text-table.js';
 const rate = (v: number | undefined) => (v === undefined ? '' : ` (${v.toFixed(1)}/s)`);
 const seconds = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(v < 10 ? 1 : 0)} s`);
 
+/** `leader`, `standby (leader: <replica>)`, `every-replica`; `-` from a daemon that does not say. */
+const role = (r: string | undefined, leader: string | undefined) => (r === undefined ? '-' : r === 'standby' && leader ? `standby (leader: ${leader})` : r);
+
 /** The `status` screen: readiness, then a table of sources and one of connectors. */
 export function formatStatus(s: StatusSnapshot): string {
   const lines = [`moments-bridge at ${s.url} — ${s.ready ? 'ready' : 'NOT READY'}, redis ${s.redisUp ? 'up' : 'DOWN'} (${s.at})`];
   for (const reason of s.reasons) lines.push(`  ! ${reason}`);
   lines.push('');
   if (s.sources.length) {
-    const rows = s.sources.map((x) => [x.name, x.state, `${x.events}${rate(x.eventsPerSecond)}`, seconds(x.cursorLagSeconds), seconds(x.oldestPendingSeconds)]);
-    lines.push(textTable([['SOURCE', 'STATE', 'EVENTS', 'CURSOR LAG', 'OLDEST PENDING'], ...rows]));
+    const rows = s.sources.map((x) => [
+      x.name,
+      x.state,
+      `${x.events}${rate(x.eventsPerSecond)}`,
+      seconds(x.cursorLagSeconds),
+      seconds(x.oldestPendingSeconds),
+      role(x.role, x.leader),
+    ]);
+    lines.push(textTable([['SOURCE', 'STATE', 'EVENTS', 'CURSOR LAG', 'OLDEST PENDING', 'ROLE'], ...rows]));
   } else lines.push('no sources running');
   lines.push('');
   if (s.connectors.length) {

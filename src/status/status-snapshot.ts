@@ -15,6 +15,10 @@ export interface SourceStatus {
   /** Only for sources that report how far their cursor is behind upstream. */
   cursorLagSeconds?: number;
   oldestPendingSeconds?: number;
+  /** Who reads it, as /readyz says: `leader`, `standby` (another replica reads it) or `every-replica`. */
+  role?: string;
+  /** The replica that leads it, when known. */
+  leader?: string;
 }
 
 export interface ConnectorStatus {
@@ -45,7 +49,7 @@ export interface StatusSnapshot {
 interface ReadyzBody {
   ready?: boolean;
   reasons?: string[];
-  checks?: Record<string, { ok: boolean; reason?: string; detail?: { status?: string } }>;
+  checks?: Record<string, { ok: boolean; reason?: string; detail?: { status?: string; role?: string; leader?: string } }>;
 }
 
 const DEPTH_STATES: DepthState[] = ['waiting', 'active', 'delayed', 'prioritized', 'failed'];
@@ -105,6 +109,8 @@ function buildSnapshot(url: string, readyz: ReadyzBody, samples: PromSample[]): 
       events: sum('mb_events_received_total', 'source', name),
       ...(lag !== undefined ? { cursorLagSeconds: lag } : {}),
       ...(pending !== undefined ? { oldestPendingSeconds: pending } : {}),
+      ...(check?.detail?.role ? { role: check.detail.role } : {}),
+      ...(check?.detail?.leader ? { leader: check.detail.leader } : {}),
     };
   });
 

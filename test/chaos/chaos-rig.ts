@@ -35,6 +35,8 @@ export interface ChaosRigOptions {
   persistence?: 'aof' | 'none';
   /** Connectors, routes and receipts instead of the webhook connector and the counting sink. */
   delivery?: (sink: ChaosSink) => DeliveryTargets;
+  /** The daemons' `leadership` section. @defaultValue the config defaults (one leader per source) */
+  leadership?: Record<string, unknown>;
 }
 
 export interface ChaosRig {
@@ -105,7 +107,15 @@ export async function startChaosRig(name: string, options: ChaosRigOptions = {})
   };
   const configFile = (port: number, into?: string) =>
     writeBridgeConfig(
-      { redisUrl: redis.url, keyPrefix: PREFIX, port, sources: { moments: momentsSourceConfig(sim) }, connectors: targets.connectors, routes: targets.routes },
+      {
+        redisUrl: redis.url,
+        keyPrefix: PREFIX,
+        port,
+        sources: { moments: momentsSourceConfig(sim) },
+        connectors: targets.connectors,
+        routes: targets.routes,
+        ...(options.leadership ? { leadership: options.leadership } : {}),
+      },
       into,
     );
   const expected = () => (targets.expand ? ids.flatMap((id) => targets.expand!(id)) : ids);

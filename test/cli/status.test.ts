@@ -71,8 +71,8 @@ describe('moments-bridge status', () => {
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toContain(`moments-bridge at http://127.0.0.1:${port} — ready, redis up`);
-    expect(res.stdout).toMatch(/^SOURCE +STATE +EVENTS +CURSOR LAG +OLDEST PENDING$/m);
-    expect(res.stdout).toMatch(/^calls +connected +[3-9]\d* /m);
+    expect(res.stdout).toMatch(/^SOURCE +STATE +EVENTS +CURSOR LAG +OLDEST PENDING +ROLE$/m);
+    expect(res.stdout).toMatch(/^calls +connected +[3-9]\d* .* leader$/m);
     expect(res.stdout).toMatch(/^CONNECTOR +WORKER +DELIVERED +WAITING +ACTIVE +DELAYED +RETRIES +DEAD-LETTERED +DEAD LETTERS KEPT$/m);
     expect(res.stdout).toMatch(/^hooks +running +[3-9]\d* +0 +0 +0 +0 +0 +0$/m);
     expect(res.stdout).toMatch(/^spare +running +0 +0 +0 +0 +0 +0 +0$/m);
@@ -84,7 +84,7 @@ describe('moments-bridge status', () => {
     expect(res.code).toBe(0);
     const s = JSON.parse(res.stdout) as StatusSnapshot;
     expect(s).toMatchObject({ url: `http://127.0.0.1:${port}`, ready: true, redisUp: true, reasons: [] });
-    expect(s.sources).toEqual([expect.objectContaining({ name: 'calls', state: 'connected', ok: true })]);
+    expect(s.sources).toEqual([expect.objectContaining({ name: 'calls', state: 'connected', ok: true, role: 'leader' })]);
     expect(s.sources[0]!.events).toBeGreaterThanOrEqual(3);
     expect(s.connectors.map((c) => c.name)).toEqual(['hooks', 'spare', 'stuck']);
     expect(s.connectors[2]).toMatchObject({ delivered: 0, retries: 1, deadLettered: 0, depth: { waiting: 0, active: 0, delayed: 1, failed: 0 } });

@@ -55,7 +55,7 @@ export class MomentBatches {
 
   constructor(options: MomentBatchesOptions) {
     this.options = options;
-    this.cursor = new MomentCursor(options.epoch.redis, stateKeyBase(options.ctx), options.dedupTtl);
+    this.cursor = new MomentCursor(options.epoch.redis, stateKeyBase(options.ctx), options.dedupTtl, options.ctx.lease);
   }
 
   /** Moments being prepared or handed over and not committed yet. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { evalFenced, fencedScript, type SourceLease } from '../source-lease.js';
 
 /** The newest moment instant the source has emitted, and the moment ids at that instant. */
 export interface CursorPosition {
@@ -49,6 +50,9 @@ redis.call('HSET', KEYS[1], 'createdAt', newest, 'ids', cjson.encode(ids))
 return 1
 `;
 
+/* The lease check runs first (source-lease.ts): a replica that lost the source moves nothing. */
+const FENCED_COMMIT_SCRIPT = fencedScript(COMMIT_SCRIPT);
+
 /**
  * The moments source's memory in Redis, shared by every replica: the cursor (hash
  * `<prefix>source:<name>:cursor`) and the ids already emitted (sorted set
@@ -64,6 +68,8 @@ export class MomentCursor {
     private readonly redis: Redis,
     keyBase: string,
     private readonly ttlMs: number,
+    /** This replica's lease on the source, when only the leader reads it: commits check it. */
+    private readonly lease?: SourceLease,
   ) {
     this.cursorKey = `${keyBase}cursor`;
     this.seenKey = `${keyBase}seen`;
@@ -128,7 +134,7 @@ export class MomentCursor {
     if (moments.length === 0) return;
     const args: (string | number)[] = [Date.now(), this.ttlMs];
     for (const m of moments) args.push(m.publicId, normalizeIso(m.createdAt));
-    await this.redis.eval(COMMIT_SCRIPT, 2, this.cursorKey, this.seenKey, ...args);
+    await evalFenced(this.redis, this.lease, FENCED_COMMIT_SCRIPT, [this.cursorKey, this.seenKey], args, 'moments cursor commit');
   }
 }
 

@@ -1,5 +1,5 @@
 /*
- * One concept at ~320 lines: the moments source's connection (login, subscriptions, connection
+ * One concept at ~325 lines: the moments source's connection (login, subscriptions, connection
  * states, retries) and its one ordered lane; the live path, the back-fill, the cursor and the
  * triggers are their own files (see the class comment).
  */
@@ -10,6 +10,7 @@ import { RedisEpoch } from '../shared/redis-epoch.js';
 import { RetryBackoff } from '../shared/retry-backoff.js';
 import { SerialLane } from '../shared/serial-lane.js';
 import type { Source, SourceContext, SourceProgress, SourceState } from '../source.js';
+import { LeaseLostError } from '../source-lease.js';
 import { createMomentsApi } from './create-moments-api.js';
 import { LiveMoments } from './live-moments.js';
 import { MomentBatches } from './moment-batches.js';
@@ -289,6 +290,11 @@ export class MomentsSource implements Source {
 
   /** The cursor did not move past the moments of a failed batch: a back-fill from the cursor brings them back. */
   private handOverFailed(err: unknown, count = 1): void {
+    // Another replica reads the source now: the daemon stops this one; hold, nothing to retry.
+    if (err instanceof LeaseLostError) {
+      this.live.hold();
+      return;
+    }
     this.log.warn(
       `moments ${this.ctx.name} hand-over`,
       { err: errorMessage(err) },

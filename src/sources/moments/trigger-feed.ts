@@ -46,7 +46,7 @@ export class TriggerFeed {
       ctx,
       api: options.api,
       cache: this.cache,
-      watermark: new TriggerWatermark(options.epoch.redis, stateKeyBase(ctx)),
+      watermark: new TriggerWatermark(options.epoch.redis, stateKeyBase(ctx), ctx.lease),
       epoch: options.epoch,
       lostWatermarkLookbackMs: options.lostWatermarkLookbackMs,
       log: options.log,

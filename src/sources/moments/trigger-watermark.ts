@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { evalFenced, fencedScript, type SourceLease } from '../source-lease.js';
 
 /* Moves the watermark forward only: two replicas racing, or a late write, never move it back. */
 const ADVANCE_SCRIPT = `
@@ -7,6 +8,9 @@ if cur and ARGV[1] <= cur then return 0 end
 redis.call('HSET', KEYS[1], 'triggersUpdatedAt', ARGV[1])
 return 1
 `;
+
+/* The lease check first (source-lease.ts): a replica that lost the source moves nothing. */
+const FENCED_ADVANCE_SCRIPT = fencedScript(ADVANCE_SCRIPT);
 
 /**
  * The newest trigger `updatedAt` whose change events are all in Redis, kept in the moments
@@ -20,6 +24,8 @@ export class TriggerWatermark {
   constructor(
     private readonly redis: Redis,
     keyBase: string,
+    /** This replica's lease on the source, when only the leader reads it: advances check it. */
+    private readonly lease?: SourceLease,
   ) {
     this.key = `${keyBase}cursor`;
   }
@@ -34,6 +40,6 @@ export class TriggerWatermark {
    * just before the call holds for the write.
    */
   async advance(updatedAt: string): Promise<void> {
-    await this.redis.eval(ADVANCE_SCRIPT, 1, this.key, updatedAt);
+    await evalFenced(this.redis, this.lease, FENCED_ADVANCE_SCRIPT, [this.key], [updatedAt], 'trigger watermark advance');
   }
 }

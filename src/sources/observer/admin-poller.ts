@@ -4,6 +4,7 @@ import { stateKeyBase, type SourceContext } from '../source.js';
 import type { ObserverAdminLike } from './observer-api.js';
 import { GONE_STATE, isProblemState, normaliseAdminStates, type AdminItem, type AdminKind } from './admin-states.js';
 import { toIsoTime } from './observer-time.js';
+import { fencedCommand } from '../source-lease.js';
 
 const metrics = {
   changes: counter('mb_observer_admin_changes_total', 'Observer worker/server/job state changes turned into events', ['source', 'kind']),
@@ -158,7 +159,7 @@ export class AdminPoller {
     if (!(await this.options.emit(event))) return; // state not saved: the next poll emits the same id
     metrics.changes.inc({ source: ctx.name, kind });
     // A removed job is forgotten; a missing worker or server is remembered so its return is a change.
-    if (kind === 'job' && gone) await ctx.redis.hdel(key, id);
-    else await ctx.redis.hset(key, id, JSON.stringify({ state, change, item } satisfies Remembered));
+    if (kind === 'job' && gone) await fencedCommand(ctx.redis, ctx.lease, 'HDEL', key, [id], `observer ${kind} state`);
+    else await fencedCommand(ctx.redis, ctx.lease, 'HSET', key, [id, JSON.stringify({ state, change, item } satisfies Remembered)], `observer ${kind} state`);
   }
 }

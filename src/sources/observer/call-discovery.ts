@@ -5,6 +5,7 @@ import { frameKey, type FrameSpec } from './frame-spec.js';
 import type { ObserverClientLike, ObserverRow } from './observer-api.js';
 import { toIsoTime } from './observer-time.js';
 import { normaliseOngoingCalls, type OngoingCall } from './ongoing-calls.js';
+import { fencedCommand } from '../source-lease.js';
 
 const metrics = {
   invalidCalls: counter('mb_observer_invalid_calls_total', 'Entries of fetchOngoingCalls without a usable call id (quarantined)', ['source']),
@@ -77,7 +78,7 @@ export class CallDiscovery {
             data: call,
           };
           if (!(await this.host.emit(event))) continue; // retried on the next poll
-          await this.host.ctx.redis.hset(callsKey, call.callId, JSON.stringify(call));
+          await fencedCommand(this.host.ctx.redis, this.host.ctx.lease, 'HSET', callsKey, [call.callId, JSON.stringify(call)], 'observer known call');
         }
         if (kinds.includes('callSnapshots')) void this.host.openFrame(generation, { kind: 'callSnapshots', callId: call.callId, discovered: true });
         if (kinds.includes('clientSnapshots')) {
@@ -109,7 +110,7 @@ export class CallDiscovery {
           time: now,
           data: { ...last, endedAt: now },
         };
-        if (await this.host.emit(event)) await this.host.ctx.redis.hdel(callsKey, callId);
+        if (await this.host.emit(event)) await fencedCommand(this.host.ctx.redis, this.host.ctx.lease, 'HDEL', callsKey, [callId], 'observer ended call');
       }
     } catch (err) {
       this.host.ctx.logger.error({ err }, 'observer: call discovery failed; retrying on the next poll');

@@ -8,6 +8,7 @@ import type { ObserverFrames } from './observer-frames.js';
 import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
 import { observerRowSummary } from './row-summary.js';
+import { fencedCommand } from '../source-lease.js';
 
 const metrics = {
   rows: counter('mb_observer_rows_total', 'Observer rows turned into events', ['source', 'frame']),
@@ -120,7 +121,7 @@ export class ObserverRows {
       // Handed over before a Redis reconnect, its job may be among the writes Redis lost: retried
       // (the seen check on the new Redis decides, and the queue drops it if its job is there).
       if (!this.options.epoch.holds(epoch)) return false;
-      await this.options.epoch.redis.set(seenKey, '1', 'PX', this.options.dedupTtl);
+      await fencedCommand(this.options.epoch.redis, this.ctx.lease, 'SET', seenKey, ['1', 'PX', this.options.dedupTtl], 'observer seen row');
       metrics.rows.inc({ source: this.ctx.name, frame: spec.kind });
       return true;
     } catch (err) {
