@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { errorMessage } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
@@ -10,7 +10,7 @@ import { sourcePlugins } from '../sources/registry.js';
 import type { Source, SourceContext, SourceProgress, SourceState } from '../sources/source.js';
 
 export interface RunningSourcesDeps {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   /** `redis.cluster` is set: each source's keys share a hash tag. @defaultValue false */
   cluster?: boolean;

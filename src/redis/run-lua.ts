@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 const shas = new Map<string, string>();
 
@@ -7,7 +7,7 @@ const shas = new Map<string, string>();
  * Runs a Lua script atomically in Redis (EVALSHA, loading the script on first use or after a
  * Redis restart). Same argument layout as Redis' EVAL: the number of keys, then keys, then args.
  */
-export async function runLua(redis: Redis, script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown> {
+export async function runLua(redis: RedisClient, script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown> {
   let sha = shas.get(script);
   if (!sha) {
     sha = createHash('sha1').update(script).digest('hex');

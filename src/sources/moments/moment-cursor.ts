@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 
 /** The newest moment instant the source has emitted, and the moment ids at that instant. */
 export interface CursorPosition {
@@ -61,7 +61,7 @@ export class MomentCursor {
   private noZmscore = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyBase: string,
     private readonly ttlMs: number,
   ) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 
 /* Moves the watermark forward only: two replicas racing, or a late write, never move it back. */
 const ADVANCE_SCRIPT = `
@@ -18,7 +18,7 @@ export class TriggerWatermark {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyBase: string,
   ) {
     this.key = `${keyBase}cursor`;
