@@ -25,7 +25,7 @@ export const redisSchema = z
       .transform(normalizeRedisUrl)
       .optional()
       .describe(
-        '`redis://` or `rediss://` (TLS) URL (password in the URL or `password`), a unix socket (`unix:///path` or `/path`), or `embedded`: the daemon starts a local redis-server with AOF on. Leave it out when `cluster` lists seed nodes. @defaultValue embedded',
+        '`redis://` or `rediss://` (TLS) URL (password in the URL or `password`), a unix socket (`unix:///path` or `/path`), or `embedded`: the daemon starts a local redis-server with AOF on. Default: `embedded`; leave it out when `cluster` lists seed nodes. @defaultValue embedded',
       ),
     password: secretString('Redis password, when not in the URL (for a cluster: of every node)').optional(),
     dataDir: z.string().default('./.data/redis').describe('Data directory of the embedded redis-server (AOF). @defaultValue ./.data/redis'),

@@ -134,4 +134,11 @@ describe('the daemon and the CLI on a Redis Cluster (redis.cluster: [seeds])', (
       await daemon.stop();
     }
   }, 120_000);
+
+  it('keySlot computes the slot the cluster itself computes (hash tags included)', async () => {
+    const c = cluster.client();
+    for (const key of ['mb:{delivery.hooks}:meta', 'mb:source:{moments}:cursor', 'plain', '{}empty-tag', 'a{b}c{d}', 'ünïcode{é}']) {
+      expect(keySlot(key)).toBe(await c.cluster('KEYSLOT', key));
+    }
+  });
 });
