@@ -1,0 +1,88 @@
+import type { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FlushLock } from '../../connectors/sheets/flush-lock.js';
+import { WriteBudget } from '../../connectors/sheets/write-budget.js';
+import { silentLogger } from '../../src/core/log.js';
+import { listQuarantined, quarantine } from '../../src/quarantine/quarantine.js';
+import { sourceKeyBase } from '../../src/redis/redis-keys.js';
+import { runLua } from '../../src/redis/run-lua.js';
+import { GroupStore } from '../../src/routing/grouping.js';
+import { claimWindow } from '../../src/routing/throttle.js';
+import { MomentCursor } from '../../src/sources/moments/moment-cursor.js';
+import { TriggerWatermark } from '../../src/sources/moments/trigger-watermark.js';
+import { startTestRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
+
+// The slot audit of issue #18, run against a real Redis Cluster: every Lua script, MULTI and
+// pipeline the bridge sends touches keys of one slot, or the cluster refuses it with CROSSSLOT.
+// Each unit that sends one runs here on a Cluster client; the first case shows the refusal
+// this would catch.
+
+let cluster: TestRedisCluster;
+let c: Cluster;
+beforeAll(async () => {
+  cluster = await startTestRedisCluster();
+  c = cluster.client();
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const iso = '2026-12-07T10:00:00.000Z';
+
+describe('one slot per script, transaction and pipeline on a Redis Cluster', () => {
+  it('control: a script over keys of two slots is refused (CROSSSLOT) — what the cases below would hit', async () => {
+    await expect(runLua(c, "return redis.call('EXISTS', KEYS[1], KEYS[2])", 2, 'mb:a', 'mb:b')).rejects.toThrow(/CROSSSLOT/);
+  });
+
+  it('runLua: a script new to the node that owns the keys runs (NOSCRIPT → EVAL on that node, not SCRIPT LOAD on any node)', async () => {
+    for (const tag of ['t1', 't2', 't3', 't4', 't5', 't6']) {
+      const script = `return redis.call('MSET', KEYS[1], ARGV[1], KEYS[2], ARGV[1]) and '${tag}'`;
+      expect(await runLua(c, script, 2, `{${tag}}:a`, `{${tag}}:b`, 'v')).toBe(tag);
+      expect(await runLua(c, script, 2, `{${tag}}:a`, `{${tag}}:b`, 'w')).toBe(tag); // now cached: EVALSHA
+    }
+  });
+
+  it('moment cursor: cursor and seen set in one script (commit) and one pipeline (seen check)', async () => {
+    const cursor = new MomentCursor(c, sourceKeyBase('mb:', 'orders', { cluster: true }), 60_000);
+    await cursor.commitMany([
+      { publicId: 'p1', createdAt: iso },
+      { publicId: 'p2', createdAt: iso },
+    ]);
+    expect(await cursor.seenMany(['p1', 'p2', 'p3'])).toEqual([true, true, false]);
+    expect(await cursor.load()).toMatchObject({ createdAt: iso });
+  });
+
+  it('trigger watermark: one script on the source key base', async () => {
+    const watermark = new TriggerWatermark(c, sourceKeyBase('mb:', 'orders', { cluster: true }));
+    await watermark.advance(iso);
+    expect(await watermark.load()).toBe(iso);
+  });
+
+  it('grouping: the add script (five keys) and the pending count under {routing-groups}', async () => {
+    const groups = new GroupStore(c, 'mb:');
+    const event = { id: 'e1', source: 's', kind: 'moment', time: iso, data: {} };
+    expect(await groups.add('r', 'k', event, { waitMs: 1000, intervalMs: 1000, max: 10 }, Date.now())).toBe(true);
+    expect(await groups.add('r', 'k', event, { waitMs: 1000, intervalMs: 1000, max: 10 }, Date.now())).toBe(false);
+    expect(await groups.pendingCount()).toBe(1);
+  });
+
+  it('throttle and dedupe: one key per claim script (names unchanged under a cluster)', async () => {
+    expect(await claimWindow(c, 'mb:routing:throttle:r:k', 'e1', 60_000)).toBe(true);
+    expect(await claimWindow(c, 'mb:routing:throttle:r:k', 'e2', 60_000)).toBe(false);
+  });
+
+  it('quarantine: LPUSH + LTRIM of one list in one MULTI', async () => {
+    await quarantine(c, 'mb:', silentLogger(), { source: 's', kind: 'moment', reason: 'bad', raw: { x: 1 } });
+    expect(await listQuarantined(c, 'mb:')).toMatchObject([{ source: 's', reason: 'bad' }]);
+  });
+
+  it('sheets connector state: the flush lock script and the write budget MULTI', async () => {
+    const lock = new FlushLock(c, 'mb:connector:{sheet}:lock', 'sheet');
+    const token = await lock.acquire(AbortSignal.timeout(5_000));
+    await lock.release(token);
+    expect(await c.exists('mb:connector:{sheet}:lock')).toBe(0);
+    const budget = new WriteBudget({ redis: c, log: silentLogger(), name: 'sheet', keyBase: 'mb:connector:{sheet}:', writesPerMinute: 5 });
+    await budget.reserve('append');
+    expect(await c.zcard('mb:connector:{sheet}:writes')).toBe(1);
+  });
+});
