@@ -6,7 +6,7 @@ import { connectorPlugins } from '../../connectors/registry.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { errorMessage } from '../core/errors.js';
 import { connectRedisClient } from '../redis/connect-redis.js';
-import { isCluster } from '../redis/create-redis-client.js';
+import { isCluster } from '../redis/redis-client.js';
 import { describeEndpoint, redisEndpoint } from '../redis/redis-endpoint.js';
 import { EmbeddedRedis } from '../redis/embedded-redis.js';
 import { probeMomentsSource } from '../sources/moments/moments-probe.js';

@@ -72,8 +72,3 @@ function natMap(map: Record<string, string>): Record<string, { host: string; por
     }),
   );
 }
-
-/** Whether `client` is a Redis Cluster connection. */
-export function isCluster(client: RedisClient): client is Cluster {
-  return client.isCluster;
-}

@@ -1,5 +1,4 @@
 import { redactRedisUrl, redisUrlWithPassword } from '../config/redis-url.js';
-import type { RedisConfig } from '../config/schema.js';
 
 /**
  * Where the bridge's Redis is, resolved from `redis.*` (and `--redis` of a CLI tool): one server
@@ -22,11 +21,18 @@ export interface ClusterRedisEndpoint {
   natMap?: Record<string, string>;
 }
 
+/** The `redis.*` settings an endpoint is made from (a parsed `RedisConfig` is one). */
+export interface RedisSettings {
+  cluster: boolean | readonly string[];
+  password?: string | undefined;
+  natMap?: Record<string, string> | undefined;
+}
+
 /** Settings a caller may override: a CLI `--redis` URL, or the running embedded server's URL. */
-export function redisEndpoint(redis: Pick<RedisConfig, 'cluster' | 'password' | 'natMap'>, url: string | undefined): RedisEndpoint {
+export function redisEndpoint(redis: RedisSettings, url: string | undefined): RedisEndpoint {
   if (Array.isArray(redis.cluster)) {
     // `--redis` given with a cluster config names one seed of that cluster.
-    const seeds = url ? [url] : redis.cluster;
+    const seeds = url ? [url] : [...redis.cluster];
     return { kind: 'cluster', seeds: seeds.map((s) => redisUrlWithPassword(s, redis.password)), ...(redis.natMap ? { natMap: redis.natMap } : {}) };
   }
   if (!url) throw new Error('redisEndpoint: no URL for a single Redis');
@@ -39,6 +45,6 @@ export function describeEndpoint(endpoint: RedisEndpoint): string {
 }
 
 /** Whether keys get hash tags: `redis.cluster` lists seeds, or is `true` (a cluster behind a proxy). */
-export function usesHashTags(redis: Pick<RedisConfig, 'cluster'>): boolean {
+export function usesHashTags(redis: Pick<RedisSettings, 'cluster'>): boolean {
   return redis.cluster !== false;
 }

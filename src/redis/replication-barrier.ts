@@ -1,4 +1,4 @@
-import { isCluster } from './create-redis-client.js';
+import { isCluster } from './redis-client.js';
 import { keySlot } from './key-slot.js';
 import type { RedisClient } from './redis-client.js';
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { isCluster } from './create-redis-client.js';
+import { isCluster } from './redis-client.js';
 import type { RedisClient } from './redis-client.js';
 
 /**

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { isCluster } from '../../redis/create-redis-client.js';
-import type { RedisClient } from '../../redis/redis-client.js';
+import { isCluster, type RedisClient } from '../../redis/redis-client.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 
