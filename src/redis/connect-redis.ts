@@ -8,7 +8,7 @@ import { describeEndpoint, type RedisEndpoint } from './redis-endpoint.js';
 /** Redis did not answer at start-up: the message names the URL tried (password redacted) and what to do. */
 export class RedisUnreachableError extends BridgeError {
   constructor(
-    /** The URL, or the cluster seeds, as given (password included: never log it). */
+    /** The URL as given (password included: never log it), or the cluster seeds, passwords redacted. */
     readonly url: string,
     cause: unknown,
     cluster = false,

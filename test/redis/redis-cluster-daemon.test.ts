@@ -12,7 +12,7 @@ import { queueName } from '../../src/queue/queue-names.js';
 import { scanKeys } from '../../src/redis/scan-keys.js';
 import { startMomentsSimulator, type MomentsSimulator } from '../../simulators/moments/moments-simulator.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli, stopCli } from '../helpers/cli.js';
 import { startTestRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 import { until } from '../helpers/until.js';
 
@@ -78,7 +78,7 @@ function writeConfig(port: number): string {
 }
 
 describe('the daemon and the CLI on a Redis Cluster (redis.cluster: [seeds])', () => {
-  it('delivers every moment to three connectors on three masters; dlq and status see the dead letters of every master', async () => {
+  it('delivers every moment to three connectors on three masters; dlq and status see the dead letters of every master; check --online and tap work through the cluster', async () => {
     expect(new Set(spread.map((n) => keySlot(`mb:${queueName(n, { cluster: true })}:meta`))).size).toBe(3);
     const port = await freePort();
     const file = writeConfig(port);
@@ -119,6 +119,28 @@ describe('the daemon and the CLI on a Redis Cluster (redis.cluster: [seeds])', (
       };
       expect(status.redisUp).toBe(true);
       expect(Object.fromEntries(status.connectors.map((x) => [x.name, x.depth.failed]))).toEqual(Object.fromEntries(spread.map((n) => [n, 1])));
+
+      // check --online connects to the cluster and reports its state.
+      const online = await runCli(['check', '--online', '-c', file]);
+      expect(online.stdout).toMatch(/ok\s+redis\s+cluster redis:\/\/127\.0\.0\.1:\d+.*: connected \(Redis [\d.]+\), cluster_state ok, 3 master\(s\)/);
+
+      // tap: the subscriber sits on one node, the daemon publishes on another (a cluster forwards PUBLISH to every node).
+      const tap = startCli(['tap', '-c', file, '--json', '--kind', 'moment', '--count', '2']);
+      try {
+        await tap.waitFor(/"type":"hello"/);
+        sim.control.createMoment({ athleteId: 2 });
+        const tapped = await tap.exited;
+        expect(tapped.code).toBe(0);
+        const types = tapped.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => (JSON.parse(l) as { type: string }).type);
+        // The moment accepted by the daemon and its delivery attempts, seen through the cluster.
+        expect(types).toContain('event');
+        expect(types).toContain('attempt');
+      } finally {
+        await stopCli(tap);
+      }
 
       // Re-driven from every master: each connector gets the moment once more, now accepted.
       const retry = await runCli(['dlq', 'retry', '--all', '-c', file]);
