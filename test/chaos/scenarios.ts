@@ -140,12 +140,16 @@ export async function clusterMasterKill(p: {
     const slots = await cluster.client().cluster('SLOTS');
     const ownerOf = (key: string) => slots.find(([from, to]) => keySlot(key) >= from && keySlot(key) <= to)![2]![1];
     const victim = ownerOf(`mb:${queueName('hook', { cluster: true })}:meta`);
-    const inFlightAtFault = (await rig.depth()).active!;
+    const activeAtKill = (await rig.depth()).active!;
     const deliveredAtKill = rig.sink.tally(rig.ids).delivered;
     const killedAt = Date.now();
     cluster.kill(victim);
     await cluster.failedOver(victim);
     const failoverMs = Date.now() - killedAt;
+    // Replication is asynchronous: a job completed just before the kill may still be active on
+    // the promoted replica, and is delivered again. In flight at the fault: what either side saw.
+    const activeAfterFailover = (await rig.depth()).active!;
+    const inFlightAtFault = Math.max(activeAtKill, activeAfterFailover);
     await load;
     await rig.settle(p.settleMs);
     const outcome = await crashOutcome(rig, p.settleMs);
@@ -153,6 +157,8 @@ export async function clusterMasterKill(p: {
       ...rig.tally(),
       ...outcome,
       inFlightAtFault,
+      activeAtKill,
+      activeAfterFailover,
       deliveredAtKill,
       failoverMs,
       victimHeldSource: ownerOf('mb:source:{moments}:cursor') === victim,
