@@ -78,7 +78,7 @@ function writeConfig(port: number): string {
 }
 
 describe('the daemon and the CLI on a Redis Cluster (redis.cluster: [seeds])', () => {
-  it('delivers every moment to three connectors on three masters; dlq and status see the dead letters of every master; check --online and tap work through the cluster', async () => {
+  it('delivers every moment to three connectors on three masters; dlq and status see the dead letters of every master; replay, check --online and tap work through the cluster', async () => {
     expect(new Set(spread.map((n) => keySlot(`mb:${queueName(n, { cluster: true })}:meta`))).size).toBe(3);
     const port = await freePort();
     const file = writeConfig(port);
@@ -98,6 +98,24 @@ describe('the daemon and the CLI on a Redis Cluster (redis.cluster: [seeds])', (
       const sourceKeys = await scanKeys(c, 'mb:source:*');
       expect(sourceKeys.length).toBeGreaterThan(0);
       for (const key of sourceKeys) expect(key.startsWith('mb:source:{moments}:')).toBe(true);
+
+      // replay through the cluster: queued once on every connector's master, a second run all duplicates.
+      const events = join(dir, 'events.jsonl');
+      writeFileSync(
+        events,
+        ['r1', 'r2']
+          .map((id) => JSON.stringify({ id: `replayed:${id}`, source: 'moments', kind: 'moment', time: new Date().toISOString(), data: { publicId: id } }))
+          .join('\n') + '\n',
+      );
+      const replayed = await runCli(['replay', '-c', file, '--from', events, '--json']);
+      expect(replayed.code).toBe(0);
+      expect(JSON.parse(replayed.stdout)).toMatchObject({ enqueued: 6, duplicates: 0 });
+      await until(
+        () => hook.received.filter((w) => ['r1', 'r2'].includes((w.body as { data: { publicId: string } }).data.publicId)).length === 6,
+        30_000,
+        'the replayed deliveries',
+      );
+      expect(JSON.parse((await runCli(['replay', '-c', file, '--from', events, '--json'])).stdout)).toMatchObject({ enqueued: 0, duplicates: 6 });
 
       // One dead letter per connector, each on its own master.
       hook.injectStatus(400, 3);
