@@ -57,7 +57,7 @@ function writeConfig(port: number): string {
   const file = join(dir, 'config.yaml');
   const config = {
     redis: { cluster: cluster.urls, keyPrefix: 'mb' },
-    server: { enabled: true, host: '127.0.0.1', port },
+    server: { enabled: true, host: '127.0.0.1', port, adminToken: 'cluster-admin-token' },
     log: { level: 'warn', format: 'json' },
     sources: {
       moments: {
@@ -78,7 +78,7 @@ function writeConfig(port: number): string {
 }
 
 describe('the daemon and the CLI on a Redis Cluster (redis.cluster: [seeds])', () => {
-  it('delivers every moment to three connectors on three masters; dlq and status see the dead letters of every master; replay, check --online and tap work through the cluster', async () => {
+  it('delivers every moment to three connectors on three masters; dlq, status and the dashboard see the dead letters of every master; replay, check --online and tap work through the cluster', async () => {
     expect(new Set(spread.map((n) => keySlot(`mb:${queueName(n, { cluster: true })}:meta`))).size).toBe(3);
     const port = await freePort();
     const file = writeConfig(port);
@@ -137,6 +137,12 @@ describe('the daemon and the CLI on a Redis Cluster (redis.cluster: [seeds])', (
       };
       expect(status.redisUp).toBe(true);
       expect(Object.fromEntries(status.connectors.map((x) => [x.name, x.depth.failed]))).toEqual(Object.fromEntries(spread.map((n) => [n, 1])));
+
+      // The queue dashboard reads the queues on their masters: each shows its dead letter.
+      const dash = await fetch(`http://127.0.0.1:${port}/admin/queues/api/queues?status=failed`, { headers: { authorization: 'Bearer cluster-admin-token' } });
+      expect(dash.status).toBe(200);
+      const shown = ((await dash.json()) as { queues: { displayName?: string; name: string; counts: { failed: number } }[] }).queues;
+      expect(Object.fromEntries(shown.map((q) => [q.displayName ?? q.name, q.counts.failed]))).toEqual(Object.fromEntries(spread.map((n) => [n, 1])));
 
       // check --online connects to the cluster and reports its state.
       const online = await runCli(['check', '--online', '-c', file]);
