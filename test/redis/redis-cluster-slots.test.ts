@@ -14,6 +14,10 @@ import { RedisEpoch } from '../../src/sources/shared/redis-epoch.js';
 import { keySlot } from '../../src/redis/key-slot.js';
 import { awaitReplicas } from '../../src/redis/replication-barrier.js';
 import { until } from '../helpers/until.js';
+import { ScriptedConnector } from '../helpers/scripted-connector.js';
+import { makeQueues, routed } from '../queue/queue-test-kit.js';
+import { queueName } from '../../src/queue/queue-names.js';
+import { Redis } from 'ioredis';
 import { startTestRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 
 // The slot audit of issue #18, run against a real Redis Cluster: every Lua script, MULTI and
@@ -88,6 +92,36 @@ describe('one slot per script, transaction and pipeline on a Redis Cluster', () 
     const budget = new WriteBudget({ redis: c, log: silentLogger(), name: 'sheet', keyBase: 'mb:connector:{sheet}:', writesPerMinute: 5 });
     await budget.reserve('append');
     expect(await c.zcard('mb:connector:{sheet}:writes')).toBe(1);
+  });
+
+  it("enqueue on a cluster: jobs are on a replica (WAIT 1) before enqueue returns, asked of the queue's master only", async () => {
+    const waits = async (port: number) => {
+      const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+      try {
+        await r.connect();
+        return Number(/cmdstat_wait:calls=(\d+)/.exec(await r.info('commandstats'))?.[1] ?? 0);
+      } finally {
+        r.disconnect();
+      }
+    };
+    const queues = makeQueues(
+      '',
+      'mb',
+      { hooks: { connector: new ScriptedConnector() } },
+      { connection: { kind: 'cluster', seeds: cluster.urls }, cluster: true },
+    );
+    try {
+      const masters = await cluster.masters();
+      const slots = await c.cluster('SLOTS');
+      const slot = keySlot(`mb:${queueName('hooks', { cluster: true })}:meta`);
+      const owner = slots.find(([from, to]) => slot >= from && slot <= to)![2]![1];
+      const before = await Promise.all(masters.map(waits));
+      expect(await queues.enqueue([routed(1, 'hooks'), routed(2, 'hooks')])).toMatchObject({ enqueued: 2 });
+      const after = await Promise.all(masters.map(waits));
+      masters.forEach((port, i) => expect(after[i]! - before[i]!, `WAIT calls on ${port}`).toBe(port === owner ? 1 : 0));
+    } finally {
+      await queues.close();
+    }
   });
 
   // Last: it kills a master.
