@@ -118,7 +118,7 @@ export async function daemonKill(p: {
 }
 
 /**
- * 7. Redis Cluster: the master holding the delivery queue's slot is SIGKILLed mid-stream (two
+ * 13. Redis Cluster: the master holding the delivery queue's slot is SIGKILLed mid-stream (two
  * daemons running); its replica is promoted after cluster-node-timeout. Jobs enqueued before the
  * kill were replicated before the sources recorded them (WAIT), so the promoted replica has them;
  * jobs active at the kill come back through stall recovery.
