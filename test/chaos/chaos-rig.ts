@@ -76,11 +76,11 @@ const PREFIX = 'mb';
 const QUIET_MS = 8000;
 const STATES = ['wait', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
 
-/** The default delivery: the webhook connector `hook` posting `{ id }` to the counting sink. */
-function webhookTargets(sink: ChaosSink, concurrency: number): DeliveryTargets {
+/** The default delivery: the webhook connector `hook` (or `name`) posting `{ id }` to the counting sink. */
+export function webhookTargets(sink: ChaosSink, concurrency: number, name = 'hook'): DeliveryTargets {
   return {
     connectors: {
-      hook: {
+      [name]: {
         type: 'webhook',
         url: sink.url,
         allowPrivateNetworks: true,
@@ -91,7 +91,7 @@ function webhookTargets(sink: ChaosSink, concurrency: number): DeliveryTargets {
         timeout: '5s',
       },
     },
-    routes: [{ name: 'all-moments', match: { kind: 'moment' }, to: ['hook'] }],
+    routes: [{ name: 'all-moments', match: { kind: 'moment' }, to: [name] }],
     receipts: () => sink.receipts,
   };
 }

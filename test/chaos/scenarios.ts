@@ -7,7 +7,7 @@
 import type { BridgeProcess } from '../../bench/lib/bridge-rig.js';
 import { sleep, waitFor } from '../../bench/lib/measure.js';
 import { queueName } from '../../src/queue/queue-names.js';
-import { metricSum, startChaosRig, type ChaosRig, type ChaosRigOptions } from './chaos-rig.js';
+import { metricSum, startChaosRig, webhookTargets, type ChaosRig, type ChaosRigOptions } from './chaos-rig.js';
 import { keySlot } from '../../src/redis/key-slot.js';
 import type { Tally } from './chaos-sink.js';
 
@@ -35,7 +35,7 @@ export interface CrashOutcome {
  * until their lock expires (15 s) and a live worker's stall check requeues them — then reads each
  * job's outcome from the `hook` connector's queue (the rig's default delivery).
  */
-async function crashOutcome(rig: ChaosRig, timeoutMs: number): Promise<CrashOutcome> {
+async function crashOutcome(rig: ChaosRig, timeoutMs: number, connector = 'hook'): Promise<CrashOutcome> {
   await waitFor(
     async () => {
       const d = await rig.depth();
@@ -45,7 +45,7 @@ async function crashOutcome(rig: ChaosRig, timeoutMs: number): Promise<CrashOutc
     'every job completed or failed (stalled jobs recovered)',
     200,
   );
-  const queue = rig.queue('hook');
+  const queue = rig.queue(connector);
   const completed = await queue.getJobs(['completed']);
   const failed = await queue.getJobs(['failed']);
   return {
@@ -128,8 +128,15 @@ export async function clusterMasterKill(p: {
   perSecond: number;
   killAfterMs: number;
   settleMs: number;
+  /**
+   * The queue's connector: `hook` hashes to the master that also holds the source's slot
+   * (`{moments}`), `out` to another one — the source's cursor then survives the kill, and only
+   * the replication wait before it is recorded keeps the queue's jobs. @defaultValue hook
+   */
+  connector?: 'hook' | 'out';
 }): Promise<ScenarioResult & CrashOutcome & { failoverMs: number; victimHeldSource: boolean }> {
-  const rig = await startChaosRig('master', { sinkDelayMs: 20, backend: 'cluster' });
+  const connector = p.connector ?? 'hook';
+  const rig = await startChaosRig('master', { sinkDelayMs: 20, backend: 'cluster', delivery: (sink) => webhookTargets(sink, 20, connector) });
   try {
     const cluster = rig.cluster!;
     await rig.startDaemon();
@@ -139,7 +146,7 @@ export async function clusterMasterKill(p: {
     await waitFor(() => rig.sink.open() >= 1, 10_000, 'deliveries open at the sink', 1);
     const slots = await cluster.client().cluster('SLOTS');
     const ownerOf = (key: string) => slots.find(([from, to]) => keySlot(key) >= from && keySlot(key) <= to)![2]![1];
-    const victim = ownerOf(`mb:${queueName('hook', { cluster: true })}:meta`);
+    const victim = ownerOf(`mb:${queueName(connector, { cluster: true })}:meta`);
     const activeAtKill = (await rig.depth()).active!;
     const deliveredAtKill = rig.sink.tally(rig.ids).delivered;
     const killedAt = Date.now();
@@ -152,7 +159,7 @@ export async function clusterMasterKill(p: {
     const inFlightAtFault = Math.max(activeAtKill, activeAfterFailover);
     await load;
     await rig.settle(p.settleMs);
-    const outcome = await crashOutcome(rig, p.settleMs);
+    const outcome = await crashOutcome(rig, p.settleMs, connector);
     return {
       ...rig.tally(),
       ...outcome,
