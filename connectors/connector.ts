@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/redis/redis-client.js';
 import type { z } from 'zod';
 import type { BridgeEvent } from '../src/core/event.js';
 import type { Logger } from '../src/core/log.js';
@@ -85,7 +85,7 @@ export interface ConnectorContext {
   /** The connector's name in config. */
   name: string;
   /** Shared ioredis connection for connector state (Slack thread ts, Sheets key index). */
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix for Redis keys: use `${keyPrefix}connector:${name}:…`. */
   keyPrefix: string;
   logger: Logger;

@@ -59,7 +59,8 @@ export function momentsSourceConfig(sim: MomentsSimulator, extra: Record<string,
 }
 
 export interface BridgeConfigInput {
-  redisUrl: string;
+  /** One Redis; leave it out when `redis.cluster` lists seed nodes. */
+  redisUrl?: string;
   keyPrefix?: string;
   /** More `redis` settings (e.g. `dedupTtl`). */
   redis?: Record<string, unknown>;
@@ -79,7 +80,7 @@ export function writeBridgeConfig(input: BridgeConfigInput, into?: string): { fi
   const dir = into ? dirname(into) : mkdtempSync(join(tmpdir(), 'mb-bench-cfg-'));
   const file = into ?? join(dir, 'bridge.yaml');
   const config = {
-    redis: { url: input.redisUrl, keyPrefix: input.keyPrefix ?? 'mb', ...input.redis },
+    redis: { ...(input.redisUrl !== undefined ? { url: input.redisUrl } : {}), keyPrefix: input.keyPrefix ?? 'mb', ...input.redis },
     sources: input.sources ?? {},
     connectors: input.connectors,
     routes: input.routes,

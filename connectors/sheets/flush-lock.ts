@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/redis-client.js';
 import { runLua } from '../../src/redis/run-lua.js';
 import { retryable } from '../connector.js';
 import { FlushStopped } from './flush-stopped.js';
@@ -10,7 +10,7 @@ import { FlushStopped } from './flush-stopped.js';
  */
 export class FlushLock {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     /** Connector name, for the message when the lock stays taken. */
     private readonly name: string,

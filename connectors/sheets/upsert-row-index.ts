@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/redis-client.js';
 import type { Logger } from '../../src/core/log.js';
 import type { SheetLayout } from './sheet-layout.js';
 
@@ -12,7 +12,7 @@ export class UpsertRowIndex {
   private fresh = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly layout: SheetLayout,
     private readonly keyColumn: string,

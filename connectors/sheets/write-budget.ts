@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/redis-client.js';
 import type { Logger } from '../../src/core/log.js';
 import { counter } from '../../src/core/metrics.js';
 import { retryable } from '../connector.js';
@@ -18,7 +18,7 @@ const quotaExceeded = counter('mb_sheets_quota_exceeded_total', 'Sheets API 429 
 ]);
 
 export interface WriteBudgetOptions {
-  redis: Redis;
+  redis: RedisClient;
   log: Logger;
   /** Connector name, for metrics, logs and messages. */
   name: string;

@@ -1,10 +1,12 @@
-import { Redis } from 'ioredis';
 import { loadOfflineConfig } from '../config/load-offline-config.js';
 import { didYouMean } from '../config/did-you-mean.js';
 import { InputError } from '../core/errors.js';
 import { queueConnectors, type DeadLetterScope } from '../queue/dead-letters.js';
 import { findConfigPath } from './config-path.js';
-import { connectToolRedis, type ToolRedis } from '../redis/tool-redis.js';
+import { connectToolRedis } from '../redis/tool-redis.js';
+import { createRedisClient } from '../redis/create-redis-client.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import { usesHashTags } from '../redis/redis-endpoint.js';
 
 export interface DeadLetterTargetOptions {
   config?: string;
@@ -22,14 +24,14 @@ const DEFAULT_PREFIX = 'mb';
  * which needs no config file). Connection settings and sink secrets of the config are not needed.
  * A `--connector` that neither the config nor Redis knows is an input error naming the known ones.
  */
-export async function withDeadLetters<T>(opts: DeadLetterTargetOptions, fn: (redis: Redis, scope: DeadLetterScope) => Promise<T>): Promise<T> {
+export async function withDeadLetters<T>(opts: DeadLetterTargetOptions, fn: (redis: RedisClient, scope: DeadLetterScope) => Promise<T>): Promise<T> {
   const path = findConfigPath(opts.config);
   if (!path && !opts.redis) throw new InputError('config_missing', 'no config file: pass -c <file> or --redis <url> (or create ./config.yaml)');
   const loaded = path ? (await loadOfflineConfig(path, { keep: ['redis'], readSecretFiles: true })).loaded : undefined;
   const settings = loaded?.config.redis;
   // redis: embedded → the running daemon's server, or one started on its data dir for this command.
-  const target: ToolRedis = loaded ? await connectToolRedis(loaded, opts.redis) : { url: opts.redis!, origin: 'flag', close: async () => undefined };
-  const redis = new Redis(target.url, { maxRetriesPerRequest: 1, lazyConnect: true, ...(settings?.password ? { password: settings.password } : {}) });
+  const target = await connectToolRedis(loaded, opts.redis);
+  const redis = createRedisClient(target.endpoint, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {
     await redis.connect();
     const prefix = opts.prefix ?? settings?.keyPrefix ?? DEFAULT_PREFIX;
@@ -37,10 +39,11 @@ export async function withDeadLetters<T>(opts: DeadLetterTargetOptions, fn: (red
     if (opts.connector) await checkConnector(opts.connector, configured, () => queueConnectors(redis, prefix), loaded?.file);
     const scope: DeadLetterScope = {
       prefix,
-      cluster: settings?.cluster ?? false,
+      cluster: settings ? usesHashTags(settings) : false,
       ...(opts.connector ? { connector: opts.connector } : {}),
-      // SCAN sees one node of a cluster: look in the configured connectors' queues there.
-      ...(settings?.cluster ? { connectors: configured } : {}),
+      // Behind a cluster proxy (`cluster: true`) SCAN may see one node: look in the configured
+      // connectors' queues there. With seeds, SCAN runs on every master.
+      ...(settings?.cluster === true ? { connectors: configured } : {}),
     };
     return await fn(redis, scope);
   } finally {

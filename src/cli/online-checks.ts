@@ -4,9 +4,10 @@ import type { ProbeResult } from '../../connectors/connector.js';
 import { deliveryOptionsSchema } from '../queue/delivery-options-schema.js';
 import { connectorPlugins } from '../../connectors/registry.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import { redactRedisUrl, redisUrlWithPassword } from '../config/redis-url.js';
 import { errorMessage } from '../core/errors.js';
-import { connectRedis } from '../redis/connect-redis.js';
+import { connectRedisClient } from '../redis/connect-redis.js';
+import { isCluster } from '../redis/redis-client.js';
+import { describeEndpoint, redisEndpoint } from '../redis/redis-endpoint.js';
 import { EmbeddedRedis } from '../redis/embedded-redis.js';
 import { probeMomentsSource } from '../sources/moments/moments-probe.js';
 import type { MomentsSourceConfig } from '../sources/moments/source-config.js';
@@ -61,20 +62,26 @@ export async function runOnlineChecks(loaded: LoadedConfig, timeoutMs = ONLINE_C
 
 async function checkRedis(loaded: LoadedConfig, timeoutMs: number): Promise<ProbeResult> {
   const { redis } = loaded.config;
-  let url = redis.url;
+  let url: string | undefined = Array.isArray(redis.cluster) ? undefined : redis.url;
   if (url === 'embedded') {
     const dataDir = isAbsolute(redis.dataDir) ? redis.dataDir : resolve(loaded.configDir, redis.dataDir);
     const running = await EmbeddedRedis.findRunning(dataDir);
     if (!running) return notChecked(`embedded: the daemon starts its own redis-server (AOF in ${dataDir}); none runs now`);
     url = running.url;
-  } else {
-    url = redisUrlWithPassword(url, redis.password);
   }
-  const client = await connectRedis(url, { connectTimeout: timeoutMs, retryStrategy: () => null, maxRetriesPerRequest: 1 });
+  const endpoint = redisEndpoint(redis, url);
+  const client = await connectRedisClient(endpoint, { connectTimeout: timeoutMs, retryStrategy: () => null, maxRetriesPerRequest: 1 });
   try {
     const info = await client.info('server');
     const version = /redis_version:(\S+)/.exec(info)?.[1];
-    return { status: 'ok', detail: `${redactRedisUrl(url)}: connected${version ? ` (Redis ${version})` : ''}` };
+    const where = describeEndpoint(endpoint);
+    if (!isCluster(client)) return { status: 'ok', detail: `${where}: connected${version ? ` (Redis ${version})` : ''}` };
+    const state = /cluster_state:(\w+)/.exec(String(await client.cluster('INFO')))?.[1] ?? 'unknown';
+    const masters = client.nodes('master').length;
+    return {
+      status: state === 'ok' ? 'ok' : 'failed',
+      detail: `${where}: connected${version ? ` (Redis ${version})` : ''}, cluster_state ${state}, ${masters} master(s)`,
+    };
   } finally {
     client.disconnect();
   }

@@ -3,7 +3,7 @@ import { connectorPlugins } from '../../connectors/registry.js';
 import { deliveryOptionsSchema } from '../queue/delivery-options-schema.js';
 import { sourcePlugins } from '../sources/registry.js';
 import { routeSchema } from '../routing/route-schema.js';
-import { normalizeRedisUrl, redisUrlProblem } from './redis-url.js';
+import { clusterSeedProblem, normalizeRedisUrl, redisTopologyProblems, redisUrlProblem } from './redis-url.js';
 import { secretString } from '../core/secret-field.js';
 import { durationMsField } from '../core/duration-field.js';
 import { LOG_LEVELS } from '../core/log.js';
@@ -18,19 +18,40 @@ export const redisSchema = z
   .strictObject({
     url: z
       .string()
-      .default('embedded')
       .superRefine((url, ctx) => {
         const problem = redisUrlProblem(url);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       })
       .transform(normalizeRedisUrl)
+      .optional()
       .describe(
-        '`redis://` or `rediss://` (TLS) URL (password in the URL or `password`), a unix socket (`unix:///path` or `/path`), or `embedded`: the daemon starts a local redis-server with AOF on. @defaultValue embedded',
+        '`redis://` or `rediss://` (TLS) URL (password in the URL or `password`), a unix socket (`unix:///path` or `/path`), or `embedded`: the daemon starts a local redis-server with AOF on. Default: `embedded`; leave it out when `cluster` lists seed nodes. @defaultValue embedded',
       ),
-    password: secretString('Redis password, when not in the URL').optional(),
+    password: secretString('Redis password, when not in the URL (for a cluster: of every node)').optional(),
     dataDir: z.string().default('./.data/redis').describe('Data directory of the embedded redis-server (AOF). @defaultValue ./.data/redis'),
     keyPrefix: z.string().default('mb').describe('Prefix of every Redis key and BullMQ queue the bridge writes. @defaultValue mb'),
-    cluster: z.boolean().default(false).describe('Redis Cluster: queue names get hash tags so each queue stays in one slot. @defaultValue false'),
+    cluster: z
+      .union([
+        z.boolean(),
+        z
+          .array(
+            z.string().superRefine((url, ctx) => {
+              const problem = clusterSeedProblem(url);
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            }),
+          )
+          .min(1),
+      ])
+      .default(false)
+      .describe(
+        'Redis Cluster. A list of seed node URLs (`redis://host:7000`, `rediss://` for TLS; one reachable node is enough, the others are discovered): the daemon and the CLI connect to the cluster, every queue and every source keeps its keys in one slot (hash tags), and queues are found on every master. `true`: hash tags only, over `url` (a proxy that speaks for a cluster). @defaultValue false',
+      ),
+    natMap: z
+      .record(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port'), z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port'))
+      .optional()
+      .describe(
+        'Redis Cluster behind NAT (Docker, Kubernetes): the address a node announces (`10.0.0.5:6379`) → the address to reach it at (`redis-1.example.com:6379`).',
+      ),
     dedupTtl: durationMsField(
       'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate. Costs Redis ≈ 225 bytes per delivery for this long: lower it at high rates (docs/operations.md, Memory sizing)',
       '24h',
@@ -38,6 +59,11 @@ export const redisSchema = z
       if (ms < 1000) ctx.addIssue({ code: 'custom', message: `must be at least 1s (got ${ms} ms)` });
     }),
   })
+  .superRefine((redis, ctx) => {
+    for (const problem of redisTopologyProblems(redis)) ctx.addIssue({ code: 'custom', message: problem.message, path: [problem.key] });
+  })
+  // `url` has no schema default so that a cluster list beside an explicit `url` can be refused.
+  .transform(({ url, ...rest }) => ({ ...rest, url: url ?? 'embedded' }))
   .describe('Where jobs, cursors and dedup state live.');
 
 export const serverSchema = z

@@ -15,6 +15,7 @@ import type { Router } from '../routing/router.js';
 import type { Source, SourceContext, SourceState } from '../sources/source.js';
 import { diffConfig } from './config-diff.js';
 import { DaemonRedis } from './daemon-redis.js';
+import { usesHashTags } from '../redis/redis-endpoint.js';
 import { assembleDeliveryPath, buildReloadedPath, closeConnectors, handOver, type DeliveryPath, type QueueSettings } from './delivery-path.js';
 import { OpsHttp } from './ops-http.js';
 import { refreshOpsGauges } from './ops-gauges.js';
@@ -83,7 +84,7 @@ export class Daemon {
     return `${this.config.redis.keyPrefix}:`;
   }
 
-  /** The Redis URL the daemon uses (password included: do not log it). */
+  /** The Redis URL the daemon uses (password included: do not log it); empty under a Redis Cluster. */
   get redisUrl(): string {
     return this.redis?.url ?? '';
   }
@@ -158,7 +159,7 @@ export class Daemon {
     this.sources = new RunningSources({
       redis,
       keyPrefix: this.keyPrefix,
-      cluster: config.redis.cluster,
+      cluster: usesHashTags(config.redis),
       logger: log,
       configDir: () => this.loaded.configDir,
       pipeline: () => this.pipeline!,
@@ -197,9 +198,9 @@ export class Daemon {
 
   private queueSettings(): QueueSettings {
     const { onAttempt, tap } = this;
-    if (!tap) return { connection: this.redisUrl, logger: this.logger, ...(onAttempt ? { onAttempt } : {}) };
+    if (!tap) return { connection: this.redis!.endpoint!, logger: this.logger, ...(onAttempt ? { onAttempt } : {}) };
     return {
-      connection: this.redisUrl,
+      connection: this.redis!.endpoint!,
       logger: this.logger,
       observer: tap,
       onAttempt: (a) => {

@@ -7,6 +7,7 @@ import { Pipeline, type PipelineObserver } from '../pipeline/pipeline.js';
 import { DeliveryQueues } from '../queue/delivery-queues.js';
 import type { AttemptReport } from '../queue/delivery-worker.js';
 import type { Router } from '../routing/router.js';
+import { usesHashTags, type RedisEndpoint } from '../redis/redis-endpoint.js';
 import type { ConfigDiff } from './config-diff.js';
 
 /**
@@ -24,8 +25,8 @@ export interface DeliveryPath {
 
 /** How the daemon's queues connect and report; the same for every path it builds. */
 export interface QueueSettings {
-  /** Redis URL, password included. */
-  connection: string;
+  /** Where Redis is, passwords included. */
+  connection: RedisEndpoint;
   logger: Logger;
   onAttempt?: (attempt: AttemptReport) => void;
   /** Watches routing decisions (the tap publisher). */
@@ -42,7 +43,7 @@ export function assembleDeliveryPath(
   const queues = new DeliveryQueues({
     connection: settings.connection,
     prefix: config.redis.keyPrefix,
-    cluster: config.redis.cluster,
+    cluster: usesHashTags(config.redis),
     dedupTtlMs: config.redis.dedupTtl,
     connectors,
     logger: settings.logger.child({ component: 'queue' }),

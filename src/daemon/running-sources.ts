@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { errorMessage } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
@@ -11,7 +11,7 @@ import type { Source, SourceContext, SourceLease, SourceProgress, SourceState } 
 import { SourceLeadership, type LeadershipSettings, type SourceRole } from './source-leadership.js';
 
 export interface RunningSourcesDeps {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   /** `redis.cluster` is set: each source's keys share a hash tag. @defaultValue false */
   cluster?: boolean;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { z } from 'zod';
 import { connectorPlugins } from '../../connectors/registry.js';
 import { ConfigValidationError, type ConfigIssue } from '../core/config-error.js';
@@ -21,7 +21,7 @@ export interface ConnectorEntry {
 }
 
 export interface AssembleDeps {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   logger: Logger;
   configDir: string;

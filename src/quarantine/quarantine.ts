@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import type { Logger } from '../core/log.js';
 import { RateLimitedLog } from '../core/log-rate-limit.js';
 import { counter } from '../core/metrics.js';
@@ -30,7 +30,7 @@ function limited(logger: Logger): RateLimitedLog {
  * Its log lines are rate-limited per source and kind (a stream of bad frames must not flood the
  * log); the counter and the Redis list still see every item.
  */
-export async function quarantine(redis: Redis, keyPrefix: string, logger: Logger, item: QuarantinedItem): Promise<void> {
+export async function quarantine(redis: RedisClient, keyPrefix: string, logger: Logger, item: QuarantinedItem): Promise<void> {
   quarantinedCounter.inc({ source: item.source, kind: item.kind });
   const at = new Date().toISOString();
   let entry: string;
@@ -61,7 +61,7 @@ export async function quarantine(redis: Redis, keyPrefix: string, logger: Logger
   }
 }
 
-export async function listQuarantined(redis: Redis, keyPrefix: string, limit = 100): Promise<(QuarantinedItem & { at: string })[]> {
+export async function listQuarantined(redis: RedisClient, keyPrefix: string, limit = 100): Promise<(QuarantinedItem & { at: string })[]> {
   const rows = await redis.lrange(quarantineKey(keyPrefix), 0, limit - 1);
   return rows.map((r) => JSON.parse(r) as QuarantinedItem & { at: string });
 }

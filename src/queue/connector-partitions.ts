@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import type { Connector } from '../../connectors/connector.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
@@ -24,7 +24,7 @@ export interface ConnectorPartitionsOptions {
   connector: Connector;
   options: ResolvedDeliveryOptions;
   /** The producer connection the queues add jobs on. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   cluster: boolean;
   jobOptions: JobsOptions;
@@ -169,7 +169,7 @@ export class ConnectorPartitions {
    * their jobs are not stranded; returns their numbers. Call before the workers start: the rate
    * limit share counts them.
    */
-  async adoptLeftovers(redis: Redis): Promise<number[]> {
+  async adoptLeftovers(redis: RedisClient): Promise<number[]> {
     const found = (await partitionsInRedis(redis, this.o.prefix, this.name, this.o.cluster)).filter((p) => !this.parts.has(p));
     for (const p of found) this.add(p);
     if (found.length > 0) {

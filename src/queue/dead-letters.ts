@@ -1,5 +1,6 @@
 import { Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
+import { scanKeys } from '../redis/scan-keys.js';
 import type { BridgeEvent } from '../core/event.js';
 import { partitionsInRedis } from './partitions.js';
 import { connectorOfQueue, queueMetaPattern, queueName } from './queue-names.js';
@@ -18,8 +19,9 @@ export interface DeadLetterScope {
   /** Only this connector's queues (all its partitions). */
   connector?: string;
   /**
-   * Connector names to look in. Without it the queues are discovered with SCAN, which sees one
-   * node only: pass the configured connectors when `cluster` is set.
+   * Connector names to look in. Without it the queues are discovered with SCAN (on every master
+   * of a Redis Cluster client; behind a cluster proxy SCAN may see one node: pass the configured
+   * connectors then).
    */
   connectors?: readonly string[];
   cluster?: boolean;
@@ -44,29 +46,24 @@ export interface DeadLetter extends DeadLetterSummary {
   history: AttemptRecord[];
 }
 
-async function connectorNames(redis: Redis, scope: DeadLetterScope): Promise<string[]> {
+async function connectorNames(redis: RedisClient, scope: DeadLetterScope): Promise<string[]> {
   if (scope.connector) return [scope.connector];
   if (scope.connectors) return [...scope.connectors];
   return queueConnectors(redis, scope.prefix);
 }
 
-/** Connectors that have a delivery queue under `prefix` (SCAN: one node of a cluster). */
-export async function queueConnectors(redis: Redis, prefix: string): Promise<string[]> {
+/** Connectors that have a delivery queue under `prefix` (on a Redis Cluster: SCAN on every master). */
+export async function queueConnectors(redis: RedisClient, prefix: string): Promise<string[]> {
   const names = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', queueMetaPattern(prefix), 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const name = connectorOfQueue(key.slice(prefix.length + 1, -':meta'.length));
-      if (name !== undefined) names.add(name);
-    }
-  } while (cursor !== '0');
+  for (const key of await scanKeys(redis, queueMetaPattern(prefix))) {
+    const name = connectorOfQueue(key.slice(prefix.length + 1, -':meta'.length));
+    if (name !== undefined) names.add(name);
+  }
   return [...names].sort();
 }
 
 /** Runs `fn` on every partition queue of every connector in scope (partition 0 always: the queue a connector without partitions has). */
-async function withQueues<T>(redis: Redis, scope: DeadLetterScope, fn: (queue: Queue<DeliveryJobData>, connector: string) => Promise<T>): Promise<T[]> {
+async function withQueues<T>(redis: RedisClient, scope: DeadLetterScope, fn: (queue: Queue<DeliveryJobData>, connector: string) => Promise<T>): Promise<T[]> {
   const names = await connectorNames(redis, scope);
   const cluster = scope.cluster ?? false;
   const out: T[] = [];
@@ -117,7 +114,7 @@ async function history(queue: Queue<DeliveryJobData>, id: string): Promise<Attem
 }
 
 /** The newest `limit` dead letters of every connector in scope, newest first (the first page of {@link pageDeadLetters}). */
-export async function listDeadLetters(redis: Redis, scope: DeadLetterScope & { limit?: number }): Promise<DeadLetterSummary[]> {
+export async function listDeadLetters(redis: RedisClient, scope: DeadLetterScope & { limit?: number }): Promise<DeadLetterSummary[]> {
   return (await pageDeadLetters(redis, { ...scope, limit: scope.limit ?? 100, offset: 0 })).items;
 }
 
@@ -135,7 +132,7 @@ export interface DeadLetterPage {
  * Each queue's failed set is ordered by failure time, so its first `offset + limit` are enough to
  * merge the page.
  */
-export async function pageDeadLetters(redis: Redis, scope: DeadLetterScope & { limit: number; offset: number }): Promise<DeadLetterPage> {
+export async function pageDeadLetters(redis: RedisClient, scope: DeadLetterScope & { limit: number; offset: number }): Promise<DeadLetterPage> {
   const perQueue = await withQueues(redis, scope, async (queue, connector) => {
     const count = await queue.getFailedCount();
     const jobs = scope.limit > 0 ? await queue.getJobs(['failed'], 0, scope.offset + scope.limit - 1, false) : [];
@@ -164,7 +161,7 @@ export async function pageDeadLetters(redis: Redis, scope: DeadLetterScope & { l
 }
 
 /** How many dead letters each connector in scope has that failed more than `olderThanMs` ago (all when 0): what a purge would delete. */
-export async function countDeadLetters(redis: Redis, scope: DeadLetterScope & { olderThanMs?: number }): Promise<Record<string, number>> {
+export async function countDeadLetters(redis: RedisClient, scope: DeadLetterScope & { olderThanMs?: number }): Promise<Record<string, number>> {
   const cutoff = Date.now() - (scope.olderThanMs ?? 0);
   // The failed set is scored by failure time, as queue.clean() reads it.
   const counts = await withQueues(redis, scope, async (queue, connector) => [connector, await redis.zcount(queue.toKey('failed'), '-inf', cutoff)] as const);
@@ -172,7 +169,7 @@ export async function countDeadLetters(redis: Redis, scope: DeadLetterScope & { 
 }
 
 /** One dead letter with its event, payload and attempt history, or undefined. */
-export async function showDeadLetter(redis: Redis, scope: DeadLetterScope & { id: string }): Promise<DeadLetter | undefined> {
+export async function showDeadLetter(redis: RedisClient, scope: DeadLetterScope & { id: string }): Promise<DeadLetter | undefined> {
   const found = await withQueues(redis, scope, async (queue, connector) => {
     const job = await queue.getJob(scope.id);
     if (!job || !(await job.isFailed())) return undefined;
@@ -197,7 +194,7 @@ export interface RetryResult {
  * Puts dead letters back in their queue with a fresh attempt budget; retry.maxAge counts from now.
  * The job keeps its id, so the sink's idempotency key is unchanged.
  */
-export async function retryDeadLetters(redis: Redis, scope: DeadLetterScope & ({ ids: readonly string[] } | { all: true })): Promise<RetryResult> {
+export async function retryDeadLetters(redis: RedisClient, scope: DeadLetterScope & ({ ids: readonly string[] } | { all: true })): Promise<RetryResult> {
   const retried: string[] = [];
   const wanted = 'ids' in scope ? new Set(scope.ids) : undefined;
   const now = Date.now();
@@ -225,7 +222,7 @@ export async function retryDeadLetters(redis: Redis, scope: DeadLetterScope & ({
 }
 
 /** Deletes dead letters older than `olderThanMs` (all when 0); returns how many. */
-export async function purgeDeadLetters(redis: Redis, scope: DeadLetterScope & { olderThanMs?: number }): Promise<number> {
+export async function purgeDeadLetters(redis: RedisClient, scope: DeadLetterScope & { olderThanMs?: number }): Promise<number> {
   const counts = await withQueues(redis, scope, async (queue) => {
     let removed = 0;
     for (;;) {

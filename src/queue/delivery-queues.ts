@@ -10,6 +10,10 @@
  */
 import { Queue, type JobsOptions, type KeepJobs } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { createRedisClient } from '../redis/create-redis-client.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import type { RedisEndpoint } from '../redis/redis-endpoint.js';
+import { awaitReplicas } from '../redis/replication-barrier.js';
 import type { Connector } from '../../connectors/connector.js';
 import type { DeliveryOptionsInput } from './delivery-options-schema.js';
 import { InputError } from '../core/errors.js';
@@ -22,6 +26,7 @@ import { queueMetrics } from './queue-metrics.js';
 import { resolveDeliveryOptions, type ResolvedDeliveryOptions } from './queue-options.js';
 import type { DeliveryJobData, RoutedDelivery } from './routed-delivery.js';
 import { serializeFailure } from '../core/safe-snapshot.js';
+import { quarantineKey } from '../quarantine/quarantine.js';
 import { addQuarantineWrites, countQuarantined, setAsideMetric, type SetAside } from './set-aside.js';
 
 export interface RetentionOptions {
@@ -36,8 +41,8 @@ export interface RetentionOptions {
 }
 
 export interface DeliveryQueuesOptions {
-  /** Redis URL or ioredis options. */
-  connection: RedisOptions | string;
+  /** Redis URL, ioredis options, or an endpoint (one Redis or a cluster). */
+  connection: RedisOptions | string | RedisEndpoint;
   /** Key prefix of every queue (BullMQ `prefix`). */
   prefix: string;
   /** `redis.cluster`: queue names get hash tags. @defaultValue false */
@@ -99,8 +104,8 @@ const ATTEMPTS_GUARD = 1000;
  * crashed enqueue, losing the delivery. `dlq purge` (queue.clean) does drop the claim.
  */
 export class DeliveryQueues {
-  private readonly producer: Redis;
-  private workerConnection: Redis | undefined;
+  private readonly producer: RedisClient;
+  private workerConnection: RedisClient | undefined;
   private readonly queues = new Map<string, ConnectorPartitions>();
   private readonly maxPayloadBytes: number;
   private readonly quarantinePrefix: string;
@@ -311,6 +316,8 @@ export class DeliveryQueues {
       ),
     );
     const [found] = await Promise.all([checked, adding, quarantining]);
+    // Replicated before the caller records progress (Redis Cluster only; see awaitReplicas).
+    await awaitReplicas(this.producer, [...lists.map(([q]) => q.queue.qualifiedName), ...(aside.length ? [quarantineKey(this.quarantinePrefix)] : [])]);
     let enqueued = 0;
     let deadLettered = 0;
     lists.forEach(([q, list], i) => {
@@ -395,9 +402,11 @@ export class DeliveryQueues {
     this.workerConnection?.disconnect();
   }
 
-  private connect(extra: RedisOptions): Redis {
+  private connect(extra: { maxRetriesPerRequest: number | null }): RedisClient {
     const c = this.opts.connection;
-    return typeof c === 'string' ? new Redis(c, extra) : new Redis({ ...c, ...extra });
+    if (typeof c === 'string') return new Redis(c, extra);
+    if ('kind' in c) return createRedisClient(c, extra);
+    return new Redis({ ...c, ...extra });
   }
 }
 

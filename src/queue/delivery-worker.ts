@@ -5,7 +5,7 @@
  * itself is backoff.ts, batching batcher.ts, reason bounding bounded-reason.ts.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job, type KeepJobs, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { retryable, type Connector, type Delivery, type DeliveryResult } from '../../connectors/connector.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -40,7 +40,7 @@ export const DEFAULT_LOCK_OPTIONS: LockOptions = { durationMs: 15_000, stalledIn
 
 export interface DeliveryWorkerOptions {
   /** Shared connection for non-blocking commands (BullMQ duplicates it for the blocking one). */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   queue: Queue<DeliveryJobData>;
   connectorName: string;

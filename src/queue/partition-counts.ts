@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 
 export interface PartitionCountsOptions {
   /** The producer connection. */
-  redis: Redis;
+  redis: RedisClient;
   /** A hash on the connector's partition-0 slot: partition count → when a process last enqueued with it (epoch ms). */
   key: string;
   /** This process's `partitions`. */

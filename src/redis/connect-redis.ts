@@ -1,16 +1,23 @@
-import { Redis, type RedisOptions } from 'ioredis';
 import { redactRedisUrl } from '../config/redis-url.js';
 import { BridgeError, errorMessage } from '../core/errors.js';
+import { createRedisClient, type RedisClientOptions } from './create-redis-client.js';
+import type { RedisClient } from './redis-client.js';
+import type { Redis } from 'ioredis';
+import { describeEndpoint, type RedisEndpoint } from './redis-endpoint.js';
 
 /** Redis did not answer at start-up: the message names the URL tried (password redacted) and what to do. */
 export class RedisUnreachableError extends BridgeError {
   constructor(
+    /** The URL as given (password included: never log it), or the cluster seeds, passwords redacted. */
     readonly url: string,
     cause: unknown,
+    cluster = false,
   ) {
     super(
       'redis_unreachable',
-      `cannot connect to Redis at ${redactRedisUrl(url)}: ${errorMessage(cause)}. Start Redis there, or fix redis.url (or the REDIS_URL it reads), or set redis.url: embedded to let the daemon run its own redis-server (see docs/troubleshooting.md#redis-unreachable)`,
+      cluster
+        ? `cannot connect to the Redis Cluster at ${url}: ${errorMessage(cause)}. Check that the nodes in redis.cluster run and answer CLUSTER SLOTS (redis-cli -c -h <host> -p <port> cluster info), and redis.natMap if nodes announce addresses this host cannot reach (see docs/troubleshooting.md#redis-unreachable)`
+        : `cannot connect to Redis at ${redactRedisUrl(url)}: ${errorMessage(cause)}. Start Redis there, or fix redis.url (or the REDIS_URL it reads), or set redis.url: embedded to let the daemon run its own redis-server (see docs/troubleshooting.md#redis-unreachable)`,
       { cause },
     );
     this.name = 'RedisUnreachableError';
@@ -23,18 +30,26 @@ export class RedisUnreachableError extends BridgeError {
  * and throws {@link RedisUnreachableError} with the socket error that really happened
  * (ECONNREFUSED, ENOTFOUND, NOAUTH …).
  */
-export async function connectRedis(url: string, options: RedisOptions = {}): Promise<Redis> {
-  const redis = new Redis(url, { ...options, lazyConnect: true });
+export async function connectRedis(url: string, options: RedisClientOptions = {}): Promise<Redis> {
+  return (await connectRedisClient({ kind: 'single', url }, options)) as Redis;
+}
+
+/** {@link connectRedis} for any endpoint: one Redis, or a cluster (ready once its slots are known). */
+export async function connectRedisClient(endpoint: RedisEndpoint, options: RedisClientOptions = {}): Promise<RedisClient> {
+  const client = createRedisClient(endpoint, { ...options, lazyConnect: true });
   let lastError: unknown;
   const remember = (err: unknown) => (lastError = err);
-  redis.on('error', remember);
+  client.on('error', remember);
+  client.on('node error', remember);
   try {
-    await redis.connect();
-    return redis;
+    await client.connect();
+    return client;
   } catch (err) {
-    redis.disconnect();
-    throw new RedisUnreachableError(url, lastError ?? err);
+    client.disconnect();
+    const where = endpoint.kind === 'single' ? endpoint.url : describeEndpoint(endpoint).replace(/^cluster /, '');
+    throw new RedisUnreachableError(where, lastError ?? err, endpoint.kind === 'cluster');
   } finally {
-    redis.off('error', remember);
+    client.off('error', remember);
+    client.off('node error', remember);
   }
 }

@@ -6,3 +6,8 @@ import type { Cluster, Redis } from 'ioredis';
  * touch keys of one slot (hash tags, see redis-keys.ts).
  */
 export type RedisClient = Redis | Cluster;
+
+/** Whether `client` is a Redis Cluster connection. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster;
+}

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 const shas = new Map<string, string>();
 
 /**
- * Runs a Lua script atomically in Redis (EVALSHA, loading the script on first use or after a
- * Redis restart). Same argument layout as Redis' EVAL: the number of keys, then keys, then args.
+ * Runs a Lua script atomically in Redis (EVALSHA; after NOSCRIPT — first use, a Redis restart,
+ * a fail-over to a replica — one EVAL, which runs it and caches it on that server). Same argument
+ * layout as Redis' EVAL: the number of keys, then keys, then args. Not SCRIPT LOAD: on a Redis
+ * Cluster that goes to one node, not necessarily the one that owns the keys.
  */
-export async function runLua(redis: Redis, script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown> {
+export async function runLua(redis: RedisClient, script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown> {
   let sha = shas.get(script);
   if (!sha) {
     sha = createHash('sha1').update(script).digest('hex');
@@ -17,7 +19,6 @@ export async function runLua(redis: Redis, script: string, numKeys: number, ...k
     return await redis.evalsha(sha, numKeys, ...keysAndArgs);
   } catch (err) {
     if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    await redis.script('LOAD', script);
-    return redis.evalsha(sha, numKeys, ...keysAndArgs);
+    return redis.eval(script, numKeys, ...keysAndArgs);
   }
 }

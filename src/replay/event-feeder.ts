@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 import { compileRouter, createConnectors, type ConnectorEntry } from '../pipeline/assemble.js';
 import { connectToolRedis, type ToolRedis } from '../redis/tool-redis.js';
+import { createRedisClient } from '../redis/create-redis-client.js';
+import type { RedisClient } from '../redis/redis-client.js';
+import { usesHashTags } from '../redis/redis-endpoint.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { InputError } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
@@ -47,7 +50,7 @@ export interface FeedResult {
 export class EventFeeder {
   private constructor(
     /** The Redis handle (offline in a dry run), e.g. for sources' history reads. */
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     private readonly router: Router,
     private readonly queues: DeliveryQueues | undefined,
     private readonly cleanup: () => Promise<void>,
@@ -63,13 +66,9 @@ export class EventFeeder {
     }
     const routes = o.routes?.length ? config.routes.filter((r) => o.routes!.includes(r.name)) : config.routes;
     let target: ToolRedis | undefined;
-    const redis = o.dryRun
+    const redis: RedisClient = o.dryRun
       ? new Redis({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
-      : new Redis((target = await connectToolRedis(o.loaded, o.redis)).url, {
-          maxRetriesPerRequest: 1,
-          lazyConnect: true,
-          ...(config.redis.password ? { password: config.redis.password } : {}),
-        });
+      : createRedisClient((target = await connectToolRedis(o.loaded, o.redis)).endpoint, { maxRetriesPerRequest: 1, lazyConnect: true });
     let connectors = new Map<string, ConnectorEntry>();
     let queues: DeliveryQueues | undefined;
     const cleanup = async () => {
@@ -88,11 +87,10 @@ export class EventFeeder {
       connectors = await createConnectors(config, deps);
       const router = compileRouter({ ...config, routes }, connectors, deps);
       if (target) {
-        const url = target.url;
         queues = new DeliveryQueues({
-          connection: withPassword(url, config.redis.password),
+          connection: target.endpoint,
           prefix: config.redis.keyPrefix,
-          cluster: config.redis.cluster,
+          cluster: usesHashTags(config.redis),
           // The same claim window as the daemon, so a replay inside it is a duplicate there too.
           dedupTtlMs: config.redis.dedupTtl,
           connectors,
@@ -119,11 +117,4 @@ export class EventFeeder {
   close(): Promise<void> {
     return this.cleanup();
   }
-}
-
-function withPassword(url: string, password: string | undefined): string {
-  if (!password) return url;
-  const u = new URL(url);
-  if (!u.password) u.password = password;
-  return u.toString();
 }

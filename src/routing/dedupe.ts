@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { claimWindow } from './throttle.js';
 
 export interface DedupeOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Full Redis key prefix for this route, e.g. `mb:routing:dedupe:hr-critical:`. */
   prefix: string;
   windowMs: number;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import type { BridgeEvent } from '../core/event.js';
 import { runLua } from '../redis/run-lua.js';
 
@@ -96,7 +96,7 @@ export class GroupStore {
   private readonly base: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyPrefix: string,
   ) {
     this.base = `${keyPrefix}{routing-groups}:`;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import type { Connector, PayloadRenderer } from '../../connectors/connector.js';
 import { noSuchName } from '../config/did-you-mean.js';
 import { ConfigValidationError, type ConfigIssue } from '../core/config-error.js';
@@ -48,7 +48,7 @@ export interface DisabledRoute {
 }
 
 export interface RouteCompileDeps {
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix of every Redis key the gates write (throttle, dedupe), e.g. `mb:`. */
   keyPrefix: string;
   connectors: ReadonlyMap<string, Connector>;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { runLua } from '../redis/run-lua.js';
 
 /**
@@ -18,13 +18,13 @@ return 0
 `;
 
 /** true when `holder` owns `key` for this window (it claimed it now, or had claimed it). */
-export async function claimWindow(redis: Redis, key: string, holder: string, windowMs: number): Promise<boolean> {
+export async function claimWindow(redis: RedisClient, key: string, holder: string, windowMs: number): Promise<boolean> {
   const result = await runLua(redis, CLAIM, 1, key, holder, String(Math.max(1, windowMs)));
   return result === 1;
 }
 
 export interface ThrottleOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Full Redis key prefix for this route, e.g. `mb:routing:throttle:hr-critical:`. */
   prefix: string;
   windowMs: number;

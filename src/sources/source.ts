@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import type { z } from 'zod';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
@@ -30,7 +30,7 @@ export interface SourceContext {
   /** The source's name in config (the `source` field of its events). */
   name: string;
   /** A dedicated ioredis connection for source state (cursor, dedup sets). */
-  redis: Redis;
+  redis: RedisClient;
   /** The daemon's key prefix, e.g. `mb:`. A source's own keys start with `keyBase`, not this. */
   keyPrefix: string;
   /**

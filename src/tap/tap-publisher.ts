@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { redactSecrets } from '../core/secret-redaction.js';
@@ -9,7 +9,7 @@ import { TAP_DATA_LIMIT, TAP_POLL_MS, tapChannel, tapListeningKey, type TapAttem
 
 export interface TapPublisherOptions {
   /** The daemon's own connection (publishing needs no extra one). */
-  redis: Redis;
+  redis: RedisClient;
   /** `redis.keyPrefix`. */
   keyPrefix: string;
   /** The connector's `retry.maxAttempts` now (a reload may change it), to tell a last attempt from a retry. */

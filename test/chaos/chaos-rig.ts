@@ -9,6 +9,8 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/redis-client.js';
+import { startTestRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 import { freePort, momentsSourceConfig, publishMoments, startBridge, writeBridgeConfig, type BridgeProcess } from '../../bench/lib/bridge-rig.js';
 import { waitFor } from '../../bench/lib/measure.js';
 import { queueName } from '../../src/queue/queue-names.js';
@@ -37,10 +39,21 @@ export interface ChaosRigOptions {
   delivery?: (sink: ChaosSink) => DeliveryTargets;
   /** The daemons' `leadership` section. @defaultValue the config defaults (one leader per source) */
   leadership?: Record<string, unknown>;
+  /**
+   * `cluster`: the daemons run on a local Redis Cluster (3 masters, 3 replicas, no persistence)
+   * configured as `redis.cluster: [seeds]`; `rig.cluster` is set and `rig.redis` is not there.
+   * @defaultValue redis
+   */
+  backend?: 'redis' | 'cluster';
 }
 
 export interface ChaosRig {
+  /** The one redis-server (backend `redis`); throws under backend `cluster`. */
   redis: TestRedis;
+  /** The Redis Cluster (backend `cluster`). */
+  cluster: TestRedisCluster | undefined;
+  /** A connector's BullMQ queue, on the rig's own connection (closed by stop()). */
+  queue(connector: string): Queue;
   sim: MomentsSimulator;
   sink: ChaosSink;
   /** Event ids published so far. */
@@ -65,11 +78,11 @@ const PREFIX = 'mb';
 const QUIET_MS = 8000;
 const STATES = ['wait', 'active', 'delayed', 'completed', 'failed', 'prioritized'] as const;
 
-/** The default delivery: the webhook connector `hook` posting `{ id }` to the counting sink. */
-function webhookTargets(sink: ChaosSink, concurrency: number): DeliveryTargets {
+/** The default delivery: the webhook connector `hook` (or `name`) posting `{ id }` to the counting sink. */
+export function webhookTargets(sink: ChaosSink, concurrency: number, name = 'hook'): DeliveryTargets {
   return {
     connectors: {
-      hook: {
+      [name]: {
         type: 'webhook',
         url: sink.url,
         allowPrivateNetworks: true,
@@ -80,26 +93,28 @@ function webhookTargets(sink: ChaosSink, concurrency: number): DeliveryTargets {
         timeout: '5s',
       },
     },
-    routes: [{ name: 'all-moments', match: { kind: 'moment' }, to: ['hook'] }],
+    routes: [{ name: 'all-moments', match: { kind: 'moment' }, to: [name] }],
     receipts: () => sink.receipts,
   };
 }
 
 export async function startChaosRig(name: string, options: ChaosRigOptions = {}): Promise<ChaosRig> {
-  const redis = await startTestRedis({ appendOnly: options.persistence !== 'none' });
+  const onCluster = options.backend === 'cluster';
+  const cluster = onCluster ? await startTestRedisCluster() : undefined;
+  const single = onCluster ? undefined : await startTestRedis({ appendOnly: options.persistence !== 'none' });
   // Short keep-alive and connection timeout, so a dead socket is noticed in seconds.
   const sim = await startMomentsSimulator({ keepAliveIntervalMs: 500, connectionTimeoutMs: 3000 });
   const sink = await startChaosSink({ delayMs: options.sinkDelayMs ?? 5 });
   let targets = options.delivery?.(sink) ?? webhookTargets(sink, options.concurrency ?? 20);
   const daemons: { process: BridgeProcess; file: string }[] = [];
   const ids: string[] = [];
-  const admin = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const admin: RedisClient = cluster ? cluster.client() : new Redis(single!.url, { maxRetriesPerRequest: null });
   admin.on('error', () => undefined);
   const queues = new Map<string, Queue>();
   const queueOf = (connector: string): Queue => {
     let q = queues.get(connector);
     if (!q) {
-      q = new Queue(queueName(connector), { connection: admin, prefix: PREFIX });
+      q = new Queue(queueName(connector, { cluster: onCluster }), { connection: admin, prefix: PREFIX });
       q.on('error', () => undefined);
       queues.set(connector, q);
     }
@@ -108,7 +123,7 @@ export async function startChaosRig(name: string, options: ChaosRigOptions = {})
   const configFile = (port: number, into?: string) =>
     writeBridgeConfig(
       {
-        redisUrl: redis.url,
+        ...(single ? { redisUrl: single.url } : { redis: { cluster: cluster!.urls } }),
         keyPrefix: PREFIX,
         port,
         sources: { moments: momentsSourceConfig(sim) },
@@ -122,7 +137,12 @@ export async function startChaosRig(name: string, options: ChaosRigOptions = {})
   let seq = 0;
 
   const rig: ChaosRig = {
-    redis,
+    get redis(): TestRedis {
+      if (!single) throw new Error('this chaos rig runs on a Redis Cluster: use rig.cluster');
+      return single;
+    },
+    cluster,
+    queue: queueOf,
     sim,
     sink,
     ids,
@@ -188,7 +208,8 @@ export async function startChaosRig(name: string, options: ChaosRigOptions = {})
       admin.disconnect();
       await sink.stop();
       await sim.stop();
-      await redis.stop();
+      await single?.stop();
+      await cluster?.stop();
     },
   };
   return rig;

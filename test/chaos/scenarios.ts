@@ -4,12 +4,11 @@
  * sink's tally (delivered / lost / duplicated over the unique event ids it published) and the
  * in-flight count at the fault, which bounds the duplicates at-least-once delivery may cause.
  */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { BridgeProcess } from '../../bench/lib/bridge-rig.js';
 import { sleep, waitFor } from '../../bench/lib/measure.js';
 import { queueName } from '../../src/queue/queue-names.js';
-import { metricSum, startChaosRig, type ChaosRig } from './chaos-rig.js';
+import { metricSum, startChaosRig, webhookTargets, type ChaosRig, type ChaosRigOptions } from './chaos-rig.js';
+import { keySlot } from '../../src/redis/key-slot.js';
 import type { Tally } from './chaos-sink.js';
 
 export interface ScenarioResult extends Tally {
@@ -36,7 +35,7 @@ export interface CrashOutcome {
  * until their lock expires (15 s) and a live worker's stall check requeues them — then reads each
  * job's outcome from the `hook` connector's queue (the rig's default delivery).
  */
-async function crashOutcome(rig: ChaosRig, timeoutMs: number): Promise<CrashOutcome> {
+async function crashOutcome(rig: ChaosRig, timeoutMs: number, connector = 'hook'): Promise<CrashOutcome> {
   await waitFor(
     async () => {
       const d = await rig.depth();
@@ -46,21 +45,14 @@ async function crashOutcome(rig: ChaosRig, timeoutMs: number): Promise<CrashOutc
     'every job completed or failed (stalled jobs recovered)',
     200,
   );
-  const connection = new Redis(rig.redis.url, { maxRetriesPerRequest: null });
-  // The rig's key prefix (chaos-rig.ts PREFIX).
-  const queue = new Queue(queueName('hook'), { connection, prefix: 'mb' });
-  try {
-    const completed = await queue.getJobs(['completed']);
-    const failed = await queue.getJobs(['failed']);
-    return {
-      recoveredFromStall: [...completed, ...failed].filter((j) => j.stalledCounter > 0).length,
-      deadLetters: (await rig.depth()).failed!,
-      failedReasons: failed.map((j) => j.failedReason),
-    };
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
+  const queue = rig.queue(connector);
+  const completed = await queue.getJobs(['completed']);
+  const failed = await queue.getJobs(['failed']);
+  return {
+    recoveredFromStall: [...completed, ...failed].filter((j) => j.stalledCounter > 0).length,
+    deadLetters: (await rig.depth()).failed!,
+    failedReasons: failed.map((j) => j.failedReason),
+  };
 }
 
 /**
@@ -102,9 +94,10 @@ export async function daemonKill(p: {
   killAfterMs: number;
   settleMs: number;
   runs?: number;
+  backend?: ChaosRigOptions['backend'];
 }): Promise<ScenarioResult & CrashOutcome & { runs: number }> {
   return untilKillInterruptedJobs(p.runs ?? 3, p.killAfterMs, async (killAfterMs) => {
-    const rig = await startChaosRig('kill', { sinkDelayMs: 20 });
+    const rig = await startChaosRig('kill', { sinkDelayMs: 20, ...(p.backend ? { backend: p.backend } : {}) });
     try {
       const first = await rig.startDaemon();
       const load = rig.publish(p.events, p.perSecond);
@@ -122,6 +115,64 @@ export async function daemonKill(p: {
       await rig.stop();
     }
   });
+}
+
+/**
+ * 13. Redis Cluster: the master holding the delivery queue's slot is SIGKILLed mid-stream (two
+ * daemons running); its replica is promoted after cluster-node-timeout. Jobs enqueued before the
+ * kill were replicated before the sources recorded them (WAIT), so the promoted replica has them;
+ * jobs active at the kill come back through stall recovery.
+ */
+export async function clusterMasterKill(p: {
+  events: number;
+  perSecond: number;
+  killAfterMs: number;
+  settleMs: number;
+  /**
+   * The queue's connector: `hook` hashes to the master that also holds the source's slot
+   * (`{moments}`), `out` to another one — the source's cursor then survives the kill, and only
+   * the replication wait before it is recorded keeps the queue's jobs. @defaultValue hook
+   */
+  connector?: 'hook' | 'out';
+}): Promise<ScenarioResult & CrashOutcome & { failoverMs: number; victimHeldSource: boolean }> {
+  const connector = p.connector ?? 'hook';
+  const rig = await startChaosRig('master', { sinkDelayMs: 20, backend: 'cluster', delivery: (sink) => webhookTargets(sink, 20, connector) });
+  try {
+    const cluster = rig.cluster!;
+    await rig.startDaemon();
+    await rig.startDaemon({ noSources: true });
+    const load = rig.publish(p.events, p.perSecond);
+    await sleep(p.killAfterMs);
+    await waitFor(() => rig.sink.open() >= 1, 10_000, 'deliveries open at the sink', 1);
+    const slots = await cluster.client().cluster('SLOTS');
+    const ownerOf = (key: string) => slots.find(([from, to]) => keySlot(key) >= from && keySlot(key) <= to)![2]![1];
+    const victim = ownerOf(`mb:${queueName(connector, { cluster: true })}:meta`);
+    const activeAtKill = (await rig.depth()).active!;
+    const deliveredAtKill = rig.sink.tally(rig.ids).delivered;
+    const killedAt = Date.now();
+    cluster.kill(victim);
+    await cluster.failedOver(victim);
+    const failoverMs = Date.now() - killedAt;
+    // Replication is asynchronous: a job completed just before the kill may still be active on
+    // the promoted replica, and is delivered again. In flight at the fault: what either side saw.
+    const activeAfterFailover = (await rig.depth()).active!;
+    const inFlightAtFault = Math.max(activeAtKill, activeAfterFailover);
+    await load;
+    await rig.settle(p.settleMs);
+    const outcome = await crashOutcome(rig, p.settleMs, connector);
+    return {
+      ...rig.tally(),
+      ...outcome,
+      inFlightAtFault,
+      activeAtKill,
+      activeAfterFailover,
+      deliveredAtKill,
+      failoverMs,
+      victimHeldSource: ownerOf('mb:source:{moments}:cursor') === victim,
+    };
+  } finally {
+    await rig.stop();
+  }
 }
 
 /** 2. The upstream socket is dropped every `dropEveryMs`, and once refused for `outageMs`; back-fill closes the gaps. */
@@ -245,9 +296,10 @@ export async function replicaKill(p: {
   killAfterMs: number;
   settleMs: number;
   runs?: number;
+  backend?: ChaosRigOptions['backend'];
 }): Promise<ScenarioResult & CrashOutcome & { runs: number }> {
   return untilKillInterruptedJobs(p.runs ?? 3, p.killAfterMs, async (killAfterMs) => {
-    const rig = await startChaosRig('replicas', { sinkDelayMs: 20 });
+    const rig = await startChaosRig('replicas', { sinkDelayMs: 20, ...(p.backend ? { backend: p.backend } : {}) });
     try {
       const a = await rig.startDaemon();
       await rig.startDaemon();

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { FORCE_EXIT_MARGIN_MS } from '../../src/cli/commands/run.js';
-import { shutdownSchema, serverSchema } from '../../src/config/schema.js';
+import { redisSchema, shutdownSchema, serverSchema } from '../../src/config/schema.js';
 import { parseDuration } from '../../src/core/duration.js';
 import { BridgeError } from '../../src/core/errors.js';
 import { OpsServer } from '../../src/http/ops-server.js';
@@ -36,6 +36,62 @@ describe('Docker image and compose file', () => {
     const drainBoundMs = grace + FORCE_EXIT_MARGIN_MS;
     expect(drainBoundMs).toBe(15_000);
     expect(parseDuration(period!)).toBeGreaterThan(drainBoundMs);
+  });
+
+  it('profile cluster: six cluster nodes with AOF, a one-shot create over all six with a replica each, two bridges that wait for it', () => {
+    interface Service {
+      profiles?: string[];
+      command?: string[] | string;
+      depends_on?: Record<string, { condition: string }>;
+      restart?: string;
+      stop_grace_period?: string;
+      ports?: string[];
+    }
+    const { services } = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+    const inProfile = (name: string) => Object.entries(services).filter(([, s]) => s.profiles?.includes(name));
+    // The default single-Redis setup stays as it was, outside any profile.
+    expect(services.redis?.profiles).toBeUndefined();
+    expect(services.bridge?.profiles).toBeUndefined();
+
+    const nodes = inProfile('cluster').filter(([, s]) => Array.isArray(s.command) && s.command[0] === 'redis-server');
+    expect(nodes.map(([n]) => n).sort()).toEqual(['redis-node-1', 'redis-node-2', 'redis-node-3', 'redis-node-4', 'redis-node-5', 'redis-node-6']);
+    for (const [name, node] of nodes) {
+      const args = (node.command as string[]).join(' ');
+      expect(args, name).toContain('--cluster-enabled yes');
+      expect(args, name).toContain('--appendonly yes');
+      expect(args, name).toContain(`--cluster-announce-hostname ${name}`);
+    }
+
+    const create = services['redis-cluster-create']!;
+    expect(create.profiles).toEqual(['cluster']);
+    expect(create.restart).toBe('no');
+    const script = [create.command].flat().join(' ');
+    expect(script).toContain('--cluster-replicas 1');
+    const joined = [...script.matchAll(/getent hosts (redis-node-\d)/g)].map((m) => m[1]);
+    expect(joined.sort()).toEqual(nodes.map(([n]) => n).sort());
+    for (const [name] of nodes) expect(create.depends_on?.[name]?.condition).toBe('service_healthy');
+
+    const bridges = inProfile('cluster').filter(([, s]) => [s.command].flat().includes('run'));
+    expect(bridges).toHaveLength(2);
+    const hostPorts = new Set<string>();
+    for (const [name, bridge] of bridges) {
+      expect(bridge.depends_on?.['redis-cluster-create']?.condition, name).toBe('service_completed_successfully');
+      expect(bridge.stop_grace_period, name).toBe(services.bridge?.stop_grace_period);
+      for (const p of bridge.ports ?? []) {
+        expect(p, name).toMatch(/^127\.0\.0\.1:/);
+        hostPorts.add(p.split(':')[1]!);
+      }
+    }
+    expect(hostPorts.size, 'each bridge publishes its own host port').toBe(2);
+
+    // The seeds the compose file's header tells users to configure are a valid redis.cluster.
+    const seeds = /redis: \{ cluster: \[([^\]]+)\] \}/
+      .exec(read('docker-compose.yml'))?.[1]
+      ?.split(',')
+      .map((s) => s.trim());
+    expect(seeds).toHaveLength(3);
+    expect(redisSchema.parse({ cluster: seeds })).toMatchObject({ cluster: seeds });
+    for (const seed of seeds!) expect(nodes.map(([n]) => n)).toContain(new URL(seed).hostname);
   });
 
   it('HEALTHCHECK probes liveness (/healthz on the default port), which stays 200 while the daemon is not ready', async () => {

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { startMomentsSimulator, type MomentsSimulator, type MomentsSimulatorOptions } from '../../simulators/moments/moments-simulator.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
+import { startTestRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 import { until } from '../helpers/until.js';
 
 /**
@@ -34,6 +35,8 @@ interface Variant {
   extra: () => string;
   /** Write the config beside this directory's node_modules (an SDK installed next to the config). */
   configBeside?: string;
+  /** `cluster`: the daemon runs on a Redis Cluster (`redis.cluster: [seeds]`). @defaultValue redis */
+  backend?: 'redis' | 'cluster';
 }
 
 /** Holds the stand-in `@dataworks-technology/moments`, written from seed 000 alone. */
@@ -51,20 +54,25 @@ const VARIANTS: Variant[] = [
     configBeside: MOMENTS_SDK_DIR,
   },
 ];
+// The same promise on a Redis Cluster (3 masters, 3 replicas): source state and queue in their own slots.
+VARIANTS.push({ ...VARIANTS[0]!, name: `${VARIANTS[0]!.name}, on a Redis Cluster`, backend: 'cluster' });
 
 let redis: TestRedis;
+let cluster: TestRedisCluster;
 let hook: WebhookReceiver;
 const made: string[] = [];
 
 beforeAll(async () => {
   redis = await startTestRedis();
+  cluster = await startTestRedisCluster();
   hook = await startWebhookReceiver({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
-});
+}, 60_000);
 
 afterAll(async () => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
   await hook.stop();
   await redis.stop();
+  await cluster.stop();
 });
 
 function writeConfig(sim: MomentsSimulator, variant: Variant): string {
@@ -74,7 +82,7 @@ function writeConfig(sim: MomentsSimulator, variant: Variant): string {
   writeFileSync(
     file,
     `
-redis: { url: "${redis.url}" }
+redis: ${variant.backend === 'cluster' ? JSON.stringify({ cluster: cluster.urls }) : `{ url: "${redis.url}" }`}
 server: { enabled: false }
 sources:
   moments:
@@ -98,7 +106,7 @@ routes:
 describe.each(VARIANTS)('moments: gap-free through socket drops and a daemon restart — $name', (variant) => {
   let sim: MomentsSimulator;
   beforeEach(async () => {
-    await redis.flush();
+    await (variant.backend === 'cluster' ? cluster.flush() : redis.flush());
     hook.reset();
     sim = await startMomentsSimulator(variant.sim);
   });

@@ -20,6 +20,8 @@ export interface TestRedisCluster {
   client(): Cluster;
   /** Ports of the nodes that are masters now, as the cluster sees itself. */
   masters(): Promise<number[]>;
+  /** FLUSHALL on every master (replicas follow). */
+  flush(): Promise<void>;
   /** SIGKILLs one node: a master's replica is promoted after cluster-node-timeout. */
   kill(port: number): void;
   /** Resolves once the killed master on `port` is replaced: `masters` masters again, none of them `port`, and the cluster healthy. */
@@ -141,6 +143,9 @@ export async function startTestRedisCluster(options: { masters?: number; nodeTim
         })
         .map((f) => Number(/:(\d+)@/.exec(f[1]!)![1]))
         .sort((a, b) => a - b);
+    },
+    async flush() {
+      for (const port of await cluster.masters()) await ask(port, (r) => r.flushall());
     },
     kill(port) {
       const n = nodes.find((x) => x.port === port);

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, RedisUnreachableError } from '../../src/redis/connect-redis.js';
+import { connectRedis, connectRedisClient, RedisUnreachableError } from '../../src/redis/connect-redis.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 
 /** A loopback port nothing listens on (bound, then released). */
@@ -37,5 +37,16 @@ describe('connectRedis', () => {
     expect(message).toContain('docs/troubleshooting.md#redis-unreachable');
     expect(message).not.toContain('hunter2');
     expect((err as RedisUnreachableError).code).toBe('redis_unreachable');
+  });
+
+  it('a cluster whose seeds do not answer: names the seeds (passwords redacted), the cause and what to check', async () => {
+    const seeds = [`redis://:hunter2@127.0.0.1:${await closedPort()}`, `redis://:hunter2@127.0.0.1:${await closedPort()}`];
+    const err = await connectRedisClient({ kind: 'cluster', seeds }, { retryStrategy: () => null }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RedisUnreachableError);
+    const message = (err as Error).message;
+    expect(message).toContain(`cannot connect to the Redis Cluster at redis://:<secret>@127.0.0.1:${new URL(seeds[0]!).port}, redis://:<secret>@127.0.0.1:`);
+    expect(message).toContain('redis.cluster');
+    expect(message).toContain('docs/troubleshooting.md#redis-unreachable');
+    expect(message).not.toContain('hunter2');
   });
 });

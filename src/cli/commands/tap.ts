@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
 import { loadOfflineConfig } from '../../config/load-offline-config.js';
-import { redactRedisUrl } from '../../config/redis-url.js';
 import { BridgeError, InputError, errorMessage } from '../../core/errors.js';
 import { redactSecrets } from '../../core/secret-redaction.js';
-import { connectToolRedis, type ToolRedis } from '../../redis/tool-redis.js';
+import { connectToolRedis } from '../../redis/tool-redis.js';
+import { createRedisClient } from '../../redis/create-redis-client.js';
+import { describeEndpoint } from '../../redis/redis-endpoint.js';
 import { TapFilter, type TapFilterOptions } from '../../tap/tap-filter.js';
 import { formatTapRecord } from '../../tap/tap-format.js';
 import { TAP_LISTENING_TTL_MS, TAP_POLL_MS, TAP_REFRESH_MS, tapChannel, tapListeningKey, type TapRecord } from '../../tap/tap-record.js';
@@ -51,13 +51,14 @@ async function runTap(opts: TapOptions, out: Out, err: Out): Promise<void> {
   const loaded = path ? (await loadOfflineConfig(path, { keep: ['redis'], readSecretFiles: true })).loaded : undefined;
   const settings = loaded?.config.redis;
   const prefix = opts.prefix ?? settings?.keyPrefix ?? DEFAULT_PREFIX;
-  const target: ToolRedis = loaded ? await connectToolRedis(loaded, opts.redis) : { url: opts.redis!, origin: 'flag', close: async () => undefined };
+  const target = await connectToolRedis(loaded, opts.redis);
   if (target.origin === 'started') {
     await target.close();
     throw new BridgeError('tap_no_daemon', `no daemon is running on the embedded Redis of ${loaded!.file}: start it with \`moments-bridge run\`, then tap`);
   }
-  const where = redactRedisUrl(target.url);
-  const connect = () => new Redis(target.url, { lazyConnect: true, maxRetriesPerRequest: 1, ...(settings?.password ? { password: settings.password } : {}) });
+  const where = describeEndpoint(target.endpoint);
+  // On a Redis Cluster a PUBLISH reaches subscribers on every node: the subscriber may sit on any.
+  const connect = () => createRedisClient(target.endpoint, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const marker = connect();
   const subscriber = connect();
   const timers: NodeJS.Timeout[] = [];

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 import { evalFenced, fencedScript, type SourceLease } from '../source-lease.js';
 
 /** The newest moment instant the source has emitted, and the moment ids at that instant. */
@@ -65,7 +65,7 @@ export class MomentCursor {
   private noZmscore = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyBase: string,
     private readonly ttlMs: number,
     /** This replica's lease on the source, when only the leader reads it: commits check it. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 import { counter } from '../../core/metrics.js';
 import { stateKeyBase, type QuarantinedItem, type SourceContext } from '../source.js';
 
@@ -16,7 +16,7 @@ const repeats = counter(
  * that version) is quarantined the first time only; one without an id, or while Redis does not
  * answer, goes to the quarantine every time (a repeat is better than a loss).
  */
-export function quarantineOnce(ctx: SourceContext, redis: Redis, ttlMs: number): SourceContext['quarantine'] {
+export function quarantineOnce(ctx: SourceContext, redis: RedisClient, ttlMs: number): SourceContext['quarantine'] {
   const prefix = `${stateKeyBase(ctx)}quarantined:`;
   return async (item: Omit<QuarantinedItem, 'source'>): Promise<void> => {
     const identity = identityOf(item.raw);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 import { evalFenced, fencedScript, type SourceLease } from '../source-lease.js';
 
 /* Moves the watermark forward only: two replicas racing, or a late write, never move it back. */
@@ -22,7 +22,7 @@ export class TriggerWatermark {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyBase: string,
     /** This replica's lease on the source, when only the leader reads it: advances check it. */
     private readonly lease?: SourceLease,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../../redis/redis-client.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 
@@ -12,7 +13,7 @@ export class StaleRedisEpochError extends Error {
 
 export interface RedisEpochOptions {
   /** The connection to copy the settings of (URL, password, db, retry strategy). */
-  shared: Redis;
+  shared: RedisClient;
   logger: Logger;
   /** Called on every `ready` after the first: Redis may have restarted without its last writes. */
   onReconnect: () => void;
@@ -36,23 +37,50 @@ export interface RedisEpochOptions {
  * position from Redis (onReconnect) — whatever Redis lost, the re-read finds it missing.
  */
 export class RedisEpoch {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   private readies = 0;
+  /** Topology changes of a cluster (a node gone, a node reconnected): each starts a new epoch. */
+  private shifts = 0;
   private closed = false;
 
   constructor(options: RedisEpochOptions) {
-    this.redis = options.shared.duplicate({
-      lazyConnect: true,
-      enableOfflineQueue: false,
+    const { shared } = options;
+    const overrides = {
       autoResendUnfulfilledCommands: false,
       // 0: every close rejects the commands in flight (none waits for, or is sent to, the next server).
       maxRetriesPerRequest: 0,
-    });
+    };
+    this.redis = isCluster(shared)
+      ? shared.duplicate(undefined, { lazyConnect: true, enableOfflineQueue: false, redisOptions: { ...shared.options.redisOptions, ...overrides } })
+      : shared.duplicate({ lazyConnect: true, enableOfflineQueue: false, ...overrides });
+    const newEpoch = () => {
+      if (!this.closed) options.onReconnect();
+    };
     this.redis.on('error', (err: unknown) => options.logger.debug({ component: 'redis', err: errorMessage(err) }, 'source redis connection error'));
     this.redis.on('ready', () => {
       this.readies += 1;
-      if (this.readies > 1 && !this.closed) options.onReconnect();
+      if (this.readies > 1) newEpoch();
     });
+    if (isCluster(this.redis)) {
+      // Under a cluster the client stays ready while one master fails: its slots move to a replica,
+      // which has what was replicated to it (not an empty Redis), but maybe not the last writes.
+      // Either way a node this connection wrote to is gone (`-node`) or came back (a node's second
+      // `ready`: it may have restarted empty): what was handed over before must not be recorded
+      // after, and the source re-reads its position from the cluster as it is now.
+      this.redis.on('-node', () => {
+        this.shifts += 1;
+        newEpoch();
+      });
+      this.redis.on('+node', (node: Redis) => {
+        let nodeReadies = 0;
+        node.on('ready', () => {
+          if (++nodeReadies > 1) {
+            this.shifts += 1;
+            newEpoch();
+          }
+        });
+      });
+    }
   }
 
   /** Connects (a failure is not thrown: the client keeps retrying, and writes fail until it is ready). */
@@ -63,12 +91,12 @@ export class RedisEpoch {
 
   /** The number of the current connection (0 before the first). */
   get current(): number {
-    return this.readies;
+    return this.readies + this.shifts;
   }
 
   /** Whether the connection numbered `epoch` is still the one in use and ready. */
   holds(epoch: number): boolean {
-    return epoch === this.readies && this.redis.status === 'ready';
+    return epoch === this.current && this.redis.status === 'ready';
   }
 
   /** Throws StaleRedisEpochError unless `holds(epoch)`. */
