@@ -5,8 +5,9 @@
  * no-op module connector, so the figure is what Redis and the daemons sustain, not a sink's latency.
  * One Redis runs the connector as today (`partitions: 1`); the cluster spreads it with
  * `partitions: 12` so its queues sit on every master. Every replica gets the same total concurrency
- * (48: one queue × 48, or 12 partitions × 4). This process enqueues `--jobs` deliveries once the
- * replicas are ready; the figure is first enqueue → last delivery counted.
+ * (48: one queue × 48, or 12 partitions × 4). This process enqueues `--jobs` deliveries into the
+ * paused queues (enqueue/s), starts the replicas, resumes the queues: deliveries/s is resume → last
+ * delivery counted.
  *
  * Per master it prints commands/s (INFO `total_commands_processed` delta), Redis CPU (used_cpu_*)
  * and keys, so how evenly a cluster spreads the work shows, and the Redis CPU per delivery behind
@@ -79,19 +80,10 @@ async function round(backend: Backend, replicas: number) {
   const counter: RedisClient = createRedisClient(backend.endpoint);
   const bridges: BridgeProcess[] = [];
   try {
-    for (let i = 0; i < replicas; i++) {
-      const port = await freePort();
-      const { file } = writeBridgeConfig({
-        ...backend.redisConfig,
-        keyPrefix,
-        port,
-        connectors: { noop },
-        routes: [{ name: 'all', to: ['noop'] }],
-      });
-      bridges.push(await startBridge(file, port, { noSources: true, timeoutMs: 60_000 }));
-    }
-    const masters = await backend.masters();
-    const before = await Promise.all(masters.map(nodeStats));
+    // Enqueue first, into paused queues (its own figure), then start the replicas and resume: the
+    // delivery figure is the replicas draining a full queue, not the producer's pace.
+    const parts = queues.partitionQueues('noop').map(([, q]) => q);
+    await Promise.all(parts.map((q) => q.pause()));
     const t0 = performance.now();
     for (let i = 0; i < JOBS; i += CHUNK) {
       await queues.enqueue(
@@ -108,9 +100,24 @@ async function round(backend: Backend, replicas: number) {
       );
     }
     const enqueuedMs = performance.now() - t0;
+    for (let i = 0; i < replicas; i++) {
+      const port = await freePort();
+      const { file } = writeBridgeConfig({
+        ...backend.redisConfig,
+        keyPrefix,
+        port,
+        connectors: { noop },
+        routes: [{ name: 'all', to: ['noop'] }],
+      });
+      bridges.push(await startBridge(file, port, { noSources: true, timeoutMs: 60_000 }));
+    }
+    const masters = await backend.masters();
+    const before = await Promise.all(masters.map(nodeStats));
+    const t1 = performance.now();
+    await Promise.all(parts.map((q) => q.resume()));
     const counted = async () => Number((await counter.get(`${keyPrefix}:bench:noop`)) ?? 0);
     await waitFor(async () => (await counted()) >= JOBS, 600_000, `${JOBS} deliveries with ${replicas} replica(s) on ${backend.name}`, 20);
-    const ms = performance.now() - t0;
+    const ms = performance.now() - t1;
     const after = await Promise.all(masters.map(nodeStats));
     const perMaster = masters.map((port, i) => ({
       port,
