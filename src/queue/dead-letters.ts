@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { BridgeEvent } from '../core/event.js';
 import { connectorOfQueue, queueMetaPattern, queueName } from './queue-names.js';
 import type { AttemptRecord, DeliveryJobData } from './routed-delivery.js';
+import { releaseClaims } from './delivery-claims.js';
 
 /**
  * Dead letters are the BullMQ `failed` set of each connector queue: the job keeps its data
@@ -219,6 +220,9 @@ export async function purgeDeadLetters(redis: Redis, scope: DeadLetterScope & { 
     let removed = 0;
     for (;;) {
       const ids = await queue.clean(scope.olderThanMs ?? 0, 1000, 'failed');
+      // Frees their claims, so a back-fill can send them again (a crash before this keeps the
+      // claims until their window ends: the letters stay purged, never sent twice).
+      await releaseClaims(redis, queue, ids);
       removed += ids.length;
       if (ids.length < 1000) return removed;
     }

@@ -13,6 +13,7 @@ import type { DeliveryOptionsInput } from './delivery-options-schema.js';
 import { InputError } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
+import { addClaimed } from './delivery-claims.js';
 import { deliveryId } from './delivery-id.js';
 import { DEFAULT_LOCK_OPTIONS, DeliveryWorker, type DeliveryWorkerOptions, type LockOptions } from './delivery-worker.js';
 import { queueMetrics } from './queue-metrics.js';
@@ -49,7 +50,7 @@ export interface DeliveryQueuesOptions {
   retention?: RetentionOptions;
   /**
    * How long a delivery id stays claimed after its first enqueue, so a replay or back-fill inside
-   * this window is a duplicate even after the delivered job was trimmed. Costs ≈ 225 bytes of Redis
+   * this window is a duplicate even after the delivered job was trimmed. Costs ≈ 15 bytes of Redis
    * per delivery for this long (bench/memory.ts). Config: `redis.dedupTtl`. @defaultValue 86400000 (24 h)
    */
   dedupTtlMs?: number;
@@ -71,11 +72,6 @@ export interface EnqueueResult {
 
 export type QueueDepth = Record<'waiting' | 'active' | 'delayed' | 'failed' | 'completed' | 'prioritized', number>;
 
-/** For each (dedup key, job key) pair in KEYS: how many of the two exist (0 = not yet queued). */
-const EXISTS_PAIRS = `local out = {}
-for i = 1, #KEYS, 2 do out[#out + 1] = redis.call('EXISTS', KEYS[i], KEYS[i + 1]) end
-return out`;
-
 /** Bounds a job's attempts in BullMQ; the real limit (retry.maxAttempts) is checked by the worker so config changes apply to queued jobs. */
 const ATTEMPTS_GUARD = 1000;
 
@@ -91,13 +87,13 @@ interface ConnectorQueue {
  * The queue side of delivery: one BullMQ queue per connector, exactly one job per
  * (event, route, connector), and the workers that drain them.
  *
- * Deduplication: the job id is the delivery id, and every job is added with BullMQ's
- * `deduplication: { id, ttl: dedupTtlMs }`. The job-id guard alone is not enough: once a delivered
- * job is trimmed (removeOnComplete) its id is free again and a back-fill would deliver twice.
- * BullMQ's dedup key is set inside the same Lua script that adds the job (so two processes racing
- * get one job, and a crash cannot leave a claim without a job), survives trimming, and expires
- * after the TTL. A separate `SET NX` claim would need a second round trip and could outlive a
- * crashed enqueue, losing the delivery. `dlq purge` (queue.clean) does drop the claim.
+ * Deduplication: the job id is the delivery id, and every delivery is claimed for `dedupTtlMs`.
+ * The job-id guard alone is not enough: once a delivered job is trimmed (removeOnComplete) its id
+ * is free again and a back-fill would deliver twice. The claim is written in the same MULTI as the
+ * job (delivery-claims.ts), so two processes racing get one job, and a crash cannot leave a claim
+ * without a job; it survives trimming, and expires after the window. A separate `SET NX` claim
+ * would need a second round trip and could outlive a crashed enqueue, losing the delivery.
+ * `dlq purge` frees the claim (dead-letters.ts).
  */
 export class DeliveryQueues {
   private readonly producer: Redis;
@@ -175,8 +171,8 @@ export class DeliveryQueues {
   /**
    * Adds deliveries in one round trip: a pipelined existence check and one addBulk per connector
    * queue, sent together. Throws when Redis does not answer, so the caller keeps its cursor and
-   * tries again. `duplicates` is exact for repeats already in Redis; two processes racing on the
-   * same new delivery both count it as enqueued, though Redis holds one job.
+   * tries again. `duplicates` is exact, also when two processes race on the same new delivery
+   * (one counts it enqueued, the other a duplicate; Redis holds one job).
    *
    * One bad item never fails the call: a delivery whose job cannot be serialized (nested too deep,
    * BigInt, circular, a throwing getter) is quarantined with its reason, alongside `setAside` (the
@@ -237,18 +233,11 @@ export class DeliveryQueues {
       return { enqueued: 0, duplicates, rejected, quarantined: aside.length, deadLettered: 0 };
     }
 
-    // The check does not gate the adds (BullMQ's job-id guard and dedup key already keep one job
-    // per delivery inside its add script); it only tells which adds were repeats, which the add
-    // script's reply cannot: it returns the delivery id either way. Both leave now, on the one
-    // producer connection: the checks are written first (ioredis writes a command synchronously;
-    // addBulk sends its pipeline after a few awaits), and Redis runs one connection's commands in
-    // order, so every check sees Redis as it was before this call's adds — exact, as with the
-    // former check-then-add, without waiting a round trip in between. One EVAL per queue instead
-    // of an EXISTS per delivery: one command to build and parse instead of hundreds (plain EVAL,
-    // not EVALSHA: a NOSCRIPT retry would be sent after the adds and see them). A queue's keys
-    // share its hash tag under redis.cluster, so each EVAL stays in one slot.
-    // A repeat is found by its dedup key (inside the dedup TTL) or by its job (a dead letter kept
-    // past the TTL is still a repeat: the add script returns it untouched).
+    // One transaction per queue (claim check, BullMQ's adds, settle; see delivery-claims.ts), all
+    // sent at once with the quarantine writes: one round trip, and `duplicates` exact even when
+    // two processes race (Redis runs one transaction whole before the other). A queue's keys share
+    // its hash tag under redis.cluster, so each transaction stays in one slot. A repeat is found by
+    // its job (a dead letter kept past the window is still a repeat) or by its claim.
     const byQueue = new Map<ConnectorQueue, DeliveryJobData[]>();
     for (const { q, data } of candidates) {
       let list = byQueue.get(q);
@@ -256,32 +245,19 @@ export class DeliveryQueues {
       list.push(data);
     }
     const lists = [...byQueue];
-    const checked = Promise.all(
-      lists.map(([q, list]) => {
-        const prefix = q.queue.qualifiedName;
-        const keys: string[] = [];
-        for (const data of list) keys.push(`${prefix}:de:${data.deliveryId}`, `${prefix}:${data.deliveryId}`);
-        // A Redis Lua script (EVAL, not EVALSHA: a NOSCRIPT retry would run after the adds below).
-        return this.producer.call('EVAL', EXISTS_PAIRS, keys.length, ...keys) as Promise<number[]>;
-      }),
-    );
+    // BullMQ waits for a connection without end; a PING fails fast (maxRetriesPerRequest: 1).
+    if (this.producer.status !== 'ready') await this.producer.ping();
     const adding = Promise.all(
-      lists.map(([q, list]) =>
-        q.queue.addBulk(
-          list.map((data) => ({ name: q.name, data, opts: { jobId: data.deliveryId, deduplication: { id: data.deliveryId, ttl: this.dedupTtlMs } } })),
-        ),
-      ),
+      lists.map(([q, list]) => addClaimed(q.queue, list, this.dedupTtlMs, (data) => ({ ...this.jobOptions, jobId: data.deliveryId }))),
     );
-    const [found] = await Promise.all([checked, adding, quarantining]);
+    const [found] = await Promise.all([adding, quarantining]);
     let enqueued = 0;
     let deadLettered = 0;
     lists.forEach(([q, list], i) => {
-      const repeats = found[i]!;
-      // Stryker disable next-line ConditionalExpression: Redis answers one count per pair it was given (a guard; equivalent)
-      if (repeats.length !== list.length) throw new Error(`Redis answered ${repeats.length} duplicate checks for ${list.length} deliveries`);
+      const { repeats } = found[i]!;
       let added = 0;
-      repeats.forEach((n, k) => {
-        if (n !== 0) return;
+      repeats.forEach((repeat, k) => {
+        if (repeat) return;
         const refused = list[k]!.refused;
         if (!refused) added++;
         else {
@@ -289,7 +265,7 @@ export class DeliveryQueues {
           setAsideMetric.inc({ source: list[k]!.event.source, reason: 'too_large', to: 'dead_letter' });
         }
       });
-      const dup = repeats.filter((n) => n !== 0).length;
+      const dup = repeats.filter(Boolean).length;
       duplicates += dup;
       enqueued += added;
       queueMetrics.duplicates.inc({ connector: q.name }, dup);
