@@ -227,6 +227,8 @@ export class DeliveryQueues {
       candidates.push({ q, data });
     }
     for (const [event, detail] of unserializableEvents) if (detail !== undefined) aside.push({ event, reason: 'unserializable', detail });
+    // BullMQ waits for a connection without end; a PING fails fast (maxRetriesPerRequest: 1).
+    if (this.producer.status !== 'ready') await this.producer.ping();
     const quarantining = aside.length ? this.writeQuarantine(aside) : undefined;
     if (candidates.length === 0) {
       await quarantining;
@@ -245,8 +247,6 @@ export class DeliveryQueues {
       list.push(data);
     }
     const lists = [...byQueue];
-    // BullMQ waits for a connection without end; a PING fails fast (maxRetriesPerRequest: 1).
-    if (this.producer.status !== 'ready') await this.producer.ping();
     const adding = Promise.all(
       lists.map(([q, list]) => addClaimed(q.queue, list, this.dedupTtlMs, (data) => ({ ...this.jobOptions, jobId: data.deliveryId }))),
     );
