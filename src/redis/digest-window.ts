@@ -17,7 +17,8 @@ import type { Redis } from 'ioredis';
  * - A bucket closes after `span`, or early when the shard an id falls into is full
  *   ({@link LISTPACK_ENTRIES} = Redis' default `hash-max-listpack-entries`): no shard ever grows
  *   past it, so every shard stays a listpack whatever the rate does. The next bucket gets its
- *   shard count from the closing one's rate (growing at most ×16 per early close).
+ *   shard count from the closing one's rate (growing at most ×4 per early close, so a bucket
+ *   opened during a ramp is filled before the next one opens).
  * - A lookup reads `D` once per script call and checks each live bucket (≈ 13 at a steady rate).
  *
  * Exact, not probabilistic: the shard comes from digest bytes 11–13 and the field holds bytes
@@ -117,7 +118,7 @@ local function dw_open(dir, now, ttl, prev, full)
   if prev then
     local expected = prev.count * span / math.max(now - prev.start, 1)
     while bits < DW_MAXBITS and DW_TARGET * 2 ^ bits < expected do bits = bits + 1 end
-    if full then bits = math.min(math.max(bits, prev.bits + 1), prev.bits + 4, DW_MAXBITS) end
+    if full then bits = math.min(math.max(bits, prev.bits + 1), prev.bits + 2, DW_MAXBITS) end
   end
   local flat = redis.call('HGETALL', dir)
   for i = 1, #flat, 2 do
