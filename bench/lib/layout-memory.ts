@@ -68,9 +68,7 @@ export async function measureLayouts(c: Redis, events: number, windowS = 12): Pr
     }),
   );
   const momentCompact = await bytesPer(c, events, () =>
-    inBatches(events, (from, to) =>
-      new SeenWindow(c, 'mem:source:moments:', TTL_MS).markMany(Array.from({ length: to - from }, (_, k) => publicId(from + k))),
-    ),
+    inBatches(events, (from, to) => new SeenWindow(c, 'mem:source:moments:', TTL_MS).markMany(Array.from({ length: to - from }, (_, k) => publicId(from + k)))),
   );
   const observerLegacy = await bytesPer(c, events, () =>
     inBatches(events, async (from, to) => {
@@ -92,7 +90,9 @@ export async function measureLayouts(c: Redis, events: number, windowS = 12): Pr
   // SeenWindow's key is `<base>seenw`: base `bull:delivery.sink:clai` gives `bull:delivery.sink:claimsw`,
   // a key as long as the queue's `…:claims`.
   const claimsCompact = await bytesPer(c, events, () =>
-    inBatches(events, (from, to) => new SeenWindow(c, 'bull:delivery.sink:clai', TTL_MS).markMany(Array.from({ length: to - from }, (_, k) => delivery(from + k)))),
+    inBatches(events, (from, to) =>
+      new SeenWindow(c, 'bull:delivery.sink:clai', TTL_MS).markMany(Array.from({ length: to - from }, (_, k) => delivery(from + k))),
+    ),
   );
   const lone = await bytesPer(c, 1, () => new SeenWindow(c, 'mem:source:moments:', TTL_MS).markMany(['alone']));
   const round = (x: number) => Math.round(x * 10) / 10;

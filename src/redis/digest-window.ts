@@ -69,10 +69,14 @@ local function dw_span(ttl)
   return math.ceil(ttl / DW_BUCKETS)
 end
 
-local function dw_parse(id, value)
+local function dw_bucket(dir, id, start, bits)
+  return { id = id, start = start, bits = bits, count = 0, added = 0, prefix = dir .. ':' .. id .. ':', div = 2 ^ (24 - bits) }
+end
+
+local function dw_parse(dir, id, value)
   local s, b = string.match(value, '^(%d+):(%d+)$')
   if not s then return nil end
-  return { id = id, start = tonumber(s), bits = tonumber(b), count = 0, added = 0 }
+  return dw_bucket(dir, id, tonumber(s), tonumber(b))
 end
 
 local function dw_live(dir, now, ttl)
@@ -81,17 +85,21 @@ local function dw_live(dir, now, ttl)
   local live = {}
   for i = 1, #flat, 2 do
     if string.byte(flat[i], 1) == 98 then
-      local bucket = dw_parse(string.sub(flat[i], 2), flat[i + 1])
+      local bucket = dw_parse(dir, string.sub(flat[i], 2), flat[i + 1])
       if bucket and bucket.start + span + ttl > now then live[#live + 1] = bucket end
     end
   end
   return live
 end
 
-local function dw_key(dir, bucket, digest)
-  if bucket.bits == 0 then return dir .. ':' .. bucket.id .. ':0' end
+-- The 24 shard bits of a digest (bytes 11-13); a bucket with b bits uses the top b of them.
+local function dw_shardbits(digest)
   local a, b, c = string.byte(digest, 11, 13)
-  return dir .. ':' .. bucket.id .. ':' .. math.floor((a * 65536 + b * 256 + c) / 2 ^ (24 - bucket.bits))
+  return a * 65536 + b * 256 + c
+end
+
+local function dw_key(dir, bucket, digest)
+  return bucket.prefix .. math.floor(dw_shardbits(digest) / bucket.div)
 end
 
 local function dw_field(digest)
@@ -100,8 +108,10 @@ end
 
 local function dw_has(dir, live, digest)
   local field = dw_field(digest)
-  for _, bucket in ipairs(live) do
-    if redis.call('HEXISTS', dw_key(dir, bucket, digest), field) == 1 then return true end
+  local shard = dw_shardbits(digest)
+  for i = 1, #live do
+    local bucket = live[i]
+    if redis.call('HEXISTS', bucket.prefix .. math.floor(shard / bucket.div), field) == 1 then return true end
   end
   return false
 end
@@ -123,21 +133,21 @@ local function dw_open(dir, now, ttl, prev, full)
   local flat = redis.call('HGETALL', dir)
   for i = 1, #flat, 2 do
     if string.byte(flat[i], 1) == 98 then
-      local old = dw_parse(string.sub(flat[i], 2), flat[i + 1])
+      local old = dw_parse(dir, string.sub(flat[i], 2), flat[i + 1])
       if old and old.start + span + ttl <= now then redis.call('HDEL', dir, flat[i], 'n' .. old.id) end
     end
   end
   local id = tostring(redis.call('HINCRBY', dir, 'seq', 1))
   redis.call('HSET', dir, 'cur', id, 'b' .. id, now .. ':' .. bits, 'n' .. id, 0)
   redis.call('PEXPIRE', dir, ttl + 2 * span)
-  return { id = id, start = now, bits = bits, count = 0, added = 0 }
+  return dw_bucket(dir, id, now, bits)
 end
 
 local function dw_current(dir, now, ttl)
   local cur = redis.call('HGET', dir, 'cur')
   if cur then
     local v = redis.call('HMGET', dir, 'b' .. cur, 'n' .. cur)
-    local bucket = v[1] and dw_parse(cur, v[1])
+    local bucket = v[1] and dw_parse(dir, cur, v[1])
     if bucket then
       bucket.count = tonumber(v[2] or '0')
       if now >= bucket.start and now < bucket.start + dw_span(ttl) then return bucket end
