@@ -32,7 +32,7 @@ export const redisSchema = z
     keyPrefix: z.string().default('mb').describe('Prefix of every Redis key and BullMQ queue the bridge writes. @defaultValue mb'),
     cluster: z.boolean().default(false).describe('Redis Cluster: queue names get hash tags so each queue stays in one slot. @defaultValue false'),
     dedupTtl: durationMsField(
-      'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate. Costs Redis ≈ 225 bytes per delivery for this long: lower it at high rates (docs/operations.md, Memory sizing)',
+      'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate. Costs Redis ≈ 20 bytes per delivery for this long (up to 1/12 longer: time buckets; docs/operations.md, Memory sizing)',
       '24h',
     ).superRefine((ms, ctx) => {
       if (ms < 1000) ctx.addIssue({ code: 'custom', message: `must be at least 1s (got ${ms} ms)` });
