@@ -6,7 +6,7 @@ import type { DeliveryJobData } from './routed-delivery.js';
 /**
  * Which delivery ids a queue already took in the last `redis.dedupTtl`, so a replay or back-fill
  * is one job even after the delivered job was trimmed: a digest window (src/redis/digest-window.ts)
- * under `<queue>:claims`, ≈ 15 bytes per delivery instead of BullMQ's `<queue>:de:<id>` key (≈ 225).
+ * under `<queue>:claims`, ≈ 19 bytes per delivery instead of BullMQ's `<queue>:de:<id>` key (≈ 225).
  *
  * One MULTI per queue, sent at once (one round trip), never interleaved with another client:
  * 1. CLAIM: per delivery, "repeat" if its job exists, or a claim does (this window, or a `de:` key

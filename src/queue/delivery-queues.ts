@@ -1,10 +1,10 @@
 /*
- * One concept at ~380 lines: the producer side of delivery. `enqueue` is long because its checks
+ * One concept at ~360 lines: the producer side of delivery. `enqueue` is long because its checks
  * (unknown connector, repeat in the batch, unserializable, too large, already queued) and the
  * one-round-trip duplicate check must see the same batch in one pass; the rest (worker start and
  * stop, depth, close) is the lifecycle of the same queues and connections. The parts that stand
  * alone already live beside it: options (queue-options.ts), the worker (delivery-worker.ts),
- * quarantine (set-aside.ts), ids (delivery-id.ts), dead letters (dead-letters.ts).
+ * quarantine (set-aside.ts), ids (delivery-id.ts), dead letters (dead-letters.ts), claims (delivery-claims.ts).
  */
 import { Queue, type JobsOptions, type KeepJobs } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -50,7 +50,7 @@ export interface DeliveryQueuesOptions {
   retention?: RetentionOptions;
   /**
    * How long a delivery id stays claimed after its first enqueue, so a replay or back-fill inside
-   * this window is a duplicate even after the delivered job was trimmed. Costs ≈ 15 bytes of Redis
+   * this window is a duplicate even after the delivered job was trimmed. Costs ≈ 19 bytes of Redis
    * per delivery for this long (bench/memory.ts). Config: `redis.dedupTtl`. @defaultValue 86400000 (24 h)
    */
   dedupTtlMs?: number;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * An exact "seen in the last `ttl`" set in Redis at ≈ 15 bytes per id: the memory-optimised layout
+ * An exact "seen in the last `ttl`" set in Redis at ≈ 19 bytes per id: the memory-optimised layout
  * of small hashes that Redis keeps as listpacks (one compact allocation, no per-entry objects).
  * Shared by the delivery claims (src/queue/delivery-claims.ts) and the sources' seen window
  * (src/sources/shared/seen-window.ts); each embeds {@link DIGEST_WINDOW_LUA} in its own scripts.

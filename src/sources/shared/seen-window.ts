@@ -57,7 +57,7 @@ export function seenWindowKey(keyBase: string): string {
 }
 
 /**
- * The ids a source emitted in the last `ttlMs`, shared by every replica, ≈ 15 bytes of Redis per
+ * The ids a source emitted in the last `ttlMs`, shared by every replica, ≈ 19 bytes of Redis per
  * id (a digest window, src/redis/digest-window.ts): one EVAL per check, one per mark.
  * Each call is one EVAL written at once and never re-sent (no EVALSHA → NOSCRIPT → retry, which
  * could reach a Redis restarted since; see RedisEpoch).
