@@ -15,7 +15,11 @@
  * sizing formula in docs/operations.md has measured inputs.
  * `--dedup-ttl-s N` sets both dedup windows (`redis.dedupTtl` and the source's `dedupTtl`) to N s
  * instead of the 24 h defaults: Redis should then level off at about rate × N × bytes per event.
- * Usage: tsx bench/memory.ts [--events 200000] [--minutes 1] [--rate 1000] [--dedup-ttl-s 0]
+ * `layouts` (measured first, on the still empty Redis): bytes per event of the dedup state in the
+ * former layout (seen sorted set, observer per-row keys, BullMQ `de:` claim keys) and in the digest
+ * window that replaced them, writing the same ids both ways (bench/lib/layout-memory.ts).
+ * `--layouts-only 1` prints just that.
+ * Usage: tsx bench/memory.ts [--events 200000] [--minutes 1] [--rate 1000] [--dedup-ttl-s 0] [--layouts-only 0]
  */
 import { startMomentsSimulator } from '../simulators/moments/moments-simulator.js';
 import {
@@ -30,6 +34,7 @@ import {
   type BenchRedis,
 } from './lib/bridge-rig.js';
 import { InspectorProbe } from './lib/inspector-probe.js';
+import { measureLayouts } from './lib/layout-memory.js';
 import { flag, machine, printJson, rate, sleep, slope, waitFor } from './lib/measure.js';
 import { rssByMapping } from './lib/process-memory.js';
 
@@ -37,42 +42,53 @@ const EVENTS = flag('events', 200_000);
 const MINUTES = flag('minutes', 1);
 const RATE = flag('rate', 1000);
 const DEDUP_TTL_S = flag('dedup-ttl-s', 0);
+const LAYOUTS_ONLY = flag('layouts-only', 0) === 1;
 const SAMPLE_MS = 5000;
 const MiB = 2 ** 20;
 const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
 const PREFIX = 'mem';
 
-/** Bytes of Redis per key kind: exact for the seen set, sampled (≤ 200 keys) for the rest. */
-async function redisBreakdown(redis: BenchRedis): Promise<Record<string, { keys: number; members?: number; bytes: number }>> {
+/** Bytes of Redis per key kind: exact for the dedup windows (every key), sampled (≤ 200 keys) for jobs and the rest. */
+async function redisBreakdown(redis: BenchRedis): Promise<Record<string, { keys: number; ids?: number; bytes: number }>> {
   const c = redis.client;
   const usage = async (key: string) => Number((await c.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
-  const seenKey = `${PREFIX}:source:moments:seen`;
-  const out: Record<string, { keys: number; members?: number; bytes: number }> = {
-    momentSeenSet: { keys: 1, members: await c.zcard(seenKey), bytes: await usage(seenKey) },
-  };
-  const groups: Record<string, string[]> = { dedupClaims: [], jobs: [], other: [] };
+  const seenDir = `${PREFIX}:source:moments:seenw`;
+  const groups: Record<string, string[]> = { momentSeenWindow: [], deliveryClaims: [], jobs: [], other: [] };
   let cursor = '0';
   do {
     const [next, keys] = await c.scan(cursor, 'COUNT', 5000);
     cursor = next;
     for (const k of keys) {
-      if (k === seenKey) continue;
-      if (k.includes(':de:')) groups.dedupClaims!.push(k);
+      if (k.startsWith(seenDir)) groups.momentSeenWindow!.push(k);
+      else if (/:delivery\.[^:]+:claims/.test(k)) groups.deliveryClaims!.push(k);
       else if (/:delivery\.[^:]+:[0-9a-f]{32}$/.test(k)) groups.jobs!.push(k);
       else groups.other!.push(k);
     }
   } while (cursor !== '0');
+  const out: Record<string, { keys: number; ids?: number; bytes: number }> = {};
   for (const [name, keys] of Object.entries(groups)) {
-    const sample = keys.slice(0, 200);
+    const exact = name === 'momentSeenWindow' || name === 'deliveryClaims';
+    const sample = exact ? keys : keys.slice(0, 200);
     let sum = 0;
-    for (const k of sample) sum += await usage(k);
-    out[name] = { keys: keys.length, bytes: sample.length ? Math.round((sum / sample.length) * keys.length) : 0 };
+    let ids = 0;
+    for (const k of sample) {
+      sum += await usage(k);
+      if (exact && (await c.type(k)) === 'hash' && /:\d+:\d+$/.test(k)) ids += await c.hlen(k);
+    }
+    out[name] = { keys: keys.length, ...(exact ? { ids } : {}), bytes: sample.length ? Math.round((sum / sample.length) * keys.length) : 0 };
   }
   return out;
 }
 
-useCompiledBridge();
 const redis = await startBenchRedis();
+// Before anything else writes to this Redis: used_memory deltas are the layouts' alone.
+const layouts = await measureLayouts(redis.client, EVENTS);
+if (LAYOUTS_ONLY) {
+  printJson({ bench: 'memory', machine: machine(), layouts });
+  await redis.stop();
+  process.exit(0);
+}
+useCompiledBridge();
 // Keep the simulator's own store small: it is this process's memory, not the bridge's.
 const sim = await startMomentsSimulator();
 const port = await freePort();
@@ -173,6 +189,7 @@ try {
       DEDUP_TTL_S > 0
         ? `completed jobs 1000 / 1 h, dead letters 100000 / 30 d, delivery dedup claims ${DEDUP_TTL_S} s (redis.dedupTtl), moment dedup ${DEDUP_TTL_S} s (sources.<name>.dedupTtl)`
         : 'defaults: completed jobs 1000 / 1 h, dead letters 100000 / 30 d, delivery dedup claims 24 h (redis.dedupTtl), moment dedup 24 h (sources.<name>.dedupTtl)',
+    layouts,
     idle,
     afterEvents: { events: EVENTS, ...afterLoad, afterGc },
     soak: {

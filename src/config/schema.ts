@@ -53,7 +53,7 @@ export const redisSchema = z
         'Redis Cluster behind NAT (Docker, Kubernetes): the address a node announces (`10.0.0.5:6379`) → the address to reach it at (`redis-1.example.com:6379`).',
       ),
     dedupTtl: durationMsField(
-      'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate. Costs Redis ≈ 225 bytes per delivery for this long: lower it at high rates (docs/operations.md, Memory sizing)',
+      'How long each delivery id stays claimed after its first enqueue, so a replay, back-fill or second replica inside this window is a duplicate. Costs Redis ≈ 20 bytes per delivery for this long (up to 1/12 longer: time buckets; docs/operations.md, Memory sizing)',
       '24h',
     ).superRefine((ms, ctx) => {
       if (ms < 1000) ctx.addIssue({ code: 'custom', message: `must be at least 1s (got ${ms} ms)` });

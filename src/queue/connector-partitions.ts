@@ -5,6 +5,7 @@ import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
 import type { DeliveryWorker } from './delivery-worker.js';
 import { PartitionCounts } from './partition-counts.js';
+import { queuedOrClaimed } from './delivery-claims.js';
 import { partitionOf, partitionRateLimit, partitionsInRedis } from './partitions.js';
 import { queueMetrics } from './queue-metrics.js';
 import { queueName } from './queue-names.js';
@@ -13,11 +14,6 @@ import type { DeliveryJobData } from './routed-delivery.js';
 
 export type QueueDepth = Record<'waiting' | 'active' | 'delayed' | 'failed' | 'completed' | 'prioritized', number>;
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
-
-/** For each (dedup key, job key) pair in KEYS: how many of the two exist (0 = not yet queued). */
-export const EXISTS_PAIRS = `local out = {}
-for i = 1, #KEYS, 2 do out[#out + 1] = redis.call('EXISTS', KEYS[i], KEYS[i + 1]) end
-return out`;
 
 export interface ConnectorPartitionsOptions {
   name: string;
@@ -139,9 +135,8 @@ export class ConnectorPartitions {
     await Promise.all(
       [...byPartition].map(async ([p, set]) => {
         const ids = [...set];
-        const keys = ids.flatMap((id) => [`${this.base(p)}:de:${id}`, `${this.base(p)}:${id}`]);
-        const exists = (await this.o.connection.call('EVAL', EXISTS_PAIRS, keys.length, ...keys)) as number[];
-        exists.forEach((n, i) => n !== 0 && found.add(ids[i]!));
+        const flags = await queuedOrClaimed(this.o.connection, this.base(p), ids, this.o.dedupTtlMs);
+        flags.forEach((hit, i) => hit && found.add(ids[i]!));
       }),
     );
     return found;

@@ -5,6 +5,7 @@ import type { BridgeEvent } from '../core/event.js';
 import { partitionsInRedis } from './partitions.js';
 import { connectorOfQueue, queueMetaPattern, queueName } from './queue-names.js';
 import type { AttemptRecord, DeliveryJobData } from './routed-delivery.js';
+import { releaseClaims } from './delivery-claims.js';
 
 /**
  * Dead letters are the BullMQ `failed` set of each connector queue — of every partition queue of
@@ -227,6 +228,9 @@ export async function purgeDeadLetters(redis: RedisClient, scope: DeadLetterScop
     let removed = 0;
     for (;;) {
       const ids = await queue.clean(scope.olderThanMs ?? 0, 1000, 'failed');
+      // Frees their claims, so a back-fill can send them again (a crash before this keeps the
+      // claims until their window ends: the letters stay purged, never sent twice).
+      await releaseClaims(redis, queue, ids);
       removed += ids.length;
       if (ids.length < 1000) return removed;
     }

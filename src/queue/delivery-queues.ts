@@ -6,7 +6,7 @@
  * stop, depth, close) is the lifecycle of the same queues and connections. The parts that stand
  * alone already live beside it: options (queue-options.ts), the worker (delivery-worker.ts),
  * a connector's partition queues (connector-partitions.ts), quarantine (set-aside.ts), ids
- * (delivery-id.ts), dead letters (dead-letters.ts).
+ * (delivery-id.ts), dead letters (dead-letters.ts), claims (delivery-claims.ts).
  */
 import { Queue, type JobsOptions, type KeepJobs } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -19,8 +19,9 @@ import type { DeliveryOptionsInput } from './delivery-options-schema.js';
 import { InputError } from '../core/errors.js';
 import type { BridgeEvent } from '../core/event.js';
 import type { Logger } from '../core/log.js';
+import { addClaimed } from './delivery-claims.js';
 import { deliveryId } from './delivery-id.js';
-import { ConnectorPartitions, EXISTS_PAIRS, type QueueDepth } from './connector-partitions.js';
+import { ConnectorPartitions, type QueueDepth } from './connector-partitions.js';
 import { DEFAULT_LOCK_OPTIONS, DeliveryWorker, type DeliveryWorkerOptions, type LockOptions } from './delivery-worker.js';
 import { queueMetrics } from './queue-metrics.js';
 import { resolveDeliveryOptions, type ResolvedDeliveryOptions } from './queue-options.js';
@@ -56,7 +57,7 @@ export interface DeliveryQueuesOptions {
   retention?: RetentionOptions;
   /**
    * How long a delivery id stays claimed after its first enqueue, so a replay or back-fill inside
-   * this window is a duplicate even after the delivered job was trimmed. Costs ≈ 225 bytes of Redis
+   * this window is a duplicate even after the delivered job was trimmed. Costs ≈ 19 bytes of Redis
    * per delivery for this long (bench/memory.ts). Config: `redis.dedupTtl`. @defaultValue 86400000 (24 h)
    */
   dedupTtlMs?: number;
@@ -95,13 +96,13 @@ const ATTEMPTS_GUARD = 1000;
  * it sets `partitions`), exactly one job per (event, route, connector), and the workers that
  * drain them.
  *
- * Deduplication: the job id is the delivery id, and every job is added with BullMQ's
- * `deduplication: { id, ttl: dedupTtlMs }`. The job-id guard alone is not enough: once a delivered
- * job is trimmed (removeOnComplete) its id is free again and a back-fill would deliver twice.
- * BullMQ's dedup key is set inside the same Lua script that adds the job (so two processes racing
- * get one job, and a crash cannot leave a claim without a job), survives trimming, and expires
- * after the TTL. A separate `SET NX` claim would need a second round trip and could outlive a
- * crashed enqueue, losing the delivery. `dlq purge` (queue.clean) does drop the claim.
+ * Deduplication: the job id is the delivery id, and every delivery is claimed for `dedupTtlMs`.
+ * The job-id guard alone is not enough: once a delivered job is trimmed (removeOnComplete) its id
+ * is free again and a back-fill would deliver twice. The claim is written in the same MULTI as the
+ * job (delivery-claims.ts), so two processes racing get one job, and a crash cannot leave a claim
+ * without a job; it survives trimming, and expires after the window. A separate `SET NX` claim
+ * would need a second round trip and could outlive a crashed enqueue, losing the delivery.
+ * `dlq purge` frees the claim (dead-letters.ts).
  */
 export class DeliveryQueues {
   private readonly producer: RedisClient;
@@ -206,8 +207,8 @@ export class DeliveryQueues {
   /**
    * Adds deliveries in one round trip: a pipelined existence check and one addBulk per connector
    * queue, sent together. Throws when Redis does not answer, so the caller keeps its cursor and
-   * tries again. `duplicates` is exact for repeats already in Redis; two processes racing on the
-   * same new delivery both count it as enqueued, though Redis holds one job.
+   * tries again. `duplicates` is exact, also when two processes race on the same new delivery
+   * (one counts it enqueued, the other a duplicate; Redis holds one job).
    *
    * One bad item never fails the call: a delivery whose job cannot be serialized (nested too deep,
    * BigInt, circular, a throwing getter) is quarantined with its reason, alongside `setAside` (the
@@ -264,6 +265,8 @@ export class DeliveryQueues {
       candidates.push({ q, queue: q.queueFor(d.payload, d.event), data });
     }
     for (const [event, detail] of unserializableEvents) if (detail !== undefined) aside.push({ event, reason: 'unserializable', detail });
+    // BullMQ waits for a connection without end; a PING fails fast (maxRetriesPerRequest: 1).
+    if (this.producer.status !== 'ready') await this.producer.ping();
     // After `partitions` changed, a repeat may sit where an earlier count put it (an extra look, gating these adds).
     const elsewhere = await Promise.all(
       [...new Set(candidates.map((c) => c.q))].map((q) => q.queuedUnderOtherCounts(candidates.filter((c) => c.q === q).map((c) => c.data))),
@@ -280,18 +283,11 @@ export class DeliveryQueues {
       return { enqueued: 0, duplicates, rejected, quarantined: aside.length, deadLettered: 0 };
     }
 
-    // The check does not gate the adds (BullMQ's job-id guard and dedup key already keep one job
-    // per delivery inside its add script); it only tells which adds were repeats, which the add
-    // script's reply cannot: it returns the delivery id either way. Both leave now, on the one
-    // producer connection: the checks are written first (ioredis writes a command synchronously;
-    // addBulk sends its pipeline after a few awaits), and Redis runs one connection's commands in
-    // order, so every check sees Redis as it was before this call's adds — exact, as with the
-    // former check-then-add, without waiting a round trip in between. One EVAL per queue instead
-    // of an EXISTS per delivery: one command to build and parse instead of hundreds (plain EVAL,
-    // not EVALSHA: a NOSCRIPT retry would be sent after the adds and see them). A queue's keys
-    // share its hash tag under redis.cluster, so each EVAL stays in one slot.
-    // A repeat is found by its dedup key (inside the dedup TTL) or by its job (a dead letter kept
-    // past the TTL is still a repeat: the add script returns it untouched).
+    // One transaction per queue (claim check, BullMQ's adds, settle; see delivery-claims.ts), all
+    // sent at once with the quarantine writes: one round trip, and `duplicates` exact even when
+    // two processes race (Redis runs one transaction whole before the other). A queue's keys share
+    // its hash tag under redis.cluster, so each transaction stays in one slot. A repeat is found by
+    // its job (a dead letter kept past the window is still a repeat) or by its claim.
     const byQueue = new Map<Queue<DeliveryJobData>, { q: ConnectorPartitions; list: DeliveryJobData[] }>();
     for (const { q, queue, data } of candidates) {
       let entry = byQueue.get(queue);
@@ -299,34 +295,19 @@ export class DeliveryQueues {
       entry.list.push(data);
     }
     const lists = [...byQueue].map(([queue, { q, list }]) => [{ name: q.name, queue }, list] as const);
-    const checked = Promise.all(
-      lists.map(([q, list]) => {
-        const prefix = q.queue.qualifiedName;
-        const keys: string[] = [];
-        for (const data of list) keys.push(`${prefix}:de:${data.deliveryId}`, `${prefix}:${data.deliveryId}`);
-        // A Redis Lua script (EVAL, not EVALSHA: a NOSCRIPT retry would run after the adds below).
-        return this.producer.call('EVAL', EXISTS_PAIRS, keys.length, ...keys) as Promise<number[]>;
-      }),
-    );
     const adding = Promise.all(
-      lists.map(([q, list]) =>
-        q.queue.addBulk(
-          list.map((data) => ({ name: q.name, data, opts: { jobId: data.deliveryId, deduplication: { id: data.deliveryId, ttl: this.dedupTtlMs } } })),
-        ),
-      ),
+      lists.map(([q, list]) => addClaimed(q.queue, list, this.dedupTtlMs, (data) => ({ ...this.jobOptions, jobId: data.deliveryId }))),
     );
-    const [found] = await Promise.all([checked, adding, quarantining]);
+    const [found] = await Promise.all([adding, quarantining]);
     // Replicated before the caller records progress (Redis Cluster only; see awaitReplicas).
     await awaitReplicas(this.producer, [...lists.map(([q]) => q.queue.qualifiedName), ...(aside.length ? [quarantineKey(this.quarantinePrefix)] : [])]);
     let enqueued = 0;
     let deadLettered = 0;
     lists.forEach(([q, list], i) => {
-      const repeats = found[i]!;
-      // Stryker disable next-line ConditionalExpression: Redis answers one count per pair it was given (a guard; equivalent)
-      if (repeats.length !== list.length) throw new Error(`Redis answered ${repeats.length} duplicate checks for ${list.length} deliveries`);
+      const { repeats } = found[i]!;
       let added = 0;
-      repeats.forEach((n, k) => {
-        if (n !== 0) return;
+      repeats.forEach((repeat, k) => {
+        if (repeat) return;
         const refused = list[k]!.refused;
         if (!refused) added++;
         else {
@@ -334,7 +315,7 @@ export class DeliveryQueues {
           setAsideMetric.inc({ source: list[k]!.event.source, reason: 'too_large', to: 'dead_letter' });
         }
       });
-      const dup = repeats.filter((n) => n !== 0).length;
+      const dup = repeats.filter(Boolean).length;
       duplicates += dup;
       enqueued += added;
       queueMetrics.duplicates.inc({ connector: q.name }, dup);

@@ -60,7 +60,7 @@ export async function evalFenced(
   lease: SourceLease | undefined,
   script: string,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly (string | number | Buffer)[],
   what: string,
 ): Promise<unknown> {
   const fenceKeys = lease ? [lease.key] : [];

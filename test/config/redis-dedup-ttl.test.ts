@@ -4,6 +4,7 @@ import type { Daemon } from '../../src/daemon/daemon.js';
 import { eventId } from '../../src/core/event.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { queueName } from '../../src/queue/queue-names.js';
+import { digestWindowSize } from '../../src/redis/digest-window.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';
 import { startDaemon, until, writeConfig } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
@@ -52,7 +53,7 @@ describe('the daemon claims delivery ids for redis.dedupTtl', () => {
     await redis?.stop();
   });
 
-  it('sets the dedup key of an enqueued delivery to expire after the configured window, and a repeat inside it is a duplicate', async () => {
+  it('claims an enqueued delivery for the configured window (at most 1/12 longer), and a repeat inside it is a duplicate', async () => {
     const file = writeConfig(`
 redis: { url: "${redis.url}", keyPrefix: ttl, dedupTtl: 2m }
 server: { enabled: false }
@@ -67,11 +68,15 @@ routes:
     await daemon.pipeline!.accept(event);
     await until('the delivery', () => sink.received.length === 1);
 
-    const key = `ttl:${queueName('hook')}:de:${deliveryId(event.id, 'all', 'hook')}`;
-    const pttl = await redis.client().pttl(key);
-    // Claimed for 2 minutes (not the 24 h default), counted from the enqueue a moment ago.
+    const claims = `ttl:${queueName('hook')}:claims`;
+    expect(await digestWindowSize(redis.client(), claims)).toBe(1);
+    const [shard] = await redis.client().keys(`${claims}:*`);
+    const pttl = await redis.client().pttl(shard!);
+    // Claimed for 2 minutes (not the 24 h default) from the enqueue a moment ago, plus at most one
+    // 10 s bucket; the former layout's dedup key is not written.
     expect(pttl).toBeGreaterThan(110_000);
-    expect(pttl).toBeLessThanOrEqual(120_000);
+    expect(pttl).toBeLessThanOrEqual(130_000);
+    expect(await redis.client().exists(`ttl:${queueName('hook')}:de:${deliveryId(event.id, 'all', 'hook')}`)).toBe(0);
 
     // The delivered job may be trimmed; the claim alone keeps the repeat out.
     await daemon.pipeline!.accept(event);

@@ -1,5 +1,6 @@
 import type { RedisClient } from '../../redis/redis-client.js';
 import { evalFenced, fencedScript, type SourceLease } from '../source-lease.js';
+import { SEEN_WINDOW_ADD_LUA, SeenWindow } from '../shared/seen-window.js';
 
 /** The newest moment instant the source has emitted, and the moment ids at that instant. */
 export interface CursorPosition {
@@ -17,20 +18,19 @@ export interface CommittedMoment {
  * One script so that "remember the ids" and "advance the cursor" happen together for a whole
  * batch (a crash leaves either all of it or none recorded), and so that two replicas racing can
  * never move the cursor backwards (ISO-8601 UTC strings compare as text).
- * KEYS: cursor hash, seen zset. ARGV: now ms, ttl ms, then publicId, createdAt pairs.
+ * KEYS: cursor hash, seen window directory. ARGV: ttl ms, then publicId, createdAt, digest triples.
  * The cursor lands on the newest instant of the batch (or stays, if it is already newer) and
  * lists every id at that instant, from this batch and from earlier commits at the same instant.
  */
-const COMMIT_SCRIPT = `
-local now = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
+const COMMIT_SCRIPT = `${SEEN_WINDOW_ADD_LUA}
+local ttl = tonumber(ARGV[1])
 local newest = nil
-for i = 3, #ARGV, 2 do
-  redis.call('ZADD', KEYS[2], now, ARGV[i])
+local digests = {}
+for i = 2, #ARGV, 3 do
+  digests[#digests + 1] = ARGV[i + 2]
   if (not newest) or ARGV[i + 1] > newest then newest = ARGV[i + 1] end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
+seen_window_add(KEYS[2], ttl, digests)
 if not newest then return 0 end
 local cur = redis.call('HGET', KEYS[1], 'createdAt')
 if cur and newest < cur then return 0 end
@@ -40,7 +40,7 @@ if cur == newest then
   ids = cjson.decode(redis.call('HGET', KEYS[1], 'ids') or '[]')
   for _, id in ipairs(ids) do known[id] = true end
 end
-for i = 3, #ARGV, 2 do
+for i = 2, #ARGV, 3 do
   if ARGV[i + 1] == newest and not known[ARGV[i]] then
     known[ARGV[i]] = true
     table.insert(ids, ARGV[i])
@@ -55,14 +55,13 @@ const FENCED_COMMIT_SCRIPT = fencedScript(COMMIT_SCRIPT);
 
 /**
  * The moments source's memory in Redis, shared by every replica: the cursor (hash
- * `<prefix>source:<name>:cursor`) and the ids already emitted (sorted set
- * `<prefix>source:<name>:seen`, scored by when they were seen, trimmed after `ttlMs`).
+ * `<prefix>source:<name>:cursor`) and the ids emitted in the last `ttlMs` (a seen window,
+ * `<prefix>source:<name>:seenw`, see SeenWindow). The former sorted set `<prefix>source:<name>:seen`
+ * is still read until it expires, and no longer written.
  */
 export class MomentCursor {
   private readonly cursorKey: string;
-  private readonly seenKey: string;
-  /** Set once Redis answered that it has no ZMSCORE (before 6.2). */
-  private noZmscore = false;
+  private readonly window: SeenWindow;
 
   constructor(
     private readonly redis: RedisClient,
@@ -72,7 +71,7 @@ export class MomentCursor {
     private readonly lease?: SourceLease,
   ) {
     this.cursorKey = `${keyBase}cursor`;
-    this.seenKey = `${keyBase}seen`;
+    this.window = new SeenWindow(redis, keyBase, ttlMs, { kind: 'zset', key: `${keyBase}seen` });
   }
 
   async load(): Promise<CursorPosition | undefined> {
@@ -82,7 +81,7 @@ export class MomentCursor {
     try {
       publicIds = JSON.parse(ids ?? '[]') as string[];
     } catch {
-      // A damaged id list only costs duplicate checks against the seen set.
+      // A damaged id list only costs duplicate checks against the seen window.
     }
     return { createdAt, publicIds };
   }
@@ -91,30 +90,9 @@ export class MomentCursor {
     return (await this.seenMany([publicId]))[0]!;
   }
 
-  /**
-   * Which of `publicIds` were already emitted, in one command (ZMSCORE; on a Redis older than 6.2,
-   * which lacks it, pipelined ZSCOREs: still one round trip). Throws if Redis does not answer.
-   */
-  async seenMany(publicIds: readonly string[]): Promise<boolean[]> {
-    if (publicIds.length === 0) return [];
-    if (!this.noZmscore) {
-      try {
-        const scores = await this.redis.zmscore(this.seenKey, ...publicIds);
-        return scores.map((score) => score !== null);
-      } catch (err) {
-        if (!(err instanceof Error) || !/unknown command/i.test(err.message)) throw err;
-        this.noZmscore = true;
-      }
-    }
-    const pipeline = this.redis.pipeline();
-    for (const id of publicIds) pipeline.zscore(this.seenKey, id);
-    const replies = await pipeline.exec();
-    // Stryker disable next-line all: ioredis answers null only for an empty pipeline, never sent here.
-    if (!replies) throw new Error('Redis pipeline returned nothing');
-    return replies.map(([err, score]) => {
-      if (err) throw err;
-      return score !== null;
-    });
+  /** Which of `publicIds` were already emitted, in one EVAL. Throws if Redis does not answer. */
+  seenMany(publicIds: readonly string[]): Promise<boolean[]> {
+    return this.window.seenMany(publicIds);
   }
 
   /** Call only after the moment's event was accepted by the pipeline. */
@@ -132,9 +110,10 @@ export class MomentCursor {
    */
   async commitMany(moments: readonly CommittedMoment[]): Promise<void> {
     if (moments.length === 0) return;
-    const args: (string | number)[] = [Date.now(), this.ttlMs];
-    for (const m of moments) args.push(m.publicId, normalizeIso(m.createdAt));
-    await evalFenced(this.redis, this.lease, FENCED_COMMIT_SCRIPT, [this.cursorKey, this.seenKey], args, 'moments cursor commit');
+    const args: (string | number | Buffer)[] = [this.ttlMs];
+    const digests = SeenWindow.digests(moments.map((m) => m.publicId));
+    moments.forEach((m, i) => args.push(m.publicId, normalizeIso(m.createdAt), digests[i]!));
+    await evalFenced(this.redis, this.lease, FENCED_COMMIT_SCRIPT, [this.cursorKey, this.window.key], args, 'moments cursor commit');
   }
 }
 

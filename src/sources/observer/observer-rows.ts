@@ -1,6 +1,7 @@
 import { eventId, type BridgeEvent } from '../../core/event.js';
 import { counter, gauge } from '../../core/metrics.js';
 import type { RedisEpoch } from '../shared/redis-epoch.js';
+import type { SeenWindow } from '../shared/seen-window.js';
 import type { SourceContext } from '../source.js';
 import { frameKey, type FrameSpec } from './frame-spec.js';
 import type { ObserverRow } from './observer-api.js';
@@ -8,7 +9,6 @@ import type { ObserverFrames } from './observer-frames.js';
 import { PendingEvents } from './pending-events.js';
 import { identifyRow } from './row-identity.js';
 import { observerRowSummary } from './row-summary.js';
-import { fencedCommand } from '../source-lease.js';
 
 const metrics = {
   rows: counter('mb_observer_rows_total', 'Observer rows turned into events', ['source', 'frame']),
@@ -33,10 +33,8 @@ export interface ObserverRowsOptions {
   ctx: SourceContext;
   /** The connection seen marks are written on (see RedisEpoch). */
   epoch: RedisEpoch;
-  /** The Redis key that marks a row id as emitted. */
-  seenKey: (upstreamId: string) => string;
-  /** How long a seen mark lives, ms. */
-  dedupTtl: number;
+  /** The row ids emitted in the dedup window, on `epoch`'s connection. */
+  seen: SeenWindow;
   /** Frames whose dropped rows are re-read once the pipeline recovers. */
   frames: ObserverFrames;
   /** Rows and events held in memory at most (see ObserverSourceOptions.maxPendingEvents). */
@@ -109,9 +107,8 @@ export class ObserverRows {
         await this.ctx.quarantine({ kind: 'observer.row', reason: row.reason, raw });
         return true;
       }
-      const seenKey = this.options.seenKey(row.upstreamId);
       const epoch = this.options.epoch.current;
-      if ((await this.options.epoch.redis.exists(seenKey)) === 1) {
+      if ((await this.options.seen.seenMany([row.upstreamId]))[0]) {
         metrics.duplicateRows.inc({ source: this.ctx.name });
         return true;
       }
@@ -121,7 +118,7 @@ export class ObserverRows {
       // Handed over before a Redis reconnect, its job may be among the writes Redis lost: retried
       // (the seen check on the new Redis decides, and the queue drops it if its job is there).
       if (!this.options.epoch.holds(epoch)) return false;
-      await fencedCommand(this.options.epoch.redis, this.ctx.lease, 'SET', seenKey, ['1', 'PX', this.options.dedupTtl], 'observer seen row');
+      await this.options.seen.markMany([row.upstreamId], this.ctx.lease, 'observer seen row');
       metrics.rows.inc({ source: this.ctx.name, frame: spec.kind });
       return true;
     } catch (err) {

@@ -5,6 +5,7 @@
  */
 import { RedisEpoch } from '../shared/redis-epoch.js';
 import { RetryBackoff } from '../shared/retry-backoff.js';
+import { SeenWindow } from '../shared/seen-window.js';
 import { counter } from '../../core/metrics.js';
 import { stateKeyBase, type Source, type SourceContext, type SourceState } from '../source.js';
 import { AdminPoller } from './admin-poller.js';
@@ -110,8 +111,8 @@ export class ObserverSource implements Source {
     this.rows = new ObserverRows({
       ctx,
       epoch: this.epoch,
-      seenKey: (upstreamId) => this.key(`seen:${upstreamId}`),
-      dedupTtl: config.dedupTtl,
+      // The former layout's per-row keys (`seen:<id>`) are still read until they expire.
+      seen: new SeenWindow(this.epoch.redis, stateKeyBase(ctx), config.dedupTtl, { kind: 'keys', prefix: this.key('seen:') }),
       frames: this.frames,
       cap: options.maxPendingEvents ?? 10_000,
       retryInitialDelayMs: options.retryInitialDelayMs ?? 200,

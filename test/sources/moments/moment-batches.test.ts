@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { digestWindowSize } from '../../../src/redis/digest-window.js';
 import type { BridgeEvent } from '../../../src/core/event.js';
 import { createLogger } from '../../../src/core/log.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
@@ -98,7 +99,7 @@ describe('moments source batches', () => {
     expect(Math.max(...batches.map((b) => b.length))).toBeGreaterThan(1);
     expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(500);
     // One commit per batch: every id seen, the cursor on the newest.
-    expect(await redis.client().zcard('mb:source:moments:seen')).toBe(1000);
+    expect(await digestWindowSize(redis.client(), 'mb:source:moments:seenw')).toBe(1000);
     expect(await redis.client().hget('mb:source:moments:cursor', 'createdAt')).toBe(times.at(-1));
   });
 
@@ -112,12 +113,12 @@ describe('moments source batches', () => {
     // Let retries fail a few times: the cursor must not move past any refused moment.
     await new Promise((r) => setTimeout(r, 300));
     expect(await redis.client().hgetall('mb:source:moments:cursor')).toMatchObject({ createdAt: first.createdAt, ids: JSON.stringify([first.publicId]) });
-    expect(await redis.client().zcard('mb:source:moments:seen')).toBe(1);
+    expect(await digestWindowSize(redis.client(), 'mb:source:moments:seenw')).toBe(1);
     failBatches = false;
     await vi.waitFor(() => expect(emittedIds()).toHaveLength(41), { timeout: 8000, interval: 20 });
     await new Promise((r) => setTimeout(r, 200));
     expect(emittedIds()).toEqual([first.publicId, ...during].map((id) => `moments:moment:${id}`));
-    expect(await redis.client().zcard('mb:source:moments:seen')).toBe(41);
+    expect(await digestWindowSize(redis.client(), 'mb:source:moments:seenw')).toBe(41);
   });
 
   it('a burst bigger than maxLiveBacklog is not held in memory: the source back-fills it instead, once each, in order', async () => {

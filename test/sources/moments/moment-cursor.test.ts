@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { digestWindowSize } from '../../../src/redis/digest-window.js';
 import { EmbeddedRedis } from '../../../src/redis/embedded-redis.js';
 import { MomentCursor, normalizeIso } from '../../../src/sources/moments/moment-cursor.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
@@ -40,7 +41,7 @@ describe('MomentCursor batch commit', () => {
     ]);
     expect(await cursor.load()).toEqual({ createdAt: T(3), publicIds: ['c', 'd'] });
     expect(await cursor.seenMany(['a', 'b', 'c', 'd', 'e'])).toEqual([true, true, true, true, false]);
-    expect(await redis.client().pttl('t:seen')).toBeGreaterThan(50_000);
+    expect(await redis.client().pttl('t:seenw')).toBeGreaterThan(50_000);
   });
 
   it('never moves backwards, and merges ids committed at the same instant by another batch', async () => {
@@ -63,7 +64,7 @@ describe('MomentCursor batch commit', () => {
     await cursor.commitMany([]);
     expect(await cursor.seenMany([])).toEqual([]);
     expect(await cursor.load()).toBeUndefined();
-    expect(await redis.client().exists('t:seen')).toBe(0);
+    expect(await redis.client().exists('t:seenw', 't:seen')).toBe(0);
   });
 });
 
@@ -74,7 +75,7 @@ async function callsOf(client: Redis, command: string): Promise<number> {
 }
 
 describe('MomentCursor round trips', () => {
-  it('checks a batch of ids with one ZMSCORE, and an empty batch sends no command at all', async () => {
+  it('checks a batch of ids with one EVAL, and an empty batch sends no command at all', async () => {
     const client = redis.client();
     const cursor = new MomentCursor(client, 't:', 60_000);
     await cursor.commitMany([{ publicId: 'a', createdAt: T(1) }]);
@@ -82,21 +83,34 @@ describe('MomentCursor round trips', () => {
     expect(await cursor.seenMany(['a', 'b', 'c'])).toEqual([true, false, false]);
     expect(await cursor.seenMany(['b'])).toEqual([false]);
     await cursor.commitMany([]);
-    expect(await callsOf(client, 'zmscore')).toBe(2);
-    expect(await callsOf(client, 'zscore')).toBe(0);
-    expect(await callsOf(client, 'eval')).toBe(0);
+    await cursor.seenMany([]);
+    expect(await callsOf(client, 'eval')).toBe(2);
+    expect(await callsOf(client, 'evalsha')).toBe(0);
   });
 
-  it('passes on any other Redis error, and keeps using ZMSCORE afterwards', async () => {
+  it('passes on a Redis error (a damaged former seen set) instead of reading it as "not seen"', async () => {
     const client = redis.client();
     await client.set('t:seen', 'not a sorted set');
     const cursor = new MomentCursor(client, 't:', 60_000);
     await expect(cursor.seenMany(['a'])).rejects.toThrow(/WRONGTYPE/);
     await client.del('t:seen');
-    await client.config('RESETSTAT');
     expect(await cursor.seenMany(['a'])).toEqual([false]);
-    expect(await callsOf(client, 'zmscore')).toBe(1);
-    expect(await callsOf(client, 'zscore')).toBe(0);
+  });
+});
+
+describe('MomentCursor after an upgrade from the sorted-set layout', () => {
+  it('still counts ids of the former seen set as seen while they are inside the window, and no longer writes it', async () => {
+    const client = redis.client();
+    const now = Date.now();
+    // As the former COMMIT_SCRIPT left them: member = public id, score = when it was seen.
+    await client.zadd('t:seen', now - 1000, 'recent', now - 120_000, 'stale');
+    await client.pexpire('t:seen', 60_000);
+    const cursor = new MomentCursor(client, 't:', 60_000);
+    expect(await cursor.seenMany(['recent', 'stale', 'new'])).toEqual([true, false, false]);
+    await cursor.commitMany([{ publicId: 'new', createdAt: T(1) }]);
+    expect(await cursor.seenMany(['recent', 'new'])).toEqual([true, true]);
+    expect(await client.zcard('t:seen')).toBe(2);
+    expect(await digestWindowSize(client, 't:seenw')).toBe(1);
   });
 });
 
@@ -120,25 +134,15 @@ describe('MomentCursor on a Redis older than 6.2 (no ZMSCORE)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('falls back to pipelined ZSCOREs with the same answers, and stops trying ZMSCORE', async () => {
+  it('needs no ZMSCORE: the window check uses only commands Redis has long had', async () => {
     await expect(client.zmscore('t:seen', 'a')).rejects.toThrow(/unknown command/i);
     const cursor = new MomentCursor(client, 't:', 60_000);
     await cursor.commitMany([
       { publicId: 'a', createdAt: T(1) },
       { publicId: 'c', createdAt: T(2) },
     ]);
-    await client.config('RESETSTAT');
     expect(await cursor.seenMany(['a', 'b', 'c'])).toEqual([true, false, true]);
     expect(await cursor.seen('b')).toBe(false);
-    expect(await callsOf(client, 'zscore')).toBe(4);
-    // The first call learnt that ZMSCORE is missing (one "unknown command"); the second went
-    // straight to ZSCORE.
-    expect(/^errorstat_ERR:count=(\d+)/m.exec(await client.info('errorstats'))?.[1]).toBe('1');
-  });
-
-  it('passes on an error of one pipelined ZSCORE instead of reading it as "not seen"', async () => {
-    await client.set('t2:seen', 'not a sorted set');
-    await expect(new MomentCursor(client, 't2:', 60_000).seenMany(['a'])).rejects.toThrow(/WRONGTYPE/);
   });
 });
 

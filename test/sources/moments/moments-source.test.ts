@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SeenWindow } from '../../../src/sources/shared/seen-window.js';
 import type { BridgeEvent } from '../../../src/core/event.js';
 import { createLogger } from '../../../src/core/log.js';
 import type { QuarantinedItem, Source, SourceContext } from '../../../src/sources/source.js';
@@ -184,8 +185,8 @@ describe('moments source', () => {
     const cursor = await redis.client().hgetall('mb:source:moments:cursor');
     // The trigger watermark lives next to the cursor; with no trigger upstream it starts at the epoch.
     expect(cursor).toEqual({ createdAt: recent.createdAt, ids: JSON.stringify([recent.publicId]), triggersUpdatedAt: '1970-01-01T00:00:00.000Z' });
-    expect(await redis.client().zscore('mb:source:moments:seen', recent.publicId)).not.toBeNull();
-    expect(await redis.client().pttl('mb:source:moments:seen')).toBeGreaterThan(23 * 3600_000);
+    expect(await new SeenWindow(redis.client(), 'mb:source:moments:', 86_400_000).seenMany([recent.publicId, old.publicId])).toEqual([true, false]);
+    expect(await redis.client().pttl('mb:source:moments:seenw')).toBeGreaterThan(23 * 3600_000);
   });
 
   it('keeps the cursor when emit fails and delivers everything once the pipeline is back', async () => {

@@ -12,6 +12,7 @@
 import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
+import { SeenWindow } from '../../../src/sources/shared/seen-window.js';
 import type { BridgeEvent } from '../../../src/core/event.js';
 import { createLogger } from '../../../src/core/log.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';
@@ -21,7 +22,7 @@ import { newestIncrementFile } from '../../chaos/redis-crash.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 
 const JOBS = 'test:jobs';
-const SEEN = 'mb:source:moments:seen';
+const SEEN_BASE = 'mb:source:moments:';
 
 let redis: TestRedis | undefined;
 let sim: MomentsSimulator | undefined;
@@ -87,7 +88,7 @@ async function startRig(): Promise<Rig> {
       await vi.waitFor(
         async () => {
           expect(await admin.lrange(JOBS, 0, -1)).toEqual(expect.arrayContaining([...ids]));
-          expect((await admin.zmscore(SEEN, ...publicIds)).every((s) => s !== null)).toBe(true);
+          expect((await new SeenWindow(admin, SEEN_BASE, 86_400_000).seenMany(publicIds)).every(Boolean)).toBe(true);
         },
         { timeout: 5000, interval: 20 },
       );

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SeenWindow } from '../../../src/sources/shared/seen-window.js';
 import type { BridgeEvent } from '../../../src/core/event.js';
 import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
 import { ObserverSource } from '../../../src/sources/observer/observer-source.js';
@@ -58,7 +59,8 @@ describe('an Observer row the pipeline refuses', () => {
     sim.control.startCall({ callId: CALL, clients: 1 });
     const name = 'refused1';
     const h = harness(name, redis.client());
-    const seenKey = (id: string) => `mbtest:source:${name}:seen:callSnapshots:${CALL}::${id}`;
+    const seenWindow = new SeenWindow(redis.client(), `mbtest:source:${name}:`, 86_400_000);
+    const seen = async (id: string) => ((await seenWindow.seenMany([`callSnapshots:${CALL}::${id}`]))[0] ? 1 : 0);
     const seenWhileRefused: number[] = [];
     let refusals = 3;
     const first = { id: '' }; // the row to refuse, known once it is pushed
@@ -72,7 +74,7 @@ describe('an Observer row the pipeline refuses', () => {
     const r1 = sim.control.pushRow({ kind: 'callSnapshots', callId: CALL });
     first.id = `${name}:observer.row:callSnapshots:${CALL}::${String(r1.id)}`;
     await waitFor(() => refusals < 3, 'the first row refused once');
-    seenWhileRefused.push(await redis.client().exists(seenKey(String(r1.id))));
+    seenWhileRefused.push(await seen(String(r1.id)));
     const later = [sim.control.pushRow({ kind: 'callSnapshots', callId: CALL }), sim.control.pushRow({ kind: 'callSnapshots', callId: CALL })];
     const produced = [r1, ...later].map((r) => `${name}:observer.row:callSnapshots:${CALL}::${String(r.id)}`);
 
@@ -81,7 +83,7 @@ describe('an Observer row the pipeline refuses', () => {
     expect(refusals).toBe(0);
     expect(rowIds(h).sort()).toEqual([...produced].sort()); // each exactly once
     expect(seenWhileRefused).toEqual([0]);
-    expect(await redis.client().exists(seenKey(String(r1.id)))).toBe(1);
+    expect(await seen(String(r1.id))).toBe(1);
     expect(h.quarantined).toEqual([]);
     expect(await metricValue('mb_observer_emit_failures_total', { source: name })).toBe(3);
     expect(h.logs.filter((l) => l.msg === 'observer: could not hand a row to the pipeline; retrying')).toHaveLength(3);

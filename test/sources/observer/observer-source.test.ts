@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
+import { SeenWindow } from '../../../src/sources/shared/seen-window.js';
 import type { FrameSpec } from '../../../src/sources/observer/frame-spec.js';
 import { ObserverSource } from '../../../src/sources/observer/observer-source.js';
 import { identifyRow } from '../../../src/sources/observer/row-identity.js';
@@ -149,7 +150,8 @@ describe.each(variants)('observer source with $label', ({ sdk, configDir, view }
     expect(await metricValue('mb_observer_reconnects_total', { source: name })).toBeGreaterThan(reconnectsBefore);
     // The first row came back in the post-reconnect update() and was dropped by its Redis mark.
     expect(await metricValue('mb_observer_duplicate_rows_total', { source: name })).toBeGreaterThanOrEqual(1);
-    expect(await redis.client().pttl(`mbtest:source:${name}:seen:${upstreamId({ kind: 'callSnapshots', callId: 'C' }, before)}`)).toBeGreaterThan(0);
+    const seen = new SeenWindow(redis.client(), `mbtest:source:${name}:`, 86_400_000);
+    expect(await seen.seenMany([upstreamId({ kind: 'callSnapshots', callId: 'C' }, before)])).toEqual([true]);
   });
 
   it('a request timeout gives a clear error and the source keeps running', async () => {
