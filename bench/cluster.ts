@@ -10,7 +10,7 @@
  * delivery counted.
  *
  * Per master it prints commands/s (INFO `total_commands_processed` delta), Redis CPU (used_cpu_*)
- * and keys, so how evenly a cluster spreads the work shows, and the Redis CPU per delivery behind
+ * and keys, the bytes of the delivery claims per delivery, so how evenly a cluster spreads the work shows, and the Redis CPU per delivery behind
  * the capacity model: Redis saturates when its busiest master's core does, at 1 CPU-second ÷ (that
  * master's Redis CPU per delivery) deliveries/s; with an even spread that is (one master's rate) × masters. On a 2-core machine all 6 redis-servers, the daemons and this producer share
  * two cores: the cluster cannot add CPU here, only show the spread and the cost per delivery.
@@ -59,6 +59,24 @@ async function nodeStats(port: number): Promise<NodeStats> {
     const info = await r.info();
     const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
     return { commands: field('total_commands_processed'), cpuMs: (field('used_cpu_user') + field('used_cpu_sys')) * 1000, keys: await r.dbsize() };
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Bytes of the delivery claims (`<queue>:claims*` keys, MEMORY USAGE) under `keyPrefix` on one server. */
+async function claimBytes(port: number, keyPrefix: string): Promise<number> {
+  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    let bytes = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${keyPrefix}:*:claims*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) bytes += Number((await r.call('MEMORY', 'USAGE', k, 'SAMPLES', '0')) ?? 0);
+    } while (cursor !== '0');
+    return bytes;
   } finally {
     r.disconnect();
   }
@@ -126,6 +144,7 @@ async function round(backend: Backend, replicas: number) {
       keys: after[i]!.keys,
     }));
     const cmds = perMaster.map((m) => m.commandsPerSec);
+    const claims = await Promise.all(masters.map((port) => claimBytes(port, keyPrefix)));
     const redisCpuMs = perMaster.reduce((s, m) => s + m.redisCpuMs, 0);
     return {
       backend: backend.name,
@@ -136,6 +155,8 @@ async function round(backend: Backend, replicas: number) {
       deliveriesPerSec: rate(JOBS, ms),
       delivered: await counted(),
       redisCpuUsPerDelivery: Math.round((redisCpuMs * 1000) / JOBS),
+      /** Redis bytes of the dedup claims per delivery (all masters; a replica holds a copy of its master's). */
+      claimBytesPerDelivery: Math.round((claims.reduce((a, b) => a + b, 0) / JOBS) * 10) / 10,
       perMaster,
       /** Busiest master's commands/s over the quietest's (1.00 = perfectly even). */
       commandSpread: round2(Math.max(...cmds) / Math.max(1, Math.min(...cmds))),

@@ -20,6 +20,7 @@ const BENCHES: { name: string; args: string[]; quickArgs: string[] }[] = [
   { name: 'latency', args: [], quickArgs: ['--seconds', '2'] },
   { name: 'scale-out', args: [], quickArgs: ['--jobs', '1000'] },
   { name: 'partitions', args: [], quickArgs: ['--jobs', '2000', '--rounds', '1'] },
+  { name: 'cluster', args: [], quickArgs: ['--jobs', '3000', '--replicas', '1'] },
   { name: 'leader-cpu', args: ['--events', '8000', '--rate', '800'], quickArgs: ['--events', '1000', '--rate', '500'] },
   { name: 'memory', args: [], quickArgs: ['--events', '5000', '--minutes', '0.25'] },
 ];
@@ -66,6 +67,13 @@ function summary(results: Record<string, Json>): string[][] {
     rows.push(['scale-out', `${x.replicas} replica(s), 20 ms sink (deliveries/s)`, `${x.deliveriesPerSec} (×${x.speedup})`, '']);
   for (const [label, x] of Object.entries((r.partitions?.results ?? {}) as Record<string, Json>))
     rows.push(['partitions', `${label}, one Redis: enqueue / deliver (per s)`, `${x.enqueuePerSec} / ${x.processPerSec}`, '']);
+  for (const x of (r.cluster?.results ?? []) as Json[])
+    rows.push([
+      'cluster',
+      `${x.backend}, ${x.replicas} replica(s), ${x.partitions} partition(s) (deliveries/s)`,
+      `${x.deliveriesPerSec} (Redis-bound ${x.redisBoundPerSec})`,
+      '',
+    ]);
   for (const x of (r['leader-cpu']?.modes ?? []) as Json[])
     rows.push([
       'leader-cpu',
