@@ -11,7 +11,7 @@ describe('moments-bridge schema', () => {
       properties: Record<string, { additionalProperties?: { oneOf?: { properties: { type: { const: string } } }[] } }>;
       additionalProperties: boolean;
     };
-    expect(Object.keys(schema.properties).sort()).toEqual(['connectors', 'log', 'redis', 'routes', 'server', 'shutdown', 'sources']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['connectors', 'leadership', 'log', 'redis', 'routes', 'server', 'shutdown', 'sources']);
     expect(schema.additionalProperties).toBe(false);
     const types = (key: string) => (schema.properties[key]!.additionalProperties!.oneOf ?? []).map((s) => s.properties.type.const).sort();
     expect(types('sources')).toEqual(['moments', 'observer']);

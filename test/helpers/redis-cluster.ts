@@ -49,12 +49,14 @@ async function ask<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
 
 /**
  * A real Redis Cluster on loopback from Debian's redis-server: `masters` masters with one replica
- * each (`redis-cli --cluster create … --cluster-replicas 1`), in a temp dir, no persistence. A
+ * each (`redis-cli --cluster create … --cluster-replicas 1`; `replicasPerMaster: 0` for none), in a
+ * temp dir, no persistence. A
  * short cluster-node-timeout makes fail-over tests take seconds. One per test file:
  * `const cluster = await startTestRedisCluster()` in beforeAll, `await cluster.stop()` in afterAll.
  */
-export async function startTestRedisCluster(options: { masters?: number; nodeTimeoutMs?: number } = {}): Promise<TestRedisCluster> {
+export async function startTestRedisCluster(options: { masters?: number; replicasPerMaster?: 0 | 1; nodeTimeoutMs?: number } = {}): Promise<TestRedisCluster> {
   const masters = options.masters ?? 3;
+  const replicasPerMaster = options.replicasPerMaster ?? 1;
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 1_000;
   const dir = mkdtempSync(join(tmpdir(), 'mb-redis-cluster-'));
   const nodes: ClusterNode[] = [];
@@ -75,7 +77,7 @@ export async function startTestRedisCluster(options: { masters?: number; nodeTim
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < masters * 2; i++) {
+    for (let i = 0; i < masters * (1 + replicasPerMaster); i++) {
       const port = await freePort();
       const child = spawn(
         'redis-server',
@@ -107,10 +109,14 @@ export async function startTestRedisCluster(options: { masters?: number; nodeTim
       nodes.push({ port, process: child });
     }
     for (const n of nodes) await settled(async () => (await ask(n.port, (r) => r.ping())) === 'PONG', 10_000, `node ${n.port} did not answer PING`);
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const create = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (exit ${create.status}): ${create.stdout}${create.stderr}`);
   } catch (err) {
     await stop();
@@ -164,10 +170,19 @@ export async function startTestRedisCluster(options: { masters?: number; nodeTim
             const info = await ask(n.port, (r) => r.info('replication'));
             if (/role:slave/.test(info) && !/master_link_status:up/.test(info)) return false;
           }
+          // Every live node's slot map lists every live node (the replicas too: clients learn them from it).
+          const live = liveNodes()
+            .map((n) => n.port)
+            .sort((a, b) => a - b);
+          for (const n of liveNodes()) {
+            const ranges = await ask(n.port, (r) => r.call('CLUSTER', 'SLOTS') as Promise<[number, number, ...[string, number][]][]>);
+            const listed = [...new Set(ranges.flatMap(([, , ...holders]) => holders.map((h) => Number(h[1]))))].sort((a, b) => a - b);
+            if (listed.join() !== live.join()) return false;
+          }
           return (await cluster.masters()).length === masters;
         },
         timeoutMs,
-        `cluster not healthy (state ok, 16384 slots, ${masters} masters, replicas in sync)`,
+        `cluster not healthy (state ok, 16384 slots, ${masters} masters, replicas in sync and in every node's slot map)`,
       );
     },
     async failedOver(port, timeoutMs = 30_000) {
