@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { deliveryId } from '../../src/queue/delivery-id.js';
-import { digestWindowSize } from '../../src/redis/digest-window.js';
+import { digestWindowSize } from '../../test/helpers/digest-window-size.js';
 import { SeenWindow } from '../../src/sources/shared/seen-window.js';
 
 /**

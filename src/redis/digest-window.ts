@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 
 /**
  * An exact "seen in the last `ttl`" set in Redis at ≈ 19 bytes per id: the memory-optimised layout
@@ -179,19 +178,3 @@ local function dw_add(dir, now, ttl, bucket, digest)
   return bucket
 end
 `;
-
-/** How many ids a digest window holds (SCAN + HLEN: for tests, benchmarks and inspection, not the hot path). */
-export async function digestWindowSize(redis: Redis, dir: string): Promise<number> {
-  const pattern = `${dir.replace(/[*?[\]\\]/g, '\\$&')}:*`;
-  let size = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) {
-      const lengths = await Promise.all(keys.map((key) => redis.hlen(key)));
-      size += lengths.reduce((a, b) => a + b, 0);
-    }
-  } while (cursor !== '0');
-  return size;
-}

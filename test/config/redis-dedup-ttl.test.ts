@@ -4,7 +4,7 @@ import type { Daemon } from '../../src/daemon/daemon.js';
 import { eventId } from '../../src/core/event.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import { queueName } from '../../src/queue/queue-names.js';
-import { digestWindowSize } from '../../src/redis/digest-window.js';
+import { digestWindowSize } from '../helpers/digest-window-size.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../simulators/sinks/webhook/webhook-receiver.js';
 import { startDaemon, until, writeConfig } from '../helpers/daemon-kit.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';

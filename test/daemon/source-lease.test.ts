@@ -48,6 +48,8 @@ describe('RedisLease', () => {
     expect(leaseHolderId('2 replica-b')).toBe('replica-b');
     // The old term's value renews nothing, even for the replica that held it.
     expect(await a.renew('1 replica-a')).toBe(false);
+    // The token counter sits beside the lease (same key base: one Cluster slot) and counts the terms.
+    expect(await redis.client().get(`${BASE}leader:token`)).toBe('2');
   });
 
   it('is taken over at once by its own replica restarted (same replica id), under a new token', async () => {
@@ -90,7 +92,11 @@ describe('fenced progress writes', () => {
 
     // replica-a wakes up and commits a newer moment: refused, nothing of it recorded.
     await expect(cursorA.commit('m9', T(9))).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(cursorA.commit('m9', T(9))).rejects.toMatchObject({ code: 'source_lease_lost' });
+    await expect(cursorA.commit('m9', T(9))).rejects.toMatchObject({
+      code: 'source_lease_lost',
+      name: 'LeaseLostError',
+      message: expect.stringMatching(/^moments cursor commit: refused, this replica no longer holds the source's lease/),
+    });
     expect(leaseA.refusals).toEqual(['moments cursor commit', 'moments cursor commit']);
     expect(await cursorB.load()).toEqual({ createdAt: T(2), publicIds: ['m2'] });
     expect(await cursorB.seen('m9')).toBe(false);

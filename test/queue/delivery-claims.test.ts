@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { claimsKey } from '../../src/queue/delivery-claims.js';
+import { claimsKey, queuedOrClaimed } from '../../src/queue/delivery-claims.js';
 import { deliveryId } from '../../src/queue/delivery-id.js';
 import type { DeliveryQueues } from '../../src/queue/delivery-queues.js';
 import { listDeadLetters, purgeDeadLetters } from '../../src/queue/dead-letters.js';
 import { queueName } from '../../src/queue/queue-names.js';
-import { BUCKETS_PER_WINDOW, digestWindowSize } from '../../src/redis/digest-window.js';
+import { BUCKETS_PER_WINDOW } from '../../src/redis/digest-window.js';
+import { digestWindowSize } from '../helpers/digest-window-size.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { ScriptedConnector } from '../helpers/scripted-connector.js';
 import { ageWindow } from '../helpers/window-clock.js';
@@ -95,6 +96,22 @@ describe('delivery claims', () => {
     expect(await q.enqueue([routed('old'), routed('new')])).toEqual({ enqueued: 1, duplicates: 1, ...NONE });
     expect(await redis.client().exists(job('old'))).toBe(0);
     expect(await redis.client().pttl(`${qualified}:de:${id}`)).toBeGreaterThan(0);
+  });
+
+  it('the look into another queue (after `partitions` changed) finds its jobs, its claims and its former-layout claims, and claims nothing', async () => {
+    const prefix = nextPrefix();
+    const { qualified, claims, job } = keysOf(prefix);
+    const id = (i: string) => deliveryId(`moments:moment:${i}`, 'r1', 'sink');
+    const q = track(makeQueues(redis.url, prefix, { sink: { connector: new ScriptedConnector() } }));
+    expect(await q.enqueue([routed('claimed')])).toMatchObject({ enqueued: 1 });
+    await trim(prefix, ['claimed']); // its claim stays, its job is gone
+    await redis.client().hset(job('job-only'), 'name', 'sink'); // a job kept past its claim's window
+    await redis.client().set(`${qualified}:de:${id('old-layout')}`, id('old-layout'), 'PX', 60_000);
+    const before = await digestWindowSize(redis.client(), claims);
+    const ids = ['claimed', 'job-only', 'old-layout', 'never'].map(id);
+    expect(await queuedOrClaimed(redis.client(), qualified, ids, TTL)).toEqual([true, true, true, false]);
+    expect(await digestWindowSize(redis.client(), claims)).toBe(before);
+    expect(await queuedOrClaimed(redis.client(), qualified, [], TTL)).toEqual([]);
   });
 
   it('never leaves a claim without a job: a delivery whose add fails is not claimed, and is queued by the next try', async () => {

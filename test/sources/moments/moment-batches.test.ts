@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { digestWindowSize } from '../../../src/redis/digest-window.js';
+import { digestWindowSize } from '../../helpers/digest-window-size.js';
 import type { BridgeEvent } from '../../../src/core/event.js';
 import { createLogger } from '../../../src/core/log.js';
 import { momentsSource } from '../../../src/sources/moments/index.js';

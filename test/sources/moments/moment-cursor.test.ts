@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { digestWindowSize } from '../../../src/redis/digest-window.js';
+import { digestWindowSize } from '../../helpers/digest-window-size.js';
 import { EmbeddedRedis } from '../../../src/redis/embedded-redis.js';
 import { MomentCursor, normalizeIso } from '../../../src/sources/moments/moment-cursor.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';

@@ -9,7 +9,7 @@ import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startObserverSimulator, type RunningObserverSimulator } from '../../../simulators/observer/index.js';
-import { digestWindowSize } from '../../../src/redis/digest-window.js';
+import { digestWindowSize } from '../../helpers/digest-window-size.js';
 import { ObserverSource } from '../../../src/sources/observer/observer-source.js';
 import { observerSourceConfigSchema } from '../../../src/sources/observer/source-config.js';
 import { newestIncrementFile } from '../../chaos/redis-crash.js';

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BUCKETS_PER_WINDOW, digestWindowSize, LISTPACK_ENTRIES } from '../../../src/redis/digest-window.js';
+import { BUCKETS_PER_WINDOW, LISTPACK_ENTRIES } from '../../../src/redis/digest-window.js';
+import { digestWindowSize } from '../../helpers/digest-window-size.js';
 import { SeenWindow } from '../../../src/sources/shared/seen-window.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { ageWindow } from '../../helpers/window-clock.js';
