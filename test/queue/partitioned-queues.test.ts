@@ -305,7 +305,10 @@ describe('partitioned connector queues', () => {
     expect(moved.length).toBeGreaterThan(40);
     // A process on the new count (a restart, a replay, the next replica of a rolling restart) …
     const after = queues(prefix, new KeyedConnector(), { partitions: to });
+    const counted = (await metric('mb_queue_jobs_duplicate_total', { connector: 'sink' })) ?? 0;
     expect(await after.enqueue(batch)).toMatchObject({ duplicates: 200, enqueued: 0 });
+    // Every repeat counted once on the connector, the moved ones (found by the extra look) included.
+    expect(((await metric('mb_queue_jobs_duplicate_total', { connector: 'sink' })) ?? 0) - counted).toBe(200);
     // … and one still on the old count, once the new one enqueued, both see every repeat.
     const fresh = Array.from({ length: 100 }, (_, i) => keyed(i, `#n${i}`));
     expect(await after.enqueue(fresh)).toMatchObject({ enqueued: 100 });
