@@ -35,6 +35,10 @@ export interface ObserverChaosResult extends Tally {
   invalidRows: number;
   pendingDropped: number;
   wallMs: number;
+  /** Only when rows were lost: the first ones missing at the sink. */
+  lostIds?: string[];
+  /** Only when rows were lost: the daemon's last warnings and errors (JSON log lines). */
+  daemonWarnings?: string[];
   [k: string]: unknown;
 }
 
@@ -95,6 +99,18 @@ export async function observerChaos(p: ObserverChaosParams): Promise<ObserverCha
       invalidRows: await rig.metric(daemon, 'mb_observer_invalid_rows_total'),
       pendingDropped: await rig.metric(daemon, 'mb_observer_pending_dropped_total'),
       wallMs: Date.now() - t0,
+      // For a failure to diagnose from the CI log: which rows never arrived, and what the daemon warned about.
+      ...(tally.lost > 0
+        ? {
+            lostIds: rig.ids.filter((id) => !rig.sink.receipts.has(id)).slice(0, 30),
+            daemonWarnings: daemon.cli
+              .output()
+              .split('\n')
+              .filter((l) => /"level":(40|50|60)/.test(l))
+              .slice(-40)
+              .map((l) => l.slice(0, 400)),
+          }
+        : {}),
     };
   } finally {
     await rig.stop();
